@@ -1,0 +1,49 @@
+"""The one prefix table of the project.
+
+Every Turtle and SPARQL file in the repository must declare prefixes that agree with
+this table (a test checks it). Instance IRIs live under ``DEFAULT_BASE + "id/"``;
+ontology terms and controlled values under ``GOVSM``.
+"""
+
+from __future__ import annotations
+
+DEFAULT_BASE = "https://w3id.org/govsm/"
+ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
+GOVSM = ONTOLOGY_IRI + "#"
+
+PREFIXES: dict[str, str] = {
+    "govsm": GOVSM,
+    "id": DEFAULT_BASE + "id/",
+    "rule": DEFAULT_BASE + "rule/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dctype": "http://purl.org/dc/dcmitype/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "fabio": "http://purl.org/spar/fabio/",
+    "cito": "http://purl.org/spar/cito/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "cv": "http://data.europa.eu/m8g/",
+    "cpsv": "http://purl.org/vocab/cpsv#",
+    "schema": "https://schema.org/",
+    "sioc": "http://rdfs.org/sioc/ns#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "vann": "http://purl.org/vocab/vann/",
+    "wd": "http://www.wikidata.org/entity/",
+    "sepio": "http://purl.obolibrary.org/obo/SEPIO_",
+}
+
+
+def sparql_prologue(names: list[str] | None = None) -> str:
+    """Return ``PREFIX`` lines for the given prefix names (all of them by default)."""
+    chosen = names if names is not None else list(PREFIXES)
+    return "".join(f"PREFIX {n}: <{PREFIXES[n]}>\n" for n in chosen)
