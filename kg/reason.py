@@ -1,0 +1,197 @@
+"""Reasoning stage: is the ontology, with its alignments, consistent? Which classes are empty?
+
+The ontology and its import closure are loaded offline through the catalog
+(:mod:`kg.ontology`), merged with any extra TBox files and ABox (instance) files,
+converted in memory to N-Triples (owlready2 does not read Turtle) and handed to HermiT
+through owlready2 (``sync_reasoner``, which runs Java).
+
+Two decisions worth knowing:
+
+- HermiT implements the OWL 2 datatype map only. GovSM and the vocabularies it
+  reuses use ``xsd:gYear`` (FaBiO's publication year) and ``rdf:langString`` (RDF 1.1),
+  which HermiT would reject outright; the reasoner is therefore run with
+  ``--ignoreUnsupportedDatatypes`` and the report names the datatypes ignored.
+  Literal values of those types are not checked by HermiT (SHACL checks them).
+- RDFS-only declarations (schema.org, DCTERMS, Web Annotation) are read as OWL tools
+  read them (:func:`kg.ontology.owl_view`): a weakening that can only hide a clash,
+  never invent one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from kg.ontology import OntologyLoadError, label_of, load_files, load_ontology, owl_view
+
+INSTALL_HINT = "install a Java runtime, e.g. `apt-get install default-jre-headless`"
+
+# The OWL 2 datatype map (OWL 2 Structural Specification, section 4), which HermiT
+# implements; any other datatype is ignored by the reasoner and reported.
+_OWL2_DATATYPES: frozenset[str] = frozenset(
+    [
+        str(RDFS.Literal),
+        str(OWL.real),
+        str(OWL.rational),
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#PlainLiteral",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral",
+    ]
+    + [
+        str(XSD) + name
+        for name in (
+            "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger "
+            "negativeInteger long int short byte unsignedLong unsignedInt unsignedShort "
+            "unsignedByte double float string normalizedString token language Name NCName "
+            "NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp"
+        ).split()
+    ]
+)
+
+
+@dataclass
+class ReasonReport:
+    """What HermiT said about the ontology (and any instance data)."""
+
+    consistent: bool
+    unsatisfiable: list[tuple[str, str]] = field(default_factory=list)  # (IRI, label)
+    seconds: float = 0.0
+    java: str | None = None  # the `java -version` line, None when Java is missing
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Consistent, every class satisfiable, and the check really ran."""
+        return self.java is not None and self.consistent and not self.unsatisfiable
+
+
+def java_version() -> str | None:
+    """The first line of ``java -version`` for owlready2's Java, or None if there is none."""
+    import owlready2
+
+    exe = shutil.which(owlready2.JAVA_EXE)
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run(
+            [exe, "-version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[0] if lines else exe
+
+
+def unsupported_datatypes(graph: Graph) -> list[str]:
+    """Datatypes used in ``graph`` (literals, ranges) that HermiT does not implement."""
+    found: set[str] = set()
+    for _, p, o in graph:
+        if isinstance(o, Literal) and o.datatype is not None:
+            found.add(str(o.datatype))
+        elif p == RDFS.range and isinstance(o, URIRef) and str(o).startswith(str(XSD)):
+            found.add(str(o))
+        elif p == RDFS.range and o == RDF.langString:
+            found.add(str(o))
+    return sorted(d for d in found if d not in _OWL2_DATATYPES)
+
+
+def _hermit(nt_file: Path) -> tuple[bool, list[str], str]:
+    """Run HermiT on an N-Triples file: (consistent, unsatisfiable class IRIs, error)."""
+    import owlready2
+
+    world = owlready2.World()
+    try:
+        # owlready2 prints a warning per term typed two ways across vocabularies
+        # (for example dcterms:title as annotation and datatype property): noise here.
+        with contextlib.redirect_stderr(io.StringIO()):
+            world.get_ontology(nt_file.as_uri()).load()
+            try:
+                owlready2.sync_reasoner_hermit(
+                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+                )
+            except owlready2.OwlReadyInconsistentOntologyError:
+                return False, [], ""
+            except owlready2.OwlReadyJavaError as exc:
+                return False, [], f"HermiT failed: {str(exc).strip()[:2000]}"
+        nothing = "http://www.w3.org/2002/07/owl#Nothing"
+        unsat = sorted(
+            {c.iri for c in world.inconsistent_classes() if getattr(c, "iri", nothing) != nothing}
+        )
+        return True, unsat, ""
+    finally:
+        world.close()
+
+
+def reason(
+    ontology_dir: Path,
+    extra_files: Sequence[Path] = (),
+    abox_files: Sequence[Path] = (),
+) -> ReasonReport:
+    """Check the ontology (with imports, ``extra_files`` and ``abox_files``) with HermiT."""
+    start = time.monotonic()
+    java = java_version()
+    if java is None:
+        return ReasonReport(
+            consistent=False,
+            seconds=time.monotonic() - start,
+            java=None,
+            message=f"Java not found: HermiT needs it; {INSTALL_HINT}.",
+        )
+    try:
+        graph = load_ontology(Path(ontology_dir)).graph
+        load_files([Path(p) for p in extra_files], graph)
+        load_files([Path(p) for p in abox_files], graph)
+    except OntologyLoadError as exc:
+        return ReasonReport(False, [], time.monotonic() - start, java, str(exc))
+    notes: list[str] = []
+    view = owl_view(graph, notes)
+    ignored = unsupported_datatypes(view)
+    with tempfile.TemporaryDirectory(prefix="govsm-reason-") as tmp:
+        nt_file = Path(tmp) / "closure.nt"
+        view.serialize(nt_file, format="nt", encoding="utf-8")
+        consistent, unsat_iris, error = _hermit(nt_file)
+    unsat = [(iri, label_of(graph, iri)) for iri in unsat_iris]
+    if error:
+        message = error
+    elif not consistent:
+        message = "inconsistent: no model satisfies the ontology and data"
+    elif unsat:
+        message = f"consistent, but {len(unsat)} unsatisfiable class(es)"
+    else:
+        message = "consistent; every class satisfiable"
+    if ignored:
+        message += "; datatypes outside the OWL 2 map not checked by HermiT: " + ", ".join(
+            _short(d) for d in ignored
+        )
+    if notes:
+        message += "; input repairs: " + "; ".join(notes)
+    return ReasonReport(consistent, unsat, time.monotonic() - start, java, message)
+
+
+def _short(iri: str) -> str:
+    from kg.prefixes import PREFIXES
+
+    for name, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{name}:{iri[len(ns) :]}"
+    return f"<{iri}>"
+
+
+def render(report: ReasonReport) -> str:
+    """A few human-readable lines for the CLI."""
+    if report.java is None:
+        return report.message
+    verdict = "OK" if report.ok else "FAILED"
+    lines = [f"reason: {verdict} ({report.seconds:.1f} s, {report.java})", f"  {report.message}"]
+    for iri, label in report.unsatisfiable:
+        lines.append(f"  unsatisfiable: <{iri}>" + (f' "{label}"' if label else ""))
+    return "\n".join(lines)
