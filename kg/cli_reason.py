@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,16 +14,20 @@ app = typer.Typer(add_completion=False)
 
 @app.command("reason")
 def reason_command(
-    ontology_dir: Path = typer.Option(Path("ontology"), help="Folder holding govsm.ttl."),
-    extra: list[Path] = typer.Option([], help="Extra ontology files (TBox) to reason with."),
-    abox: list[Path] = typer.Option([], help="Instance data files to check for consistency."),
+    ontology_dir: Annotated[Path, typer.Option(help="Folder of govsm.ttl.")] = Path("ontology"),
+    extra: Annotated[
+        list[Path] | None, typer.Option(help="Extra ontology files (TBox) to reason with.")
+    ] = None,
+    abox: Annotated[
+        list[Path] | None, typer.Option(help="Instance data files to check for consistency.")
+    ] = None,
 ) -> None:
     """Check the ontology, its alignments and optional data with HermiT.
 
     Exits 1 if it is inconsistent or any class is unsatisfiable, 2 if Java is missing
     or the reasoner could not run.
     """
-    report = reason(ontology_dir, extra_files=extra, abox_files=abox)
+    report = reason(ontology_dir, extra_files=extra or (), abox_files=abox or ())
     typer.echo(render(report))
     if report.java is None:
         raise typer.Exit(2)

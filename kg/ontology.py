@@ -167,14 +167,15 @@ def owl_view(graph: Graph, notes: list[str] | None = None) -> Graph:
             out.add(triple)
     properties = {s for t in _PROPERTY_TYPES for s in out.subjects(RDF.type, t)}
     for prop in sorted(properties):
-        dropped = [(prop, RDF.type, c) for c in (RDFS.Class, OWL.Class) if (prop, RDF.type, c) in out]
+        dropped = [(prop, RDF.type, c) for c in (RDFS.Class, OWL.Class)]
+        dropped = [triple for triple in dropped if triple in out]
         for axiom in _CLASS_AXIOMS:
             dropped += list(out.triples((prop, axiom, None)))
             dropped += list(out.triples((None, axiom, prop)))
         for triple in dropped:
             out.remove(triple)
         if dropped and notes is not None:
-            notes.append(f"<{prop}> is a property; {len(dropped)} class statement(s) about it ignored")
+            notes.append(f"<{prop}> is a property; {len(dropped)} class statement(s) ignored")
     for cls in set(out.subjects(RDF.type, RDFS.Class)):
         if (cls, RDF.type, RDFS.Datatype) not in out:
             out.add((cls, RDF.type, OWL.Class))

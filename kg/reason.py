@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.ontology import OntologyLoadError, label_of, load_files, load_ontology, owl_view
@@ -48,12 +48,37 @@ _OWL2_DATATYPES: frozenset[str] = frozenset(
     ]
     + [
         str(XSD) + name
-        for name in (
-            "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger "
-            "negativeInteger long int short byte unsignedLong unsignedInt unsignedShort "
-            "unsignedByte double float string normalizedString token language Name NCName "
-            "NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp"
-        ).split()
+        for name in [
+            "decimal",
+            "integer",
+            "nonNegativeInteger",
+            "nonPositiveInteger",
+            "positiveInteger",
+            "negativeInteger",
+            "long",
+            "int",
+            "short",
+            "byte",
+            "unsignedLong",
+            "unsignedInt",
+            "unsignedShort",
+            "unsignedByte",
+            "double",
+            "float",
+            "string",
+            "normalizedString",
+            "token",
+            "language",
+            "Name",
+            "NCName",
+            "NMTOKEN",
+            "boolean",
+            "hexBinary",
+            "base64Binary",
+            "anyURI",
+            "dateTime",
+            "dateTimeStamp",
+        ]
     ]
 )
 
@@ -97,9 +122,7 @@ def unsupported_datatypes(graph: Graph) -> list[str]:
     for _, p, o in graph:
         if isinstance(o, Literal) and o.datatype is not None:
             found.add(str(o.datatype))
-        elif p == RDFS.range and isinstance(o, URIRef) and str(o).startswith(str(XSD)):
-            found.add(str(o))
-        elif p == RDFS.range and o == RDF.langString:
+        elif p == RDFS.range and (str(o).startswith(str(XSD)) or o == RDF.langString):
             found.add(str(o))
     return sorted(d for d in found if d not in _OWL2_DATATYPES)
 
