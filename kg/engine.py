@@ -1,0 +1,274 @@
+"""Two interchangeable RDF engines behind one small interface.
+
+``oxigraph`` (the default, an embedded pyoxigraph Store) and ``rdflib`` (an rdflib
+Dataset with the default graph as the union of the named graphs). Both speak rdflib
+terms at the boundary so that results can be compared across engines. Queries always
+see the union of all named graphs as their default graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.sparql import Term, check_offline, inject_values
+
+Triple = tuple[Term, Term, Term]
+Rewrite = Callable[[str], str]
+ENGINES = ("oxigraph", "rdflib")
+
+_FORMATS = {
+    ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
+    ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
+}
+
+
+class EngineError(RuntimeError):
+    """The engine could not run what it was asked."""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """SELECT results: variable names and rows of terms (None where unbound)."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]]
+
+    def dicts(self) -> list[dict[str, Term | None]]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
+class Engine(Protocol):
+    """What the pipeline needs from an RDF engine."""
+
+    name: str
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None: ...
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None: ...
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows: ...
+
+    def construct(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[Triple]: ...
+
+    def graphs(self) -> list[str]: ...
+
+    def triples(self, graph: str) -> list[Triple]: ...
+
+    def dump_nquads(self) -> str: ...
+
+
+def supported(path: Path) -> bool:
+    """Whether a source file's format is one the loader reads (local, no remote contexts)."""
+    return path.suffix in _FORMATS
+
+
+def make_engine(name: str) -> Engine:
+    """Return a fresh, empty engine by name."""
+    if name == "oxigraph":
+        return OxigraphEngine()
+    if name == "rdflib":
+        return RdflibEngine()
+    raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+# --- term conversion -------------------------------------------------------------------
+
+
+def from_ox(term: object) -> Term:
+    """pyoxigraph term -> rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == str(XSD.string):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise EngineError(f"unsupported term {term!r}")
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """rdflib term -> pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None and term.datatype != RDF.langString:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise EngineError(f"unsupported term {term!r}")
+
+
+def _rewrite_ox(term, rewrite: Rewrite):  # noqa: ANN001, ANN202 - pyoxigraph terms
+    if isinstance(term, ox.NamedNode):
+        return ox.NamedNode(rewrite(term.value))
+    return term
+
+
+def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
+    return URIRef(rewrite(str(term))) if isinstance(term, URIRef) else term
+
+
+# --- oxigraph --------------------------------------------------------------------------
+
+
+class OxigraphEngine:
+    """The embedded engine: an in-memory pyoxigraph Store."""
+
+    name = "oxigraph"
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
+        fmt = _FORMATS[path.suffix][0]
+        target = ox.NamedNode(graph)
+        if rewrite is None:
+            self.store.load(path=str(path), format=fmt, to_graph=target)
+            return
+        quads = [
+            ox.Quad(
+                _rewrite_ox(q.subject, rewrite),
+                q.predicate,
+                _rewrite_ox(q.object, rewrite),
+                target,
+            )
+            for q in ox.parse(path=str(path), format=fmt)
+        ]
+        self.store.extend(quads)
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None:
+        target = ox.NamedNode(graph)
+        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples)
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
+        check_offline(query)
+        text = inject_values(query, bindings or {})
+        try:
+            return self.store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise EngineError(f"SPARQL syntax error: {exc}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise EngineError("not a SELECT query")
+        variables = [v.value for v in result.variables]
+        rows = [
+            tuple(None if sol[v] is None else from_ox(sol[v]) for v in variables)
+            for sol in result
+        ]
+        return Rows(variables, rows)
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise EngineError("not a CONSTRUCT query")
+        return [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in result]
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triples(self, graph: str) -> list[Triple]:
+        return [
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+            for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        ]
+
+    def dump_nquads(self) -> str:
+        return self.store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+
+
+# --- rdflib ----------------------------------------------------------------------------
+
+
+class RdflibEngine:
+    """The reference engine: an rdflib Dataset whose default graph is the union."""
+
+    name = "rdflib"
+
+    def __init__(self) -> None:
+        self.dataset = rdflib.Dataset(default_union=True)
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
+        parsed = rdflib.Graph()
+        # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
+        parsed.parse(str(path), format=_FORMATS[path.suffix][1])
+        target = self.dataset.graph(URIRef(graph))
+        if rewrite is None:
+            for triple in parsed:
+                target.add(triple)
+        else:
+            for s, p, o in parsed:
+                target.add((_rewrite_rdflib(s, rewrite), p, _rewrite_rdflib(o, rewrite)))
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None:
+        target = self.dataset.graph(URIRef(graph))
+        for triple in triples:
+            target.add(triple)
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
+        check_offline(query)
+        text = inject_values(query, bindings or {})
+        try:
+            return self.dataset.query(text)
+        except Exception as exc:  # rdflib raises pyparsing errors for bad syntax
+            raise EngineError(f"SPARQL error: {exc}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows:
+        result = self._run(query, bindings)
+        if result.type != "SELECT":
+            raise EngineError("not a SELECT query")
+        variables = [str(v) for v in result.vars]
+        rows = [tuple(_plain(row[i]) for i in range(len(variables))) for row in result]
+        return Rows(variables, rows)
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        result = self._run(query, bindings)
+        if result.type != "CONSTRUCT":
+            raise EngineError("not a CONSTRUCT query")
+        return [(s, p, _plain(o)) for s, p, o in result.graph]
+
+    def graphs(self) -> list[str]:
+        return sorted(
+            str(g.identifier)
+            for g in self.dataset.graphs()
+            if isinstance(g.identifier, URIRef)
+            and g.identifier != rdflib.graph.DATASET_DEFAULT_GRAPH_ID
+            and len(g)
+        )
+
+    def triples(self, graph: str) -> list[Triple]:
+        return list(self.dataset.graph(URIRef(graph)))
+
+    def dump_nquads(self) -> str:
+        lines = []
+        for s, p, o, g in self.dataset.quads((None, None, None, None)):
+            if g is None or g.identifier == rdflib.graph.DATASET_DEFAULT_GRAPH_ID:
+                continue
+            lines.append(f"{to_ox(s)} {to_ox(p)} {to_ox(o)} {to_ox(g.identifier)} .\n")
+        return "".join(lines)
+
+
+def _plain(term: Term | None) -> Term | None:
+    """Drop rdflib's explicit xsd:string so literals compare equal across engines."""
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    return term
+
