@@ -40,6 +40,7 @@ PREFIXES: dict[str, str] = {
     "vann": "http://purl.org/vocab/vann/",
     "wd": "http://www.wikidata.org/entity/",
     "sepio": "http://purl.obolibrary.org/obo/SEPIO_",
+    "shape": DEFAULT_BASE + "shapes#",
 }
 
 
