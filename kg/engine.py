@@ -56,9 +56,7 @@ class Engine(Protocol):
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows: ...
 
-    def construct(
-        self, query: str, bindings: Mapping[str, Term] | None = None
-    ) -> list[Triple]: ...
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
 
     def graphs(self) -> list[str]: ...
 
@@ -171,8 +169,7 @@ class OxigraphEngine:
             raise EngineError("not a SELECT query")
         variables = [v.value for v in result.variables]
         rows = [
-            tuple(None if sol[v] is None else from_ox(sol[v]) for v in variables)
-            for sol in result
+            tuple(None if sol[v] is None else from_ox(sol[v]) for v in variables) for sol in result
         ]
         return Rows(variables, rows)
 
@@ -271,4 +268,3 @@ def _plain(term: Term | None) -> Term | None:
     if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
         return Literal(str(term))
     return term
-

@@ -89,7 +89,11 @@ def parse_parameters(declaration: str) -> tuple[Parameter, ...]:
         if not match:
             raise QueryError(f"cannot read parameter declaration {chunk!r}")
         notes = [n.strip().lower() for n in (match.group(2) or "iri").split(",")]
-        kind = "literal" if any(n in {"literal", "string", "text", "integer"} for n in notes) else "iri"
+        kind = (
+            "literal"
+            if any(n in {"literal", "string", "text", "integer"} for n in notes)
+            else "iri"
+        )
         params.append(Parameter(match.group(1), kind, "optional" in notes))
     return tuple(params)
 
@@ -238,6 +242,4 @@ def bind_parameters(query: QueryFile, given: Mapping[str, str]) -> dict[str, Ter
 def _describe(params: tuple[Parameter, ...]) -> str:
     if not params:
         return "none"
-    return ", ".join(
-        f"{p.name} ({p.kind}{', optional' if p.optional else ''})" for p in params
-    )
+    return ", ".join(f"{p.name} ({p.kind}{', optional' if p.optional else ''})" for p in params)

@@ -1,0 +1,394 @@
+"""govsm: build, check, query and trace the GovSM knowledge graph.
+
+Exit codes: 0 ok; 1 a validation violation, a reasoning failure or a mismatch with the
+reported classifications; 2 a parse error or a usage error (unknown query, rule set or
+label, missing or unknown parameter).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.tree import Tree
+
+from kg import pipeline
+from kg.config import BuildOptions, ConfigError, Project
+from kg.engine import ENGINES, EngineError
+from kg.load import ParseError, load
+from kg.prefixes import DEFAULT_BASE
+from kg.query import FORMATS, compact, parse_params, resolve, run, to_delimited, to_json
+from kg.report import Table
+from kg.sparql import QueryError
+from kg.trace import Trace, UnknownLabel, trace
+from kg.verify import VerifyReport
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def _console(stderr: bool = False) -> Console:
+    # Off a terminal (pipes, CI logs) rich would wrap at 80 columns: the table needs more.
+    probe = Console(stderr=stderr)
+    wide = None if probe.is_terminal or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, width=wide)
+
+
+console = _console()
+err = _console(stderr=True)
+
+Base = Annotated[
+    str, typer.Option("--base", help="Base IRI of the graph (instance IRIs are rewritten to it).")
+]
+Engine = Annotated[str, typer.Option("--engine", help=f"RDF engine: {', '.join(ENGINES)}.")]
+Rules = Annotated[
+    str, typer.Option("--rules", help="Rule set to derive with (from queries/derive/*.rq headers).")
+]
+Data = Annotated[
+    list[Path] | None, typer.Option("--data", help="Data folder (repeatable; default data/).")
+]
+Shapes = Annotated[
+    Path | None, typer.Option("--shapes", help="SHACL shapes folder (default shapes/).")
+]
+Ontology = Annotated[
+    Path | None, typer.Option("--ontology", help="Ontology folder (default ontology/).")
+]
+
+
+def _project(data: list[Path] | None, shapes: Path | None, ontology: Path | None) -> Project:
+    return Project(data_dirs=tuple(data or ()), shapes_dir=shapes, ontology_dir=ontology)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _usage_errors(func):  # noqa: ANN001, ANN202 - decorator
+    """Map library errors to exit codes: parse/usage errors 2, stage failures 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return func(*args, **kwargs)
+        except ParseError as exc:
+            _fail(f"parse error: {exc}", 2)
+        except (QueryError, ConfigError, EngineError) as exc:
+            _fail(str(exc), 2)
+        except pipeline.ValidationFailed as exc:
+            print_validation(exc.report)
+            _fail("validation failed: the graph does not conform; dist/ untouched", 1)
+        except pipeline.ReasoningFailed as exc:
+            print_reasoning(exc.report)
+            _fail("reasoning failed; dist/ untouched", 1)
+        except pipeline.VerifyFailed as exc:
+            print_differences(exc.report)
+            _fail(f"{exc}; dist/ untouched", 1)
+
+    return wrapper
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def print_table(table: Table, title: str = "Classification of sub-factors") -> None:
+    """The classification table, with rich."""
+    out = RichTable(title=title, show_lines=False)
+    for heading in table.headings:
+        out.add_column(heading, overflow="fold")
+    for row in table.rows:
+        style = None if row[table.headings.index("Match")] == "yes" else "red"
+        out.add_row(*row, style=style)
+    console.print(out)
+
+
+def print_differences(report: VerifyReport) -> None:
+    """Differences between derived and reported classifications."""
+    out = RichTable(title="Derived vs reported: differences", header_style="bold red")
+    for heading in ("Rule", "Sub-factor", "Context", "Derived", "Reported", "Words", "Status"):
+        out.add_column(heading)
+    for d in report.differences:
+        out.add_row(
+            d.rule,
+            d.label,
+            compact_iri(d.context),
+            d.derived or "—",
+            d.reported or "—",
+            d.reported_words or "",
+            d.status,
+        )
+    err.print(out)
+
+
+def compact_iri(iri: str) -> str:
+    from rdflib import URIRef
+
+    return compact(URIRef(iri))
+
+
+def print_validation(report: object) -> None:
+    """A validation report: rendered by the validation stage if it can, else summarised."""
+    render = getattr(report, "render", None)
+    if callable(render):
+        err.print(render())
+        return
+    violations = getattr(report, "violations", [])
+    out = RichTable(title=f"SHACL / check violations ({len(violations)})", header_style="bold red")
+    for heading in ("Focus node", "Path", "Message", "Source"):
+        out.add_column(heading, overflow="fold")
+    for v in violations:
+        out.add_row(*(str(getattr(v, a, "") or "") for a in ("focus", "path", "message", "source")))
+    err.print(out)
+
+
+def print_reasoning(report: object) -> None:
+    try:
+        from kg.reason import render
+
+        err.print(render(report))
+    except Exception:  # noqa: BLE001 - rendering must never hide the failure itself
+        err.print(str(getattr(report, "message", report)))
+
+
+def print_trace(result: Trace) -> None:
+    """The provenance chain as a tree."""
+    root = Tree(
+        f"[bold]{result.label}[/] ({compact_iri(result.subfactor)}), factor: {result.factor}"
+    )
+    if not result.classifications:
+        root.add("[yellow]no derived classification (no rule fired for this sub-factor)[/]")
+    for c in result.classifications:
+        node = root.add(
+            f"[bold]{c.direction}[/] in {c.context_label or compact_iri(c.context)} — "
+            f"classification {compact_iri(c.iri)}"
+        )
+        node.add(f"rule: {compact_iri(c.rule)} — {c.rule_title or ''}")
+        if c.assessment:
+            a = c.assessment
+            an = node.add(
+                f"assessment {compact_iri(a.iri)}: condition [bold]{a.status}[/] ({a.basis})"
+            )
+            if a.justification:
+                an.add(f"justification: {a.justification}")
+            for q in a.quotes:
+                an.add(f'quote ({a.section or "?"}): "{q}"')
+        ev = node.add(f"evidence items: {len(c.evidence)}")
+        for e in c.evidence:
+            item = ev.add(
+                f"{compact_iri(e.iri)} — {e.basis}"
+                + (f", indicates {e.indicates}" if e.indicates else "")
+                + (f", section {e.section}" if e.section else "")
+            )
+            if e.quote:
+                item.add(f'"{e.quote}"')
+            if e.source:
+                s = e.source
+                authors = "; ".join(s.authors) if s.authors else "(authors not listed)"
+                doi = f" doi:{s.doi}" if s.doi else ""
+                item.add(
+                    f"source: {authors} ({s.year or 'n.d.'}). {s.title or compact_iri(s.iri)}.{doi}"
+                )
+    console.print(root)
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@app.command()
+@_usage_errors
+def build(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    out: Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")] = Path(
+        "dist"
+    ),
+    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+) -> None:
+    """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
+    options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=not no_reason)
+    result = pipeline.build(_project(data, shapes, ontology), options, log=_log)
+    assert result.table is not None
+    print_table(result.table)
+    console.print(
+        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html"
+    )
+
+
+def _log(message: str) -> None:
+    style = "yellow" if message.startswith("warning") else "dim"
+    err.print(f"[{style}]{message}[/]", highlight=False)
+
+
+@app.command()
+@_usage_errors
+def validate(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+) -> None:
+    """Check the data against the SHACL shapes and the check queries (exit 1 on a violation)."""
+    project = _project(data, shapes, ontology)
+    loaded = load(project, base, engine)
+    report = pipeline.validate(loaded, project)
+    if not report.conforms:
+        raise pipeline.ValidationFailed(report)
+    console.print(f"[green]conforms[/] ({len(getattr(report, 'warnings', []))} warning(s))")
+
+
+def _mount_reason() -> None:
+    """``govsm reason`` is the reasoning stage's own command (kg.cli_reason)."""
+    try:
+        from kg.cli_reason import reason_command
+    except ImportError:
+        return
+    app.command("reason")(reason_command)
+
+
+_mount_reason()
+
+
+@app.command()
+@_usage_errors
+def derive(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Run a rule set and show the classifications it derives (nothing is written)."""
+    options = BuildOptions(base=base, engine=engine, rules=rules)
+    project = _project(data, None, ontology)
+    loaded, rule_list, derivations = pipeline.load_and_derive(project, options)
+    for d in derivations:
+        console.print(f"{d.rule.stem}: {d.classifications} classifications, {d.triples} triples")
+    from kg.report import classification_table
+
+    rule = rule_list[0].iri(base) if len(rule_list) == 1 else None
+    print_table(classification_table(loaded.engine, project.queries, rule))
+
+
+@app.command()
+@_usage_errors
+def verify(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Compare derived classifications with the reported ones (exit 1 on any difference)."""
+    options = BuildOptions(base=base, engine=engine, rules=rules)
+    project = _project(data, None, ontology)
+    loaded, rule_list, _ = pipeline.load_and_derive(project, options)
+    from kg.verify import verify as run_verify
+
+    report = run_verify(loaded.engine, rule_list, base, project.queries)
+    if not report.ok:
+        raise pipeline.VerifyFailed(report)
+    console.print(f"[green]all {report.compared} classifications match the reported ones[/]")
+
+
+@app.command()
+@_usage_errors
+def query(
+    name: Annotated[
+        str, typer.Argument(help="Query name (in queries/cq, checks, derive, verify) or FILE.rq.")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable).")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")
+    ] = "table",  # noqa: A002
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Run a catalogue query (parameters bound safely, never pasted into the text)."""
+    if format not in FORMATS:
+        _fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", 2)
+    project = _project(data, None, ontology)
+    target = resolve(name, project.queries)
+    params = parse_params(param or [])
+    from kg.sparql import bind_parameters
+
+    bind_parameters(target, params)  # usage errors before the (slower) load
+    loaded, _, _ = pipeline.load_and_derive(
+        project, BuildOptions(base=base, engine=engine, rules=rules)
+    )
+    result = run(loaded.engine, target, params)
+    if format == "json":
+        typer.echo(to_json(result.rows), nl=False)
+    elif format in ("csv", "tsv"):
+        typer.echo(to_delimited(result.rows, "," if format == "csv" else "\t"), nl=False)
+    else:
+        out = RichTable(title=target.title)
+        for v in result.rows.variables:
+            out.add_column(v, overflow="fold")
+        for row in result.rows.rows:
+            out.add_row(*(compact(t) for t in row))
+        console.print(out)
+        console.print(f"[dim]{len(result.rows.rows)} row(s)[/]")
+
+
+@app.command(name="trace")
+@_usage_errors
+def trace_command(
+    name: Annotated[str, typer.Argument(help="Sub-factor label (pref or alt, any case) or IRI.")],
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Why does a sub-factor have its classification? Rule, assessment, evidence, sources."""
+    project = _project(data, None, ontology)
+    loaded, _, _ = pipeline.load_and_derive(
+        project, BuildOptions(base=base, engine=engine, rules=rules)
+    )
+    try:
+        result = trace(loaded.engine, project.queries, name)
+    except UnknownLabel as exc:
+        _fail(str(exc), 2)
+    print_trace(result)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    dist: Annotated[Path, typer.Option("--dist", help="Folder to serve.")] = Path("dist"),
+) -> None:
+    """Serve dist/ read-only over HTTP (GET and HEAD only)."""
+    from kg.serve import make_server
+
+    try:
+        server = make_server(dist, host, port)
+    except (FileNotFoundError, OSError) as exc:
+        _fail(str(exc), 2)
+    console.print(
+        f"serving {dist}/ on [bold]http://{host}:{server.server_address[1]}/[/] (Ctrl-C stops)"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    app()

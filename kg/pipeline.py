@@ -1,0 +1,243 @@
+"""The build: load -> validate -> reason -> derive -> verify -> publish.
+
+Each stage is a plain function of the stages before it; ``build`` runs them in order and
+raises a :class:`StageFailure` subclass when one fails. Nothing is written to the output
+folder unless every stage passed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rdflib
+
+from kg.config import BuildOptions, Project
+from kg.derive import Derivation, Rule, derive, select_rules
+from kg.load import Loaded, load
+from kg.publish import canonical_nquads, default_view_turtle, write_atomically
+from kg.report import Table, classification_table, to_html, to_markdown
+from kg.verify import VerifyReport, verify
+
+Log = Callable[[str], None]
+
+
+class StageFailure(Exception):
+    """A stage found a problem that must fail the build (exit code 1)."""
+
+
+class ValidationFailed(StageFailure):
+    def __init__(self, report: Any) -> None:
+        super().__init__("validation found violations")
+        self.report = report
+
+
+class ReasoningFailed(StageFailure):
+    def __init__(self, report: Any) -> None:
+        super().__init__(f"reasoning failed: {getattr(report, 'message', report)}")
+        self.report = report
+
+
+class VerifyFailed(StageFailure):
+    def __init__(self, report: VerifyReport) -> None:
+        super().__init__(f"{len(report.differences)} difference(s) from the reported results")
+        self.report = report
+
+
+@dataclass
+class BuildResult:
+    """What a build did and produced."""
+
+    loaded: Loaded
+    derivations: list[Derivation] = field(default_factory=list)
+    verification: VerifyReport | None = None
+    table: Table | None = None
+    validation: Any = None
+    reasoning: Any = None
+    out: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+# --- validate ------------------------------------------------------------------------
+
+
+def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, dict[str, str]]:
+    """The data graph, the ontology graph, and which file each data subject comes from."""
+    data, ontology, sources = rdflib.Graph(), rdflib.Graph(), {}
+    for source in loaded.sources:
+        target = data if source.kind == "data" else ontology
+        for triple in loaded.engine.triples(source.graph):
+            target.add(triple)
+            if source.kind == "data":
+                sources.setdefault(str(triple[0]), source.rel)
+    return data, ontology, sources
+
+
+def validate(loaded: Loaded, project: Project) -> Any:
+    """SHACL shapes and check queries, through kg.validate.validate_graph."""
+    data, ontology, sources = graphs_for_validation(loaded)
+    checks = project.checks if project.checks.is_dir() else None
+    try:
+        from kg.validate import validate_graph  # lazily: owned by the validation stage
+    except ImportError:
+        return _shapes_only(data, ontology, project.shapes)
+    return validate_graph(data, ontology, project.shapes, checks, sources)
+
+
+@dataclass
+class _Violation:
+    focus: str
+    path: str
+    message: str
+    source: str = ""
+
+
+@dataclass
+class _MinimalReport:
+    """Stand-in report (SHACL shapes only) while kg.validate is not installed."""
+
+    conforms: bool
+    violations: list[_Violation]
+    warnings: list[_Violation]
+
+
+def _shapes_only(data: rdflib.Graph, ontology: rdflib.Graph, shapes_dir: Path) -> _MinimalReport:
+    import pyshacl
+    from rdflib.namespace import SH
+
+    shapes = rdflib.Graph()
+    for path in sorted(shapes_dir.rglob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    _, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
+    found: dict[str, list[_Violation]] = {"violation": [], "warning": []}
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        item = _Violation(
+            str(results.value(result, SH.focusNode)),
+            str(results.value(result, SH.resultPath) or ""),
+            str(results.value(result, SH.resultMessage) or ""),
+        )
+        found["violation" if severity == SH.Violation else "warning"].append(item)
+    return _MinimalReport(not found["violation"], found["violation"], found["warning"])
+
+
+# --- reason --------------------------------------------------------------------------
+
+
+def reason(project: Project, log: Log = _quiet) -> Any:
+    """HermiT over the ontology and its alignments; None (with a warning) without Java."""
+    if shutil.which("java") is None:
+        log("warning: Java not found, reasoning skipped (apt-get install default-jre-headless)")
+        return None
+    from kg.reason import reason as run_reasoner  # lazily: owned by the reasoning stage
+
+    report = run_reasoner(project.ontology)
+    if report.java is None:
+        log(f"warning: reasoning skipped: {report.message}")
+        return None
+    if not getattr(report, "ok", report.consistent and not report.unsatisfiable):
+        raise ReasoningFailed(report)
+    return report
+
+
+# --- the whole build ------------------------------------------------------------------
+
+
+def load_and_derive(
+    project: Project, options: BuildOptions, log: Log = _quiet
+) -> tuple[Loaded, list[Rule], list[Derivation]]:
+    """Load every source and run the chosen rule set (used by build, query, trace)."""
+    rules = select_rules(project.queries, options.rules)
+    loaded = load(project, options.base, options.engine)
+    log(f"loaded {len(loaded.sources)} files into {options.engine}")
+    derivations = derive(loaded.engine, rules, options.base)
+    return loaded, rules, derivations
+
+
+def build(
+    project: Project,
+    options: BuildOptions,
+    log: Log = _quiet,
+    validate_stage: bool = True,
+) -> BuildResult:
+    """Run every stage and publish into ``options.out`` (atomically)."""
+    rules = select_rules(project.queries, options.rules)
+    loaded = load(project, options.base, options.engine)
+    result = BuildResult(loaded)
+    log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
+
+    if validate_stage:
+        report = validate(loaded, project)
+        result.validation = report
+        if not report.conforms:
+            raise ValidationFailed(report)
+        log(f"validate: conforms ({len(getattr(report, 'warnings', []))} warning(s))")
+
+    if options.reason:
+        result.reasoning = reason(project, log)
+        if result.reasoning is None:
+            result.warnings.append("reasoning skipped: Java not found")
+        else:
+            log(f"reason: {result.reasoning.message} ({result.reasoning.seconds:.1f} s)")
+    else:
+        log("reason: skipped (--no-reason)")
+
+    result.derivations = derive(loaded.engine, rules, options.base)
+    for d in result.derivations:
+        log(f"derive: {d.rule.stem}: {d.classifications} classifications")
+
+    result.verification = verify(loaded.engine, rules, options.base, project.queries)
+    if not result.verification.ok:
+        raise VerifyFailed(result.verification)
+    log(f"verify: {result.verification.compared} classifications match the reported ones")
+
+    rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
+    result.table = classification_table(loaded.engine, project.queries, rule_iri)
+    publish(result, options)
+    result.out = options.out
+    log(f"publish: {options.out}/")
+    return result
+
+
+def publish(result: BuildResult, options: BuildOptions) -> None:
+    """Write the dumps and reports into ``options.out``, atomically."""
+    canonical = canonical_nquads(result.loaded.engine.dump_nquads())
+    assert result.table is not None
+    notes = [
+        f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
+        f"base IRI: {options.base}",
+        f"engine: {options.engine}",
+        f"named graphs: {len(result.loaded.sources) + len(result.derivations)}",
+        f"classifications compared with the reported ones: "
+        f"{result.verification.compared if result.verification else 0}, all matching",
+    ]
+    title = "GovSM-KG: classification of sub-factors"
+    links = [
+        ("govsm.nq", "govsm.nq (N-Quads, all named graphs)"),
+        ("govsm.ttl", "govsm.ttl (Turtle, union of the graphs)"),
+        ("report.md", "report.md"),
+        ("report.html", "report.html"),
+    ]
+
+    def write(folder: Path) -> None:
+        (folder / "govsm.nq").write_text(canonical, encoding="utf-8")
+        (folder / "govsm.ttl").write_text(default_view_turtle(canonical), encoding="utf-8")
+        write_reports(folder, result.table, title, notes, links)
+
+    write_atomically(options.out, write)
+
+
+def write_reports(
+    folder: Path, table: Table, title: str, notes: list[str], links: list[tuple[str, str]]
+) -> None:
+    """report.md, report.html and the landing page index.html."""
+    (folder / "report.md").write_text(to_markdown(table, title, notes), encoding="utf-8")
+    (folder / "report.html").write_text(to_html(table, title, notes), encoding="utf-8")
+    (folder / "index.html").write_text(to_html(table, title, notes, links), encoding="utf-8")
