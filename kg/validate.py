@@ -1,0 +1,429 @@
+"""Validate stage: SHACL shapes (pySHACL, the reference validator) plus check queries.
+
+``validate_graph`` runs every shape in ``shapes/*.ttl`` over the union of the data and
+the ontology (no inference: the ontology's ``rdfs:subClassOf`` axioms are in the graph,
+so a ``govsm:MetaSynthesis`` is a ``govsm:Review`` for ``sh:targetClass`` and
+``sh:class``), then every ``queries/checks/*-violation.rq`` (each must return zero rows;
+each row is a violation). It returns a :class:`ValidationReport`: one
+:class:`ValidationResult` per finding, ``conforms`` when there is no violation
+(warnings never fail a build).
+
+Nothing is fetched from the network: ``owl:imports`` triples are dropped from the
+ontology and shapes before pySHACL sees them, and pySHACL is called with
+``do_owl_imports=False``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import rdflib
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, SH
+
+from kg.prefixes import PREFIXES
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+VIOLATION = "Violation"
+WARNING = "Warning"
+INFO = "Info"
+_SEVERITY_ORDER = {VIOLATION: 0, WARNING: 1, INFO: 2}
+
+#: Component name given to rows of a check query (they have no SHACL component).
+CHECK_COMPONENT = "check-query"
+
+# Properties by which a shape refers to a nested shape: used to find, for a blank
+# property shape, the named node shape it belongs to.
+_NESTING = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
+_LIST_NESTING = (SH["or"], SH["and"], SH.xone)
+
+
+class ValidationSetupError(Exception):
+    """Shapes or check queries cannot be read (the data was not looked at)."""
+
+
+@dataclass(frozen=True, order=True)
+class ValidationResult:
+    """One finding: a SHACL validation result or one row of a check query."""
+
+    severity: str  # "Violation", "Warning" or "Info"
+    focus: str  # focus node: an IRI, or "_:id" for a blank node
+    path: str | None  # result path (SPARQL property-path syntax), if any
+    component: str  # constraint component IRI, or CHECK_COMPONENT
+    message: str
+    shape: str  # named node shape IRI, or the check query's file name
+    value: str | None = None  # the offending value, if any
+    source_file: str | None = None  # file that defines the focus node, if known
+
+    @property
+    def is_violation(self) -> bool:
+        """True for a result of severity sh:Violation."""
+        return self.severity == VIOLATION
+
+
+@dataclass
+class ValidationReport:
+    """The results of one validation run."""
+
+    results: list[ValidationResult] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        """No violation (warnings and infos do not count)."""
+        return not self.violations
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        """Results of severity sh:Violation (shapes and check queries)."""
+        return [r for r in self.results if r.severity == VIOLATION]
+
+    @property
+    def warnings(self) -> list[ValidationResult]:
+        """Results of severity sh:Warning."""
+        return [r for r in self.results if r.severity == WARNING]
+
+    def by_shape(self, severity: str | None = None) -> dict[str, list[ValidationResult]]:
+        """Group results (or only those of ``severity``) by shape, in shape order."""
+        groups: dict[str, list[ValidationResult]] = {}
+        for r in self.results:
+            if severity is None or r.severity == severity:
+                groups.setdefault(r.shape, []).append(r)
+        return dict(sorted(groups.items()))
+
+    def summary(self, severity: str = WARNING) -> list[tuple[str, str, int]]:
+        """(shape, message, count) for each distinct message of ``severity``: warnings
+        are many and alike, so a reader wants them counted, not listed."""
+        counts: dict[tuple[str, str], int] = {}
+        for r in self.results:
+            if r.severity == severity:
+                counts[(r.shape, r.message)] = counts.get((r.shape, r.message), 0) + 1
+        return [(s, m, n) for (s, m), n in sorted(counts.items())]
+
+
+# ---------------------------------------------------------------------------
+# Loading shapes and checks
+# ---------------------------------------------------------------------------
+
+
+def shape_files(shapes_dir: Path) -> list[Path]:
+    """The shapes files, in name order."""
+    return sorted(Path(shapes_dir).glob("*.ttl"))
+
+
+def load_shapes(shapes_dir: Path) -> Graph:
+    """Parse every ``shapes_dir/*.ttl`` into one shapes graph (owl:imports dropped)."""
+    files = shape_files(shapes_dir)
+    if not files:
+        raise ValidationSetupError(f"{shapes_dir}: no *.ttl shapes files")
+    graph = Graph()
+    for path in files:
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises parser-specific types
+            raise ValidationSetupError(f"{path}: {exc}") from exc
+    graph.remove((None, OWL.imports, None))
+    return graph
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    """A ``*-violation.rq`` file: its header and its text."""
+
+    path: Path
+    title: str
+    question: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        """The file name, e.g. ``subfactor-without-evidence-violation.rq``."""
+        return self.path.name
+
+
+_HEADER = re.compile(r"^#\s*(\w[\w-]*)\s*:\s*(.*)$")
+
+
+def read_header(text: str) -> dict[str, str]:
+    """The ``# key: value`` lines that open a query file."""
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        m = _HEADER.match(line)
+        if m:
+            header[m.group(1).lower()] = m.group(2).strip()
+    return header
+
+
+def load_checks(checks_dir: Path) -> list[CheckQuery]:
+    """Every ``checks_dir/*-violation.rq``, in name order."""
+    checks: list[CheckQuery] = []
+    for path in sorted(Path(checks_dir).glob("*-violation.rq")):
+        text = path.read_text(encoding="utf-8")
+        header = read_header(text)
+        if "title" not in header:
+            raise ValidationSetupError(f"{path}: no '# title:' header line")
+        checks.append(CheckQuery(path, header["title"], header.get("question", ""), text))
+    return checks
+
+
+# ---------------------------------------------------------------------------
+# Rendering terms
+# ---------------------------------------------------------------------------
+
+
+def term_str(node: rdflib.term.Node) -> str:
+    """An IRI as itself, a blank node as ``_:id``, a literal as its lexical form."""
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return str(node)
+
+
+def path_str(graph: Graph, path: rdflib.term.Node) -> str:
+    """A SHACL property path in SPARQL property-path syntax."""
+    if isinstance(path, URIRef):
+        return str(path)
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{_wrap(graph, inverse)}"
+    if (path, RDF.first, None) in graph:
+        return "/".join(_wrap(graph, p) for p in Collection(graph, path))
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_wrap(graph, p) for p in Collection(graph, alternatives))
+    repeats = ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?"))
+    for prop, suffix in repeats:
+        inner = graph.value(path, prop)
+        if inner is not None:
+            return f"({_wrap(graph, inner)}){suffix}"
+    return term_str(path)
+
+
+def _wrap(graph: Graph, path: rdflib.term.Node) -> str:
+    text = path_str(graph, path)
+    return f"<{text}>" if isinstance(path, URIRef) else f"({text})"
+
+
+def named_shape(shapes: Graph, shape: rdflib.term.Node) -> str:
+    """The IRI of the named shape a (possibly nested, blank) shape belongs to."""
+    seen: set[rdflib.term.Node] = set()
+    frontier = [shape]
+    while frontier:
+        node = frontier.pop(0)
+        if isinstance(node, URIRef):
+            return str(node)
+        if node in seen:
+            continue
+        seen.add(node)
+        for prop in _NESTING:
+            frontier.extend(shapes.subjects(prop, node))
+        # A shape listed in sh:or/sh:and/sh:xone: climb the RDF list to its head.
+        for cell in shapes.subjects(RDF.first, node):
+            head = cell
+            while (prev := shapes.value(predicate=RDF.rest, object=head)) is not None:
+                head = prev
+            for prop in _LIST_NESTING:
+                frontier.extend(shapes.subjects(prop, head))
+    return term_str(shape)
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+
+def _without_imports(graph: Graph) -> Graph:
+    out = Graph()
+    for triple in graph:
+        if triple[1] != OWL.imports:
+            out.add(triple)
+    return out
+
+
+def run_shapes(
+    union: Graph,
+    ontology: Graph,
+    shapes: Graph,
+    sources: Mapping[str, str] | None = None,
+) -> list[ValidationResult]:
+    """Run pySHACL over ``union`` (data plus ontology) and convert its report."""
+    from pyshacl import validate
+
+    _conforms, report, _text = validate(
+        union,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        inplace=True,  # ``union`` is our own copy
+        allow_warnings=True,
+        allow_infos=True,
+        advanced=False,
+        do_owl_imports=False,
+    )
+    return list(_shacl_results(report, shapes, sources or {}))
+
+
+def _shacl_results(
+    report: Graph, shapes: Graph, sources: Mapping[str, str]
+) -> Iterable[ValidationResult]:
+    for res in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(res, SH.focusNode)
+        path = report.value(res, SH.resultPath)
+        component = report.value(res, SH.sourceConstraintComponent)
+        severity = report.value(res, SH.resultSeverity)
+        shape = report.value(res, SH.sourceShape)
+        value = report.value(res, SH.value)
+        messages = sorted(report.objects(res, SH.resultMessage), key=_message_key)
+        focus_s = term_str(focus) if focus is not None else ""
+        yield ValidationResult(
+            severity=_local(severity) if severity is not None else VIOLATION,
+            focus=focus_s,
+            path=path_str(report, path) if path is not None else None,
+            component=str(component) if component is not None else "",
+            message=str(messages[0]) if messages else "",
+            shape=named_shape(shapes, shape) if shape is not None else "",
+            value=term_str(value) if value is not None else None,
+            source_file=sources.get(focus_s),
+        )
+
+
+def _message_key(msg: rdflib.term.Node) -> tuple[int, str]:
+    # English first, then untagged, then the rest.
+    lang = msg.language if isinstance(msg, Literal) else None
+    return ({"en": 0, None: 1}.get(lang, 2), str(msg))
+
+
+def _local(iri: rdflib.term.Node) -> str:
+    return str(iri).rsplit("#", 1)[-1]
+
+
+def run_checks(
+    graph: Graph, checks: Iterable[CheckQuery], sources: Mapping[str, str] | None = None
+) -> list[ValidationResult]:
+    """Run each check query; every row it returns is a violation.
+
+    The focus node is the row's ``?focus`` binding (or its first bound value); the
+    message is the query's title followed by the row's bindings.
+    """
+    sources = sources or {}
+    out: list[ValidationResult] = []
+    for check in checks:
+        try:
+            rows = graph.query(check.text)
+        except Exception as exc:  # rdflib raises parser-specific types
+            raise ValidationSetupError(f"{check.path}: {exc}") from exc
+        variables = [str(v) for v in rows.vars or []]
+        for row in rows:
+            bound = {v: row[v] for v in variables if row[v] is not None}
+            focus = bound.get("focus", next(iter(bound.values()), None))
+            focus_s = term_str(focus) if focus is not None else ""
+            detail = ", ".join(f"{k}={term_str(v)}" for k, v in bound.items())
+            out.append(
+                ValidationResult(
+                    severity=VIOLATION,
+                    focus=focus_s,
+                    path=None,
+                    component=CHECK_COMPONENT,
+                    message=f"{check.title}: {detail}" if detail else check.title,
+                    shape=check.name,
+                    value=None,
+                    source_file=sources.get(focus_s),
+                )
+            )
+    return out
+
+
+def validate_graph(
+    data: rdflib.Graph,
+    ontology: rdflib.Graph,
+    shapes_dir: Path,
+    checks_dir: Path | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> ValidationReport:
+    """Validate ``data`` against the shapes in ``shapes_dir`` and the check queries in
+    ``checks_dir`` (skipped when None), on the union of data and ontology.
+
+    ``sources`` maps a subject IRI to the file that defines it, so that each result
+    can name its file. Neither input graph is modified.
+    """
+    shapes = load_shapes(shapes_dir)
+    checks = load_checks(checks_dir) if checks_dir is not None else []
+    ont = _without_imports(ontology)
+    union = Graph()
+    for triple in data:
+        if triple[1] != OWL.imports:
+            union.add(triple)
+    union += ont
+    results = run_checks(union, checks, sources) if checks else []
+    # pySHACL runs in place (it adds the ontology's axioms to ``union``), so the
+    # checks run first, on the plain union.
+    results = run_shapes(union, ont, shapes, sources) + results
+    results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.shape, r.focus, r.path or ""))
+    return ValidationReport(results)
+
+
+# ---------------------------------------------------------------------------
+# Rendering reports
+# ---------------------------------------------------------------------------
+
+
+def compact(iri: str | None) -> str:
+    """An IRI written with the project's prefix table where one fits."""
+    if not iri:
+        return ""
+    best = ""
+    for name, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            best, prefix = ns, name
+    if not best:
+        return iri
+    rest = iri[len(best) :]
+    return f"{prefix}:{rest}"
+
+
+def render_text(report: ValidationReport, warnings: str = "summary") -> str:
+    """A plain-text report: every violation in full; warnings in full (``"all"``),
+    counted per shape and message (``"summary"``) or left out (``"none"``)."""
+    lines = [
+        f"conforms: {'yes' if report.conforms else 'no'} "
+        f"({len(report.violations)} violation(s), {len(report.warnings)} warning(s))"
+    ]
+    for r in report.violations + (report.warnings if warnings == "all" else []):
+        where = f" [{r.source_file}]" if r.source_file else ""
+        path = f" {compact(r.path)}" if r.path else ""
+        lines.append(f"{r.severity}: {compact(r.focus)}{path}{where}")
+        lines.append(f"    {r.message}")
+        lines.append(f"    ({compact(r.shape)}, {compact(r.component)})")
+    if warnings == "summary":
+        for shape, message, n in report.summary(WARNING):
+            lines.append(f"Warning x{n}: {compact(shape)}: {message}")
+    return "\n".join(lines)
+
+
+def render_table(report: ValidationReport, severity: str | None = None) -> Table:
+    """A rich table of the results (or only those of ``severity``)."""
+    from rich.table import Table
+
+    table = Table(title="Validation results", show_lines=False)
+    for name in ("severity", "focus", "path", "message", "shape", "file"):
+        table.add_column(name, overflow="fold")
+    for r in report.results:
+        if severity is not None and r.severity != severity:
+            continue
+        style = "red" if r.severity == VIOLATION else "yellow"
+        table.add_row(
+            f"[{style}]{r.severity}[/{style}]",
+            compact(r.focus),
+            compact(r.path),
+            r.message,
+            compact(r.shape),
+            r.source_file or "",
+        )
+    return table
