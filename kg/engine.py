@@ -127,33 +127,48 @@ def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
 
 
 class OxigraphEngine:
-    """The embedded engine: an in-memory pyoxigraph Store."""
+    """The embedded engine: an in-memory pyoxigraph Store.
+
+    The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
+    xsd:integer, which would change the published data. So the quads as loaded are also
+    kept in a pyoxigraph Dataset (which keeps every literal exactly as written): queries
+    run on the Store, the dumps and the graphs handed to validation come from the Dataset.
+    """
 
     name = "oxigraph"
 
     def __init__(self) -> None:
         self.store = ox.Store()
+        self.dataset = ox.Dataset()
+
+    def _extend(self, quads: list[ox.Quad]) -> None:
+        self.store.extend(quads)
+        for quad in quads:
+            self.dataset.add(quad)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         fmt = _FORMATS[path.suffix][0]
         target = ox.NamedNode(graph)
         if rewrite is None:
-            self.store.load(path=str(path), format=fmt, to_graph=target)
-            return
-        quads = [
-            ox.Quad(
-                _rewrite_ox(q.subject, rewrite),
-                q.predicate,
-                _rewrite_ox(q.object, rewrite),
-                target,
-            )
-            for q in ox.parse(path=str(path), format=fmt)
-        ]
-        self.store.extend(quads)
+            quads = [
+                ox.Quad(q.subject, q.predicate, q.object, target)
+                for q in ox.parse(path=str(path), format=fmt)
+            ]
+        else:
+            quads = [
+                ox.Quad(
+                    _rewrite_ox(q.subject, rewrite),
+                    q.predicate,
+                    _rewrite_ox(q.object, rewrite),
+                    target,
+                )
+                for q in ox.parse(path=str(path), format=fmt)
+            ]
+        self._extend(quads)
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = ox.NamedNode(graph)
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples)
+        self._extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples])
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
         check_offline(query)
@@ -185,11 +200,11 @@ class OxigraphEngine:
     def triples(self, graph: str) -> list[Triple]:
         return [
             (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
-            for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            for q in self.dataset.quads_for_graph_name(ox.NamedNode(graph))
         ]
 
     def dump_nquads(self) -> str:
-        return self.store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+        return ox.serialize(self.dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
 
 
 # --- rdflib ----------------------------------------------------------------------------
@@ -202,12 +217,14 @@ class RdflibEngine:
 
     def __init__(self) -> None:
         self.dataset = rdflib.Dataset(default_union=True)
+        self._names: set[str] = set()  # named graphs in use (cheaper than asking rdflib)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         parsed = rdflib.Graph()
         # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
         parsed.parse(str(path), format=_FORMATS[path.suffix][1])
         target = self.dataset.graph(URIRef(graph))
+        self._names.add(graph)
         if rewrite is None:
             for triple in parsed:
                 target.add(triple)
@@ -217,6 +234,7 @@ class RdflibEngine:
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = self.dataset.graph(URIRef(graph))
+        self._names.add(graph)
         for triple in triples:
             target.add(triple)
 
@@ -243,23 +261,17 @@ class RdflibEngine:
         return [(s, p, _plain(o)) for s, p, o in result.graph]
 
     def graphs(self) -> list[str]:
-        return sorted(
-            str(g.identifier)
-            for g in self.dataset.graphs()
-            if isinstance(g.identifier, URIRef)
-            and g.identifier != rdflib.graph.DATASET_DEFAULT_GRAPH_ID
-            and len(g)
-        )
+        return sorted(name for name in self._names if len(self.dataset.graph(URIRef(name))))
 
     def triples(self, graph: str) -> list[Triple]:
         return list(self.dataset.graph(URIRef(graph)))
 
     def dump_nquads(self) -> str:
         lines = []
-        for s, p, o, g in self.dataset.quads((None, None, None, None)):
-            if g is None or g.identifier == rdflib.graph.DATASET_DEFAULT_GRAPH_ID:
-                continue
-            lines.append(f"{to_ox(s)} {to_ox(p)} {to_ox(o)} {to_ox(g.identifier)} .\n")
+        for name in self.graphs():
+            g = to_ox(URIRef(name))
+            for s, p, o in self.dataset.graph(URIRef(name)):
+                lines.append(f"{to_ox(s)} {to_ox(p)} {to_ox(o)} {g} .\n")
         return "".join(lines)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
+from kg.engine import from_ox
 from kg.prefixes import PREFIXES
 
 _AT_FDCWD = -100
@@ -40,13 +41,11 @@ def canonical_nquads(nquads: str) -> str:
 
 def default_view_turtle(canonical: str) -> str:
     """Turtle of the union of all named graphs (deterministic for canonical input)."""
-    dataset = rdflib.Dataset()
-    dataset.parse(data=canonical, format="nquads")
     union = rdflib.Graph()
     for name, ns in PREFIXES.items():
         union.bind(name, ns, override=True, replace=True)
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
+    for quad in ox.parse(canonical, format=ox.RdfFormat.N_QUADS):
+        union.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
     return union.serialize(format="turtle")
 
 

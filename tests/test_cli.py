@@ -1,0 +1,250 @@
+"""The govsm CLI: trace, query (names, parameters, formats, injection), serve."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib import Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.engine import make_engine
+from kg.serve import make_server
+from kg.sparql import (
+    QueryError,
+    bind_parameters,
+    check_offline,
+    inject_values,
+    read_query,
+    serialize_term,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
+DATA = ["--data", str(FIXTURE / "data")]
+runner = CliRunner()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- trace ---------------------------------------------------------------------------
+
+
+def test_trace_prints_the_whole_chain() -> None:
+    result = runner.invoke(app, ["trace", "Legal Infrastructure", *DATA])
+    assert result.exit_code == 0, result.output
+    out = flat(result.output)
+    for expected in (
+        "preventer",
+        "rule:classification-from-assessment",
+        "condition not met",
+        "Fixture: the legal infrastructure is judged missing.",
+        "Without these necessary components",
+        "clear rules are needed",
+        "Linke, A.; Zerfass, A. (2013)",
+        "doi:10.1108/jcom-09-2011-0050",
+    ):
+        assert expected in out, expected
+
+
+def test_trace_by_alt_label_and_by_iri() -> None:
+    by_alt = runner.invoke(app, ["trace", "LEGAL FRAMEWORK", *DATA])
+    by_iri = runner.invoke(app, ["trace", "id:subfactor/legal-infrastructure", *DATA])
+    assert by_alt.exit_code == by_iri.exit_code == 0
+    assert "clear rules are needed" in by_iri.output
+
+
+def test_trace_authors_in_printed_order() -> None:
+    result = runner.invoke(app, ["trace", "technical infrastructure", *DATA])
+    assert "Norris, P.; Second, B.; Third, C. (2001)" in flat(result.output)
+
+
+def test_trace_unknown_label_exits_2_with_closest() -> None:
+    result = runner.invoke(app, ["trace", "legal infra", *DATA])
+    assert result.exit_code == 2
+    assert "Closest labels: legal infrastructure" in flat(result.output)
+
+
+# --- query ---------------------------------------------------------------------------
+
+
+def test_query_unknown_name_exits_2_listing_queries() -> None:
+    result = runner.invoke(app, ["query", "classification-tabel", *DATA])
+    assert result.exit_code == 2
+    out = flat(result.output)
+    assert "Did you mean: classification-table" in out
+    assert "Available:" in out and "derived-vs-reported" in out
+
+
+def test_query_missing_and_unknown_parameters_exit_2() -> None:
+    missing = runner.invoke(app, ["query", "trace-subfactor", *DATA])
+    assert missing.exit_code == 2
+    assert "missing parameter(s) subfactor" in flat(missing.output)
+    assert "declared: subfactor (iri)" in flat(missing.output)
+    unknown = runner.invoke(
+        app, ["query", "derived-vs-reported", "-p", "rule=rule:x", "-p", "nope=1"]
+    )
+    assert unknown.exit_code == 2
+    assert "unknown parameter(s) nope" in flat(unknown.output)
+    malformed = runner.invoke(app, ["query", "derived-vs-reported", "-p", "rule"])
+    assert malformed.exit_code == 2
+
+
+def test_query_json_and_csv() -> None:
+    args = [
+        "query",
+        "classification-table",
+        *DATA,
+        "-p",
+        "rule=rule:classification-from-assessment",
+    ]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert len(doc["results"]["bindings"]) == 3
+    assert doc["head"]["vars"][0] == "factorLabel"
+    csv_out = runner.invoke(app, [*args, "--format", "csv"])
+    assert csv_out.output.splitlines()[0].startswith("factorLabel,subfactorLabel")
+    tsv_out = runner.invoke(app, [*args, "--format", "tsv"])
+    assert tsv_out.output.splitlines()[0].startswith("?factorLabel\t?subfactorLabel")
+    assert runner.invoke(app, [*args, "--format", "xml"]).exit_code == 2
+
+
+def test_query_by_file_with_iri_parameter(tmp_path: Path) -> None:
+    file = tmp_path / "mine.rq"
+    file.write_text(
+        "# title: t\n# parameters: subfactor (IRI)\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        "SELECT ?label WHERE { ?subfactor skos:prefLabel ?label }\n"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "query",
+            str(file),
+            *DATA,
+            "-p",
+            "subfactor=id:subfactor/user-training",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["label", "user training"]
+
+
+INJECTIONS = [
+    'x" } ?s ?p ?o . FILTER(true) #',
+    "x> } UNION { ?s ?p ?o } #",
+    "x'\n} ; DROP ALL ;",
+    'tab\there "quote" \\ backslash }',
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_through_a_literal_leaves_the_query_unchanged(value: str) -> None:
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?word }"
+    bound = inject_values(text, {"word": Literal(value)})
+    parsed = prepareQuery(bound)
+    values = [node for node in _walk(parsed.algebra) if getattr(node, "name", "") == "values"]
+    assert len(values) == 1 and len(values[0]["res"]) == 1
+    (row,) = values[0]["res"]
+    assert row[rdflib.Variable("word")] == Literal(value)
+    # And the engines run it as one pattern with that literal: no rows, no error.
+    for name in ("oxigraph", "rdflib"):
+        engine = make_engine(name)
+        engine.add(
+            "http://example.org/g",
+            [(URIRef("http://example.org/a"), URIRef("http://example.org/p"), Literal("z"))],
+        )
+        assert engine.select(text, {"word": Literal(value)}).rows == []
+
+
+def _walk(node: object):  # noqa: ANN202
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["http://x/a> } UNION { ?s ?p ?o", 'http://x/"q"', "http://x/a\nb", "no-colon"]
+)
+def test_injection_through_an_iri_is_refused(value: str) -> None:
+    query = read_query(ROOT / "queries" / "cq" / "trace-subfactor.rq")
+    with pytest.raises(QueryError):
+        bind_parameters(query, {"subfactor": value})
+    result = runner.invoke(app, ["query", "trace-subfactor", *DATA, "-p", f"subfactor={value}"])
+    assert result.exit_code == 2
+
+
+def test_serialize_term_escapes() -> None:
+    assert serialize_term(Literal('a"b\nc\\')) == '"a\\"b\\nc\\\\"'
+    assert serialize_term(Literal("x", lang="en")) == '"x"@en'
+    with pytest.raises(QueryError):
+        serialize_term(URIRef("http://x/> } ?s"))
+
+
+def test_network_access_is_refused() -> None:
+    for text in (
+        "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+        "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }",
+    ):
+        with pytest.raises(QueryError):
+            check_offline(text)
+    check_offline('SELECT * WHERE { ?s ?p "FROM SERVICE" } # SERVICE in a comment')
+    result = runner.invoke(app, ["query", "x.rq"])
+    assert result.exit_code == 2
+
+
+# --- serve ---------------------------------------------------------------------------
+
+
+def test_serve_is_read_only(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    result = runner.invoke(
+        app,
+        ["build", "--no-reason", *DATA, "--shapes", str(FIXTURE / "shapes"), "--out", str(dist)],
+    )
+    assert result.exit_code == 0, result.output
+    server = make_server(dist, "127.0.0.1", 0)
+    assert server.server_address[0] == "127.0.0.1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        page = urllib.request.urlopen(url).read().decode()
+        assert "legal infrastructure" in page and 'href="govsm.nq"' in page
+        head = urllib.request.urlopen(urllib.request.Request(url + "govsm.nq", method="HEAD"))
+        assert head.status == 200
+        for method in ("POST", "PUT", "DELETE"):
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(urllib.request.Request(url, data=b"x", method=method))
+            assert info.value.code == 405
+            assert info.value.headers["Allow"] == "GET, HEAD"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_without_dist_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "--dist", str(tmp_path / "none"), "--port", "0"])
+    assert result.exit_code == 2
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    for command in ("build", "validate", "reason", "derive", "verify", "query", "trace", "serve"):
+        assert command in result.output

@@ -1,0 +1,239 @@
+"""The build pipeline on the miniature fixture: exit codes, atomic output, determinism."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg import pipeline, publish
+from kg.cli import app
+from kg.config import BuildOptions, ConfigError, Project
+from kg.load import ParseError, load
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
+runner = CliRunner()
+
+
+@pytest.fixture()
+def mini(tmp_path: Path) -> Path:
+    """A private copy of the miniature review (data/ and shapes/), safe to break."""
+    target = tmp_path / "mini"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def build_args(mini: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "build", "--no-reason", "--data", str(mini / "data"), "--shapes", str(mini / "shapes"),
+        "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+def previous_dist(tmp_path: Path) -> Path:
+    """A dist/ from an earlier build, to show that failures leave it whole."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "govsm.nq").write_text("previous\n")
+    return dist
+
+
+def assert_untouched(dist: Path) -> None:
+    assert sorted(p.name for p in dist.iterdir()) == ["govsm.nq"]
+    assert (dist / "govsm.nq").read_text() == "previous\n"
+    leftovers = [p.name for p in dist.parent.iterdir() if p.name.startswith(".dist.")]
+    assert leftovers == []
+
+
+def test_build_writes_dumps_and_reports(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    result = runner.invoke(app, build_args(mini, out))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {
+        "govsm.nq", "govsm.ttl", "report.md", "report.html", "index.html",
+    }  # fmt: skip
+    nq = (out / "govsm.nq").read_text()
+    assert "<https://w3id.org/govsm/graph/data/mini-review/evidence.ttl> ." in nq
+    assert "<https://w3id.org/govsm/graph/ontology/govsm.ttl> ." in nq
+    assert "<https://w3id.org/govsm/graph/derived/classification-from-assessment> ." in nq
+    assert nq.splitlines() == sorted(set(nq.splitlines()))
+    report = (out / "report.md").read_text()
+    assert (
+        "| infrastructural | legal infrastructure | preventer | preventer | preventive | yes |"
+        in report
+    )
+    assert "Linke & Zerfass 2013" in report and "Norris et al. 2001" in report
+    assert "legal infrastructure" in result.output  # the table is printed too
+
+
+def test_parse_error_exits_2_with_position_and_leaves_dist(mini: Path, tmp_path: Path) -> None:
+    dist = previous_dist(tmp_path)
+    broken = mini / "data" / "mini-review" / "context.ttl"
+    broken.write_text(broken.read_text() + '\n<https://w3id.org/govsm/id/x> a "unterminated .\n')
+    result = runner.invoke(app, build_args(mini, dist))
+    assert result.exit_code == 2, result.output
+    lines = broken.read_text().count("\n")
+    assert f"context.ttl:{lines}:" in result.output.replace("\n", "")
+    assert_untouched(dist)
+
+
+def test_parse_error_names_file_line_column() -> None:
+    project = Project(data_dirs=(FIXTURE / "data",))
+    load(project, "https://w3id.org/govsm/")  # the fixture itself parses
+    bad = FIXTURE.parent / "does-not-exist"
+    assert not bad.exists()
+
+
+def test_parse_error_object(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "bad.ttl").write_text(
+        "@prefix ex: <http://example.org/> .\nex:a ex:b ex:c ;\n  ex:d .\n"
+    )
+    with pytest.raises(ParseError) as info:
+        load(Project(data_dirs=(data,), ontology_dir=tmp_path / "none"), "https://w3id.org/govsm/")
+    assert info.value.path.name == "bad.ttl"
+    assert info.value.line == 3
+    assert info.value.column > 0
+    assert "\n" not in info.value.reason
+
+
+def test_shacl_violation_exits_1_and_leaves_dist(mini: Path, tmp_path: Path) -> None:
+    dist = previous_dist(tmp_path)
+    evidence = mini / "data" / "mini-review" / "evidence.ttl"
+    evidence.write_text(
+        evidence.read_text()
+        + "\n<https://w3id.org/govsm/id/evidence/unquoted> a govsm:EvidenceItem .\n"
+    )
+    result = runner.invoke(app, build_args(mini, dist))
+    assert result.exit_code == 1, result.output
+    assert "https://w3id.org/govsm/id/evidence/unquoted" in result.output.replace("\n", "")
+    assert_untouched(dist)
+
+
+def test_verify_mismatch_exits_1_with_table(mini: Path, tmp_path: Path) -> None:
+    dist = previous_dist(tmp_path)
+    context = mini / "data" / "mini-review" / "context.ttl"
+    text = context.read_text().replace(
+        "govsm:conditionMet ;", "govsm:conditionNotMet ;"
+    )  # technical infrastructure flips: derived preventer, reported driver
+    context.write_text(text)
+    result = runner.invoke(app, build_args(mini, dist))
+    assert result.exit_code == 1, result.output
+    assert "Derived vs reported: differences" in result.output
+    assert "direction differs" in result.output
+    assert "technical infrastructure" in result.output
+    assert_untouched(dist)
+
+
+def test_missing_derived_and_missing_reported_fail(mini: Path, tmp_path: Path) -> None:
+    reported = mini / "data" / "mini-review" / "reported.ttl"
+    # Drop the reported line for user training: derived has no counterpart.
+    text = reported.read_text()
+    reported.write_text(
+        text[: text.index("<https://w3id.org/govsm/id/reported/mini-review/iran/user-training>")]
+    )
+    result = runner.invoke(app, build_args(mini, tmp_path / "dist"))
+    assert result.exit_code == 1
+    assert "missing reported" in result.output
+    evidence = mini / "data" / "mini-review" / "evidence.ttl"
+    evidence.write_text(
+        evidence.read_text().replace(" , <https://w3id.org/govsm/id/subfactor/user-training>", "")
+    )
+    reported.write_text(text)
+    result = runner.invoke(app, build_args(mini, tmp_path / "dist"))
+    assert result.exit_code == 1
+    assert "missing derived" in result.output  # user training lost its only evidence
+
+
+def _run_build_subprocess(mini: Path, out: Path) -> None:
+    code = "from kg.cli import app; app()"
+    subprocess.run(
+        [sys.executable, "-c", code, *build_args(mini, out)], check=True, capture_output=True
+    )
+
+
+def test_two_builds_are_byte_identical(mini: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    _run_build_subprocess(mini, first)
+    _run_build_subprocess(mini, second)
+    for name in ("govsm.nq", "govsm.ttl", "report.md", "report.html", "index.html"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert "_:" in (first / "govsm.nq").read_text()  # author lists: canonical labels
+
+
+def test_engines_publish_the_same_nquads(mini: Path, tmp_path: Path) -> None:
+    for engine in ("oxigraph", "rdflib"):
+        result = runner.invoke(app, build_args(mini, tmp_path / engine, "--engine", engine))
+        assert result.exit_code == 0, result.output
+    nq = [(tmp_path / e / "govsm.nq").read_text() for e in ("oxigraph", "rdflib")]
+    derived = [
+        sorted(line for line in text.splitlines() if "/graph/derived/" in line) for text in nq
+    ]
+    assert derived[0] == derived[1] and derived[0]
+
+
+def test_failure_mid_publish_keeps_previous_dist(
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = previous_dist(tmp_path)
+
+    def explode(folder: Path, *args: object) -> None:
+        (folder / "report.md").write_text("half written")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(pipeline, "write_reports", explode)
+    project = Project(data_dirs=(mini / "data",), shapes_dir=mini / "shapes")
+    with pytest.raises(OSError, match="simulated"):
+        pipeline.build(project, BuildOptions(out=dist, reason=False))
+    assert_untouched(dist)
+
+
+def test_publish_replaces_previous_dist(tmp_path: Path) -> None:
+    dist = previous_dist(tmp_path)
+    publish.write_atomically(dist, lambda folder: (folder / "new.txt").write_text("new"))
+    assert sorted(p.name for p in dist.iterdir()) == ["new.txt"]
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".dist.")] == []
+
+
+def test_base_option_rewrites_instance_iris(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    base = "https://example.org/govsm/"
+    result = runner.invoke(app, build_args(mini, out, "--base", base))
+    assert result.exit_code == 0, result.output
+    nq = (out / "govsm.nq").read_text()
+    assert "https://w3id.org/govsm/id/" not in nq
+    assert (
+        f"<{base}id/classification/classification-from-assessment/iran/legal-infrastructure>" in nq
+    )
+    assert f"<{base}rule/classification-from-assessment>" in nq
+    assert f"<{base}graph/data/mini-review/evidence.ttl> ." in nq
+    assert "<https://w3id.org/govsm/ontology#DerivedClassification>" in nq  # terms stay
+
+
+def test_bad_base_is_a_usage_error(mini: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, build_args(mini, tmp_path / "d", "--base", "not an iri"))
+    assert result.exit_code == 2
+    with pytest.raises(ConfigError):
+        load(Project(data_dirs=(mini / "data",)), "ftp://x/")
+
+
+def test_unknown_rule_set_is_a_usage_error(mini: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, build_args(mini, tmp_path / "d", "--rules", "nonsense"))
+    assert result.exit_code == 2
+    assert "assessment" in result.output and "evidence-majority" in result.output
+
+
+def test_validate_and_verify_commands(mini: Path) -> None:
+    data = ["--data", str(mini / "data")]
+    assert runner.invoke(app, ["validate", *data, "--shapes", str(mini / "shapes")]).exit_code == 0
+    assert runner.invoke(app, ["verify", *data]).exit_code == 0
+    result = runner.invoke(app, ["verify", *data, "--rules", "evidence-majority"])
+    assert result.exit_code == 1  # technical infrastructure: 1 driver, 1 preventer -> mixed
+    assert "mixed" in result.output
+    assert runner.invoke(app, ["derive", *data, "--engine", "rdflib"]).exit_code == 0
