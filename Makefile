@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run build test serve bench lint clean
 
@@ -12,16 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: build serve
+# venv + install, build (prints the classification table), then serve dist/.
+run: build
+	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
 build: $(STAMP)
 	$(BIN)/govsm build
 
 serve: $(STAMP)
-	$(BIN)/govsm serve --host 127.0.0.1 --port 8000
+	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
+# pytest exits 5 when it collects no tests: that is a failure here, never a pass.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	@$(BIN)/pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests collected" >&2; exit 1; fi; \
+	exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check kg tests bench
