@@ -131,17 +131,21 @@ def compact_iri(iri: str) -> str:
 
 
 def print_validation(report: object) -> None:
-    """A validation report: rendered by the validation stage if it can, else summarised."""
-    render = getattr(report, "render", None)
-    if callable(render):
-        err.print(render())
+    """A validation report, rendered by the validation stage where it can."""
+    try:
+        from kg.validate import render_table
+
+        err.print(render_table(report, "Violation"))
         return
+    except Exception:  # noqa: BLE001, S110 - fall back to a plain table below
+        pass
     violations = getattr(report, "violations", [])
     out = RichTable(title=f"SHACL / check violations ({len(violations)})", header_style="bold red")
     for heading in ("Focus node", "Path", "Message", "Source"):
         out.add_column(heading, overflow="fold")
     for v in violations:
-        out.add_row(*(str(getattr(v, a, "") or "") for a in ("focus", "path", "message", "source")))
+        cells = (getattr(v, a, "") for a in ("focus", "path", "message", "source_file"))
+        out.add_row(*(str(c or "") for c in cells))
     err.print(out)
 
 

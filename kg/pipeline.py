@@ -96,7 +96,7 @@ class _Violation:
     focus: str
     path: str
     message: str
-    source: str = ""
+    source_file: str = ""
 
 
 @dataclass
