@@ -55,19 +55,6 @@ NUMERIC = {
     ]
 }
 
-# Known defects of queries this file does not own; strict, so a fix shows up as XPASS.
-# The columns each defect touches: the rest of the result is still compared exactly.
-KNOWN_DEFECT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "classification-table": ("studyCount", "sources")
-}
-KNOWN_DEFECTS: dict[str, str] = {
-    "classification-table": (
-        "classification-table.rq (owned by the pipeline) leaves ?studyCount unbound instead of 0 "
-        "for sub-factors with no study evidence, and takes the initial of names printed initial "
-        "first ('D, Zhou', 'I, Mergel') as the family name ('Medaglia & D 2017')"
-    ),
-}
-
 NormTerm = tuple[str, Any, str | None, str | None] | None
 NormRow = tuple[NormTerm, ...]
 
@@ -292,16 +279,7 @@ def test_order_keys_are_projected(stem: str) -> None:
 # --- expected results on both engines -----------------------------------------------------
 
 
-def _with_known_defects() -> list[Any]:
-    return [
-        pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN_DEFECTS[s], strict=True))
-        if s in KNOWN_DEFECTS
-        else s
-        for s in STEMS
-    ]
-
-
-@pytest.mark.parametrize("stem", _with_known_defects())
+@pytest.mark.parametrize("stem", STEMS)
 def test_expected_results(engine: Engine, stem: str) -> None:
     rows = run_stem(engine, stem)
     variables, actual = read_results(rows_as_json(rows))
@@ -311,26 +289,8 @@ def test_expected_results(engine: Engine, stem: str) -> None:
     assert not problems, f"{stem} on {engine.name}:\n  " + "\n  ".join(problems[:20])
 
 
-@pytest.mark.parametrize("stem", sorted(KNOWN_DEFECTS))
-def test_expected_results_apart_from_known_defects(engine: Engine, stem: str) -> None:
-    rows = run_stem(engine, stem)
-    variables, actual = read_results(rows_as_json(rows))
-    expected_vars, expected = expected_of(stem)
-    keep = [i for i, v in enumerate(expected_vars) if v not in KNOWN_DEFECT_COLUMNS[stem]]
-    keys = top_level_order_keys((CQ_DIR / f"{stem}.rq").read_text(encoding="utf-8"))
-    problems = compare(
-        [variables[i] for i in keep],
-        [tuple(r[i] for i in keep) for r in actual],
-        [expected_vars[i] for i in keep],
-        [tuple(r[i] for i in keep) for r in expected],
-        keys,
-    )
-    assert not problems, f"{stem} on {engine.name}:\n  " + "\n  ".join(problems[:20])
-
-
 @pytest.mark.parametrize("stem", STEMS)
 def test_engines_agree(stem: str) -> None:
-    # Holds even where the expected file and a query disagree (the known defects).
     results = [read_results(rows_as_json(run_stem(built(name), stem))) for name in ENGINES]
     keys = top_level_order_keys((CQ_DIR / f"{stem}.rq").read_text(encoding="utf-8"))
     (variables, rows), (other_vars, other_rows) = results
@@ -350,7 +310,7 @@ def _alter(term: NormTerm) -> NormTerm:
     return (kind, f"{value}-altered", datatype, lang)
 
 
-@pytest.mark.parametrize("stem", [s for s in STEMS if s not in KNOWN_DEFECTS])
+@pytest.mark.parametrize("stem", STEMS)
 def test_comparison_fails_when_one_expected_row_is_altered(stem: str) -> None:
     variables, expected = expected_of(stem)
     keys = top_level_order_keys((CQ_DIR / f"{stem}.rq").read_text(encoding="utf-8"))

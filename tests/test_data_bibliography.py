@@ -181,3 +181,15 @@ def test_glynn_record_is_marked_as_supplied(data: Graph) -> None:
     tool = data.value(None, GOVSM.toolSource, glynn)
     assert (tool, RDF.type, GOVSM.AppraisalTool) in data
     assert not list(data.subjects(RDF.type, GOVSM.Appraisal)), "no per-study appraisal is reported"
+
+
+def test_family_names_are_part_of_the_printed_name(data: Graph) -> None:
+    # Family names are parsed by hand from the printed name; they may not add letters to it.
+    persons = set(data.subjects(FOAF.familyName, None))
+    assert len(persons) >= 100
+    for person in persons:
+        family = str(data.value(person, FOAF.familyName))
+        printed = str(data.value(person, FOAF.name))
+        assert family and family in printed, f"{person}: {family!r} not in {printed!r}"
+    # Names printed initial first ("D, Zhou") keep the family name, not the initial.
+    assert str(data.value(URIRef(ID + "person/d-zhou"), FOAF.familyName)) == "Zhou"
