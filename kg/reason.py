@@ -2,8 +2,9 @@
 
 The ontology and its import closure are loaded offline through the catalog
 (:mod:`kg.ontology`), merged with any extra TBox files and ABox (instance) files,
-converted in memory to N-Triples (owlready2 does not read Turtle) and handed to HermiT
-through owlready2 (``sync_reasoner``, which runs Java).
+written to a temporary N-Triples file (owlready2 does not read Turtle) and checked by the
+HermiT that owlready2 ships, with the command line of owlready2's ``sync_reasoner``
+(see :func:`_hermit` for why it is not called through ``sync_reasoner`` itself).
 
 Two decisions worth knowing:
 
@@ -19,8 +20,8 @@ Two decisions worth knowing:
 
 from __future__ import annotations
 
-import contextlib
-import io
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -127,31 +128,56 @@ def unsupported_datatypes(graph: Graph) -> list[str]:
     return sorted(d for d in found if d not in _OWL2_DATATYPES)
 
 
-def _hermit(nt_file: Path) -> tuple[bool, list[str], str]:
-    """Run HermiT on an N-Triples file: (consistent, unsatisfiable class IRIs, error)."""
+def _hermit_command(nt_file: Path) -> list[str]:
+    """The HermiT command line owlready2's ``sync_reasoner`` uses, on our own file."""
     import owlready2
 
-    world = owlready2.World()
+    here = Path(owlready2.__file__).resolve().parent
+    classpath = os.pathsep.join([str(here / "hermit"), str(here / "hermit" / "HermiT.jar")])
+    return [
+        owlready2.JAVA_EXE,
+        f"-Xmx{owlready2.reasoning.JAVA_MEMORY}M",
+        "-cp",
+        classpath,
+        "org.semanticweb.HermiT.cli.CommandLine",
+        "-c",
+        "-O",
+        "-D",
+        "-I",
+        nt_file.resolve().as_uri(),
+        "--ignoreUnsupportedDatatypes",
+    ]
+
+
+def _hermit(nt_file: Path) -> tuple[bool, list[str], str]:
+    """Run HermiT on an N-Triples file: (consistent, unsatisfiable class IRIs, error).
+
+    owlready2's ``sync_reasoner`` runs this same command, then writes the inferred
+    hierarchy back into Python objects; on the closure with the full external
+    vocabularies plus instance data that write-back recursed without end. The stage
+    needs only HermiT's verdict, so it runs the HermiT that owlready2 ships directly
+    and reads the classification it prints.
+    """
     try:
-        # owlready2 prints a warning per term typed two ways across vocabularies
-        # (for example dcterms:title as annotation and datatype property): noise here.
-        with contextlib.redirect_stderr(io.StringIO()):
-            world.get_ontology(nt_file.as_uri()).load()
-            try:
-                owlready2.sync_reasoner_hermit(
-                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
-                )
-            except owlready2.OwlReadyInconsistentOntologyError:
-                return False, [], ""
-            except owlready2.OwlReadyJavaError as exc:
-                return False, [], f"HermiT failed: {str(exc).strip()[:2000]}"
-        nothing = "http://www.w3.org/2002/07/owl#Nothing"
-        unsat = sorted(
-            {c.iri for c in world.inconsistent_classes() if getattr(c, "iri", nothing) != nothing}
-        )
-        return True, unsat, ""
-    finally:
-        world.close()
+        done = subprocess.run(_hermit_command(nt_file), capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return False, [], f"HermiT could not start: {exc}"
+    output = (done.stdout or "") + (done.stderr or "")
+    if done.returncode != 0:
+        if "Inconsistent ontology" in output or "InconsistentOntologyException" in output:
+            return False, [], ""
+        return False, [], f"HermiT failed: {output.strip()[-2000:]}"
+    unsat: set[str] = set()
+    for relation, iris in _HERMIT_AXIOM.findall(output):
+        members = _IRI.findall(iris)
+        if relation == "EquivalentClasses" and _NOTHING in members:
+            unsat.update(m for m in members if not m.startswith(str(OWL)))
+    return True, sorted(unsat), ""
+
+
+_NOTHING = str(OWL.Nothing)
+_HERMIT_AXIOM = re.compile(r"^([A-Za-z]+)\( ((?:<[^>]+>\s*)+)\)$", re.MULTILINE)
+_IRI = re.compile(r"<([^>]+)>")
 
 
 def reason(
