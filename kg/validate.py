@@ -25,6 +25,8 @@ import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
 
 from kg.prefixes import PREFIXES
 
@@ -239,6 +241,29 @@ def named_shape(shapes: Graph, shape: rdflib.term.Node) -> str:
 # ---------------------------------------------------------------------------
 
 
+class _PreparingGraph(Graph):
+    """A graph that parses each distinct SPARQL text once.
+
+    pySHACL runs a SPARQL-based constraint once per focus node, with the same text
+    and a different ``initBindings``; rdflib would parse the text every time. A
+    prepared query with fresh bindings is rdflib's documented way to reuse a query.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._prepared: dict[str, Query] = {}
+
+    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        if isinstance(query_object, str) and not kwargs.get("initNs") and not args:
+            prepared = self._prepared.get(query_object)
+            if prepared is None:
+                namespaces = dict(self.namespaces())  # as Graph.query would use them
+                prepared = prepareQuery(query_object, initNs=namespaces)
+                self._prepared[query_object] = prepared
+            query_object = prepared
+        return super().query(query_object, *args, **kwargs)
+
+
 def _without_imports(graph: Graph) -> Graph:
     out = Graph()
     for triple in graph:
@@ -281,6 +306,12 @@ def _shacl_results(
         shape = report.value(res, SH.sourceShape)
         value = report.value(res, SH.value)
         messages = sorted(report.objects(res, SH.resultMessage), key=_message_key)
+        if report.value(res, SH.sourceConstraint) is not None and shape is not None:
+            # pySHACL reports a SPARQL-based constraint's own (templated) message
+            # together with the shape's, both without a language tag; the
+            # constraint's says what went wrong.
+            own = {str(m) for m in shapes.objects(shape, SH.message)}
+            messages = [m for m in messages if str(m) not in own] or messages
         focus_s = term_str(focus) if focus is not None else ""
         yield ValidationResult(
             severity=_local(severity) if severity is not None else VIOLATION,
@@ -356,7 +387,7 @@ def validate_graph(
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
     ont = _without_imports(ontology)
-    union = Graph()
+    union = _PreparingGraph()
     for triple in data:
         if triple[1] != OWL.imports:
             union.add(triple)
