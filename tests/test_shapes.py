@@ -272,9 +272,11 @@ def test_severity_matches_the_file() -> None:
         assert constraints, name
         for node in constraints:
             assert graph.value(node, SH.severity) == severity, f"{name}: {node}"
-        # Node shapes carry no severity: node-level constraints are violations.
+        # Node shapes carry no severity (node-level constraints are violations) and
+        # each file states its shapes' targets, so that it can be used alone.
         for node in graph.subjects(RDF.type, SH.NodeShape):
             assert graph.value(node, SH.severity) is None
+            assert graph.value(node, SH.targetClass) is not None, f"{name}: {node}"
 
 
 def test_shape_files_open_with_a_banner() -> None:
