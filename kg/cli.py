@@ -22,9 +22,13 @@ from kg.engine import ENGINES, EngineError
 from kg.load import ParseError, load
 from kg.prefixes import DEFAULT_BASE
 from kg.query import FORMATS, compact, parse_params, resolve, run, to_delimited, to_json
+from kg.reason import ReasonReport
+from kg.reason import render as render_reasoning
 from kg.report import Table
 from kg.sparql import QueryError
 from kg.trace import Trace, UnknownLabel, trace
+from kg.validate import VIOLATION, WARNING, ValidationReport, render_table
+from kg.validate import compact as compact_shape
 from kg.verify import VerifyReport
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -130,32 +134,26 @@ def compact_iri(iri: str) -> str:
     return compact(URIRef(iri))
 
 
-def print_validation(report: object) -> None:
-    """A validation report, rendered by the validation stage where it can."""
-    try:
-        from kg.validate import render_table
+def print_validation(report: ValidationReport) -> None:
+    """Every violation, with focus node, path, message, shape and source file."""
+    err.print(render_table(report, VIOLATION))
 
-        err.print(render_table(report, "Violation"))
+
+def print_warnings(report: ValidationReport) -> None:
+    """Warnings grouped by shape and message, with how many nodes each concerns."""
+    summary = report.summary(WARNING)
+    if not summary:
         return
-    except Exception:  # noqa: BLE001, S110 - fall back to a plain table below
-        pass
-    violations = getattr(report, "violations", [])
-    out = RichTable(title=f"SHACL / check violations ({len(violations)})", header_style="bold red")
-    for heading in ("Focus node", "Path", "Message", "Source"):
+    out = RichTable(title=f"Warnings by shape ({len(report.warnings)})", header_style="bold yellow")
+    for heading in ("Shape", "Message", "Nodes"):
         out.add_column(heading, overflow="fold")
-    for v in violations:
-        cells = (getattr(v, a, "") for a in ("focus", "path", "message", "source_file"))
-        out.add_row(*(str(c or "") for c in cells))
-    err.print(out)
+    for shape, message, count in summary:
+        out.add_row(compact_shape(shape), message, str(count))
+    console.print(out)
 
 
-def print_reasoning(report: object) -> None:
-    try:
-        from kg.reason import render
-
-        err.print(render(report))
-    except Exception:  # noqa: BLE001 - rendering must never hide the failure itself
-        err.print(str(getattr(report, "message", report)))
+def print_reasoning(report: ReasonReport) -> None:
+    err.print(render_reasoning(report))
 
 
 def print_trace(result: Trace) -> None:
@@ -246,15 +244,14 @@ def validate(
     report = pipeline.validate(loaded, project)
     if not report.conforms:
         raise pipeline.ValidationFailed(report)
-    console.print(f"[green]conforms[/] ({len(getattr(report, 'warnings', []))} warning(s))")
+    print_warnings(report)
+    console.print(f"[green]conforms[/] ({len(report.warnings)} warning(s))")
 
 
 def _mount_reason() -> None:
     """``govsm reason`` is the reasoning stage's own command (kg.cli_reason)."""
-    try:
-        from kg.cli_reason import reason_command
-    except ImportError:
-        return
+    from kg.cli_reason import reason_command
+
     app.command("reason")(reason_command)
 
 

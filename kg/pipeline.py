@@ -19,7 +19,9 @@ from kg.config import BuildOptions, Project
 from kg.derive import Derivation, Rule, derive, select_rules
 from kg.load import Loaded, load
 from kg.publish import canonical_nquads, default_view_turtle, write_atomically
+from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
+from kg.validate import ValidationReport, validate_graph
 from kg.verify import VerifyReport, verify
 
 Log = Callable[[str], None]
@@ -37,7 +39,7 @@ class ValidationFailed(StageFailure):
 
 class ReasoningFailed(StageFailure):
     def __init__(self, report: Any) -> None:
-        super().__init__(f"reasoning failed: {getattr(report, 'message', report)}")
+        super().__init__(f"reasoning failed: {report.message}")
         self.report = report
 
 
@@ -80,52 +82,11 @@ def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, d
     return data, ontology, sources
 
 
-def validate(loaded: Loaded, project: Project) -> Any:
+def validate(loaded: Loaded, project: Project) -> ValidationReport:
     """SHACL shapes and check queries, through kg.validate.validate_graph."""
     data, ontology, sources = graphs_for_validation(loaded)
     checks = project.checks if project.checks.is_dir() else None
-    try:
-        from kg.validate import validate_graph  # lazily: owned by the validation stage
-    except ImportError:
-        return _shapes_only(data, ontology, project.shapes)
     return validate_graph(data, ontology, project.shapes, checks, sources)
-
-
-@dataclass
-class _Violation:
-    focus: str
-    path: str
-    message: str
-    source_file: str = ""
-
-
-@dataclass
-class _MinimalReport:
-    """Stand-in report (SHACL shapes only) while kg.validate is not installed."""
-
-    conforms: bool
-    violations: list[_Violation]
-    warnings: list[_Violation]
-
-
-def _shapes_only(data: rdflib.Graph, ontology: rdflib.Graph, shapes_dir: Path) -> _MinimalReport:
-    import pyshacl
-    from rdflib.namespace import SH
-
-    shapes = rdflib.Graph()
-    for path in sorted(shapes_dir.rglob("*.ttl")):
-        shapes.parse(path, format="turtle")
-    _, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
-    found: dict[str, list[_Violation]] = {"violation": [], "warning": []}
-    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-        severity = results.value(result, SH.resultSeverity)
-        item = _Violation(
-            str(results.value(result, SH.focusNode)),
-            str(results.value(result, SH.resultPath) or ""),
-            str(results.value(result, SH.resultMessage) or ""),
-        )
-        found["violation" if severity == SH.Violation else "warning"].append(item)
-    return _MinimalReport(not found["violation"], found["violation"], found["warning"])
 
 
 # --- reason --------------------------------------------------------------------------
@@ -136,13 +97,11 @@ def reason(project: Project, log: Log = _quiet) -> Any:
     if shutil.which("java") is None:
         log("warning: Java not found, reasoning skipped (apt-get install default-jre-headless)")
         return None
-    from kg.reason import reason as run_reasoner  # lazily: owned by the reasoning stage
-
     report = run_reasoner(project.ontology)
     if report.java is None:
         log(f"warning: reasoning skipped: {report.message}")
         return None
-    if not getattr(report, "ok", report.consistent and not report.unsatisfiable):
+    if not report.ok:
         raise ReasoningFailed(report)
     return report
 
@@ -178,7 +137,7 @@ def build(
         result.validation = report
         if not report.conforms:
             raise ValidationFailed(report)
-        log(f"validate: conforms ({len(getattr(report, 'warnings', []))} warning(s))")
+        log(f"validate: conforms ({len(report.warnings)} warning(s))")
 
     if options.reason:
         result.reasoning = reason(project, log)
