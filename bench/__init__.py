@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the test suite): ``make bench`` or ``python -m bench``."""
