@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
@@ -157,42 +158,45 @@ def print_reasoning(report: ReasonReport) -> None:
 
 
 def print_trace(result: Trace) -> None:
-    """The provenance chain as a tree."""
+    """The provenance chain as a tree; text from the data is escaped, never read as markup."""
     root = Tree(
-        f"[bold]{result.label}[/] ({compact_iri(result.subfactor)}), factor: {result.factor}"
+        f"[bold]{esc(result.label)}[/] ({compact_iri(result.subfactor)}), "
+        f"factor: {esc(result.factor)}"
     )
     if not result.classifications:
         root.add("[yellow]no derived classification (no rule fired for this sub-factor)[/]")
     for c in result.classifications:
         node = root.add(
-            f"[bold]{c.direction}[/] in {c.context_label or compact_iri(c.context)} — "
+            f"[bold]{esc(c.direction)}[/] in {esc(c.context_label or compact_iri(c.context))} — "
             f"classification {compact_iri(c.iri)}"
         )
-        node.add(f"rule: {compact_iri(c.rule)} — {c.rule_title or ''}")
+        node.add(f"rule: {compact_iri(c.rule)} — {esc(c.rule_title or '')}")
         if c.assessment:
             a = c.assessment
             an = node.add(
-                f"assessment {compact_iri(a.iri)}: condition [bold]{a.status}[/] ({a.basis})"
+                f"assessment {compact_iri(a.iri)}: "
+                f"condition [bold]{esc(a.status)}[/] ({esc(a.basis)})"
             )
             if a.justification:
-                an.add(f"justification: {a.justification}")
+                an.add(f"justification: {esc(a.justification)}")
             for q in a.quotes:
-                an.add(f'quote ({a.section or "?"}): "{q}"')
+                an.add(f'quote ({esc(a.section or "?")}): "{esc(q)}"')
         ev = node.add(f"evidence items: {len(c.evidence)}")
         for e in c.evidence:
             item = ev.add(
-                f"{compact_iri(e.iri)} — {e.basis}"
-                + (f", indicates {e.indicates}" if e.indicates else "")
-                + (f", section {e.section}" if e.section else "")
+                f"{compact_iri(e.iri)} — {esc(e.basis)}"
+                + (f", indicates {esc(e.indicates)}" if e.indicates else "")
+                + (f", section {esc(e.section)}" if e.section else "")
             )
             if e.quote:
-                item.add(f'"{e.quote}"')
+                item.add(f'"{esc(e.quote)}"')
             if e.source:
                 s = e.source
                 authors = "; ".join(s.authors) if s.authors else "(authors not listed)"
                 doi = f" doi:{s.doi}" if s.doi else ""
                 item.add(
-                    f"source: {authors} ({s.year or 'n.d.'}). {s.title or compact_iri(s.iri)}.{doi}"
+                    f"source: {esc(authors)} ({s.year or 'n.d.'}). "
+                    f"{esc(s.title or compact_iri(s.iri))}.{esc(doi)}"
                 )
     console.print(root)
 

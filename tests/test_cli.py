@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -66,6 +67,23 @@ def test_trace_by_alt_label_and_by_iri() -> None:
 def test_trace_authors_in_printed_order() -> None:
     result = runner.invoke(app, ["trace", "technical infrastructure", *DATA])
     assert "Norris, P.; Second, B.; Third, C. (2001)" in flat(result.output)
+
+
+def test_trace_prints_data_with_brackets_verbatim(tmp_path: Path) -> None:
+    # Quotes are data: square brackets in them must print as written, not as rich markup.
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE / "data", data)
+    context = data / "mini-review" / "context.ttl"
+    text = context.read_text(encoding="utf-8")
+    old = '"Without these necessary components, the effectiveness may decrease"'
+    assert old in text
+    context.write_text(
+        text.replace(old, '"Without these [bold]necessary[/bold] components [sic]"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["trace", "legal infrastructure", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "Without these [bold]necessary[/bold] components [sic]" in flat(result.output)
 
 
 def test_trace_unknown_label_exits_2_with_closest() -> None:
