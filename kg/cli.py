@@ -28,7 +28,7 @@ from kg.reason import render as render_reasoning
 from kg.report import Table
 from kg.sparql import QueryError
 from kg.trace import Trace, UnknownLabel, trace
-from kg.validate import VIOLATION, WARNING, ValidationReport, render_table
+from kg.validate import WARNING, ValidationReport, render_text
 from kg.validate import compact as compact_shape
 from kg.verify import VerifyReport
 
@@ -136,8 +136,9 @@ def compact_iri(iri: str) -> str:
 
 
 def print_validation(report: ValidationReport) -> None:
-    """Every violation, with focus node, path, message, shape and source file."""
-    err.print(render_table(report, VIOLATION))
+    """Every violation in full (focus node, path, source file, message, shape), as plain
+    lines: a table would cut long IRIs and messages in a narrow terminal or a CI log."""
+    err.print(render_text(report, warnings="none"), markup=False, highlight=False)
 
 
 def print_warnings(report: ValidationReport) -> None:

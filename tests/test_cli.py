@@ -266,3 +266,37 @@ def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     for command in ("build", "validate", "reason", "derive", "verify", "query", "trace", "serve"):
         assert command in result.output
+
+
+# --- validate ------------------------------------------------------------------------
+
+
+REAL_DATA = ROOT / "data"
+
+
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="the review's data folder is absent")
+def test_validate_real_data_conforms_and_groups_warnings_by_shape() -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    out = flat(result.output)
+    assert "Warnings by shape" in out
+    assert "shape:StudyShape" in out and "shape:EvidenceItemShape" in out
+    assert "conforms" in out
+
+
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="the review's data folder is absent")
+def test_validate_names_file_focus_path_and_message(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(REAL_DATA, data)
+    references = data / "social-media-service-delivery" / "references.ttl"
+    text = references.read_text(encoding="utf-8")
+    old = 'bibo:doi "10.1016/j.giq.2012.06.001"'
+    assert old in text
+    references.write_text(text.replace(old, 'bibo:doi "doi 10.1016 / giq"'), encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--data", str(data)])
+    assert result.exit_code == 1, result.output
+    out = "".join(result.output.split())  # the table folds long cells across lines
+    assert "references.ttl" in out
+    assert "id:study/lee-2012" in out
+    assert "bibo:doi" in out
+    assert "DOI" in out
