@@ -73,9 +73,9 @@ def run(engine: Engine, query: QueryFile, params: Mapping[str, str]) -> QueryRes
 
 
 def _is_construct(text: str) -> bool:
-    from kg.sparql import _strip_for_scan
+    from kg.sparql import strip_for_scan
 
-    scan = _strip_for_scan(text).upper()
+    scan = strip_for_scan(text).upper()
     return "CONSTRUCT" in scan and scan.index("CONSTRUCT") < scan.index("WHERE")
 
 

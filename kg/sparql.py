@@ -133,7 +133,7 @@ def serialize_term(term: Term) -> str:
     raise QueryError(f"cannot bind {term!r}")
 
 
-def _strip_for_scan(text: str) -> str:
+def strip_for_scan(text: str) -> str:
     """Blank out comments, string literals and IRIs (same length) so keywords can be found."""
     out = list(text)
     i, n = 0, len(text)
@@ -162,14 +162,14 @@ def _strip_for_scan(text: str) -> str:
 
 def check_offline(query: str) -> None:
     """Refuse query text that would make an engine fetch from the network."""
-    match = _NETWORK_KEYWORDS.search(_strip_for_scan(query))
+    match = _NETWORK_KEYWORDS.search(strip_for_scan(query))
     if match:
         raise QueryError(f"{match.group(1).upper()} is not allowed: queries run offline only")
 
 
 def _where_brace(query: str) -> int:
     """Index of the '{' that opens the query's top-level WHERE group."""
-    scan = _strip_for_scan(query)
+    scan = strip_for_scan(query)
     depth = 0
     for i, ch in enumerate(scan):
         if ch == "{":

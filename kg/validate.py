@@ -15,7 +15,6 @@ ontology and shapes before pySHACL sees them, and pySHACL is called with
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from kg.prefixes import PREFIXES
+from kg.sparql import parse_header
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -149,27 +149,12 @@ class CheckQuery:
         return self.path.name
 
 
-_HEADER = re.compile(r"^#\s*(\w[\w-]*)\s*:\s*(.*)$")
-
-
-def read_header(text: str) -> dict[str, str]:
-    """The ``# key: value`` lines that open a query file."""
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        m = _HEADER.match(line)
-        if m:
-            header[m.group(1).lower()] = m.group(2).strip()
-    return header
-
-
 def load_checks(checks_dir: Path) -> list[CheckQuery]:
     """Every ``checks_dir/*-violation.rq``, in name order."""
     checks: list[CheckQuery] = []
     for path in sorted(Path(checks_dir).glob("*-violation.rq")):
         text = path.read_text(encoding="utf-8")
-        header = read_header(text)
+        header = parse_header(text)
         if "title" not in header:
             raise ValidationSetupError(f"{path}: no '# title:' header line")
         checks.append(CheckQuery(path, header["title"], header.get("question", ""), text))

@@ -17,7 +17,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.prefixes import PREFIXES
-from kg.validate import load_checks, read_header
+from kg.sparql import parse_header
+from kg.validate import load_checks
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS_DIR = REPO / "queries" / "checks"
@@ -115,7 +116,7 @@ def test_query_file_says_its_contract(query: Path) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("# title: ") and lines[1].startswith("# question: ")
     assert lines[2] == "# parameters: none"
-    header = read_header(text)
+    header = parse_header(text)
     assert header["title"] and header["question"].endswith("?")
     body = "\n".join(line for line in lines if not line.startswith("#"))
     assert re.search(r"^\s*SELECT\b", body, re.MULTILINE), "a check is a SELECT query"

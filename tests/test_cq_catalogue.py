@@ -25,7 +25,7 @@ from kg.config import BuildOptions, Project
 from kg.engine import Engine, Rows
 from kg.pipeline import load_and_derive
 from kg.query import run, to_json
-from kg.sparql import read_query
+from kg.sparql import read_query, strip_for_scan
 
 REPO = Path(__file__).resolve().parents[1]
 CQ_DIR = REPO / "queries" / "cq"
@@ -104,33 +104,6 @@ def rows_as_json(rows: Rows) -> dict[str, Any]:
 
 
 # --- what a query says about order -------------------------------------------------------
-
-_IRIREF = re.compile(r'<[^\x00-\x20<>"{}|^`\\]*>')
-
-
-def strip_for_scan(text: str) -> str:
-    """Blank out comments, string literals and IRIs so that keywords can be found."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-        elif ch in "\"'":
-            quote = ch * 3 if text.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            j = min(n, j + len(quote))
-        elif ch == "<" and (m := _IRIREF.match(text, i)):
-            j = m.end()
-        else:
-            out.append(ch)
-            i += 1
-            continue
-        out.append(" " * (j - i))
-        i = j
-    return "".join(out)
 
 
 def top_level_order_keys(text: str) -> list[str] | None:
