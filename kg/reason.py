@@ -128,8 +128,10 @@ def unsupported_datatypes(graph: Graph) -> list[str]:
     return sorted(d for d in found if d not in _OWL2_DATATYPES)
 
 
-def _hermit_command(nt_file: Path) -> list[str]:
-    """The HermiT command line owlready2's ``sync_reasoner`` uses, on our own file."""
+def _hermit_command(nt_file: Path, classify: bool = True) -> list[str]:
+    """The HermiT command line owlready2's ``sync_reasoner`` uses, on our own file;
+    with ``classify=False`` only consistency is checked (``-k``), which is much faster
+    on large vocabularies but finds no unsatisfiable class."""
     import owlready2
 
     here = Path(owlready2.__file__).resolve().parent
@@ -140,16 +142,14 @@ def _hermit_command(nt_file: Path) -> list[str]:
         "-cp",
         classpath,
         "org.semanticweb.HermiT.cli.CommandLine",
-        "-c",
-        "-O",
-        "-D",
+        *(["-c", "-O", "-D"] if classify else ["-k"]),
         "-I",
         nt_file.resolve().as_uri(),
         "--ignoreUnsupportedDatatypes",
     ]
 
 
-def _hermit(nt_file: Path) -> tuple[bool, list[str], str]:
+def _hermit(nt_file: Path, classify: bool = True) -> tuple[bool, list[str], str]:
     """Run HermiT on an N-Triples file: (consistent, unsatisfiable class IRIs, error).
 
     owlready2's ``sync_reasoner`` runs this same command, then writes the inferred
@@ -159,7 +159,9 @@ def _hermit(nt_file: Path) -> tuple[bool, list[str], str]:
     and reads the classification it prints.
     """
     try:
-        done = subprocess.run(_hermit_command(nt_file), capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            _hermit_command(nt_file, classify), capture_output=True, text=True, check=False
+        )
     except OSError as exc:
         return False, [], f"HermiT could not start: {exc}"
     output = (done.stdout or "") + (done.stderr or "")
@@ -184,8 +186,12 @@ def reason(
     ontology_dir: Path,
     extra_files: Sequence[Path] = (),
     abox_files: Sequence[Path] = (),
+    classify: bool = True,
 ) -> ReasonReport:
-    """Check the ontology (with imports, ``extra_files`` and ``abox_files``) with HermiT."""
+    """Check the ontology (with imports, ``extra_files`` and ``abox_files``) with HermiT.
+
+    ``classify=False`` checks consistency only: no unsatisfiable class can be reported.
+    """
     start = time.monotonic()
     java = java_version()
     if java is None:
@@ -207,7 +213,7 @@ def reason(
     with tempfile.TemporaryDirectory(prefix="govsm-reason-") as tmp:
         nt_file = Path(tmp) / "closure.nt"
         view.serialize(nt_file, format="nt", encoding="utf-8")
-        consistent, unsat_iris, error = _hermit(nt_file)
+        consistent, unsat_iris, error = _hermit(nt_file, classify)
     unsat = [(iri, label_of(graph, iri)) for iri in unsat_iris]
     if error:
         message = error
@@ -215,6 +221,8 @@ def reason(
         message = "inconsistent: no model satisfies the ontology and data"
     elif unsat:
         message = f"consistent, but {len(unsat)} unsatisfiable class(es)"
+    elif not classify:
+        message = "consistent (consistency only: classes not classified)"
     else:
         message = "consistent; every class satisfiable"
     if ignored:
