@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# venv + install, build (prints the classification table), then serve dist/.
+# venv + install, build (prints the classification table), then serve dist/site as
+# linked data on http://$(HOST):$(PORT)/ (Ctrl-C stops).
 run: build
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 

@@ -375,18 +375,30 @@ def trace_command(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
-    dist: Annotated[Path, typer.Option("--dist", help="Folder to serve.")] = Path("dist"),
+    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8000,
+    dist: Annotated[
+        Path, typer.Option("--dist", help="Build output folder; its site/ is served.")
+    ] = Path("dist"),
+    base: Annotated[
+        str,
+        typer.Option("--base", help="Base IRI the site was built with (its path is also served)."),
+    ] = DEFAULT_BASE,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Print one line per request.")
+    ] = False,
 ) -> None:
-    """Serve dist/ read-only over HTTP (GET and HEAD only)."""
+    """Serve dist/site as linked data: content negotiation, 303 for resources, GET/HEAD only."""
     from kg.serve import make_server
 
+    site = dist / "site"
+    if not (site / "index.html").is_file():
+        _fail(f"{site}/index.html not found: run `govsm build` first", 2)
     try:
-        server = make_server(dist, host, port)
-    except (FileNotFoundError, OSError) as exc:
-        _fail(str(exc), 2)
+        server = make_server(site, host, port, base, access_log)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
     console.print(
-        f"serving {dist}/ on [bold]http://{host}:{server.server_address[1]}/[/] (Ctrl-C stops)"
+        f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
     )
     try:
         server.serve_forever()

@@ -1,0 +1,417 @@
+"""govsm serve: the linked-data server (kg.serve.make_app) through starlette's TestClient.
+
+Runs against tests/fixtures/site/, a tiny site that follows the site layout contract
+(for an IRI BASE+P: P.html, P.ttl, P.jsonld, P.nt, P.rdf; /.well-known/void; dumps/).
+The same matrix runs against a fresh build of the review's data in test_serve_live.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib import OWL, RDF, URIRef
+from rdflib.namespace import VOID
+from starlette.testclient import TestClient
+
+from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
+from kg.serve import make_app, negotiate, parse_accept
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_SITE = ROOT / "tests" / "fixtures" / "site"
+
+# Accept header -> (extension of the document, Content-Type, rdflib parser format)
+MEDIA = {
+    "text/html": ("html", "text/html; charset=utf-8", None),
+    "text/turtle": ("ttl", "text/turtle; charset=utf-8", "turtle"),
+    "application/ld+json": ("jsonld", "application/ld+json", "json-ld"),
+    "application/n-triples": ("nt", "application/n-triples", "nt"),
+    "application/rdf+xml": ("rdf", "application/rdf+xml", "xml"),
+}
+# Request path -> (subject IRI, rdf:type it must have). The ontology's terms are hash
+# IRIs of /ontology (/ontology#Study), so the ontology row also covers a term.
+RESOURCES = {
+    "/ontology": (ONTOLOGY_IRI, OWL.Ontology),
+    "/id/study/mergel-2016": (DEFAULT_BASE + "id/study/mergel-2016", URIRef(GOVSM + "Study")),
+    "/dataset": (DEFAULT_BASE + "dataset", VOID.Dataset),
+}
+LABELS = [
+    URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+    URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+    URIRef("http://purl.org/dc/terms/title"),
+]
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+
+
+# --- helpers (also used by test_serve_live.py) ---------------------------------------
+
+
+def parse_body(body: bytes, fmt: str, public_id: str, site: Path) -> rdflib.Graph:
+    """Parse a response body offline. A JSON-LD document that names the site's
+    context.jsonld by URL gets the local copy (rdflib would otherwise fetch it)."""
+    graph = rdflib.Graph()
+    data = body.decode("utf-8")
+    if fmt == "json-ld":
+        doc = json.loads(data)
+        local = json.loads((site / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+
+        def inline(ctx: object) -> object:
+            if isinstance(ctx, str) and ctx.endswith("context.jsonld"):
+                return local
+            if isinstance(ctx, list):
+                return [inline(c) for c in ctx]
+            return ctx
+
+        for node in doc if isinstance(doc, list) else [doc]:
+            if isinstance(node, dict) and "@context" in node:
+                node["@context"] = inline(node["@context"])
+        data = json.dumps(doc)
+    graph.parse(data=data, format=fmt, publicID=public_id)
+    return graph
+
+
+def subject_of(path: str, base: str) -> list[URIRef]:
+    """The IRIs a resource path may have: the build's base (instances, dataset) or the
+    fixed ontology IRI (ontology terms never move with the base)."""
+    iri, _ = RESOURCES[path]
+    if iri == ONTOLOGY_IRI:
+        return [URIRef(iri)]
+    return [URIRef(base + path[1:]), URIRef(iri)]
+
+
+def label_of(site: Path, path: str, base: str) -> str:
+    """The resource's label, read from its Turtle document."""
+    graph = rdflib.Graph().parse(site / f"{path[1:]}.ttl", format="turtle")
+    for subject in subject_of(path, base):
+        for p in LABELS:
+            for value in graph.objects(subject, p):
+                return str(value)
+    raise AssertionError(f"no label for {path} in {site}")
+
+
+def check_matrix_cell(client: TestClient, site: Path, base: str, path: str, accept: str) -> None:
+    """One resource x one media type: 303 with Vary, 200 with the type, a body that
+    parses to the expected triple (or, for HTML, shows the label)."""
+    ext, ctype, fmt = MEDIA[accept]
+    first = client.get(path, headers={"Accept": accept})
+    assert first.status_code == 303, (path, accept, first.status_code)
+    assert first.headers["location"] == f"{path}.{ext}"
+    assert "accept" in first.headers["vary"].lower()
+    assert first.headers["access-control-allow-origin"] == "*"
+    second = client.get(first.headers["location"], headers={"Accept": accept})
+    assert second.status_code == 200
+    assert second.headers["content-type"] == ctype
+    assert int(second.headers["content-length"]) == len(second.content)
+    assert second.headers.get("etag") and second.headers.get("last-modified")
+    if fmt is None:
+        text = html.unescape(second.text)
+        assert label_of(site, path, base) in text
+        return
+    assert second.headers["access-control-allow-origin"] == "*"
+    graph = parse_body(second.content, fmt, base + path[1:], site)
+    _, rdf_type = RESOURCES[path]
+    subjects = subject_of(path, base)
+    assert any((s, RDF.type, rdf_type) in graph for s in subjects), (path, accept, subjects)
+
+
+def asgi_get(app, path: str, method: str = "GET", raw_path: bytes | None = None):  # noqa: ANN001, ANN201
+    """Call the ASGI app with an exact path (TestClient/httpx would normalise '..')."""
+    messages: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": raw_path or path.encode("utf-8", "surrogateescape"),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    status = messages[0]["status"]
+    body = b"".join(m.get("body", b"") for m in messages[1:])
+    return status, body
+
+
+# --- fixtures -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(make_app(FIXTURE_SITE, DEFAULT_BASE), follow_redirects=False)
+
+
+@pytest.fixture()
+def site_copy(tmp_path: Path) -> Path:
+    """A copy of the fixture site with a secret file beside it (outside the site)."""
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    (tmp_path / "secret.txt").write_text("top secret\n", encoding="utf-8")
+    return site
+
+
+# --- the matrix -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", sorted(MEDIA))
+@pytest.mark.parametrize("path", sorted(RESOURCES))
+def test_matrix(client: TestClient, path: str, accept: str) -> None:
+    check_matrix_cell(client, FIXTURE_SITE, DEFAULT_BASE, path, accept)
+
+
+def test_ontology_term_is_the_ontology_document(client: TestClient) -> None:
+    # The fragment never reaches the server: /ontology#Study is /ontology.
+    response = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert response.headers["location"] == "/ontology.ttl"
+    graph = rdflib.Graph().parse(data=client.get("/ontology.ttl").text, format="turtle")
+    assert (URIRef(GOVSM + "Study"), RDF.type, OWL.Class) in graph
+
+
+def test_application_json_means_json_ld(client: TestClient) -> None:
+    response = client.get("/id/study/mergel-2016", headers={"Accept": "application/json"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/id/study/mergel-2016.jsonld"
+
+
+def test_following_the_redirect(client: TestClient) -> None:
+    follow = TestClient(make_app(FIXTURE_SITE), follow_redirects=True)
+    response = follow.get("/dataset", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.url.path == "/dataset.ttl"
+    assert response.headers["content-type"] == "text/turtle; charset=utf-8"
+
+
+# --- negotiation ----------------------------------------------------------------------
+
+ALL = ["html", "ttl", "jsonld", "nt", "rdf"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "html"),
+        ("", "html"),
+        ("*/*", "html"),
+        ("text/*", "html"),
+        (BROWSER_ACCEPT, "html"),
+        ("text/turtle;q=0.5, application/rdf+xml", "rdf"),
+        ("application/n-triples;q=0.9, text/turtle;q=0.1", "nt"),
+        ("text/html;q=0, */*", "ttl"),  # next in the server's order
+        ("text/*;q=0.5, text/turtle", "ttl"),
+        ("text/*, text/html;q=0.1", "ttl"),  # the most specific range gives html its q
+        ("application/ld+json;q=0.8, application/json;q=0.2", "jsonld"),
+        ("application/json", "jsonld"),
+        ("TEXT/TURTLE", "ttl"),
+        ("application/rdf+xml;q=1.0, text/turtle;q=1.0", "ttl"),  # tie: server order
+        ("text/turtle;q=0.3, application/ld+json;q=0.7, text/html;q=0.5", "jsonld"),
+        ("garbage", "html"),  # nothing usable: as if absent
+        ("text/turtle;q=abc, application/n-triples", "nt"),  # a malformed q is 0
+        ("image/png", None),
+        ("text/plain", None),
+        ("text/turtle;q=0", None),
+        ("*/*;q=0", None),
+    ],
+)
+def test_negotiate(accept: str | None, expected: str | None) -> None:
+    assert negotiate(accept, ALL) == expected
+
+
+def test_negotiate_only_among_available() -> None:
+    assert negotiate("text/turtle, */*;q=0.1", ["html", "nt"]) == "html"
+    assert negotiate("text/turtle", ["html", "nt"]) is None
+
+
+def test_parse_accept_clamps_q() -> None:
+    assert [r.q for r in parse_accept("a/b;q=2, c/d;q=-1")] == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", "text/*"])
+def test_browser_and_wildcards_get_html(client: TestClient, accept: str) -> None:
+    response = client.get("/id/study/mergel-2016", headers={"Accept": accept})
+    assert response.headers["location"] == "/id/study/mergel-2016.html"
+
+
+def test_q_values_through_the_server(client: TestClient) -> None:
+    accept = "text/html;q=0.2, text/turtle;q=0.4, application/rdf+xml;q=0.9"
+    response = client.get("/ontology", headers={"Accept": accept})
+    assert response.headers["location"] == "/ontology.rdf"
+
+
+def test_not_acceptable(client: TestClient) -> None:
+    response = client.get("/id/study/mergel-2016", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert response.headers["vary"] == "Accept"
+    assert response.headers["content-type"].startswith("text/plain")
+    for media_type in MEDIA:
+        assert media_type in response.text
+    assert "mergel-2016.ttl" in response.text
+
+
+# --- documents, landing page, well-known, dumps ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "ctype"),
+    [
+        ("/", "text/html; charset=utf-8"),
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/.well-known/void", "text/turtle; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/context.jsonld", "application/ld+json"),
+        ("/sitemap.xml", "application/xml"),
+        ("/dumps/govsm.nq", "application/n-quads"),
+        ("/dumps/govsm.trig", "application/trig"),
+        ("/dumps/govsm.ttl", "text/turtle; charset=utf-8"),
+        ("/dumps/govsm.jsonld", "application/ld+json"),
+        ("/dumps/SHA256SUMS", "text/plain; charset=utf-8"),
+    ],
+)
+def test_files_have_their_types(client: TestClient, path: str, ctype: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ctype
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.headers["cache-control"].startswith("public")
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_well_known_void_is_turtle_with_the_dataset(client: TestClient) -> None:
+    response = client.get("/.well-known/void")
+    graph = rdflib.Graph().parse(data=response.text, format="turtle")
+    assert (URIRef(DEFAULT_BASE + "dataset"), RDF.type, VOID.Dataset) in graph
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_sparql_is_not_served_yet(client: TestClient) -> None:
+    assert client.get("/sparql").status_code == 404
+
+
+def test_unknown_paths_are_404(client: TestClient) -> None:
+    for path in ("/id/study/nobody-1999", "/id/study/mergel-2016.json", "/nothing.ttl"):
+        assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_the_base_path_is_served_too(client: TestClient) -> None:
+    # A server answering for w3id.org/govsm/ itself receives /govsm/… paths.
+    response = client.get("/govsm/id/study/mergel-2016", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/govsm/id/study/mergel-2016.ttl"
+    assert client.get(response.headers["location"]).status_code == 200
+
+
+# --- HEAD, conditional requests -------------------------------------------------------
+
+
+def test_head(client: TestClient) -> None:
+    get = client.get("/id/study/mergel-2016.ttl")
+    head = client.head("/id/study/mergel-2016.ttl")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["etag"] == get.headers["etag"]
+    redirect = client.head("/id/study/mergel-2016", headers={"Accept": "text/turtle"})
+    assert redirect.status_code == 303
+    assert redirect.headers["location"] == "/id/study/mergel-2016.ttl"
+    assert redirect.content == b""
+
+
+def test_conditional_get(client: TestClient) -> None:
+    first = client.get("/ontology.ttl")
+    tag = first.headers["etag"]
+    again = client.get("/ontology.ttl", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    since = client.get(
+        "/ontology.ttl", headers={"If-Modified-Since": first.headers["last-modified"]}
+    )
+    assert since.status_code == 304
+    other = client.get("/ontology.ttl", headers={"If-None-Match": '"nope"'})
+    assert other.status_code == 200
+
+
+# --- read-only ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+@pytest.mark.parametrize("path", ["/", "/id/study/mergel-2016", "/ontology.ttl", "/nothing"])
+def test_other_methods_are_405(client: TestClient, method: str, path: str) -> None:
+    response = client.request(method, path, content=b"x")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+# --- nothing outside the site, no listings -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/id/../../secret.txt",
+        "/id/study/../../../secret.txt",
+        "/./../secret.txt",
+        "/..",
+        "/../",
+        "//secret.txt",
+        "/..\\secret.txt",
+        "/etc/passwd",
+        "//etc/passwd",
+        "/" + str(Path("/etc/passwd")),
+        "/secret.txt\x00.ttl",
+    ],
+)
+def test_no_path_traversal(site_copy: Path, path: str) -> None:
+    app = make_app(site_copy)
+    status, body = asgi_get(app, path)
+    assert status == 404, path
+    assert b"top secret" not in body and b"root:" not in body
+
+
+def test_encoded_traversal_is_refused(site_copy: Path) -> None:
+    # The ASGI server decodes %2e%2e to '..' in scope["path"]: that is what we check.
+    app = make_app(site_copy)
+    status, body = asgi_get(app, "/../secret.txt", raw_path=b"/%2e%2e/secret.txt")
+    assert status == 404 and b"top secret" not in body
+
+
+def test_symlinks_out_of_the_site_are_not_followed(site_copy: Path) -> None:
+    (site_copy / "leak.ttl").symlink_to(site_copy.parent / "secret.txt")
+    (site_copy / "leak-dir").symlink_to(site_copy.parent)
+    client = TestClient(make_app(site_copy))
+    assert client.get("/leak.ttl").status_code == 404
+    assert client.get("/leak", headers={"Accept": "text/turtle"}).status_code == 404
+    assert client.get("/leak-dir/secret.txt").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/id/", "/id", "/dumps/", "/dumps", "/id/study/", "/.well-known/"]
+)
+def test_no_directory_listings(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "mergel" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/.htaccess", "/.git/config", "/id/.hidden"])
+def test_hidden_files_are_not_served(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404

@@ -1,0 +1,279 @@
+"""govsm serve over real sockets (uvicorn): raw-path traversal, the CLI, and a fresh
+build of the review's data (the negotiation matrix and a crawl of every same-origin link).
+
+The real-build tests skip when ``govsm build`` does not write dist/site/ (the site
+generator); everything else runs on tests/fixtures/site/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+from starlette.testclient import TestClient
+from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
+from typer.testing import CliRunner
+
+from kg.cli import app as cli
+from kg.prefixes import DEFAULT_BASE
+from kg.serve import SiteServer, make_app, make_server
+
+ROOT = Path(__file__).resolve().parents[1]
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+class Running:
+    """A SiteServer serving in a background thread."""
+
+    def __init__(self, server: SiteServer) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not server.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.server.started, "uvicorn did not start"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+def raw_request(url: str, target: str, method: str = "GET") -> tuple[int, bytes]:
+    """Send a request line exactly as written (no client-side normalisation)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as s:
+        head = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+        s.sendall(head.encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+@pytest.fixture()
+def fixture_server(tmp_path: Path) -> Iterator[Running]:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    (tmp_path / "secret.txt").write_text("top secret\n", encoding="utf-8")
+    running = Running(make_server(site, "127.0.0.1", 0))
+    yield running
+    running.stop()
+
+
+# --- over a socket --------------------------------------------------------------------
+
+
+def test_binds_to_loopback_by_default(fixture_server: Running) -> None:
+    assert fixture_server.server.server_address[0] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/id/%2e%2e/%2e%2e/secret.txt",
+        "/.%2e/secret.txt",
+        "/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/passwd",
+        "/../../../../etc/passwd",
+        "//etc/passwd",
+        "/%2Fetc%2Fpasswd",
+        "/secret.txt%00.ttl",
+    ],
+)
+def test_traversal_over_the_wire(fixture_server: Running, target: str) -> None:
+    status, body = raw_request(fixture_server.url, target)
+    assert status in (400, 404), target
+    assert b"top secret" not in body and b"root:" not in body
+
+
+def test_absolute_form_request_target(fixture_server: Running) -> None:
+    status, body = raw_request(fixture_server.url, "http://127.0.0.1/../secret.txt")
+    assert status in (400, 404)
+    assert b"top secret" not in body
+
+
+def test_negotiation_and_methods_over_the_wire(fixture_server: Running) -> None:
+    url = fixture_server.url
+    request = urllib.request.Request(
+        url + "id/study/mergel-2016", headers={"Accept": "text/turtle"}
+    )
+    with urllib.request.urlopen(request) as response:  # urllib follows the 303
+        assert response.status == 200
+        assert response.url.endswith("/id/study/mergel-2016.ttl")
+        assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    head = urllib.request.urlopen(urllib.request.Request(url + "ontology.nt", method="HEAD"))
+    assert head.status == 200 and head.read() == b""
+    assert int(head.headers["Content-Length"]) == (FIXTURE_SITE / "ontology.nt").stat().st_size
+    for method in ("POST", "PUT", "DELETE"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(urllib.request.Request(url, data=b"x", method=method))
+        assert info.value.code == 405
+        assert info.value.headers["Allow"] == "GET, HEAD"
+
+
+# --- the command ----------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_serve_without_a_site_says_so_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    result = runner.invoke(cli, ["serve", "--dist", str(tmp_path / "dist"), "--port", "0"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "govsm build" in lines[0], result.output
+
+
+def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE_SITE, tmp_path / "dist" / "site")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = runner.invoke(
+            cli, ["serve", "--dist", str(tmp_path / "dist"), "--port", str(port)]
+        )
+    assert result.exit_code == 2
+    assert "cannot listen" in result.output
+
+
+def test_the_serve_command_serves(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE_SITE, tmp_path / "dist" / "site")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--dist", str(tmp_path / "dist"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "serving" in line and "http://127.0.0.1:" in line, line
+        url = line.split("http://", 1)[1].split("/", 1)[0]
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{url}/") as response:
+                    assert response.status == 200
+                    assert b"GovSM-KG" in response.read()
+                break
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+# --- a fresh build of the review's data -----------------------------------------------
+
+
+def build_site(out: Path, base: str = DEFAULT_BASE) -> Path:
+    """Run ``govsm build`` into ``out``; skip if it writes no site (generator absent)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--base", base, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    site = out / "site"
+    if not (site / "index.html").is_file():
+        pytest.skip(
+            "govsm build wrote no site/index.html: the static site generator has not landed"
+        )
+    return site
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(tmp_path_factory.mktemp("real") / "dist")
+
+
+@pytest.mark.parametrize("accept", sorted(MEDIA))
+@pytest.mark.parametrize("path", sorted(RESOURCES))
+def test_matrix_on_the_real_build(real_site: Path, path: str, accept: str) -> None:
+    client = TestClient(make_app(real_site, DEFAULT_BASE), follow_redirects=False)
+    check_matrix_cell(client, real_site, DEFAULT_BASE, path, accept)
+
+
+class Links(HTMLParser):
+    """Every href / src / xlink:href in a page (HTML and inline SVG)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src", "xlink:href") and value:
+                self.links.append(value.strip())
+
+
+def crawl(start: str, limit: int = 20000, seconds: float = 240) -> tuple[int, list[str]]:
+    """Follow every same-origin link from ``start``; return (URLs checked, failures)."""
+    origin = urlsplit(start)[:2]
+    seen, queue, failures = {start}, [start], []
+    deadline = time.monotonic() + seconds
+    while queue:
+        assert len(seen) <= limit and time.monotonic() < deadline, "crawl did not finish"
+        url = queue.pop()
+        request = urllib.request.Request(url, headers={"Accept": BROWSER_ACCEPT})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = response.read()
+                ctype = response.headers.get("Content-Type", "")
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            failures.append(f"{url}: {exc.code}")
+            continue
+        if status != 200:
+            failures.append(f"{url}: {status}")
+            continue
+        if not ctype.startswith("text/html"):
+            continue
+        parser = Links()
+        parser.feed(body.decode("utf-8"))
+        for link in parser.links:
+            if link.startswith(("mailto:", "javascript:", "data:", "#")):
+                continue
+            target = urldefrag(urljoin(url, link))[0]
+            if urlsplit(target)[:2] != origin or target in seen:
+                continue
+            seen.add(target)
+            queue.append(target)
+    return len(seen), failures
+
+
+def test_crawl_every_same_origin_link(real_site: Path) -> None:
+    running = Running(make_server(real_site, "127.0.0.1", 0))
+    try:
+        checked, failures = crawl(running.url)
+    finally:
+        running.stop()
+    assert not failures, f"{len(failures)} of {checked} links fail:\n" + "\n".join(failures[:50])
+    assert checked > 20
