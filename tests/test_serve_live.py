@@ -269,6 +269,47 @@ def crawl(start: str, limit: int = 20000, seconds: float = 240) -> tuple[int, li
     return len(seen), failures
 
 
+def test_every_iri_dereferences_on_a_local_base(tmp_path: Path) -> None:
+    """Built with --base http://127.0.0.1:PORT/ and served there, every IRI under the
+    base that is a subject in the dump answers 303 -> 200 Turtle describing it."""
+    import rdflib
+
+    site = tmp_path / "dist" / "site"
+    server = SiteServer(site, "127.0.0.1", 0)
+    base = server.url
+    try:
+        build_site(tmp_path / "dist", base)
+    except BaseException:
+        server.server_close()
+        raise
+    dataset = rdflib.Dataset()
+    dataset.parse(site / "dumps" / "govsm.nq", format="nquads")
+    subjects = sorted(
+        {str(s) for s, _, _, _ in dataset.quads((None, None, None, None))}
+        - {str(g.identifier) for g in dataset.graphs()}
+    )
+    iris = [s for s in subjects if s.startswith(base)]
+    assert len(iris) > 50
+    running = Running(server)
+    failures = []
+    try:
+        for iri in iris:
+            document = iri.split("#")[0]  # a hash IRI is described by its document
+            request = urllib.request.Request(document, headers={"Accept": "text/turtle"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    graph = rdflib.Graph().parse(data=response.read(), format="turtle")
+                    if response.url != document + ".ttl" or not any(
+                        graph.triples((rdflib.URIRef(iri), None, None))
+                    ):
+                        failures.append(f"{iri}: {response.url} does not describe it")
+            except urllib.error.HTTPError as exc:
+                failures.append(f"{iri}: {exc.code}")
+    finally:
+        running.stop()
+    assert not failures, f"{len(failures)} of {len(iris)} IRIs:\n" + "\n".join(failures[:50])
+
+
 def test_crawl_every_same_origin_link(real_site: Path) -> None:
     running = Running(make_server(real_site, "127.0.0.1", 0))
     try:
