@@ -225,8 +225,30 @@ def build(
     assert result.table is not None
     print_table(result.table)
     console.print(
-        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html"
+        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html, site/"
     )
+
+
+@app.command()
+@_usage_errors
+def publish(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    out: Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")] = Path(
+        "dist"
+    ),
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+) -> None:
+    """Rebuild dist/ and its linked-data site dist/site/ from the sources (load, validate,
+    derive, verify, publish; the OWL reasoner is skipped, `govsm build` runs it)."""
+    options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=False)
+    pipeline.build(_project(data, shapes, ontology), options, log=_log)
+    site = out / "site"
+    pages = sum(1 for _ in site.rglob("*.html"))
+    console.print(f"[green]published[/] {site}/: {pages} HTML pages, dumps, VoID, ontology")
 
 
 def _log(message: str) -> None:

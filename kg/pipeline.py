@@ -21,6 +21,7 @@ from kg.load import Loaded, load
 from kg.publish import canonical_nquads, default_view_turtle, write_atomically
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
+from kg.site import SiteInput, write_site
 from kg.validate import ValidationReport, validate_graph
 from kg.verify import VerifyReport, verify
 
@@ -159,14 +160,15 @@ def build(
 
     rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
     result.table = classification_table(loaded.engine, project.queries, rule_iri)
-    publish(result, options)
+    publish(result, options, project)
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
 
 
-def publish(result: BuildResult, options: BuildOptions) -> None:
-    """Write the dumps and reports into ``options.out``, atomically."""
+def publish(result: BuildResult, options: BuildOptions, project: Project | None = None) -> None:
+    """Write the dumps, the reports and the linked-data site (dist/site/, see kg.site)
+    into ``options.out``, atomically."""
     canonical = canonical_nquads(result.loaded.engine.dump_nquads())
     assert result.table is not None
     notes = [
@@ -189,8 +191,33 @@ def publish(result: BuildResult, options: BuildOptions) -> None:
         (folder / "govsm.nq").write_text(canonical, encoding="utf-8")
         (folder / "govsm.ttl").write_text(default_view_turtle(canonical), encoding="utf-8")
         write_reports(folder, result.table, title, notes, links)
+        if project is not None:
+            site = site_input(result, options, project, canonical, title, notes)
+            write_site(folder / "site", site)
 
     write_atomically(options.out, write)
+
+
+def site_input(
+    result: BuildResult,
+    options: BuildOptions,
+    project: Project,
+    canonical: str,
+    title: str,
+    notes: list[str],
+) -> SiteInput:
+    """What kg.site needs from a build."""
+    assert result.table is not None
+    rules = [d.rule for d in result.derivations]
+    return SiteInput(
+        canonical=canonical,
+        base=options.base,
+        ontology_graphs={s.graph for s in result.loaded.sources if s.kind == "ontology"},
+        engine=result.loaded.engine,
+        queries=project.queries,
+        rule_iri=str(rules[0].iri(options.base)) if len(rules) == 1 else None,
+        report_html=to_html(result.table, title, notes, [("index.html", "site home")]),
+    )
 
 
 def write_reports(

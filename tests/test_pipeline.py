@@ -55,8 +55,9 @@ def test_build_writes_dumps_and_reports(mini: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, build_args(mini, out))
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {
-        "govsm.nq", "govsm.ttl", "report.md", "report.html", "index.html",
+        "govsm.nq", "govsm.ttl", "report.md", "report.html", "index.html", "site",
     }  # fmt: skip
+    assert (out / "site" / "index.html").is_file()
     nq = (out / "govsm.nq").read_text()
     assert "<https://w3id.org/govsm/graph/data/mini-review/evidence.ttl> ." in nq
     assert "<https://w3id.org/govsm/graph/ontology/govsm.ttl> ." in nq
