@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -87,6 +87,7 @@ DATA_TYPES = {
     "application/json",
 }
 CACHE_CONTROL = "public, max-age=300"
+_PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar, left as is in Location and Link
 
 
 # --- content negotiation -------------------------------------------------------------
@@ -326,7 +327,8 @@ class Site:
     def negotiated(self, path: str, documents: object, request: Headers) -> Response:
         assert isinstance(documents, dict)
         available = [ext for ext in DOCUMENT_TYPES if ext in documents]
-        name = path.rsplit("/", 1)[-1]
+        # Header values carry the path percent-encoded again (it arrives decoded).
+        name = quote(path.rsplit("/", 1)[-1], safe=_PATH_SAFE)
         links = ", ".join(
             f'<{name}.{ext}>; rel="alternate"; type="{DOCUMENT_TYPES[ext].split(";")[0]}"'
             for ext in available
@@ -342,8 +344,9 @@ class Site:
             lines = [f"{DOCUMENT_TYPES[e].split(';')[0]}: {name}.{e}" for e in available]
             body = "Not Acceptable. Available representations:\n" + "\n".join(lines) + "\n"
             return _text(406, body, headers)
-        headers["Location"] = f"{path}.{chosen}"
-        return _text(303, f"See Other: {path}.{chosen}\n", headers)
+        location = quote(f"{path}.{chosen}", safe="/" + _PATH_SAFE)
+        headers["Location"] = location
+        return _text(303, f"See Other: {location}\n", headers)
 
 
 def make_app(site_dir: Path, base: str = DEFAULT_BASE) -> Starlette:

@@ -318,6 +318,16 @@ def test_the_base_path_is_served_too(client: TestClient) -> None:
     assert client.get(response.headers["location"]).status_code == 200
 
 
+def test_location_is_percent_encoded(site_copy: Path) -> None:
+    (site_copy / "id" / "study" / "café 1.ttl").write_text("", encoding="utf-8")
+    client = TestClient(make_app(site_copy), follow_redirects=False)
+    response = client.get("/id/study/caf%C3%A9%201", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/id/study/caf%C3%A9%201.ttl"
+    assert "<caf%C3%A9%201.ttl>" in response.headers["link"]
+    assert client.get(response.headers["location"]).status_code == 200
+
+
 # --- HEAD, conditional requests -------------------------------------------------------
 
 
