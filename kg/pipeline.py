@@ -189,10 +189,12 @@ def publish(result: BuildResult, options: BuildOptions, project: Project | None 
 
     def write(folder: Path) -> None:
         (folder / "govsm.nq").write_text(canonical, encoding="utf-8")
-        (folder / "govsm.ttl").write_text(default_view_turtle(canonical), encoding="utf-8")
+        turtle = default_view_turtle(canonical)
+        (folder / "govsm.ttl").write_text(turtle, encoding="utf-8")
         write_reports(folder, result.table, title, notes, links)
         if project is not None:
             site = site_input(result, options, project, canonical, title, notes)
+            site.default_turtle = turtle
             write_site(folder / "site", site)
 
     write_atomically(options.out, write)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class SiteInput:
     rule_iri: str | None
     report_html: str
     title: str = "GovSM-KG"
+    default_turtle: str | None = None  # dist/govsm.ttl when already serialised
 
 
 def write_site(folder: Path, src: SiteInput) -> list[str]:
@@ -69,7 +71,7 @@ def write_site(folder: Path, src: SiteInput) -> list[str]:
     dumps = {
         "govsm.trig": rdfio.trig(quads).encode("utf-8"),
         "govsm.nq": src.canonical.encode("utf-8"),
-        "govsm.ttl": default_view_turtle(src.canonical).encode("utf-8"),
+        "govsm.ttl": (src.default_turtle or default_view_turtle(src.canonical)).encode("utf-8"),
         "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
     }
     sums = {name: hashlib.sha256(data).hexdigest() for name, data in dumps.items()}
@@ -129,11 +131,21 @@ def write_site(folder: Path, src: SiteInput) -> list[str]:
     html_pages = sorted(p for p in written if p.endswith(".html"))
     put("sitemap.xml", sitemap(src.base, html_pages))
 
-    for rel in sorted(written):
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(written[rel])
+    _write_all(folder, written)
     return sorted(written)
+
+
+def _write_all(folder: Path, files: dict[str, bytes]) -> None:
+    """Write the files; a few threads, because creating ~3,000 small files is bound by
+    file-system latency rather than by Python."""
+    for parent in sorted({(folder / rel).parent for rel in files}):
+        parent.mkdir(parents=True, exist_ok=True)
+
+    def write(rel: str) -> None:
+        (folder / rel).write_bytes(files[rel])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, sorted(files)))
 
 
 def _extra(graph: SiteGraph, src: SiteInput, steps: dict[str, ClassificationStep]):  # noqa: ANN202

@@ -9,7 +9,8 @@ from html import escape as esc
 
 COLOURS = {"driver": "#cdebd3", "preventer": "#f7d4d0", "mixed": "#e4dcf7"}
 BORDERS = {"driver": "#1a7f37", "preventer": "#b42318", "mixed": "#6941c6"}
-BOX_W, BOX_H, GAP, HEAD = 230, 58, 10, 40
+BOX_W, BOX_H, GAP, HEAD = 240, 72, 10, 40
+LINE = 32  # characters per label line (two lines at most)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,20 @@ def direction_of(directions: set[str]) -> str:
     if not directions:
         return "none"
     return directions.pop() if len(directions) == 1 else "mixed"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _label(text: str, x: int) -> str:
+    """The label on one line, or wrapped at a space onto two (tspan) lines."""
+    if len(text) <= LINE:
+        return esc(text)
+    cut = text.rfind(" ", 0, LINE + 1)
+    cut = cut if cut > 0 else LINE
+    first, second = text[:cut], text[cut:].strip()
+    return f'{esc(first)}<tspan x="{x}" dy="16">{esc(second)}</tspan>'
 
 
 def svg(boxes: list[Box]) -> str:
@@ -56,9 +71,10 @@ def svg(boxes: list[Box]) -> str:
                 f'data-studies="{b.studies}">'
                 f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" '
                 f'fill="{fill}" stroke="{stroke}"/>'
-                f'<text x="{x + 8}" y="{y + 20}" font-weight="bold">{esc(b.label)}</text>'
-                f'<text x="{x + 8}" y="{y + 40}">{esc(b.direction)} · {b.evidence} evidence · '
-                f"{b.studies} studies</text></a>"
+                f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{_label(b.label, x + 8)}</text>'
+                f'<text x="{x + 8}" y="{y + 60}">{esc(b.direction)} · '
+                f"{_count(b.evidence, 'evidence', 'evidence')} · "
+                f"{_count(b.studies, 'study', 'studies')}</text></a>"
             )
     y = height - 22
     for k, (name, fill) in enumerate(COLOURS.items()):

@@ -18,7 +18,9 @@ AddType application/n-triples .nt
 AddType application/rdf+xml .rdf
 AddType application/n-quads .nq
 AddType application/trig .trig
-AddType text/turtle void
+<Files "void">
+  ForceType text/turtle
+</Files>
 AddCharset utf-8 .html .ttl .jsonld .nt .rdf .nq .trig .svg .xml .css
 <IfModule mod_headers.c>
   Header append Vary Accept

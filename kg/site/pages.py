@@ -75,7 +75,7 @@ class Page:
         assert isinstance(term, ox.Literal)
         extra = ""
         if term.language:
-            extra = f' <small lang="en">@{esc(term.language)}</small>'
+            extra = f" <small>@{esc(term.language)}</small>"
         elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
             extra = f" <small>({esc(compact(term.datatype.value))})</small>"
         return f"{esc(term.value)}{extra}"
