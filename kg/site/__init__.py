@@ -257,6 +257,7 @@ def dataset_page(graph: SiteGraph, dataset: ox.NamedNode, subjects: list[ox.Name
             f"<small>({esc(compact(s.value))})</small></h3>"
             f"{pages.property_table(page, s)}</section>"
         )
+    parts.append(pages.incoming(page, dataset))
     return pages.layout(page, graph.label(dataset), "\n".join(parts), alternates="dataset")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -210,5 +211,6 @@ def relative(from_path: str, to_path: str, fragment: str = "", ext: str = ".html
     """A relative link from the page at ``from_path`` to ``to_path`` + ext (+ #fragment)."""
     target = (to_path or "index") + ext
     start = posixpath.dirname(from_path) or "."
-    href = posixpath.relpath(target, start)
-    return href + (f"#{fragment}" if fragment else "")
+    # percent-encode what a browser would decode or read as a scheme ("%", ":", spaces)
+    href = quote(posixpath.relpath(target, start), safe="/-._~!$&'()*+,;=@")
+    return href + (f"#{quote(fragment, safe='-._~')}" if fragment else "")

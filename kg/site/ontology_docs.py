@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES
 from kg.site.graph import SiteGraph, compact
-from kg.site.pages import Page, esc, format_links, layout, property_table
+from kg.site.pages import Page, esc, format_links, header, incoming, layout, property_table
 
 OWL = PREFIXES["owl"]
 RDFS = PREFIXES["rdfs"]
@@ -165,9 +165,7 @@ def ontology_page(graph: SiteGraph, alignment_graph_triples: list[ox.Triple]) ->
             + "".join(term_section(page, m, alignment_graph_triples) for m in members)
         )
     body = (
-        f"<h1>{esc(graph.label(onto))}</h1>\n"
-        f'<p>IRI: <code class="iri">{esc(ONTOLOGY_IRI)}</code></p>\n'
-        f"<p>{esc(graph.description(onto) or '')}</p>\n"
+        header(page, onto)
         + format_links(page, "ontology")
         + "<h2>Metadata</h2>\n"
         + property_table(page, onto)
@@ -175,5 +173,6 @@ def ontology_page(graph: SiteGraph, alignment_graph_triples: list[ox.Triple]) ->
         + "".join(toc)
         + "</ul>\n"
         + "".join(sections)
+        + incoming(page, onto)
     )
     return layout(page, graph.label(onto), body, alternates="ontology")
