@@ -381,3 +381,43 @@ def test_publish_command(published: Path, tmp_path: Path) -> None:
     assert (published / "index.html").is_file() and (published.parent / "govsm.nq").is_file()
     bad = CliRunner().invoke(app, ["publish", "--out", str(tmp_path), "--base", "not-an-iri"])
     assert bad.exit_code == 2
+
+
+class _Balance(HTMLParser):
+    """Tag balance and duplicate ids (a light well-formedness check, no validator offline)."""
+
+    EMPTY = frozenset({"meta", "link", "br", "hr", "img", "input"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids += [v for k, v in attrs if k == "id" and v]
+        if tag not in self.EMPTY:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids += [v for k, v in attrs if k == "id" and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.EMPTY:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+
+def test_pages_are_balanced_with_unique_ids(site: Path) -> None:
+    bad = []
+    for page in sorted(site.rglob("*.html")):
+        parser = _Balance()
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>\n"), page
+        parser.feed(text)
+        if parser.errors or parser.stack or len(parser.ids) != len(set(parser.ids)):
+            bad.append((str(page.relative_to(site)), parser.errors[:2], parser.stack[-2:]))
+    assert not bad, bad[:5]
