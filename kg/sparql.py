@@ -2,20 +2,32 @@
 
 A query file starts with comment lines ``# key: value`` (title, question, parameters,
 rule-set, ...). ``# parameters: subfactor (IRI), context (IRI, optional), word (literal)``
-declares what the caller must bind. Values are bound by the engine layer with a ``VALUES``
+declares what the caller must bind, each with its type: ``IRI`` (the default), ``string``
+(``literal`` and ``text`` are synonyms), ``integer``, ``decimal``, ``boolean``, ``date`` or
+``dateTime``; ``optional`` marks one the caller may leave out. A header line
+``# parameter-NAME: text`` describes parameter NAME (for the API and its OpenAPI document).
+Values are bound by the engine layer with a ``VALUES``
 block placed at the start of the query's ``WHERE`` group; each value is serialised as one
 RDF term (IRIs are checked, literals escaped), so no value can change the query's shape.
+Given values are checked against their type's lexical form (:func:`make_term`), so a bad
+value is refused with a message naming the parameter, its type and the expected form.
 Queries that would reach the network (``SERVICE``, ``FROM``, ``LOAD``) are refused.
+
+One engine caveat: rdflib replaces ``\\uXXXX`` escapes before it parses a query (SPARQL 1.1
+§19.2), even after an escaped backslash, so a string value containing the six characters
+``\\u0022`` reaches rdflib as ``\\"`` (a quote inside the literal: the value changes, the
+query's shape does not). pyoxigraph, which the endpoint runs, keeps such values exactly.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.term import Node
 
 from kg.prefixes import PREFIXES
@@ -30,19 +42,84 @@ _LANG_RE = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 _IRIREF_AT = re.compile(r'<[^\x00-\x20<>"{}|^`\\]*>')
 _NETWORK_KEYWORDS = re.compile(r"\b(SERVICE|FROM|LOAD)\b", re.IGNORECASE)
 _WHERE = re.compile(r"WHERE\b", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+# Declared type (lower case, with synonyms) -> canonical type name.
+_TYPE_NAMES = {
+    "iri": "iri",
+    "uri": "iri",
+    "string": "string",
+    "literal": "string",
+    "text": "string",
+    "integer": "integer",
+    "decimal": "decimal",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "dateTime",
+}
+# Canonical type -> (XSD datatype, lexical-form pattern, what a caller should send).
+PARAMETER_TYPES: dict[str, tuple[URIRef | None, re.Pattern[str] | None, str]] = {
+    "iri": (
+        None,
+        None,
+        "an absolute IRI (e.g. https://w3id.org/govsm/id/context/iran) or a prefixed name "
+        "from the project's prefix table (e.g. id:context/iran), without spaces, quotes, "
+        "'<', '>', '{', '}', '|', '^', '`' or '\\'",
+    ),
+    "string": (XSD.string, None, "any text"),
+    "integer": (XSD.integer, re.compile(r"[+-]?[0-9]+"), "an integer such as 42 or -7"),
+    "decimal": (
+        XSD.decimal,
+        re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"),
+        "a decimal number such as 3.14 or -0.5 (no exponent)",
+    ),
+    "boolean": (XSD.boolean, re.compile(r"true|false|1|0"), "true, false, 1 or 0"),
+    "date": (
+        XSD.date,
+        re.compile(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?"),
+        "a date YYYY-MM-DD (optionally with a time zone Z or +hh:mm), e.g. 2016-03-31",
+    ),
+    "dateTime": (
+        XSD.dateTime,
+        re.compile(
+            r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+            r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+        ),
+        "a date and time YYYY-MM-DDThh:mm:ss (optionally .s and a time zone), "
+        "e.g. 2016-03-31T12:00:00Z",
+    ),
+}
 
 
 class QueryError(ValueError):
     """A query cannot be found, parsed, bound or run as asked (a usage error)."""
 
 
+class ParameterError(QueryError):
+    """A given parameter value is not of its declared type (names the parameter and type)."""
+
+    def __init__(self, name: str, type_: str, value: str, reason: str) -> None:
+        self.name, self.type, self.value = name, type_, value
+        self.expected = PARAMETER_TYPES[type_][2]
+        super().__init__(
+            f"parameter {name!r} ({type_}): {value!r} {reason}; expected {self.expected}"
+        )
+
+
 @dataclass(frozen=True)
 class Parameter:
-    """A declared query parameter: its name, kind (``iri`` or ``literal``) and optionality."""
+    """A declared query parameter: its name, type (a key of ``PARAMETER_TYPES``), optionality
+    and description."""
 
     name: str
-    kind: str = "iri"
+    type: str = "iri"
     optional: bool = False
+    description: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``iri`` or ``literal``."""
+        return "iri" if self.type == "iri" else "literal"
 
 
 @dataclass(frozen=True)
@@ -79,7 +156,7 @@ def parse_header(text: str) -> dict[str, str]:
 
 
 def parse_parameters(declaration: str) -> tuple[Parameter, ...]:
-    """Parse ``subfactor (IRI), context (IRI, optional)`` into parameters."""
+    """Parse ``subfactor (IRI), year (integer, optional)`` into parameters (IRI by default)."""
     declaration = declaration.strip()
     if not declaration or declaration.lower() in {"none", "-"}:
         return ()
@@ -88,13 +165,21 @@ def parse_parameters(declaration: str) -> tuple[Parameter, ...]:
         match = _PARAM_RE.match(chunk)
         if not match:
             raise QueryError(f"cannot read parameter declaration {chunk!r}")
-        notes = [n.strip().lower() for n in (match.group(2) or "iri").split(",")]
-        kind = (
-            "literal"
-            if any(n in {"literal", "string", "text", "integer"} for n in notes)
-            else "iri"
-        )
-        params.append(Parameter(match.group(1), kind, "optional" in notes))
+        notes = [n.strip().lower() for n in (match.group(2) or "").split(",") if n.strip()]
+        unknown = [n for n in notes if n != "optional" and n not in _TYPE_NAMES]
+        if unknown:
+            raise QueryError(
+                f"parameter {match.group(1)!r}: unknown note(s) {', '.join(unknown)} "
+                f"(types: {', '.join(PARAMETER_TYPES)}; or 'optional')"
+            )
+        types = {_TYPE_NAMES[n] for n in notes if n != "optional"}
+        if len(types) > 1:
+            raise QueryError(f"parameter {match.group(1)!r}: more than one type {sorted(types)}")
+        type_ = types.pop() if types else "iri"
+        params.append(Parameter(match.group(1), type_, "optional" in notes))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise QueryError(f"parameter declared twice in {declaration!r}")
     return tuple(params)
 
 
@@ -102,7 +187,18 @@ def read_query(path: Path) -> QueryFile:
     """Read a query file and its header."""
     text = path.read_text(encoding="utf-8")
     header = parse_header(text)
-    return QueryFile(path, text, header, parse_parameters(header.get("parameters", "")))
+    try:
+        params = parse_parameters(header.get("parameters", ""))
+    except QueryError as error:
+        raise QueryError(f"{path}: {error}") from None
+    described = {k[len("parameter-") :]: v for k, v in header.items() if k.startswith("parameter-")}
+    stray = sorted(set(described) - {p.name.lower() for p in params})
+    if stray:
+        raise QueryError(f"{path}: '# parameter-{stray[0]}:' describes an undeclared parameter")
+    params = tuple(
+        Parameter(p.name, p.type, p.optional, described.get(p.name.lower(), "")) for p in params
+    )
+    return QueryFile(path, text, header, params)
 
 
 def serialize_term(term: Term) -> str:
@@ -204,21 +300,63 @@ def inject_values(query: str, bindings: Mapping[str, Term]) -> str:
     return query[: brace + 1] + block + query[brace + 1 :]
 
 
-def expand_iri(value: str) -> URIRef:
-    """Read an IRI given as ``<iri>``, a full IRI, or a prefixed name from the prefix table."""
+def expand_iri(value: str, prefixes: Mapping[str, str] | None = None) -> URIRef:
+    """Read an IRI given as ``<iri>``, a full IRI, or a prefixed name from the prefix table
+    (``prefixes``, default ``PREFIXES``: a server of a build with another base passes its own)."""
+    table = PREFIXES if prefixes is None else prefixes
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     prefix, sep, local = value.partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        value = PREFIXES[prefix] + local
+    if sep and prefix in table and not local.startswith("//"):
+        value = table[prefix] + local
+    if not _SCHEME.match(value):
+        raise QueryError(f"not an absolute IRI (no scheme) nor a known prefixed name: {value!r}")
     term = URIRef(value)
     serialize_term(term)  # validates
     return term
 
 
-def bind_parameters(query: QueryFile, given: Mapping[str, str]) -> dict[str, Term]:
-    """Check given ``name=value`` strings against the declared parameters and make terms."""
+def make_term(param: Parameter, value: str, prefixes: Mapping[str, str] | None = None) -> Term:
+    """The RDF term for a given value of ``param``, its lexical form checked against the type."""
+    if param.type == "iri":
+        inner = value[1:-1] if value.startswith("<") and value.endswith(">") else value
+        bad = _IRI_FORBIDDEN.search(inner)
+        if bad:
+            char = bad.group(0)
+            raise ParameterError(param.name, "iri", value, f"contains {char!r} (U+{ord(char):04X})")
+        try:
+            return expand_iri(inner, prefixes)
+        except QueryError:
+            raise ParameterError(
+                param.name, "iri", value, "is not an absolute IRI nor a known prefixed name"
+            ) from None
+    datatype, pattern, _ = PARAMETER_TYPES[param.type]
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ParameterError(param.name, param.type, value, f"is not a valid {param.type}")
+    if param.type in {"date", "dateTime"}:
+        # The pattern checks the shape; the calendar (month 13, 31 February) is checked here
+        # on the month and day with a leap-year-neutral stand-in year of the same parity.
+        year, month, day = re.match(r"-?([0-9]+)-([0-9]{2})-([0-9]{2})", value).groups()
+        leap = int(year) % 4 == 0 and (int(year) % 100 != 0 or int(year) % 400 == 0)
+        try:
+            datetime.date(2000 if leap else 2001, int(month), int(day))
+        except ValueError:
+            raise ParameterError(param.name, param.type, value, "is not a calendar date") from None
+        if param.type == "dateTime":
+            hh, mm, ss = value.split("T", 1)[1][:8].split(":")
+            if int(hh) > 23 or int(mm) > 59 or int(ss) > 59:
+                raise ParameterError(param.name, param.type, value, "is not a time of day")
+    if param.type == "string":
+        return Literal(value)  # a simple literal, i.e. xsd:string
+    return Literal(value, datatype=datatype)
+
+
+def bind_parameters(
+    query: QueryFile, given: Mapping[str, str], prefixes: Mapping[str, str] | None = None
+) -> dict[str, Term]:
+    """Check given ``name=value`` strings against the declared parameters and make terms
+    (:class:`ParameterError` for a value not of its type; see :func:`expand_iri` on prefixes)."""
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -234,12 +372,11 @@ def bind_parameters(query: QueryFile, given: Mapping[str, str]) -> dict[str, Ter
         )
     bound: dict[str, Term] = {}
     for name, value in given.items():
-        param = declared[name]
-        bound[name] = expand_iri(value) if param.kind == "iri" else Literal(value)
+        bound[name] = make_term(declared[name], value, prefixes)
     return bound
 
 
 def _describe(params: tuple[Parameter, ...]) -> str:
     if not params:
         return "none"
-    return ", ".join(f"{p.name} ({p.kind}{', optional' if p.optional else ''})" for p in params)
+    return ", ".join(f"{p.name} ({p.type}{', optional' if p.optional else ''})" for p in params)
