@@ -52,6 +52,13 @@ def resolve(name: str, queries_dir: Path) -> QueryFile:
     raise QueryError(f"unknown query {name!r}.{hint} Available: {', '.join(sorted(names))}")
 
 
+def declared_data(query: QueryFile) -> tuple[str, ...]:
+    """Data folders a query needs besides data/ (its ``# data:`` header: comma-separated
+    paths relative to the repository, e.g. ``examples/cpsv-ap``)."""
+    value = query.header.get("data", "").strip()
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
 def parse_params(pairs: list[str]) -> dict[str, str]:
     """``name=value`` strings to a mapping (the value may contain '=')."""
     given: dict[str, str] = {}
