@@ -22,7 +22,16 @@ from kg.config import BuildOptions, ConfigError, Project
 from kg.engine import ENGINES, EngineError
 from kg.load import ParseError, load
 from kg.prefixes import DEFAULT_BASE
-from kg.query import FORMATS, compact, parse_params, resolve, run, to_delimited, to_json
+from kg.query import (
+    FORMATS,
+    compact,
+    declared_data,
+    parse_params,
+    resolve,
+    run,
+    to_delimited,
+    to_json,
+)
 from kg.reason import ReasonReport
 from kg.reason import render as render_reasoning
 from kg.report import Table
@@ -285,6 +294,16 @@ def _mount_reason() -> None:
 _mount_reason()
 
 
+def _mount_push() -> None:
+    """``govsm push`` lives in kg.cli_push (the Graph Store upload and its checks)."""
+    from kg.cli_push import push_command
+
+    app.command("push")(push_command)
+
+
+_mount_push()
+
+
 @app.command()
 @_usage_errors
 def derive(
@@ -344,8 +363,26 @@ def query(
     rules: Rules = "assessment",
     data: Data = None,
     ontology: Ontology = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option("--endpoint", help="Run on this remote SPARQL endpoint (no local build)."),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            help="basic|digest for --endpoint; credentials from GOVSM_ENDPOINT_USER/_PASSWORD.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds for a remote query (client and engine).")
+    ] = 60.0,
+    server: Annotated[
+        str, typer.Option("--server", help="Remote engine kind (auto, virtuoso, fuseki, ...).")
+    ] = "auto",
 ) -> None:
-    """Run a catalogue query (parameters bound safely, never pasted into the text)."""
+    """Run a catalogue query (parameters bound safely, never pasted into the text), locally
+    or with --endpoint on a remote SPARQL engine (exit 3 when the remote fails)."""
     if format not in FORMATS:
         _fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", 2)
     project = _project(data, None, ontology)
@@ -354,10 +391,21 @@ def query(
     from kg.sparql import bind_parameters
 
     bind_parameters(target, params)  # usage errors before the (slower) load
-    loaded, _, _ = pipeline.load_and_derive(
-        project, BuildOptions(base=base, engine=engine, rules=rules)
-    )
-    result = run(loaded.engine, target, params)
+    if endpoint is not None:
+        from kg.remote import RemoteError, query_endpoint
+
+        try:
+            result = query_endpoint(endpoint, target, params, auth, timeout, server)
+        except RemoteError as exc:
+            _fail(esc(str(exc)), 2 if exc.usage else 3)
+    else:
+        extra = tuple(project.root / d for d in declared_data(target))
+        if extra and not data:
+            project = _project([project.root / "data", *extra], None, ontology)
+        loaded, _, _ = pipeline.load_and_derive(
+            project, BuildOptions(base=base, engine=engine, rules=rules)
+        )
+        result = run(loaded.engine, target, params)
     if format == "json":
         typer.echo(to_json(result.rows), nl=False)
     elif format in ("csv", "tsv"):
