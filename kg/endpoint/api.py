@@ -1,30 +1,343 @@
-"""Named queries as an HTTP API (first minimal version: the ``api_routes`` signature).
+"""Named queries as an HTTP API: the catalogue ``queries/cq/`` and one query run with parameters.
 
-``GET /api/queries`` lists the catalogue ``queries/cq/``; ``GET /api/queries/{name}``
-runs one with typed parameters bound in a ``VALUES`` block through :mod:`kg.sparql`;
-``GET /api/openapi.json`` describes both. The full version follows.
+- ``GET /api/queries`` lists the catalogue as JSON (``{"queries": [...]}``: name, title,
+  question, keywords, target, typed parameters, the query text, a ``run`` link and an
+  ``editor`` permalink), or as a readable HTML page for a browser (``Accept`` preferring
+  ``text/html``), with a form per query.
+- ``GET /api/queries/{name}?param=value`` runs one query. Each value is checked against its
+  declared type (:func:`kg.sparql.make_term`: an IRI — absolute, or a prefixed name of the
+  project's prefix table — string, integer, decimal, boolean, date, dateTime) and bound as
+  one RDF term in a ``VALUES`` block (:func:`kg.sparql.inject_values`), never pasted into
+  the query text; the bound text then goes through the SPARQL service like any query
+  (guard, limits, result formats by ``Accept`` or ``format``, ``timeout``). An empty value
+  of an optional parameter means "not given" (what an HTML form sends for an empty field).
+- ``GET /api/openapi.json``: the OpenAPI 3.1 document (:mod:`kg.endpoint.openapi`).
+
+Errors are ``application/problem+json`` (RFC 9457) with a ``detail`` sentence and the
+query's declared parameters: 404 for an unknown query (listing the names), 400 for a
+missing, unknown, repeated or malformed parameter (naming it, its type and the expected
+form) or a malformed ``timeout``/``format``. The catalogue is read once, when the routes
+are made; a query file with a header the API cannot serve stops the server there.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.sparql import (
+    ParameterError,
+    QueryError,
+    QueryFile,
+    bind_parameters,
+    inject_values,
+    read_query,
+    strip_for_scan,
+)
 
 if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
     from kg.endpoint.service import SparqlService
 
+# Request parameters the API itself reads; no catalogue query may declare them.
+RESERVED = ("format", "timeout")
+# Short names of the result formats the service knows (``format=``).
+RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
+CORS = {"Access-Control-Allow-Origin": "*"}
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One catalogue query: its file (text, header, typed parameters) and its query form."""
+
+    file: QueryFile
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+
+    @property
+    def name(self) -> str:
+        return self.file.stem
+
+    @property
+    def keywords(self) -> list[str]:
+        return [k.strip() for k in self.file.header.get("keywords", "").split(",") if k.strip()]
+
+    def describe(self) -> dict[str, Any]:
+        """The catalogue entry (the JSON shape of ``/api/queries``)."""
+        header = self.file.header
+        return {
+            "name": self.name,
+            "title": self.file.title,
+            "question": header.get("question", ""),
+            "keywords": self.keywords,
+            "target": header.get("target", ""),
+            "note": header.get("note", ""),
+            "form": self.form,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "required": not p.optional,
+                    "description": p.description,
+                }
+                for p in self.file.parameters
+            ],
+            "query": self.file.text,
+            "run": f"/api/queries/{quote(self.name)}",
+            "editor": "/sparql?" + urlencode({"query": self.file.text}, quote_via=quote),
+        }
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comments,
+    strings and IRIs."""
+    scan = strip_for_scan(text).upper()
+    found = [(scan.find(k), k) for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")]
+    found = [(i, k) for i, k in found if i >= 0]
+    if not found:
+        raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+    return min(found)[1]
+
+
+def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
+    """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API."""
+    catalogue: dict[str, NamedQuery] = {}
+    for path in sorted(queries_dir.glob("*.rq")):
+        file = read_query(path)
+        clash = [p.name for p in file.parameters if p.name in RESERVED]
+        if clash:
+            raise QueryError(
+                f"{path}: parameter {clash[0]!r} clashes with the API's own "
+                f"'{clash[0]}' request parameter; rename it"
+            )
+        catalogue[file.stem] = NamedQuery(file, query_form(file.text))
+    return catalogue
+
+
+def prefixes_for(base: str) -> dict[str, str]:
+    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the base."""
+    table = dict(PREFIXES)
+    if base and base != DEFAULT_BASE:
+        for name, namespace in PREFIXES.items():
+            if namespace.startswith(DEFAULT_BASE + "id/") or namespace.startswith(
+                DEFAULT_BASE + "rule/"
+            ):
+                table[name] = base + namespace[len(DEFAULT_BASE) :]
+    return table
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=2) + "\n",
+        status_code=status,
+        media_type=PROBLEM,
+        headers=CORS,
+    )
+
+
+def prefers_html(accept: str) -> bool:
+    """True when ``Accept`` ranks text/html above application/json (a browser)."""
+    quality: dict[str, float] = {}
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media.lower()] = max(q, quality.get(media.lower(), 0.0))
+
+    def q_of(media: str) -> float:
+        major = media.split("/")[0]
+        for key in (media, f"{major}/*", "*/*"):
+            if key in quality:
+                return quality[key]
+        return 0.0
+
+    html_q = max(q_of("text/html"), q_of("application/xhtml+xml"))
+    return html_q > 0 and html_q > q_of("application/json")
+
+
+def read_arguments(
+    query: NamedQuery, items: Sequence[tuple[str, str]]
+) -> tuple[dict[str, str], str | None, float | None]:
+    """Split the request's parameters into the query's, ``format`` and ``timeout``; refuse
+    repeated ones (raises QueryError)."""
+    seen: dict[str, str] = {}
+    for name, value in items:
+        if name in seen:
+            raise QueryError(f"parameter {name!r} is given more than once")
+        seen[name] = value
+    result_format = seen.pop("format", None)
+    if result_format is not None and result_format not in RESULT_FORMATS:
+        raise QueryError(f"unknown format {result_format!r}; formats: {', '.join(RESULT_FORMATS)}")
+    timeout: float | None = None
+    if "timeout" in seen:
+        raw = seen.pop("timeout")
+        try:
+            timeout = float(raw)
+        except ValueError:
+            timeout = math.nan
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise QueryError(f"timeout must be a positive number of seconds, got {raw!r}")
+    optional = {p.name for p in query.file.parameters if p.optional}
+    given = {k: v for k, v in seen.items() if not (k in optional and v == "")}
+    return given, result_format, timeout
+
+
+def bind(query: NamedQuery, given: Mapping[str, str], prefixes: Mapping[str, str]) -> str:
+    """The query text with the given values bound in a ``VALUES`` block (QueryError if not)."""
+    return inject_values(query.file.text, bind_parameters(query.file, given, prefixes))
+
 
 def api_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the named-query API: the catalogue, one query, the OpenAPI document."""
+    from kg.endpoint.openapi import openapi_document
 
-    async def not_ready(request: Request) -> Response:
-        return JSONResponse({"error": "the named-query API is not implemented yet"}, 501)
+    catalogue = load_catalogue(service.queries_dir)
+    prefixes = prefixes_for(service.base)
+    listing = {"queries": [q.describe() for q in catalogue.values()]}
+    listing_json = json.dumps(listing, ensure_ascii=False, indent=2) + "\n"
+    listing_html = catalogue_page(catalogue)
+    document = json.dumps(openapi_document(catalogue, service), ensure_ascii=False, indent=2)
+
+    async def list_queries(request: Request) -> Response:
+        headers = {**CORS, "Vary": "Accept"}
+        if prefers_html(request.headers.get("accept", "")):
+            return HTMLResponse(listing_html, headers=headers)
+        return Response(listing_json, media_type="application/json", headers=headers)
+
+    async def run_query(request: Request) -> Response:
+        name = request.path_params["name"]
+        query = catalogue.get(name)
+        if query is None:
+            return problem(
+                404,
+                "Not Found",
+                f"no named query {name!r}; the catalogue has: {', '.join(catalogue)}",
+                queries=list(catalogue),
+            )
+        declared = query.describe()["parameters"]
+        try:
+            given, result_format, timeout = read_arguments(
+                query, request.query_params.multi_items()
+            )
+            text = bind(query, given, prefixes)
+        except ParameterError as error:
+            return problem(
+                400,
+                "Bad Request",
+                str(error),
+                query=name,
+                parameter=error.name,
+                type=error.type,
+                expected=error.expected,
+                parameters=declared,
+            )
+        except QueryError as error:
+            return problem(400, "Bad Request", str(error), query=name, parameters=declared)
+        response = await service.answer(
+            request, text, timeout_s=timeout, result_format=result_format
+        )
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        return response
+
+    async def openapi(request: Request) -> Response:
+        return Response(document + "\n", media_type="application/json", headers=CORS)
 
     return [
-        Route("/api/queries", not_ready, methods=["GET", "HEAD"]),
-        Route("/api/queries/{name}", not_ready, methods=["GET", "HEAD"]),
-        Route("/api/openapi.json", not_ready, methods=["GET", "HEAD"]),
+        Route("/api/queries", list_queries, methods=["GET", "HEAD"]),
+        Route("/api/queries/{name}", run_query, methods=["GET", "HEAD"]),
+        Route("/api/openapi.json", openapi, methods=["GET", "HEAD"]),
     ]
+
+
+def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
+    """A readable HTML page of the catalogue: questions, parameters, a form and links each."""
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Named queries — GovSM-KG</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;"
+        "padding:0 1rem;line-height:1.4}pre{background:#f4f4f4;padding:.5rem;overflow:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem;"
+        "text-align:left}section{border-top:1px solid #999;margin-top:1.5rem}"
+        "label{display:block;margin:.3rem 0}</style>",
+        "</head><body>",
+        "<h1>Named queries</h1>",
+        "<p>The review's competency questions, ready to run. Each runs at "
+        "<code>/api/queries/NAME?parameter=value</code> in any result format "
+        "(<code>Accept</code> header or <code>format=</code> "
+        + esc(", ".join(RESULT_FORMATS))
+        + '); machine-readable: <a href="/api/queries">this list as JSON</a> '
+        "(<code>Accept: application/json</code>), "
+        '<a href="/api/openapi.json">the OpenAPI document</a>; '
+        'any query: <a href="/sparql">the SPARQL endpoint</a>.</p>',
+        "<ul>",
+    ]
+    for query in catalogue.values():
+        parts.append(f'<li><a href="#{esc(query.name)}">{esc(query.file.title)}</a></li>')
+    parts.append("</ul>")
+    for query in catalogue.values():
+        entry = query.describe()
+        parts.append(f'<section id="{esc(query.name)}">')
+        parts.append(f"<h2>{esc(entry['title'])} <small>({esc(query.name)})</small></h2>")
+        parts.append(f"<p>{esc(entry['question'])}</p>")
+        if entry["keywords"]:
+            parts.append(f"<p>Keywords: {esc(', '.join(entry['keywords']))}</p>")
+        if entry["target"]:
+            parts.append(f"<p>Target: {esc(entry['target'])}</p>")
+        if entry["note"]:
+            parts.append(f"<p>Note: {esc(entry['note'])}</p>")
+        action = esc(entry["run"])
+        parts.append(f'<form method="get" action="{action}">')
+        if entry["parameters"]:
+            parts.append(
+                "<table><tr><th>parameter</th><th>type</th><th>required</th>"
+                "<th>description</th></tr>"
+            )
+            for p in entry["parameters"]:
+                parts.append(
+                    f"<tr><td><code>{esc(p['name'])}</code></td><td>{esc(p['type'])}</td>"
+                    f"<td>{'yes' if p['required'] else 'no'}</td>"
+                    f"<td>{esc(p['description'])}</td></tr>"
+                )
+            parts.append("</table>")
+            for p in entry["parameters"]:
+                field_id = f"{query.name}-{p['name']}"
+                required = " required" if p["required"] else ""
+                parts.append(
+                    f'<label for="{esc(field_id)}">{esc(p["name"])} ({esc(p["type"])})</label>'
+                    f'<input id="{esc(field_id)}" name="{esc(p["name"])}" size="60"{required}>'
+                )
+        else:
+            parts.append("<p>No parameters.</p>")
+        formats = RESULT_FORMATS[:4] if query.form in {"SELECT", "ASK"} else RESULT_FORMATS[4:]
+        options = "".join(f"<option>{esc(f)}</option>" for f in formats)
+        parts.append(
+            f'<label for="{esc(query.name)}-format">format</label>'
+            f'<select id="{esc(query.name)}-format" name="format">{options}</select>'
+            '<p><button type="submit">Run</button> · '
+            f'<a href="{esc(entry["editor"])}">open in the query editor</a></p></form>'
+        )
+        parts.append(f"<pre><code>{esc(query.file.text)}</code></pre>")
+        parts.append("</section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
