@@ -40,7 +40,6 @@ _PARAM_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*$")
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG_RE = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 _IRIREF_AT = re.compile(r'<[^\x00-\x20<>"{}|^`\\]*>')
-_NETWORK_KEYWORDS = re.compile(r"\b(SERVICE|FROM|LOAD)\b", re.IGNORECASE)
 _WHERE = re.compile(r"WHERE\b", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -256,11 +255,63 @@ def strip_for_scan(text: str) -> str:
     return "".join(out)
 
 
+# SPARQL 1.1 §19.8 character classes (PN_CHARS_BASE, PN_CHARS_U, PN_CHARS).
+_PN_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
+    "\u200c-\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
+    "\U00010000-\U000effff"
+)
+_PN_U = _PN_BASE + "_"
+_PN = _PN_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_PREFIX = f"[{_PN_BASE}](?:[{_PN}.]*[{_PN}])?"
+_PN_LOCAL = f"(?:[{_PN_U}:0-9]|{_PLX})(?:(?:[{_PN}.:]|{_PLX})*(?:[{_PN}:]|{_PLX}))?"
+# Tokens that may contain letters without being keywords, in the grammar's terms; what
+# is left are keywords, function names, numbers and punctuation.
+_NAME_TOKEN = re.compile(
+    f"[?$][{_PN_U}0-9][{_PN_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"  # VAR1/VAR2
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # LANGTAG
+    f"|_:[{_PN_U}0-9](?:[{_PN}.]*[{_PN}])?"  # BLANK_NODE_LABEL
+    f"|(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"  # PNAME_NS / PNAME_LN
+)
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def code_words(query: str) -> list[tuple[str, int]]:
+    """The runs of ASCII letters a SPARQL parser could read as keywords, upper-cased,
+    with their offsets: outside comments, strings, IRIs, variables, language tags,
+    blank-node labels and prefixed names. Runs are maximal: ``SERVICESILENT`` or
+    ``1SERVICE`` come out as one run (``SERVICESILENT``, ``SERVICE``), because some
+    parsers (Oxigraph's) read keywords without a word boundary; match with ``in``."""
+    scan = strip_for_scan(query)
+    words: list[tuple[str, int]] = []
+    i, n = 0, len(scan)
+    while i < n:
+        name = _NAME_TOKEN.match(scan, i)
+        if name and name.end() > i:
+            # A prefix glued to a keyword (``SERVICEex:endpoint``) may be read as the
+            # keyword and a name, so the letters of a prefix count as words too.
+            prefix = name.group(0).partition(":")[0] if scan[i] not in "?$@_" else ""
+            for run in _LETTERS.finditer(prefix):
+                words.append((run.group(0).upper(), i + run.start()))
+            i = name.end()
+            continue
+        letters = _LETTERS.match(scan, i)
+        if letters:
+            words.append((letters.group(0).upper(), i))
+            i = letters.end()
+        else:
+            i += 1
+    return words
+
+
 def check_offline(query: str) -> None:
-    """Refuse query text that would make an engine fetch from the network."""
-    match = _NETWORK_KEYWORDS.search(strip_for_scan(query))
-    if match:
-        raise QueryError(f"{match.group(1).upper()} is not allowed: queries run offline only")
+    """Refuse query text that would make an engine fetch from the network (a keyword
+    glued to others, ``SERVICESILENT``, counts too)."""
+    for word, _ in code_words(query):
+        for keyword in ("SERVICE", "FROM", "LOAD"):
+            if keyword in word:
+                raise QueryError(f"{keyword} is not allowed: queries run offline only")
 
 
 def _where_brace(query: str) -> int:
