@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WEB_STAMP := web/node_modules/.installed
+NPM := $(shell command -v npm 2>/dev/null)
 
 .PHONY: run build test serve bench lint clean
 
@@ -14,19 +16,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The SPARQL editor's front end (YASGUI) from the npm registry, pinned by web/package-lock.json
+# (npm ci, no install scripts). Without npm, govsm serve offers its plain editor instead.
+$(WEB_STAMP): web/package.json web/package-lock.json
+ifeq ($(NPM),)
+	@echo "make: npm not found; /sparql will offer the plain editor (install Node.js and npm for YASGUI)" >&2
+else
+	cd web && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+endif
+
 # venv + install, build (prints the classification table), then serve dist/site as
 # linked data on http://$(HOST):$(PORT)/ (Ctrl-C stops).
 run: build
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
-build: $(STAMP)
+build: $(STAMP) $(WEB_STAMP)
 	$(BIN)/govsm build
 
-serve: $(STAMP)
+serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no tests: that is a failure here, never a pass.
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	@$(BIN)/pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected" >&2; exit 1; fi; \
 	exit $$rc
@@ -39,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf dist $(VENV)
+	rm -rf dist $(VENV) web/node_modules
