@@ -1,0 +1,352 @@
+"""Load benchmark of ``govsm serve``: the named-query catalogue under concurrent clients.
+
+``python -m bench.load`` (``make bench-load``) builds ``dist/`` if it has no ``govsm.nq``
+(or reuses it), starts ``govsm serve`` as a subprocess on a free port, checks every
+catalogue query once through the API, then runs the whole catalogue round-robin — each
+query with the parameters of its expected-results file ``tests/expected/cq/STEM.params.json``
+— from N concurrent clients (stdlib threads, one keep-alive ``http.client`` connection each)
+for a fixed number of requests (or seconds). It prints p50/p95/p99 latency, throughput and
+errors by status, per scenario and per query, and ratios against two baselines measured in
+the same run:
+
+- **bare pyoxigraph**: the same bound query texts run in this process on a
+  ``pyoxigraph.Store`` bulk-loaded from the same ``govsm.nq``, results serialised as SPARQL
+  JSON, with the same number of threads (the floor: no HTTP, no guard, no limits);
+- **static GET**: a small static document of the site fetched through the same server by
+  the same clients (the HTTP stack alone, no query).
+
+The server is started with its per-client concurrency limit raised to the number of
+clients (all clients share one address), unless ``--keep-limits``; any 429 still counts as
+an error. Latencies are wall times per request as a client sees them, body read included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+CQ_DIR = ROOT / "queries" / "cq"
+EXPECTED_DIR = ROOT / "tests" / "expected" / "cq"
+JSON_RESULTS = "application/sparql-results+json"
+STATIC_PATH = "/.well-known/void"
+
+
+@dataclass
+class Sample:
+    """Latencies (seconds) and statuses of one scenario."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    per_query: dict[str, list[float]] = field(default_factory=dict)
+    wall: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "200")
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.wall if self.wall else 0.0
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank) of values; NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def catalogue() -> list[tuple[str, dict[str, str]]]:
+    """Every catalogue query with the parameters of its expected-results file."""
+    work = []
+    for path in sorted(CQ_DIR.glob("*.rq")):
+        params_file = EXPECTED_DIR / f"{path.stem}.params.json"
+        params = (
+            json.loads(params_file.read_text(encoding="utf-8")) if params_file.is_file() else {}
+        )
+        work.append((path.stem, params))
+    return work
+
+
+def ensure_dist(dist: Path, rebuild: bool) -> None:
+    """Build ``dist`` (no reasoner) unless it already holds a build."""
+    if not rebuild and (dist / "govsm.nq").is_file() and (dist / "site" / "index.html").is_file():
+        print(f"reusing {dist}/ (built {time.ctime((dist / 'govsm.nq').stat().st_mtime)})")
+        return
+    print(f"building {dist}/ ...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--out", str(dist)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+class Server:
+    """``govsm serve`` in a subprocess on a free port (read from its first line)."""
+
+    def __init__(self, dist: Path, extra: list[str]) -> None:
+        cmd = [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--dist", str(dist), *extra]
+        env = {**os.environ, "COLUMNS": "400"}  # one unwrapped 'serving ... on URL' line
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        self.output: list[str] = []
+        self.url = ""
+        deadline = time.monotonic() + 120
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            match = re.search(r"http://[\w.\[\]:-]+:\d+/", line)
+            if match:
+                self.url = match.group(0)
+                break
+        if not self.url:
+            self.stop()
+            raise SystemExit("govsm serve did not start:\n" + "".join(self.output))
+        # Keep draining its output so the pipe never fills and blocks the server.
+        threading.Thread(target=self._drain, daemon=True).start()
+        parts = urlsplit(self.url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def serve_options() -> str:
+    """The ``govsm serve --help`` text (to see which limit options it has)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    return done.stdout
+
+
+def run_clients(
+    name: str,
+    clients: int,
+    total: int | None,
+    seconds: float | None,
+    work: Callable[[int, object], tuple[str, str]],
+    connect: Callable[[], object],
+) -> Sample:
+    """Run ``work(i, conn)`` for i = 0, 1, ... from ``clients`` threads until ``total``
+    requests are done or ``seconds`` have passed; ``work`` returns (label, status)."""
+    sample = Sample(name)
+    counter = itertools.count()
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds if seconds else None
+
+    def client() -> None:
+        conn = connect()
+        while True:
+            i = next(counter)
+            if total is not None and i >= total:
+                break
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            start = time.perf_counter()
+            try:
+                label, status = work(i, conn)
+            except (OSError, http.client.HTTPException) as error:
+                label, status = "?", type(error).__name__
+                conn = connect()
+            elapsed = time.perf_counter() - start
+            with lock:
+                sample.latencies.append(elapsed)
+                sample.statuses[status] += 1
+                sample.per_query.setdefault(label, []).append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sample.wall = time.perf_counter() - start
+    return sample
+
+
+def http_get(conn: http.client.HTTPConnection, path: str, accept: str) -> tuple[int, bytes]:
+    """One GET on a keep-alive connection; the whole body is read."""
+    conn.request("GET", path, headers={"Accept": accept})
+    response = conn.getresponse()
+    body = response.read()
+    return response.status, body
+
+
+def api_path(name: str, params: dict[str, str]) -> str:
+    query = urlencode(params)
+    return f"/api/queries/{name}" + (f"?{query}" if query else "")
+
+
+def check_catalogue(server: Server, work: list[tuple[str, dict[str, str]]]) -> None:
+    """Every query once through the API: 200 with SPARQL JSON, else stop with the answer."""
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=120)
+    for name, params in work:
+        status, body = http_get(conn, api_path(name, params), JSON_RESULTS)
+        if status != 200:
+            raise SystemExit(f"{name}: HTTP {status}: {body[:500].decode(errors='replace')}")
+        rows = len(json.loads(body)["results"]["bindings"])
+        print(f"  {name:<28} {rows:>4} rows")
+    conn.close()
+
+
+def bare_baseline(
+    dist: Path, work: list[tuple[str, dict[str, str]]], clients: int, total: int
+) -> Sample:
+    """The same bound queries in this process on a bare pyoxigraph store, same threads."""
+    import pyoxigraph
+
+    from kg.endpoint.api import bind, load_catalogue
+
+    store = pyoxigraph.Store()
+    store.bulk_load(path=str(dist / "govsm.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
+    named = load_catalogue(CQ_DIR)
+    # The endpoint queries the union of the named graphs as its default graph.
+    texts = [(name, bind(named[name], params, {})) for name, params in work]
+
+    def work_one(i: int, _conn: object) -> tuple[str, str]:
+        name, text = texts[i % len(texts)]
+        results = store.query(text, use_default_graph_as_union=True)
+        results.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+        return name, "200"
+
+    return run_clients("bare pyoxigraph", clients, total, None, work_one, lambda: None)
+
+
+def report(samples: list[Sample], api: Sample) -> None:
+    """Print the scenarios, their ratios to the baselines, and the per-query figures."""
+    print()
+    print(
+        f"{'scenario':<26}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
+        f"{'p95 ms':>9}{'p99 ms':>9}"
+    )
+    for s in samples:
+        print(
+            f"{s.name:<26}{s.count:>9}{s.errors:>8}{s.throughput:>9.1f}"
+            f"{percentile(s.latencies, 50) * 1e3:>9.1f}{percentile(s.latencies, 95) * 1e3:>9.1f}"
+            f"{percentile(s.latencies, 99) * 1e3:>9.1f}"
+        )
+    print()
+    for s in samples:
+        print(
+            f"statuses, {s.name}: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items()))
+        )
+    print()
+    for s in samples:
+        if s is api:
+            continue
+        p50 = percentile(api.latencies, 50) / percentile(s.latencies, 50)
+        p95 = percentile(api.latencies, 95) / percentile(s.latencies, 95)
+        tput = api.throughput / s.throughput if s.throughput else float("nan")
+        print(f"API vs {s.name}: p50 x{p50:.1f}, p95 x{p95:.1f}, throughput x{tput:.2f}")
+    print()
+    print(f"{'query (API)':<30}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for name, lat in sorted(api.per_query.items()):
+        print(
+            f"{name:<30}{len(lat):>6}{percentile(lat, 50) * 1e3:>9.1f}"
+            f"{percentile(lat, 95) * 1e3:>9.1f}{max(lat) * 1e3:>9.1f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--dist", type=Path, default=ROOT / "dist", help="build output (default dist/)"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="build dist/ even if it exists")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="requests per scenario (default 1000)"
+    )
+    parser.add_argument("--seconds", type=float, help="run the API scenario this long instead")
+    parser.add_argument(
+        "--keep-limits", action="store_true", help="keep the server's per-client limit"
+    )
+    parser.add_argument("serve_args", nargs="*", help="extra `govsm serve` options (after --)")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.requests < 1:
+        parser.error("--clients and --requests must be at least 1")
+
+    dist = args.dist.resolve()
+    ensure_dist(dist, args.rebuild)
+    work = catalogue()
+    extra = list(args.serve_args)
+    if not args.keep_limits and "--max-concurrent-per-client" in serve_options():
+        extra += ["--max-concurrent-per-client", str(args.clients)]
+    server = Server(dist, extra)
+    print(
+        f"govsm serve {' '.join(extra)} on {server.url}; {len(work)} catalogue queries; "
+        f"{args.clients} clients; {os.cpu_count()} CPUs"
+    )
+    try:
+        check_catalogue(server, work)
+
+        def connect() -> http.client.HTTPConnection:
+            return http.client.HTTPConnection(server.host, server.port, timeout=120)
+
+        def api_one(i: int, conn: object) -> tuple[str, str]:
+            name, params = work[i % len(work)]
+            status, _ = http_get(conn, api_path(name, params), JSON_RESULTS)  # type: ignore[arg-type]
+            return name, str(status)
+
+        def static_one(i: int, conn: object) -> tuple[str, str]:
+            status, _ = http_get(conn, STATIC_PATH, "text/turtle")  # type: ignore[arg-type]
+            return STATIC_PATH, str(status)
+
+        total = None if args.seconds else args.requests
+        api = run_clients(
+            "API /api/queries/NAME", args.clients, total, args.seconds, api_one, connect
+        )
+        static = run_clients(
+            f"static GET {STATIC_PATH}", args.clients, api.count, None, static_one, connect
+        )
+    finally:
+        server.stop()
+    bare = bare_baseline(dist, work, args.clients, api.count)
+    report([api, bare, static], api)
+    return 1 if api.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
