@@ -8,7 +8,7 @@ PORT ?= 8000
 WEB_STAMP := web/node_modules/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run build test serve bench lint clean
+.PHONY: run build test serve bench bench-load lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# govsm serve under 20 concurrent clients running the query catalogue (reuses dist/).
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf dist $(VENV) web/node_modules
