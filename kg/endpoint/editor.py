@@ -130,12 +130,15 @@ def _examples_html(examples: tuple[dict[str, Any], ...]) -> str:
             pname = html.escape(p["name"])
             kind = html.escape(p["type"])
             hint = "IRI or prefixed name, e.g. id:…" if kind == "iri" else kind
+            desc = p.get("description", "")
             fields.append(
                 f"<label>{pname} <small>({kind}{'' if p['required'] else ', optional'})</small>"
                 f"<input name='{pname}' data-type='{kind}' autocomplete='off'"
                 f" list='values-{name}-{pname}' placeholder='{html.escape(hint)}'"
                 f"{' required' if p['required'] else ''}>"
-                f"<datalist id='values-{name}-{pname}'></datalist></label>"
+                f"<datalist id='values-{name}-{pname}'></datalist>"
+                + (f"<span class='desc'>{html.escape(desc)}</span>" if desc else "")
+                + "</label>"
             )
         form = (
             f"<form class='params' data-name='{name}'>{''.join(fields)}"
@@ -195,6 +198,7 @@ def render_page(service: SparqlService, query: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SPARQL query editor — GovSM-KG</title>
+<link rel="icon" href="data:,">
 {head_assets}
 <link rel="stylesheet" href="/editor/static/editor.css">
 </head>
