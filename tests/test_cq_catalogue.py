@@ -24,7 +24,7 @@ import pytest
 from kg.config import BuildOptions, Project
 from kg.engine import Engine, Rows
 from kg.pipeline import load_and_derive
-from kg.query import run, to_json
+from kg.query import declared_data, run, to_json
 from kg.sparql import read_query, strip_for_scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,17 +167,21 @@ def compare(
 # --- fixtures ---------------------------------------------------------------------------
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, tuple[str, ...]], Engine] = {}
 _cache: dict[tuple[str, str], Rows] = {}
 
 
-def built(name: str) -> Engine:
-    """The real graph on one engine (built once): ontology + data, default rule set derived."""
-    if name not in _engines:
-        loaded, _rules, derivations = load_and_derive(Project(), BuildOptions(engine=name))
+def built(name: str, extra: tuple[str, ...] = ()) -> Engine:
+    """The real graph on one engine (built once): ontology + data, default rule set derived;
+    plus the extra data folders a query declares (``# data:``, e.g. examples/cpsv-ap)."""
+    if (name, extra) not in _engines:
+        project = (
+            Project(data_dirs=(REPO / "data", *(REPO / d for d in extra))) if extra else Project()
+        )
+        loaded, _rules, derivations = load_and_derive(project, BuildOptions(engine=name))
         assert derivations and all(d.classifications for d in derivations)
-        _engines[name] = loaded.engine
-    return _engines[name]
+        _engines[(name, extra)] = loaded.engine
+    return _engines[(name, extra)]
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -191,6 +195,9 @@ def run_stem(engine: Engine, stem: str) -> Rows:
     key = (engine.name, stem)
     if key not in _cache:
         query = read_query(CQ_DIR / f"{stem}.rq")
+        extra = declared_data(query)
+        if extra:
+            engine = built(engine.name, extra)
         params = json.loads((EXPECTED_DIR / f"{stem}.params.json").read_text(encoding="utf-8"))
         _cache[key] = run(engine, query, params).rows
     return _cache[key]
