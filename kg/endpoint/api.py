@@ -16,8 +16,10 @@
 Errors are ``application/problem+json`` (RFC 9457) with a ``detail`` sentence and the
 query's declared parameters: 404 for an unknown query (listing the names), 400 for a
 missing, unknown, repeated or malformed parameter (naming it, its type and the expected
-form) or a malformed ``timeout``/``format``. The catalogue is read once, when the routes
-are made; a query file with a header the API cannot serve stops the server there.
+form) or a malformed ``timeout``. Errors of the query service itself (an unknown
+``format``, 403, 406, 429, 503...) are its plain-text answers, as on ``/sparql``. The
+catalogue is read once, when the routes are made; a query file with a header the API
+cannot serve stops the server there.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
 
 # Request parameters the API itself reads; no catalogue query may declare them.
 RESERVED = ("format", "timeout")
-# Short names of the result formats the service knows (``format=``).
+# Short names of the result formats of the service (``format=``; media types work too).
 RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 CORS = {"Access-Control-Allow-Origin": "*"}
 PROBLEM = "application/problem+json"
@@ -183,9 +185,8 @@ def read_arguments(
         if name in seen:
             raise QueryError(f"parameter {name!r} is given more than once")
         seen[name] = value
-    result_format = seen.pop("format", None)
-    if result_format is not None and result_format not in RESULT_FORMATS:
-        raise QueryError(f"unknown format {result_format!r}; formats: {', '.join(RESULT_FORMATS)}")
+    # The service reads the format (a short name or a media type) and refuses an unknown one.
+    result_format = seen.pop("format", None) or None
     timeout: float | None = None
     if "timeout" in seen:
         raw = seen.pop("timeout")

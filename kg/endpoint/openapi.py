@@ -18,9 +18,8 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kg.endpoint.service import SparqlService
-
     from kg.endpoint.api import NamedQuery
+    from kg.endpoint.service import SparqlService
 
 OPENAPI_VERSION = "3.1.0"
 SELECT_TYPES = (
@@ -340,11 +339,12 @@ def _components(service: SparqlService) -> dict[str, Any]:
                 "name": "format",
                 "in": "query",
                 "required": False,
-                "description": "Result format, overriding Accept: json, xml, csv, tsv (SELECT, "
-                "ASK); ttl, jsonld, nt, rdf (CONSTRUCT, DESCRIBE).",
+                "description": "Result format, overriding Accept: a short name — json, xml, "
+                "csv, tsv (SELECT, ASK); ttl, jsonld, nt, rdf (CONSTRUCT, DESCRIBE); json and "
+                "xml mean JSON-LD and RDF/XML for a graph — or a media type. Unknown: 400.",
                 "schema": {
                     "type": "string",
-                    "enum": ["json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf"],
+                    "examples": ["json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf"],
                 },
             },
             "DefaultGraphUri": {
