@@ -393,8 +393,8 @@
     // govsm:SubFactor, study -> govsm:Study, context -> govsm:Context...).
     const name = input.name.toLowerCase().replace(/[^a-z0-9]/g, "");
     const query =
-      "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" +
-      "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n" +
+      "PREFIX rdfs: <" + config.prefixes.rdfs + ">\n" +
+      "PREFIX skos: <" + config.prefixes.skos + ">\n" +
       "SELECT DISTINCT ?x (SAMPLE(?l) AS ?label) WHERE {\n" +
       "  ?x a ?class . FILTER(isIRI(?x))\n" +
       '  FILTER(LCASE(REPLACE(STR(?class), "^.*[#/]", "")) = "' + name + '")\n' +
