@@ -17,7 +17,10 @@ page links are relative.
 - Every file response has ``Content-Length``, a content-hash ``ETag``, ``Last-Modified``
   and ``Cache-Control``, and answers conditional requests with 304; data responses
   carry ``Access-Control-Allow-Origin: *``.
-- ``/sparql`` is not served yet (404).
+- With a :class:`kg.endpoint.service.SparqlService`, ``/sparql`` is the SPARQL 1.1
+  Protocol endpoint, ``/graph-store`` the read-only Graph Store, ``/api/...`` the
+  named-query API and ``/editor/...`` the query editor's assets (:mod:`kg.endpoint`);
+  without one, those paths are 404 like any other missing file.
 
 The base IRI is used only to also accept requests under its path (``/govsm/id/…`` for
 the default base), as a server answering for the base's own host would receive them.
@@ -32,6 +35,7 @@ import threading
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
@@ -41,6 +45,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
+
+if TYPE_CHECKING:
+    from kg.endpoint.service import SparqlService
 
 ALLOWED_METHODS = "GET, HEAD"
 
@@ -349,12 +356,31 @@ class Site:
         return _text(303, f"See Other: {location}\n", headers)
 
 
-def make_app(site_dir: Path, base: str = DEFAULT_BASE) -> Starlette:
-    """The linked-data server over ``site_dir`` (a folder built by ``govsm build``)."""
+def make_app(
+    site_dir: Path, base: str = DEFAULT_BASE, service: SparqlService | None = None
+) -> Starlette:
+    """The linked-data server over ``site_dir`` (a folder built by ``govsm build``), with
+    the SPARQL endpoint, the named-query API and the editor when ``service`` is given."""
     site = Site(Path(site_dir), base)
+    routes: list = []
+    if service is not None:
+        from kg.endpoint.api import api_routes
+        from kg.endpoint.editor import editor_routes
+        from kg.endpoint.protocol import GraphStore, SparqlEndpoint
+
+        sparql = SparqlEndpoint(service)
+        # ASGI endpoints, so every method reaches them and 403/405 are theirs.
+        routes += [
+            Route("/sparql", endpoint=sparql),
+            Route("/sparql/", endpoint=sparql),
+            Route("/graph-store", endpoint=GraphStore(service)),
+        ]
+        routes += api_routes(service)
+        routes += editor_routes(service)
     # One catch-all route with an ASGI endpoint, so that every method reaches it and
     # the 405 answer (with its Allow header) is ours.
-    return Starlette(routes=[Route("/{path:path}", endpoint=site)])
+    routes.append(Route("/{path:path}", endpoint=site))
+    return Starlette(routes=routes)
 
 
 # --- running it ----------------------------------------------------------------------
@@ -372,6 +398,7 @@ class SiteServer:
         port: int = 8000,
         base: str = DEFAULT_BASE,
         access_log: bool = False,
+        service: SparqlService | None = None,
     ) -> None:
         import uvicorn
 
@@ -386,13 +413,14 @@ class SiteServer:
         self.socket.listen(128)
         self.server_address = self.socket.getsockname()[:2]
         config = uvicorn.Config(
-            make_app(site_dir, base),
+            make_app(site_dir, base, service),
             log_level="info" if access_log else "warning",
             access_log=access_log,
             lifespan="off",
             server_header=False,
         )
         self.server = uvicorn.Server(config)
+        self.service = service
         self._stopped = threading.Event()
 
     @property
@@ -412,6 +440,8 @@ class SiteServer:
 
     def server_close(self) -> None:
         self.socket.close()
+        if self.service is not None:
+            self.service.close()
 
 
 def make_server(
@@ -420,8 +450,10 @@ def make_server(
     port: int = 8000,
     base: str = DEFAULT_BASE,
     access_log: bool = False,
+    service: SparqlService | None = None,
 ) -> SiteServer:
-    """A server for ``site_dir`` (not yet serving; call ``serve_forever``)."""
+    """A server for ``site_dir`` (not yet serving; call ``serve_forever``); ``service``
+    adds the SPARQL endpoint (and is closed with the server)."""
     if not (Path(site_dir) / "index.html").is_file():
         raise FileNotFoundError(f"{site_dir}/index.html not found: run `govsm build` first")
-    return SiteServer(Path(site_dir), host, port, base, access_log)
+    return SiteServer(Path(site_dir), host, port, base, access_log, service)
