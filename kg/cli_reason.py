@@ -21,13 +21,27 @@ def reason_command(
     abox: Annotated[
         list[Path] | None, typer.Option(help="Instance data files to check for consistency.")
     ] = None,
+    own_classes: Annotated[
+        bool,
+        typer.Option(
+            "--own-classes",
+            help="Check each of the ontology's own classes for satisfiability instead of"
+            " classifying everything (for large --extra vocabularies).",
+        ),
+    ] = False,
 ) -> None:
     """Check the ontology, its alignments and optional data with HermiT.
 
     Exits 1 if it is inconsistent or any class is unsatisfiable, 2 if Java is missing
     or the reasoner could not run.
     """
-    report = reason(ontology_dir, extra_files=extra or (), abox_files=abox or ())
+    report = reason(
+        ontology_dir,
+        extra_files=extra or (),
+        abox_files=abox or (),
+        classify=not own_classes,
+        own_classes=own_classes,
+    )
     typer.echo(render(report))
     if report.java is None:
         raise typer.Exit(2)
