@@ -19,6 +19,7 @@ Credentials come from the environment only (``GOVSM_ENDPOINT_USER`` /
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import socket
@@ -206,7 +207,16 @@ def _with_deadline(remote: Remote, call: Callable[[], T]) -> T:
 
 
 def _body(exc: sw_errors.SPARQLWrapperException | urllib.error.HTTPError) -> str:
-    raw = getattr(exc, "response", None)
+    """The server's own words (a short, single-line excerpt of the response body)."""
+    raw: object = None
+    if isinstance(exc, sw_errors.SPARQLWrapperException):
+        # SPARQLWrapper keeps the body only inside its message, as a bytes repr.
+        _, sep, tail = str(exc).partition("Response:\n")
+        if sep:
+            try:
+                raw = ast.literal_eval(tail.strip())
+            except (ValueError, SyntaxError):
+                raw = tail
     if isinstance(exc, urllib.error.HTTPError):
         try:
             raw = exc.read()
@@ -270,7 +280,19 @@ def _send(remote: Remote, text: str, return_format: str) -> tuple[bytes, str]:
 
     def call() -> tuple[bytes, str]:
         result = sw.query()
-        return result.response.read(), result.response.headers.get("Content-Type", "")
+        headers = result.response.headers
+        body = result.response.read()
+        # Virtuoso's "anytime" queries answer 200 with *partial* results when its timeout
+        # fires, flagged only in these headers: incomplete results are an error here.
+        state = headers.get("X-SQL-State", "")
+        if state:
+            message = headers.get("X-SQL-Message", "")
+            raise RemoteError(
+                f"{remote.endpoint}: the engine stopped the query at its timeout "
+                f"({remote.timeout:g} s) and returned incomplete results "
+                f"(X-SQL-State {state}: {message})"
+            )
+        return body, headers.get("Content-Type", "")
 
     try:
         return _with_deadline(remote, call)

@@ -1,0 +1,358 @@
+"""Virtuoso integration: push the built graph, run every query there, compare with pyoxigraph.
+
+The tests start Virtuoso Open Source themselves (Debian's ``virtuoso-opensource-7-bin``:
+``virtuoso-t`` and ``isql-vt``) from the template ``deploy/virtuoso/virtuoso.ini`` in a
+temporary database folder, on free ports of 127.0.0.1; they create a user with the rights
+the Graph Store Protocol needs (SPARQL_UPDATE, graph write permission) and stop the server
+afterwards. Without Virtuoso they are skipped, naming the package; under
+``GOVSM_REQUIRE_VIRTUOSO=1`` (set by ``.ci/run``) a missing Virtuoso is a failure.
+
+What is compared: the graph pushed is the build's canonical N-Quads of ontology/ + data/ +
+the CPSV-AP example (examples/cpsv-ap/) with the default rule set derived. Every query of
+queries/cq/ (with its recorded parameters), queries/derive/, queries/verify/ and
+queries/checks/ runs on Virtuoso and on pyoxigraph over the same N-Quads; results are
+compared as RDF terms (kind, value, datatype, language tag; numbers by value), in order
+only where the query has a top-level ORDER BY, and catalogue results also against
+tests/expected/cq/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import pyoxigraph as ox
+import pytest
+from test_cq_catalogue import compare, expected_of, read_results, top_level_order_keys
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.config import BuildOptions, Project
+from kg.engine import Engine, Rows, make_engine
+from kg.pipeline import load_and_derive
+from kg.publish import canonical_nquads
+from kg.push import GraphStore, push
+from kg.query import run, to_json
+from kg.remote import Credentials, Remote, RemoteError, run_remote
+from kg.sparql import read_query
+
+pytestmark = pytest.mark.virtuoso
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "deploy" / "virtuoso" / "virtuoso.ini"
+EXAMPLE = REPO / "examples" / "cpsv-ap"
+PACKAGE = "virtuoso-opensource-7-bin"
+GRAPH_PREFIX = "https://w3id.org/govsm/graph/"
+
+
+@dataclass(frozen=True)
+class Virtuoso:
+    """A running Virtuoso: its endpoints and the user allowed to write graphs."""
+
+    endpoint: str
+    graph_store: str
+    user: str
+    password: str
+    dbdir: Path
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.user, self.password, "digest")
+
+    def remote(self) -> Remote:
+        return Remote(self.endpoint, self.credentials, timeout=120, server="virtuoso")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("GOVSM_REQUIRE_VIRTUOSO") == "1":
+        pytest.fail(f"GOVSM_REQUIRE_VIRTUOSO=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _ready(endpoint: str) -> bool:
+    url = endpoint + "?" + urllib.parse.urlencode({"query": "ASK {}"})
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _isql(port: int, sql: str) -> None:
+    done = subprocess.run(
+        ["isql-vt", f"127.0.0.1:{port}", "dba", "dba", f"exec={sql}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:
+        raise RuntimeError(f"isql failed: {sql}\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """Virtuoso on free local ports with a fresh database; stopped after the session."""
+    for tool in ("virtuoso-t", "isql-vt"):
+        if shutil.which(tool) is None:
+            _missing(f"{tool} not found: apt-get install {PACKAGE} (.ci/run installs it)")
+    dbdir = tmp_path_factory.mktemp("virtuoso")
+    http_port, isql_port = _free_port(), _free_port()
+    ini = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        dbdir=str(dbdir), http_port=http_port, isql_port=isql_port
+    )
+    (dbdir / "virtuoso.ini").write_text(ini, encoding="utf-8")
+    log = (dbdir / "server.out").open("w")
+    process = subprocess.Popen(
+        ["virtuoso-t", "+foreground", "+configfile", str(dbdir / "virtuoso.ini")],
+        cwd=dbdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+    try:
+        deadline = time.monotonic() + 120
+        while not _ready(endpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                text = (dbdir / "server.out").read_text(errors="replace")[-2000:]
+                pytest.fail(f"Virtuoso did not start (exit {process.poll()}):\n{text}")
+            time.sleep(0.5)
+        user, password = "govsm", secrets.token_hex(12)
+        # Graph Store writes need the SPARQL_UPDATE role and write permission on graphs.
+        _isql(
+            isql_port,
+            f"DB.DBA.USER_CREATE('{user}', '{password}'); "
+            f'GRANT SPARQL_UPDATE TO "{user}"; '
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{user}', 3);",
+        )
+        yield Virtuoso(
+            endpoint,
+            f"http://127.0.0.1:{http_port}/sparql-graph-crud-auth",
+            user,
+            password,
+            dbdir,
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+# --- the graph: built once, pushed once (and again by the duplication test) ---------------
+
+
+@pytest.fixture(scope="session")
+def built_nq(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Canonical N-Quads of ontology + data + the CPSV-AP example, default rules derived."""
+    project = Project(data_dirs=(REPO / "data", EXAMPLE))
+    loaded, _rules, derivations = load_and_derive(project, BuildOptions())
+    assert derivations and all(d.classifications for d in derivations)
+    path = tmp_path_factory.mktemp("push") / "govsm.nq"
+    path.write_text(canonical_nquads(loaded.engine.dump_nquads()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def local(built_nq: Path) -> Engine:
+    """The embedded engine over exactly the N-Quads that are pushed."""
+    engine = make_engine("oxigraph")
+    quads = []
+    for quad in ox.parse(path=str(built_nq), format=ox.RdfFormat.N_QUADS):
+        quads.append(quad)
+    engine._extend(quads)  # type: ignore[attr-defined] - the quads exactly as pushed
+    return engine
+
+
+def local_counts(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
+        counts[quad.graph_name.value] = counts.get(quad.graph_name.value, 0) + 1
+    return counts
+
+
+@pytest.fixture(scope="session")
+def pushed(virtuoso: Virtuoso, built_nq: Path) -> Virtuoso:
+    """Virtuoso holding the pushed graph (verified)."""
+    report = push(
+        built_nq, GraphStore(virtuoso.graph_store, virtuoso.credentials), virtuoso.remote()
+    )
+    assert report.ok, [r for r in report.counts if not r.ok]
+    return virtuoso
+
+
+def remote_total(virtuoso: Virtuoso) -> int:
+    from kg.remote import select
+
+    result = select(
+        virtuoso.remote(),
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{GRAPH_PREFIX}")) }}',
+    )
+    return int(str(result.rows[0][0]))
+
+
+# --- push --------------------------------------------------------------------------------
+
+
+def test_push_counts_every_graph_on_both_sides(pushed: Virtuoso, built_nq: Path) -> None:
+    from kg.remote import count_triples
+
+    expected = local_counts(built_nq)
+    assert len(expected) > 40  # ontology, imports, alignments, data, derived, example
+    remote = pushed.remote()
+    for graph, count in expected.items():
+        assert count_triples(remote, graph) == count, graph
+    assert remote_total(pushed) == sum(expected.values())
+
+
+def test_second_push_replaces_and_never_duplicates(pushed: Virtuoso, built_nq: Path) -> None:
+    store = GraphStore(pushed.graph_store, pushed.credentials)
+    report = push(built_nq, store, pushed.remote(), chunk_size=100)  # chunked this time
+    assert report.ok
+    assert report.requests > len(report.counts)  # some graphs did go in several requests
+    assert remote_total(pushed) == sum(local_counts(built_nq).values())
+
+
+def test_push_command_and_its_count_table(
+    pushed: Virtuoso, built_nq: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVSM_ENDPOINT_USER", pushed.user)
+    monkeypatch.setenv("GOVSM_ENDPOINT_PASSWORD", pushed.password)
+    result = CliRunner().invoke(
+        app, ["push", "--endpoint", pushed.endpoint, "--auth", "digest", "--from", str(built_nq)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "graph/derived/classification-from-assessment" in result.output
+    assert f"{sum(local_counts(built_nq).values())}" in result.output
+
+
+def test_push_with_a_wrong_password_exits_3_naming_401(
+    pushed: Virtuoso, built_nq: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVSM_ENDPOINT_USER", pushed.user)
+    monkeypatch.setenv("GOVSM_ENDPOINT_PASSWORD", "not-the-password")
+    result = CliRunner().invoke(
+        app, ["push", "--endpoint", pushed.endpoint, "--auth", "digest", "--from", str(built_nq)]
+    )
+    assert result.exit_code == 3, result.output
+    assert "401" in result.output
+
+
+def test_push_without_credentials_is_refused(pushed: Virtuoso, built_nq: Path) -> None:
+    # The unauthenticated Graph Store endpoint: the anonymous SPARQL user may not write.
+    anonymous = GraphStore(pushed.graph_store.replace("-auth", ""))
+    from kg.push import RemoteFailure
+
+    with pytest.raises(RemoteFailure, match=r"40[13]"):
+        push(built_nq, anonymous, Remote(pushed.endpoint))
+
+
+# --- every query, Virtuoso vs the embedded engine --------------------------------------------
+
+
+def _norm(rows: Rows) -> tuple[list[str], list[tuple]]:
+    return read_results(json.loads(to_json(rows)))
+
+
+def _queries(folder: str) -> list[Path]:
+    return sorted((REPO / "queries" / folder).glob("*.rq"))
+
+
+def _params(path: Path) -> dict[str, str]:
+    """The parameters a query runs with: the recorded ones for the catalogue; the rule's own
+    IRI for a derivation rule (as kg.derive binds it); the default rule for verification."""
+    if path.parent.name == "cq":
+        file = REPO / "tests" / "expected" / "cq" / f"{path.stem}.params.json"
+        return json.loads(file.read_text(encoding="utf-8"))
+    declared = {p.name for p in read_query(path).parameters}
+    if "rule" in declared:
+        stem = path.stem if path.parent.name == "derive" else "classification-from-assessment"
+        return {"rule": f"rule:{stem}"}
+    return {}
+
+
+ALL_QUERIES = [
+    pytest.param(path, id=f"{path.parent.name}/{path.stem}")
+    for folder in ("cq", "derive", "verify", "checks")
+    for path in _queries(folder)
+]
+
+
+@pytest.mark.parametrize("path", ALL_QUERIES)
+def test_query_gives_the_same_results_on_virtuoso(
+    pushed: Virtuoso, local: Engine, path: Path
+) -> None:
+    query = read_query(path)
+    params = _params(path)
+    on_virtuoso = _norm(run_remote(pushed.remote(), query, params).rows)
+    embedded = _norm(run(local, query, params).rows)
+    keys = top_level_order_keys(query.text)
+    problems = compare(*on_virtuoso, *embedded, keys)
+    assert not problems, f"{path.name}: Virtuoso vs pyoxigraph:\n  " + "\n  ".join(problems[:20])
+    if path.parent.name == "cq":
+        problems = compare(*on_virtuoso, *expected_of(path.stem), keys)
+        assert not problems, f"{path.name}: Virtuoso vs expected:\n  " + "\n  ".join(problems[:20])
+    if path.parent.name in ("derive",):
+        assert on_virtuoso[1], f"{path.name} derived nothing on Virtuoso"
+    if path.parent.name == "checks":
+        assert not on_virtuoso[1], f"{path.name} found violations on Virtuoso"
+
+
+def test_query_command_with_endpoint_prints_the_same_json(pushed: Virtuoso, local: Engine) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "query",
+            "classification-table",
+            "--endpoint",
+            pushed.endpoint,
+            "--format",
+            "json",
+            "-p",
+            "rule=rule:classification-from-assessment",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    query = read_query(REPO / "queries" / "cq" / "classification-table.rq")
+    params = {"rule": "rule:classification-from-assessment"}
+    remote = read_results(json.loads(result.stdout))
+    embedded = _norm(run(local, query, params).rows)
+    assert remote[1] and not compare(*remote, *embedded, top_level_order_keys(query.text))
+
+
+def test_remote_timeout_is_sent_to_virtuoso_and_enforced(pushed: Virtuoso) -> None:
+    # A cross product far too large for 1 s: Virtuoso either stops it (its `timeout`
+    # parameter) or the client deadline fires; either way a clear RemoteError.
+    # (Kept last: the server may go on with the query after the client gave up.)
+    remote = Remote(pushed.endpoint, timeout=1, server="virtuoso")
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(STR(?c) < STR(?f)) }"
+    started = time.monotonic()
+    from kg.remote import select
+
+    with pytest.raises(RemoteError) as caught:
+        select(remote, text)
+    assert time.monotonic() - started < 30
+    message = str(caught.value)
+    assert "client timeout" in message or "incomplete results" in message, message
