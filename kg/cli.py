@@ -456,20 +456,76 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print one line per request.")
     ] = False,
+    sparql: Annotated[
+        bool,
+        typer.Option("--sparql/--no-sparql", help="Serve the SPARQL endpoint at /sparql."),
+    ] = True,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Longest a query may run, in seconds.")
+    ] = 30.0,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", help="Result rows (or triples) returned at most.")
+    ] = 10_000,
+    max_body: Annotated[
+        int, typer.Option("--max-body", help="Largest request body accepted, in bytes.")
+    ] = 1_000_000,
+    max_concurrent: Annotated[
+        int, typer.Option("--max-concurrent", help="Queries one client may run at once.")
+    ] = 4,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes evaluating queries.")
+    ] = 2,
 ) -> None:
-    """Serve dist/site as linked data: content negotiation, 303 for resources, GET/HEAD only."""
+    """Serve dist/site as linked data (content negotiation, 303 for resources) and the
+    read-only SPARQL endpoint at /sparql over dist/govsm.nq, with its limits."""
     from kg.serve import make_server
 
     site = dist / "site"
     if not (site / "index.html").is_file():
         _fail(f"{site}/index.html not found: run `govsm build` first", 2)
+    service = None
+    store_missing = sparql and not (dist / "govsm.nq").is_file()
+    if sparql and not store_missing:
+        from kg.endpoint.limits import Limits
+        from kg.endpoint.service import SparqlService
+
+        try:
+            limits = Limits(
+                timeout_s=timeout,
+                max_rows=max_rows,
+                max_body_bytes=max_body,
+                max_concurrent_per_client=max_concurrent,
+                workers=workers,
+            )
+        except ValueError as exc:
+            _fail(f"bad limit: {exc}", 2)
+        try:
+            service = SparqlService(dist, limits, base)
+        except (FileNotFoundError, RuntimeError) as exc:
+            _fail(str(exc), 2)
     try:
-        server = make_server(site, host, port, base, access_log)
+        server = make_server(site, host, port, base, access_log, service)
     except OSError as exc:
+        if service is not None:
+            service.close()
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
     )
+    if store_missing:
+        err.print(
+            f"[bold yellow]warning:[/] {dist}/govsm.nq not found: no SPARQL endpoint "
+            "(run `govsm build`)",
+            highlight=False,
+        )
+    if service is not None:
+        console.print(
+            f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
+            f"{service.triples} triples; timeout {timeout:g} s, {max_rows} rows, "
+            f"{workers} workers)",
+            highlight=False,
+            soft_wrap=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
