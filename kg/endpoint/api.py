@@ -38,6 +38,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.query import declared_data
 from kg.sparql import (
     ParameterError,
     QueryError,
@@ -85,6 +86,9 @@ class NamedQuery:
             "target": header.get("target", ""),
             "note": header.get("note", ""),
             "form": self.form,
+            # Data folders the query needs besides the review's data (``# data:``); a
+            # server whose build lacks them answers it on the data it holds.
+            "data": list(declared_data(self.file)),
             "parameters": [
                 {
                     "name": p.name,
@@ -307,6 +311,12 @@ def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
             parts.append(f"<p>Target: {esc(entry['target'])}</p>")
         if entry["note"]:
             parts.append(f"<p>Note: {esc(entry['note'])}</p>")
+        if entry["data"]:
+            parts.append(
+                "<p>Needs data beyond the review's: "
+                f"<code>{esc(', '.join(entry['data']))}</code> (loaded only by a build that "
+                "includes it).</p>"
+            )
         action = esc(entry["run"])
         parts.append(f'<form method="get" action="{action}">')
         if entry["parameters"]:

@@ -242,6 +242,11 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
         description = entry["question"]
         if entry["note"]:
             description += "\n\nNote: " + entry["note"]
+        if entry["data"]:
+            description += (
+                "\n\nNeeds data beyond the review's (" + ", ".join(entry["data"]) + "); a "
+                "build without it answers on the data it holds."
+            )
         description += "\n\nQuery:\n\n```sparql\n" + entry["query"] + "```"
         paths[f"/api/queries/{name}"] = {
             "get": {
@@ -436,6 +441,7 @@ def _components(service: SparqlService) -> dict[str, Any]:
                     "keywords": {"type": "array", "items": {"type": "string"}},
                     "target": {"type": "string"},
                     "note": {"type": "string"},
+                    "data": {"type": "array", "items": {"type": "string"}},
                     "form": {"type": "string", "enum": ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]},
                     "parameters": {"type": "array", "items": _ref("schemas", "Parameter")},
                     "query": {"type": "string"},
