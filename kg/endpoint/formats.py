@@ -46,7 +46,7 @@ TABULAR: tuple[Format, ...] = (
     Format(
         "xml",
         "application/sparql-results+xml",
-        ("application/sparql-results+xml", "application/xml", "text/xml"),
+        ("application/sparql-results+xml", "application/xml"),
         FORMATS_NS + "SPARQL_Results_XML",
     ),
     Format("csv", "text/csv; charset=utf-8", ("text/csv",), FORMATS_NS + "SPARQL_Results_CSV"),
