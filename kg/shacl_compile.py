@@ -195,7 +195,9 @@ def encode_quads(quads: Iterable[ox.Quad], graph: ox.NamedNode | None = None) ->
 
 
 def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as an (unencoded) pyoxigraph term."""
+    """An rdflib term as a pyoxigraph term (unencoded, except a literal rdflib found
+    ill-typed: rdflib may have rewritten its lexical form, e.g. ``"none"^^xsd:boolean``
+    to ``"false"``, so it is marked ill-typed here)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -204,6 +206,8 @@ def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lite
         if term.language:
             return ox.Literal(str(term), language=term.language)
         if term.datatype is not None:
+            if getattr(term, "ill_typed", False) and str(term.datatype).startswith(_XSD):
+                return ox.Literal(str(term), datatype=ox.NamedNode(ENC_ILL + str(term.datatype)))
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
@@ -304,6 +308,7 @@ class CompiledQuery:
     path_var: bool = False  # the row's ?path gives the result path (sh:closed, sh:sparql)
     sparql_message: list[Literal] = field(default_factory=list)
     radius: int | None = 0  # hops from a focus node to the triples the check reads
+    restrictable: bool = True  # results are about the shape's own focus nodes
 
 
 @dataclass
@@ -571,8 +576,10 @@ class _Compiler:
                 parts.append((f"EXISTS {{ {x} {text} {v} . FILTER ({expr}) }}", _add(length, r)))
             for _comp, expr, r in self.shape_conditions(shape, x, text, length):
                 parts.append((expr, r))
-            if (shape, SH.property, None) in g:
-                raise NotCompiled("sh:property on a property shape")
+            for ps in g.objects(shape, SH.property):
+                w = self.var()
+                expr, r = self.fails(ps, w, stack)
+                parts.append((f"EXISTS {{ {x} {text} {w} . FILTER ({expr}) }}", _add(length, r)))
         if not parts:
             return "false", 0
         return (
@@ -639,10 +646,9 @@ class _Compiler:
         ):
             for other in g.objects(shape, prop):
                 v = self.var()
-                pattern, cond = self.pair_condition(comp, x, p, v, other)
-                out.append(
-                    (comp, f"EXISTS {{ {pattern} FILTER ({cond}) }}", _max_radius([length, 1]))
-                )
+                alts = self.pair_alternatives(comp, x, p, v, other)
+                expr = " || ".join(f"EXISTS {{ {pat} }}" for pat, _, _ in alts)
+                out.append((comp, f"({expr})", _max_radius([length, 1])))
         if _true(g, shape, SH.closed):
             allowed = self.closed_allowed(shape)
             pv, ov = self.var("p"), self.var("o")
@@ -716,31 +722,57 @@ class _Compiler:
                         radii.append(rr)
         return " && ".join(conds), _max_radius(radii)
 
-    def pair_condition(
+    def pair_alternatives(
         self, comp: URIRef, x: str, p: str | None, v: str, other: rdflib.term.Node
-    ) -> tuple[str, str]:
-        """Pattern binding ``v`` and the condition true when ``v`` is a violating value."""
+    ) -> list[tuple[str, bool, str]]:
+        """Group patterns (no UNION) that match once per violation of a property-pair
+        constraint at ``x``, each with True when the value is ``x`` itself (node shape)
+        and False when the pattern binds ``v`` to the value, and the variable of the
+        other value when each pair is a result of its own (sh:lessThan), else ""."""
         if not isinstance(other, URIRef):
             raise NotCompiled(f"{comp} with a non-IRI property")
         self.predicates.add(str(other))
-        o = self.var("o")
-        values = f"{x} {p} {v} ." if p is not None else f"BIND ({x} AS {v})"
+        w = self.var("w")
+        q = f"<{other}>"
         if comp == SH.EqualsConstraintComponent:
-            pattern = (
-                f"{{ {values} FILTER NOT EXISTS {{ {x} <{other}> {o} . "
-                f"FILTER (sameTerm({o}, {v})) }} }} UNION "
-                f"{{ {x} <{other}> {v} . FILTER NOT EXISTS {{ "
-                + (f"{x} {p} {o} ." if p is not None else f"BIND ({x} AS {o})")
-                + f" FILTER (sameTerm({o}, {v})) }} }}"
-            )
-            return pattern, "true"
+            if p is None:
+                return [
+                    (
+                        f"FILTER NOT EXISTS {{ {x} {q} {w} . FILTER (sameTerm({w}, {x})) }}",
+                        True,
+                        "",
+                    ),
+                    (f"{x} {q} {v} . FILTER (!sameTerm({v}, {x}))", False, ""),
+                ]
+            return [
+                (
+                    f"{x} {p} {v} . FILTER NOT EXISTS {{ {x} {q} {w} . "
+                    f"FILTER (sameTerm({w}, {v})) }}",
+                    False,
+                    "",
+                ),
+                (
+                    f"{x} {q} {v} . FILTER NOT EXISTS {{ {x} {p} {w} . "
+                    f"FILTER (sameTerm({w}, {v})) }}",
+                    False,
+                    "",
+                ),
+            ]
         if comp == SH.DisjointConstraintComponent:
-            return f"{values} {x} <{other}> {o} . FILTER (sameTerm({o}, {v}))", "true"
+            if p is None:
+                return [(f"{x} {q} {w} . FILTER (sameTerm({w}, {x}))", True, "")]
+            return [(f"{x} {p} {v} . {x} {q} {w} . FILTER (sameTerm({w}, {v}))", False, "")]
+        if p is None:
+            raise NotCompiled(f"{comp} on a node shape")
         op = "<" if comp == SH.LessThanConstraintComponent else "<="
-        return (
-            f"{values} {x} <{other}> {o} .",
-            f"!COALESCE({_val(v)} {op} {_val(o)}, false)",
-        )
+        # One result per (value, other value) pair that is not ordered, as the spec says.
+        return [
+            (
+                f"{x} {p} {v} . {x} {q} {w} . FILTER (!COALESCE({_val(v)} {op} {_val(w)}, false))",
+                False,
+                w,
+            )
+        ]
 
     def closed_allowed(self, shape: rdflib.term.Node) -> list[str]:
         allowed = []
@@ -852,8 +884,6 @@ def _compile_top(c: _Compiler, g: Graph, shape: rdflib.term.Node) -> list[Compil
                 continue
             out += _property_shape_queries(c, g, ps, targets, parent=shape)
     else:
-        if (shape, SH.property, None) in g:
-            raise NotCompiled("sh:property on a property shape")
         out += _property_shape_queries(c, g, shape, targets, parent=None)
     return out
 
@@ -905,6 +935,7 @@ def _pair_queries(
     targets: str,
     path_text: str | None,
     path_node: rdflib.term.Node | None,
+    length: int | None = 0,
 ) -> list[CompiledQuery]:
     prop = {
         str(SH.EqualsConstraintComponent): SH.equals,
@@ -914,9 +945,22 @@ def _pair_queries(
     }[str(comp)]
     out = []
     for other in g.objects(shape, prop):
-        pattern, cond = c.pair_condition(comp, "?this", path_text, "?value", other)
-        sparql = f"SELECT DISTINCT ?this ?value WHERE {{ {targets} {pattern} FILTER ({cond}) }}"
-        out.append(_query(c, g, shape, comp, sparql, path=path_node, radius=1))
+        alts = c.pair_alternatives(comp, "?this", path_text, "?value", other)
+        for pattern, is_focus, pair_var in alts:
+            head = "?this" if is_focus else f"?this ?value {pair_var}"
+            sparql = f"SELECT DISTINCT {head} WHERE {{ {targets} {pattern} }}"
+            out.append(
+                _query(
+                    c,
+                    g,
+                    shape,
+                    comp,
+                    sparql,
+                    path=path_node,
+                    radius=_max_radius([length, 1]),
+                    value_is_focus=is_focus,
+                )
+            )
     return out
 
 
@@ -926,6 +970,7 @@ def _property_shape_queries(
     shape: rdflib.term.Node,
     targets: str,
     parent: rdflib.term.Node | None,
+    keep: str = "",
 ) -> list[CompiledQuery]:
     c.check_supported(shape)
     path_node = g.value(shape, SH.path)
@@ -1004,11 +1049,45 @@ def _property_shape_queries(
         SH.LessThanConstraintComponent,
         SH.LessThanOrEqualsConstraintComponent,
     ):
-        out += _pair_queries(c, g, shape, comp, targets, p, path_node)
+        out += _pair_queries(c, g, shape, comp, targets, p, path_node, length)
     if _true(g, shape, SH.closed):
         raise NotCompiled("sh:closed on a property shape")
+    for ps in g.objects(shape, SH.property):
+        # sh:property on a property shape: the value nodes are the nested shape's focus
+        # nodes, and its results are reported as they are.
+        if _true(g, ps, SH.deactivated):
+            continue
+        # A value reached from two focus nodes is checked (and reported) once for each,
+        # as the W3C suite and pySHACL have it: the outer focus nodes stay in the rows.
+        n = next(c.counter)
+        inner_keep = f"{keep} ?outer{n}".strip()
+        nested = (
+            f"{{ SELECT DISTINCT ?this {inner_keep} WHERE {{ "
+            f"{{ SELECT (?this AS ?outer{n}) {keep} WHERE {{ {targets} }} }} "
+            f"?outer{n} {p} ?this . }} }}"
+        )
+        for q in _property_shape_queries(c, g, ps, nested, parent=shape, keep=inner_keep):
+            q.restrictable = False
+            q.radius = None
+            out.append(q)
     out += _sparql_queries(c, g, shape, targets, path_node)
+    if keep:
+        for q in out:
+            if q.kind == "sparql":
+                raise NotCompiled("sh:sparql in a property shape nested in a property shape")
+            q.sparql = _keep(q.sparql, keep)
     return out
+
+
+def _keep(sparql: str, keep: str) -> str:
+    """Project (and group by) the ``keep`` variables too."""
+    for head in ("SELECT DISTINCT ?this ", "SELECT ?this "):
+        if sparql.startswith(head):
+            sparql = f"{head}{keep} {sparql[len(head) :]}"
+            break
+    else:
+        raise NotCompiled("a nested property shape query of an unexpected form")
+    return sparql.replace("GROUP BY ?this ", f"GROUP BY ?this {keep} ")
 
 
 _PREFIX_DECL = re.compile(r"^\s*(PREFIX|BASE)\b", re.IGNORECASE | re.MULTILINE)

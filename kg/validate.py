@@ -177,11 +177,11 @@ def path_str(graph: Graph, path: rdflib.term.Node) -> str:
     """A SHACL property path in SPARQL property-path syntax."""
     if isinstance(path, URIRef):
         return str(path)
+    if (path, RDF.first, None) in graph:  # a list is a sequence path, whatever else it has
+        return "/".join(_wrap(graph, p) for p in Collection(graph, path))
     inverse = graph.value(path, SH.inversePath)
     if inverse is not None:
         return f"^{_wrap(graph, inverse)}"
-    if (path, RDF.first, None) in graph:
-        return "/".join(_wrap(graph, p) for p in Collection(graph, path))
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
         return "|".join(_wrap(graph, p) for p in Collection(graph, alternatives))
