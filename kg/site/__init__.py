@@ -233,7 +233,9 @@ def landing_page(graph: SiteGraph, src: SiteInput, svg: str) -> str:
         f"<h2>Downloads</h2>\n<ul>{dumps}"
         '<li><a href="dumps/SHA256SUMS">SHA256SUMS</a></li>'
         '<li><a href="context.jsonld">context.jsonld</a> (JSON-LD context)</li></ul>\n'
-        "<h2>SPARQL</h2>\n<p>Endpoint (when served): "
+        '<h2>SPARQL</h2>\n<p><a href="sparql">Query the data in the SPARQL editor</a>: the '
+        "review's questions as ready examples, results linked to these pages (when served "
+        "by <code>govsm serve</code>). Endpoint: "
         f'<code class="iri">{esc(src.base)}sparql</code></p>\n'
     )
     return pages.layout(page, src.title, body, alternates="dataset")

@@ -118,7 +118,9 @@ def layout(page: Page, title: str, body: str, alternates: str | None = None, hea
         f'<nav><a href="{esc(page.asset("index.html"))}">GovSM-KG</a>'
         f'<a href="{esc(page.asset("dataset.html"))}">dataset</a>'
         f'<a href="{esc(page.asset("ontology.html"))}">ontology</a>'
-        f'<a href="{esc(page.asset("report.html"))}">report</a></nav>'
+        f'<a href="{esc(page.asset("report.html"))}">report</a>'
+        # The query editor of govsm serve (GET /sparql from a browser); not a site file.
+        f'<a href="{esc(page.asset("sparql"))}">SPARQL</a></nav>'
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
