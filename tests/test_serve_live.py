@@ -316,5 +316,8 @@ def test_crawl_every_same_origin_link(real_site: Path) -> None:
         checked, failures = crawl(running.url)
     finally:
         running.stop()
+    # This server has no SPARQL service, so the pages' link to the editor (/sparql) is 404
+    # here; tests/test_browser_editor.py follows it on a server with one.
+    failures = [f for f in failures if f != f"{running.url}sparql: 404"]
     assert not failures, f"{len(failures)} of {checked} links fail:\n" + "\n".join(failures[:50])
     assert checked > 20
