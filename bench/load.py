@@ -15,6 +15,10 @@ the same run:
 - **static GET**: a small static document of the site fetched through the same server by
   the same clients (the HTTP stack alone, no query).
 
+It also prints the CPU time per request of the server (process tree, from /proc) and of
+this process (the clients): on a small machine the stdlib clients themselves take a good
+share of the CPU, which caps throughput for every HTTP scenario alike.
+
 The server is started with its per-client concurrency limit raised to the number of
 clients (all clients share one address), unless ``--keep-limits``; any 429 still counts as
 an error. Latencies are wall times per request as a client sees them, body read included.
@@ -54,6 +58,8 @@ class Sample:
     statuses: Counter[str] = field(default_factory=Counter)
     per_query: dict[str, list[float]] = field(default_factory=dict)
     wall: float = 0.0
+    server_cpu: float | None = None  # CPU seconds the server spent (HTTP scenarios)
+    client_cpu: float = 0.0  # CPU seconds this process spent (the clients, or the store)
 
     @property
     def count(self) -> int:
@@ -147,6 +153,22 @@ class Server:
             self.proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux /proc; 0 if
+    unavailable), so the server's cost per request can be told from the clients'."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (OSError, ValueError, IndexError):
+        pass
+    return total
+
+
 def serve_options() -> str:
     """The ``govsm serve --help`` text (to see which limit options it has)."""
     done = subprocess.run(
@@ -195,12 +217,14 @@ def run_clients(
                 sample.per_query.setdefault(label, []).append(elapsed)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     sample.wall = time.perf_counter() - start
+    sample.client_cpu = time.process_time() - cpu
     return sample
 
 
@@ -232,7 +256,8 @@ def check_catalogue(server: Server, work: list[tuple[str, dict[str, str]]]) -> N
 def bare_baseline(
     dist: Path, work: list[tuple[str, dict[str, str]]], clients: int, total: int
 ) -> Sample:
-    """The same bound queries in this process on a bare pyoxigraph store, same threads."""
+    """The same bound queries in this process on a bare pyoxigraph store, ``clients``
+    threads (1: the cost of one query with no queueing)."""
     import pyoxigraph
 
     from kg.endpoint.api import bind, load_catalogue
@@ -249,19 +274,20 @@ def bare_baseline(
         results.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
         return name, "200"
 
-    return run_clients("bare pyoxigraph", clients, total, None, work_one, lambda: None)
+    name = f"bare pyoxigraph, {clients} thread{'s' if clients > 1 else ''}"
+    return run_clients(name, clients, total, None, work_one, lambda: None)
 
 
 def report(samples: list[Sample], api: Sample) -> None:
     """Print the scenarios, their ratios to the baselines, and the per-query figures."""
     print()
     print(
-        f"{'scenario':<26}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
+        f"{'scenario':<32}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
         f"{'p95 ms':>9}{'p99 ms':>9}"
     )
     for s in samples:
         print(
-            f"{s.name:<26}{s.count:>9}{s.errors:>8}{s.throughput:>9.1f}"
+            f"{s.name:<32}{s.count:>9}{s.errors:>8}{s.throughput:>9.1f}"
             f"{percentile(s.latencies, 50) * 1e3:>9.1f}{percentile(s.latencies, 95) * 1e3:>9.1f}"
             f"{percentile(s.latencies, 99) * 1e3:>9.1f}"
         )
@@ -269,6 +295,16 @@ def report(samples: list[Sample], api: Sample) -> None:
     for s in samples:
         print(
             f"statuses, {s.name}: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items()))
+        )
+    for s in samples:
+        server = (
+            f"server {s.server_cpu / s.count * 1e3:.2f} ms, "
+            if s.server_cpu is not None and s.count
+            else ""
+        )
+        print(
+            f"CPU per request, {s.name}: {server}this process "
+            f"{s.client_cpu / max(s.count, 1) * 1e3:.2f} ms (wall {s.wall:.2f} s)"
         )
     print()
     for s in samples:
@@ -312,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     ensure_dist(dist, args.rebuild)
     work = catalogue()
     extra = list(args.serve_args)
-    if not args.keep_limits and "--max-concurrent-per-client" in serve_options():
-        extra += ["--max-concurrent-per-client", str(args.clients)]
+    if not args.keep_limits and "--max-concurrent" in serve_options():
+        extra += ["--max-concurrent", str(args.clients)]
     server = Server(dist, extra)
     print(
         f"govsm serve {' '.join(extra)} on {server.url}; {len(work)} catalogue queries; "
@@ -335,16 +371,21 @@ def main(argv: list[str] | None = None) -> int:
             return STATIC_PATH, str(status)
 
         total = None if args.seconds else args.requests
+        cpu = cpu_seconds(server.proc.pid)
         api = run_clients(
             "API /api/queries/NAME", args.clients, total, args.seconds, api_one, connect
         )
+        api.server_cpu = cpu_seconds(server.proc.pid) - cpu
+        cpu = cpu_seconds(server.proc.pid)
         static = run_clients(
             f"static GET {STATIC_PATH}", args.clients, api.count, None, static_one, connect
         )
+        static.server_cpu = cpu_seconds(server.proc.pid) - cpu
     finally:
         server.stop()
     bare = bare_baseline(dist, work, args.clients, api.count)
-    report([api, bare, static], api)
+    single = bare_baseline(dist, work, 1, api.count)
+    report([api, bare, single, static], api)
     return 1 if api.errors else 0
 
 
