@@ -539,3 +539,25 @@ def test_lexical_forms(type_: str, good: list[str], bad: list[str]) -> None:
         with pytest.raises(ParameterError) as info:
             make_term(param, value)
         assert info.value.name == "p" and info.value.type == type_
+
+
+# --- wired into govsm serve's app --------------------------------------------------------------
+
+
+def test_make_app_serves_the_api_beside_the_site() -> None:
+    from kg.prefixes import DEFAULT_BASE
+    from kg.serve import make_app
+
+    dist = build_dist()
+    client = TestClient(make_app(dist / "site", DEFAULT_BASE, service=service_for(dist)))
+    listing = client.get("/api/queries", headers={"Accept": "application/json"})
+    assert listing.status_code == 200 and listing.json()["queries"]
+    assert client.get("/api/openapi.json").json()["openapi"].startswith("3.1")
+    run = client.get(
+        "/api/queries/factor-summary",
+        params={"context": "id:context/iran", "format": "json"},
+    )
+    assert run.status_code == 200, run.text
+    assert len(run.json()["results"]["bindings"]) == 4  # the four factors
+    assert "X-Result-Row-Limit" in run.headers["access-control-expose-headers"]
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 200  # the site
