@@ -1,11 +1,12 @@
 """Virtuoso integration: push the built graph, run every query there, compare with pyoxigraph.
 
 The tests start Virtuoso Open Source themselves (Debian's ``virtuoso-opensource-7-bin``:
-``virtuoso-t`` and ``isql-vt``) from the template ``deploy/virtuoso/virtuoso.ini`` in a
-temporary database folder, on free ports of 127.0.0.1; they create a user with the rights
-the Graph Store Protocol needs (SPARQL_UPDATE, graph write permission) and stop the server
-afterwards. Without Virtuoso they are skipped, naming the package; under
-``GOVSM_REQUIRE_VIRTUOSO=1`` (set by ``.ci/run``) a missing Virtuoso is a failure.
+``virtuoso-t`` and ``isql-vt``) with kg.virtuoso.LocalVirtuoso: the template
+``deploy/virtuoso/virtuoso.ini`` in a temporary database folder, free ports of 127.0.0.1,
+a user with the rights the Graph Store Protocol needs (SPARQL_UPDATE, graph write
+permission); the server is stopped after the session. Without Virtuoso they are skipped,
+naming the package; under ``GOVSM_REQUIRE_VIRTUOSO=1`` (set by ``.ci/run``) a missing
+Virtuoso is a failure.
 
 What is compared: the graph pushed is the build's canonical N-Quads of ontology/ + data/ +
 the CPSV-AP example (examples/cpsv-ap/) with the default rule set derived. Every query of
@@ -21,17 +22,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import pyoxigraph as ox
 import pytest
@@ -47,13 +41,12 @@ from kg.push import GraphStore, push
 from kg.query import run, to_json
 from kg.remote import Credentials, Remote, RemoteError, run_remote
 from kg.sparql import read_query
+from kg.virtuoso import PACKAGE, LocalVirtuoso, VirtuosoError, missing_tools
 
 pytestmark = pytest.mark.virtuoso
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "deploy" / "virtuoso" / "virtuoso.ini"
 EXAMPLE = REPO / "examples" / "cpsv-ap"
-PACKAGE = "virtuoso-opensource-7-bin"
 GRAPH_PREFIX = "https://w3id.org/govsm/graph/"
 
 
@@ -75,89 +68,26 @@ class Virtuoso:
         return Remote(self.endpoint, self.credentials, timeout=120, server="virtuoso")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _missing(reason: str) -> None:
     if os.environ.get("GOVSM_REQUIRE_VIRTUOSO") == "1":
         pytest.fail(f"GOVSM_REQUIRE_VIRTUOSO=1 but {reason}")
     pytest.skip(reason)
 
 
-def _ready(endpoint: str) -> bool:
-    url = endpoint + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _isql(port: int, sql: str) -> None:
-    done = subprocess.run(
-        ["isql-vt", f"127.0.0.1:{port}", "dba", "dba", f"exec={sql}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:
-        raise RuntimeError(f"isql failed: {sql}\n{done.stdout}\n{done.stderr}")
-
-
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
     """Virtuoso on free local ports with a fresh database; stopped after the session."""
-    for tool in ("virtuoso-t", "isql-vt"):
-        if shutil.which(tool) is None:
-            _missing(f"{tool} not found: apt-get install {PACKAGE} (.ci/run installs it)")
-    dbdir = tmp_path_factory.mktemp("virtuoso")
-    http_port, isql_port = _free_port(), _free_port()
-    ini = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        dbdir=str(dbdir), http_port=http_port, isql_port=isql_port
-    )
-    (dbdir / "virtuoso.ini").write_text(ini, encoding="utf-8")
-    log = (dbdir / "server.out").open("w")
-    process = subprocess.Popen(
-        ["virtuoso-t", "+foreground", "+configfile", str(dbdir / "virtuoso.ini")],
-        cwd=dbdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+    missing = missing_tools()
+    if missing:
+        _missing(f"{', '.join(missing)} not found: apt-get install {PACKAGE} (.ci/run installs it)")
     try:
-        deadline = time.monotonic() + 120
-        while not _ready(endpoint):
-            if process.poll() is not None or time.monotonic() > deadline:
-                text = (dbdir / "server.out").read_text(errors="replace")[-2000:]
-                pytest.fail(f"Virtuoso did not start (exit {process.poll()}):\n{text}")
-            time.sleep(0.5)
+        server = LocalVirtuoso.start(tmp_path_factory.mktemp("virtuoso"))
+    except VirtuosoError as exc:
+        pytest.fail(str(exc))
+    with server:
         user, password = "govsm", secrets.token_hex(12)
-        # Graph Store writes need the SPARQL_UPDATE role and write permission on graphs.
-        _isql(
-            isql_port,
-            f"DB.DBA.USER_CREATE('{user}', '{password}'); "
-            f'GRANT SPARQL_UPDATE TO "{user}"; '
-            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{user}', 3);",
-        )
-        yield Virtuoso(
-            endpoint,
-            f"http://127.0.0.1:{http_port}/sparql-graph-crud-auth",
-            user,
-            password,
-            dbdir,
-        )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        server.create_writer(user, password)
+        yield Virtuoso(server.endpoint, server.graph_store, user, password, server.dbdir)
 
 
 # --- the graph: built once, pushed once (and again by the duplication test) ---------------
