@@ -287,6 +287,18 @@ def test_run_an_example_and_follow_a_result_to_its_page(browser, server: Running
     if mode == "yasgui":
         # Syntax highlighting: CodeMirror marks SPARQL keywords.
         assert browser.find_elements(By.CSS_SELECTOR, "#query-editor .cm-keyword")
+        # Completion uses the bundled prefixes and the query's variables only: asking for
+        # a class or a prefix calls no other host (LOV, prefix.cc).
+        completers = browser.execute_script(
+            "const y = window.govsmEditor.yasqe; y.setValue("
+            "'PREFIX foaf: <http://xmlns.com/foaf/0.1/>\\nSELECT * WHERE { ?s a foaf:Pe');"
+            "y.focus(); y.setCursor({line: 1, ch: 60}); y.autocomplete();"
+            "return Object.keys(y.autocompleters)"
+        )
+        assert sorted(completers) == ["prefixes", "variables"]
+        time.sleep(1)
+        assert not console_problems(browser)
+        browser.execute_script("window.govsmEditor.yasqe.setValue(arguments[0])", question)
 
     # IRIs of the data link to their pages on this server, not to the base's host.
     iri_var = next(

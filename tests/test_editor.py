@@ -173,7 +173,8 @@ def test_page_and_own_assets_reference_no_other_host(client) -> None:
     script = (STATIC / "editor.js").read_text(encoding="utf-8")
     # YASQE's completers that call prefix.cc or LOV are off; the bundled prefix list is used.
     assert "prefixCcApi: null" in script
-    assert 'autocompleters: ["prefixes", "variables"]' in script
+    assert 'const COMPLETERS = ["prefixes", "variables"]' in script
+    assert "Yasqe.defaults.autocompleters = COMPLETERS" in script
 
 
 def test_assets_are_served_and_nothing_else(client, tmp_path: Path) -> None:

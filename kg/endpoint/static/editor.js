@@ -46,18 +46,25 @@
     const holder = $("query-editor");
     const initial = textarea.value;
     holder.removeChild(textarea);
+    // YASQE merges its config into its defaults index by index, so the completers that ask
+    // LOV (classes, properties) must leave the defaults themselves, not only our config.
+    const COMPLETERS = ["prefixes", "variables"];
+    window.Yasgui.Yasqe.defaults.autocompleters = COMPLETERS.slice();
     yasqe = new window.Yasgui.Yasqe(holder, {
       value: initial,
       persistenceId: null, // the permalink, not local storage, says what is shown
       consumeShareLink: null,
       createShareableLink: null,
       prefixCcApi: null, // completion from the bundled prefix list: no outside request
-      autocompleters: ["prefixes", "variables"],
+      autocompleters: COMPLETERS,
       editorHeight: "340px",
       resizeable: true,
       showQueryButton: true,
       requestConfig: { endpoint: "/sparql", method: "POST" },
     });
+    for (const name of Object.keys(yasqe.autocompleters || {})) {
+      if (!COMPLETERS.includes(name)) yasqe.disableCompleter(name);
+    }
     yasqe.query = function () {
       return run();
     };
@@ -84,6 +91,7 @@
       pluginOrder: ["table", "response"],
       defaultPlugin: "table",
     });
+    window.govsmEditor = { yasqe: yasqe, yasr: yasr }; // for the console and the tests
     document.body.classList.add("yasgui-ready");
   } else {
     document.body.classList.add("plain-ready");
