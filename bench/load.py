@@ -313,7 +313,13 @@ def report(samples: list[Sample], api: Sample) -> None:
         p50 = percentile(api.latencies, 50) / percentile(s.latencies, 50)
         p95 = percentile(api.latencies, 95) / percentile(s.latencies, 95)
         tput = api.throughput / s.throughput if s.throughput else float("nan")
-        print(f"API vs {s.name}: p50 x{p50:.1f}, p95 x{p95:.1f}, throughput x{tput:.2f}")
+        line = f"API vs {s.name}: p50 x{p50:.1f}, p95 x{p95:.1f}, throughput x{tput:.2f}"
+        # CPU per request is the figure least disturbed by other load on the machine.
+        base_cpu = s.server_cpu if s.server_cpu is not None else s.client_cpu
+        if api.server_cpu and base_cpu and s.count:
+            ratio = (api.server_cpu / api.count) / (base_cpu / s.count)
+            line += f", CPU per request x{ratio:.1f}"
+        print(line)
     print()
     print(f"{'query (API)':<30}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for name, lat in sorted(api.per_query.items()):
@@ -351,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep_limits and "--max-concurrent" in serve_options():
         extra += ["--max-concurrent", str(args.clients)]
     server = Server(dist, extra)
+    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     print(
         f"govsm serve {' '.join(extra)} on {server.url}; {len(work)} catalogue queries; "
         f"{args.clients} clients; {os.cpu_count()} CPUs"
@@ -386,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     bare = bare_baseline(dist, work, args.clients, api.count)
     single = bare_baseline(dist, work, 1, api.count)
     report([api, bare, single, static], api)
+    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
     return 1 if api.errors else 0
 
 
