@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from test_serve_live import Running, build_site
@@ -429,3 +429,28 @@ def test_a_cut_result_says_so(browser, dist: Path) -> None:  # noqa: ANN001
         browser.save_screenshot(str(ARTIFACTS / "browser-editor-truncated.png"))
     finally:
         running.stop()
+
+
+def test_ask_and_construct_from_a_permalink(browser, server: Running, mode: str) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    origin = server.url.rstrip("/")
+    ask = "ASK { ?s a <https://w3id.org/govsm/ontology#SubFactor> }"
+    open_editor(browser, origin + "/sparql?" + urlencode({"query": ask}), mode)
+    assert editor_text(browser, mode) == ask
+    browser.find_element(By.ID, "run").click()
+    assert wait_for_result(browser).startswith("ASK: true")
+
+    iri = DEFAULT_BASE + "id/subfactor/legal-infrastructure"
+    construct = f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}"
+    open_editor(browser, origin + "/sparql?" + urlencode({"query": construct}), mode)
+    browser.find_element(By.ID, "run").click()
+    text = wait_for_result(browser)
+    assert text.startswith("Graph result (text/turtle"), text
+    shown = browser.find_element(By.ID, "results").get_attribute("textContent")
+    assert "legal infrastructure" in shown
+    # Graph results download as Turtle and JSON-LD.
+    assert browser.find_element(By.ID, "download-csv").text == "Download Turtle"
+    assert browser.find_element(By.ID, "download-json").text == "Download JSON-LD"
+    assert not console_problems(browser)
+    same_origin_check(browser, origin)
