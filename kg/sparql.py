@@ -277,12 +277,14 @@ _NAME_TOKEN = re.compile(
 _LETTERS = re.compile(r"[A-Za-z]+")
 
 
-def code_words(query: str) -> list[tuple[str, int]]:
+def code_words(query: str, prefixes: bool = True) -> list[tuple[str, int]]:
     """The runs of ASCII letters a SPARQL parser could read as keywords, upper-cased,
     with their offsets: outside comments, strings, IRIs, variables, language tags,
     blank-node labels and prefixed names. Runs are maximal: ``SERVICESILENT`` or
     ``1SERVICE`` come out as one run (``SERVICESILENT``, ``SERVICE``), because some
-    parsers (Oxigraph's) read keywords without a word boundary; match with ``in``."""
+    parsers (Oxigraph's) read keywords without a word boundary; match with ``in``.
+    With ``prefixes``, the letters of a prefixed name's prefix count too (Oxigraph reads
+    ``SERVICEex:x`` as ``SERVICE ex:x``): right for refusing, noisy for anything else."""
     scan = strip_for_scan(query)
     words: list[tuple[str, int]] = []
     i, n = 0, len(scan)
@@ -291,7 +293,8 @@ def code_words(query: str) -> list[tuple[str, int]]:
         if name and name.end() > i:
             # A prefix glued to a keyword (``SERVICEex:endpoint``) may be read as the
             # keyword and a name, so the letters of a prefix count as words too.
-            prefix = name.group(0).partition(":")[0] if scan[i] not in "?$@_" else ""
+            glued = prefixes and scan[i] not in "?$@_"
+            prefix = name.group(0).partition(":")[0] if glued else ""
             for run in _LETTERS.finditer(prefix):
                 words.append((run.group(0).upper(), i + run.start()))
             i = name.end()
