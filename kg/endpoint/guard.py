@@ -73,14 +73,14 @@ def inspect(query: str, base: str) -> QueryInfo:
     """Check ``query`` (raises :class:`Refused`) and return its form and dataset.
 
     ``base`` resolves relative IRIs of FROM clauses when the query has no BASE."""
-    words = code_words(query)
-    for word, _ in words:
+    for word, _ in code_words(query, prefixes=True):
         if "SERVICE" in word:
             raise Refused(
                 403,
                 "SERVICE is not allowed: this endpoint never contacts other services "
                 "(federated queries are refused before evaluation).",
             )
+    words = code_words(query, prefixes=False)
     for word, _ in words:
         for keyword in UPDATE_KEYWORDS:
             if word.startswith(keyword):
