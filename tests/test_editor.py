@@ -316,3 +316,18 @@ def test_head_and_cache_headers(client) -> None:
     assert head.status_code == 200
     assert head.headers["vary"] == "Accept"
     assert head.headers["x-content-type-options"] == "nosniff"
+
+
+def test_dataset_parameters_are_kept_for_the_pages_queries(client) -> None:
+    graph = "https://w3id.org/govsm/id/graph/a"
+    page = client.get(
+        "/sparql",
+        params=[("query", "SELECT * {}"), ("default-graph-uri", graph), ("named-graph-uri", "x:<")],
+    ).text
+    config = json.loads(parse(page).config)
+    assert config["defaultGraphs"] == [graph]
+    assert config["namedGraphs"] == ["x:<"]
+    assert "id='dataset-line'" in page
+    assert f"<code>{graph}</code>" in page
+    assert "<code>x:&lt;</code>" in page
+    assert "dataset-line" not in client.get("/sparql").text

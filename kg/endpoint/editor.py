@@ -25,6 +25,7 @@ import functools
 import html
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,8 +162,31 @@ def _examples_html(examples: tuple[dict[str, Any], ...]) -> str:
     return "<ol class='examples'>" + "".join(items) + "</ol>"
 
 
-def render_page(service: SparqlService, query: str) -> str:
-    """The editor page (HTML) for a service, with ``query`` in the editor."""
+def _dataset_html(default_graphs: Sequence[str], named_graphs: Sequence[str]) -> str:
+    """The protocol's dataset parameters this page's queries are sent with, if any."""
+    if not default_graphs and not named_graphs:
+        return ""
+    parts = []
+    for label, graphs in (("default graph", default_graphs), ("named graph", named_graphs)):
+        if graphs:
+            iris = ", ".join(f"<code>{html.escape(g)}</code>" for g in graphs)
+            parts.append(f"{label}{'s' if len(graphs) > 1 else ''} {iris}")
+    return (
+        "<p class='dataset-line' id='dataset-line'>Queries run on the dataset: "
+        + "; ".join(parts)
+        + " (<code>default-graph-uri</code>, <code>named-graph-uri</code>; "
+        "<a href='/sparql'>clear</a>).</p>\n"
+    )
+
+
+def render_page(
+    service: SparqlService,
+    query: str,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> str:
+    """The editor page (HTML) for a service, with ``query`` in the editor and the protocol's
+    ``default-graph-uri`` / ``named-graph-uri`` values kept for its requests and permalink."""
     assets = yasgui_dir()
     examples = catalogue(Path(service.queries_dir))
     base = service.base
@@ -174,6 +198,8 @@ def render_page(service: SparqlService, query: str) -> str:
         "bind": "/editor/bind/",
         "mode": "yasgui" if assets else "plain",
         "query": query,
+        "defaultGraphs": list(default_graphs),
+        "namedGraphs": list(named_graphs),
         "base": base,
         "local": local_mappings(base),
         "prefixes": prefixes_for(base),
@@ -221,7 +247,7 @@ aria-label="Filter the examples">
 <h1 id="editor-heading">SPARQL query editor</h1>
 <p class="endpoint-line">Endpoint: <code id="endpoint-url">/sparql</code> (SPARQL 1.1
 Protocol, read-only). Base IRI of the data: <code>{html.escape(base)}</code>.</p>
-{notice}
+{_dataset_html(default_graphs, named_graphs)}{notice}
 <div id="query-editor"><textarea id="query-text" name="query" rows="18" spellcheck="false"
 aria-label="SPARQL query">{html.escape(query)}</textarea></div>
 <div class="toolbar">
@@ -255,9 +281,15 @@ resource of the data to its page on this server.</p>
 
 def editor_page(request: Request, service: SparqlService) -> Response:
     """The editor page for a browser on ``/sparql`` (the ``query`` parameter fills it in)."""
-    query = request.query_params.get("query", "")
+    params = request.query_params
+    page = render_page(
+        service,
+        params.get("query", ""),
+        params.getlist("default-graph-uri"),
+        params.getlist("named-graph-uri"),
+    )
     return HTMLResponse(
-        render_page(service, query),
+        page,
         headers={
             "Content-Security-Policy": CSP,
             "Vary": "Accept",

@@ -109,9 +109,20 @@
 
   /* ---- permalink ------------------------------------------------------------------ */
 
+  // The protocol's dataset parameters given to the page go with every request and link.
+  function datasetParams(params) {
+    for (const g of config.defaultGraphs || []) params.append("default-graph-uri", g);
+    for (const g of config.namedGraphs || []) params.append("named-graph-uri", g);
+    return params;
+  }
+
   function permalink() {
+    const params = new URLSearchParams();
     const query = getQuery();
-    return "/sparql" + (query.trim() ? "?query=" + encodeURIComponent(query) : "");
+    if (query.trim()) params.set("query", query);
+    datasetParams(params);
+    const search = params.toString().replace(/\+/g, "%20");
+    return "/sparql" + (search ? "?" + search : "");
   }
 
   function updatePermalink() {
@@ -134,6 +145,7 @@
   function requestBody(extra) {
     const body = new URLSearchParams();
     body.set("query", getQuery());
+    datasetParams(body);
     const timeout = timeoutValue();
     if (timeout) body.set("timeout", timeout);
     for (const [key, value] of Object.entries(extra || {})) body.set(key, value);
