@@ -229,35 +229,84 @@ class GraphStore:
         self.url = url
         self.credentials = credentials
         self.timeout = timeout
-        handlers: list[urllib.request.BaseHandler] = []
+        # A plain opener: digest is answered here, before the body is sent (see _digest).
+        self.opener = urllib.request.build_opener()
+        self._digest: urllib.request.HTTPDigestAuthHandler | None = None
+        self._challenge: dict[str, str] | None = None
         if credentials and credentials.scheme == "digest":
             manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             manager.add_password(None, url, credentials.user, credentials.password)
-            handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
-        self.opener = urllib.request.build_opener(*handlers)
+            self._digest = urllib.request.HTTPDigestAuthHandler(manager)
 
     def target(self, graph: str) -> str:
         sep = "&" if urlsplit(self.url).query else "?"
         return f"{self.url}{sep}graph={quote(graph, safe='')}"
 
-    def send(self, method: str, graph: str, body: bytes) -> int:
-        """PUT (replace) or POST (append) one body into a graph; the HTTP status."""
+    def _probe(self) -> None:
+        """Fetch the server's digest challenge with a bodiless request.
+
+        urllib's digest handler first sends the request without credentials and answers
+        the 401 afterwards; with a large body the server (Virtuoso) refuses and closes the
+        connection while the body is still being sent (a broken pipe). So the challenge is
+        fetched once with an empty request, and every upload carries its Authorization."""
+        request = urllib.request.Request(self.url, method="HEAD")
+        request.add_header("User-Agent", "govsm-kg push")
+        try:
+            with self.opener.open(request, timeout=self.timeout):
+                self._challenge = {}
+                return
+        except urllib.error.HTTPError as exc:
+            header = exc.headers.get("WWW-Authenticate", "") if exc.headers else ""
+            if exc.code == 401 and header.lower().startswith("digest "):
+                items = urllib.request.parse_http_list(header[len("digest ") :])
+                self._challenge = urllib.request.parse_keqv_list(items)
+                return
+            if exc.code == 401:
+                raise RemoteFailure(
+                    f"{self.url}: 401 Unauthorized without a digest challenge "
+                    f"(WWW-Authenticate: {header or 'none'}); try --auth basic"
+                ) from exc
+            self._challenge = {}  # no authentication asked for HEAD: send without
+        except urllib.error.URLError as exc:
+            raise RemoteFailure(self._explain_url(exc.reason)) from exc
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            raise RemoteFailure(self._explain_url(exc)) from exc
+
+    def _request(self, method: str, graph: str, body: bytes) -> urllib.request.Request:
         request = urllib.request.Request(self.target(graph), data=body, method=method)
         request.add_header("Content-Type", CONTENT_TYPE)
         request.add_header("User-Agent", "govsm-kg push")
         if self.credentials and self.credentials.scheme == "basic":
             token = f"{self.credentials.user}:{self.credentials.password}".encode()
             request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
-        try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as exc:
-            raise RemoteFailure(self._explain_http(exc, method, graph)) from exc
-        except urllib.error.URLError as exc:
-            raise RemoteFailure(self._explain_url(exc.reason)) from exc
-        except (TimeoutError, ConnectionError, OSError) as exc:
-            raise RemoteFailure(self._explain_url(exc)) from exc
+        if self._digest is not None:
+            if self._challenge is None:
+                self._probe()
+            if self._challenge:
+                answer = self._digest.get_authorization(request, self._challenge)
+                if answer:
+                    request.add_unredirected_header("Authorization", "Digest " + answer)
+        return request
+
+    def send(self, method: str, graph: str, body: bytes) -> int:
+        """PUT (replace) or POST (append) one body into a graph; the HTTP status."""
+        for attempt in (1, 2):
+            request = self._request(method, graph, body)
+            try:
+                with self.opener.open(request, timeout=self.timeout) as response:
+                    response.read()
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                # A digest nonce can go stale: fetch a new challenge and send once more.
+                if exc.code == 401 and self._digest is not None and attempt == 1:
+                    self._challenge = None
+                    continue
+                raise RemoteFailure(self._explain_http(exc, method, graph)) from exc
+            except urllib.error.URLError as exc:
+                raise RemoteFailure(self._explain_url(exc.reason)) from exc
+            except (TimeoutError, ConnectionError, OSError) as exc:
+                raise RemoteFailure(self._explain_url(exc)) from exc
+        raise AssertionError("unreachable")
 
     def _explain_http(self, exc: urllib.error.HTTPError, method: str, graph: str) -> str:
         try:
