@@ -1,0 +1,94 @@
+"""``govsm serve`` with the endpoint: the limit options reach the service (its
+description and its answers say so), bad limits exit 2, ``--no-sparql`` serves only the
+site."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import rdflib
+from test_endpoint_support import built_dist
+from typer.testing import CliRunner
+
+from kg.cli import app as cli
+
+ROOT = Path(__file__).resolve().parents[1]
+GOVSM = rdflib.Namespace("https://w3id.org/govsm/ontology#")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_dist(tmp_path_factory)
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[str]:
+    """``govsm serve --port 0 ARGS`` in a subprocess; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "serving" in line and "http://127.0.0.1:" in line, line
+        url = "http://" + line.split("http://", 1)[1].split("/", 1)[0] + "/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=5)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_limits_from_the_command_line(dist: Path) -> None:
+    options = ["--timeout", "2.5", "--max-rows", "5", "--max-body", "4000"]
+    with serving("--dist", str(dist), *options, "--max-concurrent", "3", "--workers", "1") as url:
+        sd = httpx.get(url + "sparql", timeout=30)
+        assert sd.status_code == 200 and sd.headers["content-type"].startswith("text/turtle")
+        g = rdflib.Graph().parse(data=sd.content, format="turtle")
+        me = rdflib.URIRef(url + "sparql")
+        assert float(g.value(me, GOVSM.queryTimeLimit).toPython()) == 2.5
+        assert g.value(me, GOVSM.resultRowLimit).toPython() == 5
+        assert g.value(me, GOVSM.requestBodyLimit).toPython() == 4000
+        assert g.value(me, GOVSM.concurrentQueryLimit).toPython() == 3
+        assert g.value(me, GOVSM.queryWorkerCount).toPython() == 1
+        r = httpx.get(url + "sparql", params={"query": "SELECT * { ?s ?p ?o }"}, timeout=30)
+        assert r.headers["x-result-row-limit"] == "5" and r.headers["x-result-truncated"] == "true"
+        assert len(r.json()["results"]["bindings"]) == 5
+        # The site is still there.
+        assert "GovSM-KG" in httpx.get(url, headers={"accept": "text/html"}, timeout=30).text
+
+
+def test_no_sparql_serves_only_the_site(dist: Path) -> None:
+    with serving("--dist", str(dist), "--no-sparql") as url:
+        assert httpx.get(url + "sparql", timeout=30).status_code == 404
+        assert httpx.get(url, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--workers", "0"), ("--timeout", "0"), ("--max-rows", "0"), ("--max-body", "-1")],
+)
+def test_bad_limits_exit_2(dist: Path, option: str, value: str) -> None:
+    result = runner.invoke(cli, ["serve", "--dist", str(dist), "--port", "0", option, value])
+    assert result.exit_code == 2
+    assert "bad limit" in result.output
