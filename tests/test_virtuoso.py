@@ -165,6 +165,25 @@ def test_second_push_replaces_and_never_duplicates(pushed: Virtuoso, built_nq: P
     assert remote_total(pushed) == sum(local_counts(built_nq).values())
 
 
+def test_a_large_graph_goes_in_one_digest_authenticated_request(
+    pushed: Virtuoso, tmp_path: Path
+) -> None:
+    # Regression: urllib's digest handler sent the body unauthenticated first, and Virtuoso
+    # closed the connection mid-body (broken pipe) once bodies reached a few MB.
+    graph = "https://example.org/graph/large"  # outside the review's graph names
+    path = tmp_path / "large.nq"
+    path.write_text(
+        "".join(
+            f'<https://example.org/s/{i}> <https://example.org/p> "value {i}" <{graph}> .\n'
+            for i in range(60_000)
+        ),
+        encoding="utf-8",
+    )
+    store = GraphStore(pushed.graph_store, pushed.credentials)
+    report = push(path, store, pushed.remote(), chunk_size=100_000)
+    assert report.ok and report.requests == 1 and report.bytes_sent > 4_000_000
+
+
 def test_push_command_and_its_count_table(
     pushed: Virtuoso, built_nq: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
