@@ -188,6 +188,28 @@ def test_catalogue_page_for_a_browser(client: TestClient) -> None:
     assert sum(h.startswith("/sparql?query=") for h in page.hrefs) == len(page.actions)
 
 
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/api/queries", "application/json"),
+        ("/api/queries", BROWSER_ACCEPT),
+        ("/api/openapi.json", "application/json"),
+    ],
+)
+def test_fixed_documents_have_etags(client: TestClient, path: str, accept: str) -> None:
+    first = client.get(path, headers={"Accept": accept})
+    etag = first.headers["etag"]
+    again = client.get(path, headers={"Accept": accept, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    other = client.get(path, headers={"Accept": accept, "If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.content == first.content
+    # The JSON and the HTML listing are different documents with different tags.
+    if path == "/api/queries":
+        flip = "application/json" if accept == BROWSER_ACCEPT else BROWSER_ACCEPT
+        assert client.get(path, headers={"Accept": flip}).headers["etag"] != etag
+
+
 def test_head_on_the_catalogue(client: TestClient) -> None:
     response = client.head("/api/queries")
     assert response.status_code == 200 and response.content == b""

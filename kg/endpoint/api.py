@@ -24,6 +24,7 @@ cannot serve stops the server there.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kg.prefixes import DEFAULT_BASE, PREFIXES
@@ -153,6 +154,22 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     )
 
 
+def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> Response:
+    """A document fixed for the server's life, with a content-hash ETag (304 when the
+    client has it: ``If-None-Match``)."""
+    data = body.encode("utf-8")
+    etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+    headers = {**CORS, "ETag": etag, "Cache-Control": "no-cache"}
+    if vary:
+        headers["Vary"] = "Accept"
+    wanted = [
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    ]
+    if etag in wanted or "*" in wanted:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=media_type, headers=headers)
+
+
 def prefers_html(accept: str) -> bool:
     """True when ``Accept`` ranks text/html above application/json (a browser)."""
     quality: dict[str, float] = {}
@@ -222,10 +239,9 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
     document = json.dumps(openapi_document(catalogue, service), ensure_ascii=False, indent=2)
 
     async def list_queries(request: Request) -> Response:
-        headers = {**CORS, "Vary": "Accept"}
         if prefers_html(request.headers.get("accept", "")):
-            return HTMLResponse(listing_html, headers=headers)
-        return Response(listing_json, media_type="application/json", headers=headers)
+            return fixed(request, listing_html, "text/html; charset=utf-8", vary=True)
+        return fixed(request, listing_json, "application/json", vary=True)
 
     async def run_query(request: Request) -> Response:
         name = request.path_params["name"]
@@ -263,7 +279,7 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
         return response
 
     async def openapi(request: Request) -> Response:
-        return Response(document + "\n", media_type="application/json", headers=CORS)
+        return fixed(request, document + "\n", "application/json")
 
     return [
         Route("/api/queries", list_queries, methods=["GET", "HEAD"]),
