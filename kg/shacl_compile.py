@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -118,8 +118,26 @@ _KNOWN = {
 # Other SHACL parameters: a shape using one of these is not compiled.
 _SH = str(SH)
 
-_TYPE_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+# rdf:type/rdfs:subClassOf* evaluated per value node is slow in pyoxigraph, so a class is
+# written as the list of its subclasses (itself included), read from the data graph just
+# before the queries run (see ``fill_subclasses``).
+_SUBCLASSES = re.compile(r"%SUB\[([^\]]*)\]\[([^\]]*)\]%")
 
+
+def subclasses(cls: str, sep: str = " ") -> str:
+    """Placeholder for the subclasses of ``cls`` as SPARQL IRIs joined by ``sep``."""
+    return f"%SUB[{cls}][{sep}]%"
+
+
+def fill_subclasses(sparql: str, lookup: Callable[[str], list[str]]) -> str:
+    """Replace every subclass placeholder with the IRIs ``lookup(cls)`` gives."""
+    return _SUBCLASSES.sub(
+        lambda m: m.group(2).join(f"<{iri}>" for iri in lookup(m.group(1))), sparql
+    )
+
+
+#: Predicate (and graph) that marks the focus nodes an incremental run re-checks.
+FOCUS_MARKER = "urn:x-govsm:focus"
 
 #: Placeholder in every target pattern: replaced by a pattern that keeps only some focus
 #: nodes (incremental validation) or by nothing.
@@ -408,7 +426,8 @@ class _Compiler:
         for cls in classes:
             if not isinstance(cls, URIRef):
                 raise NotCompiled("sh:targetClass that is not an IRI")
-            parts.append(f"{{ ?this {_TYPE_PATH} <{cls}> . }}")
+            t = self.var("t")
+            parts.append(f"{{ VALUES {t} {{ {subclasses(str(cls))} }} ?this <{RDF.type}> {t} . }}")
         nodes = [sparql_term(n) for n in g.objects(shape, SH.targetNode)]
         if nodes:
             parts.append("{ VALUES ?this { " + " ".join(nodes) + " } }")
@@ -448,9 +467,10 @@ class _Compiler:
         for cls in g.objects(shape, SH["class"]):
             if not isinstance(cls, URIRef):
                 raise NotCompiled("sh:class that is not an IRI")
-            out.append(
-                (SH.ClassConstraintComponent, f"NOT EXISTS {{ {v} {_TYPE_PATH} <{cls}> . }}", 1)
-            )
+            t = self.var("t")
+            within = subclasses(str(cls), ", ")
+            test = f"NOT EXISTS {{ {v} <{RDF.type}> {t} . FILTER ({t} IN ({within})) }}"
+            out.append((SH.ClassConstraintComponent, test, 1))
         for dt in g.objects(shape, SH.datatype):
             out.append((SH.DatatypeConstraintComponent, self.datatype_violation(dt, v), 0))
         kinds = list(g.objects(shape, SH.nodeKind))
@@ -775,7 +795,7 @@ class _Compiler:
         ]
 
     def closed_allowed(self, shape: rdflib.term.Node) -> list[str]:
-        allowed = []
+        allowed = [FOCUS_MARKER]
         for ps in self.g.objects(shape, SH.property):
             path = self.g.value(ps, SH.path)
             if isinstance(path, URIRef):
