@@ -83,11 +83,16 @@ def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, d
     return data, ontology, sources
 
 
-def validate(loaded: Loaded, project: Project) -> ValidationReport:
-    """SHACL shapes and check queries, through kg.validate.validate_graph."""
-    data, ontology, sources = graphs_for_validation(loaded)
+def validate(loaded: Loaded, project: Project, validator: str = "fast") -> ValidationReport:
+    """SHACL shapes and check queries: the compiled fast path on the loaded engine
+    (kg.validate_fast), or pySHACL (``validator="pyshacl"``, kg.validate.validate_graph)."""
     checks = project.checks if project.checks.is_dir() else None
-    return validate_graph(data, ontology, project.shapes, checks, sources)
+    if validator == "fast":
+        from kg.validate_fast import validate_loaded
+
+        return validate_loaded(loaded, project.shapes, checks)
+    data, ontology, sources = graphs_for_validation(loaded)
+    return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
 
 # --- reason --------------------------------------------------------------------------
