@@ -150,7 +150,9 @@ def _evaluate(store: Any, job: Job) -> Outcome:
             truncated = True
             break
         triples.append(triple)
-    body = write_graph(job.graph_format, triples, PREFIXES)
+    # Slash namespaces of our own IRIs would give local names like id:factor\/human.
+    prefixes = {k: v for k, v in PREFIXES.items() if k not in ("id", "rule", "shape")}
+    body = write_graph(job.graph_format, triples, prefixes)
     return Outcome("graph", job.graph_format, body, len(triples), truncated, "", _since(started))
 
 
