@@ -28,6 +28,7 @@ from kg.endpoint.api import (
     load_catalogue,
     prefers_html,
     prefixes_for,
+    query_form,
     read_arguments,
 )
 from kg.endpoint.service import SparqlService
@@ -583,3 +584,17 @@ def test_make_app_serves_the_api_beside_the_site() -> None:
     assert len(run.json()["results"]["bindings"]) == 4  # the four factors
     assert "X-Result-Row-Limit" in run.headers["access-control-expose-headers"]
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 200  # the site
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("PREFIX task: <http://x/>\nSELECT * WHERE { ?s task:p ?o }", "SELECT"),
+        ("PREFIX ask: <x:>\n# SELECT\nCONSTRUCT { ?s ask:p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ('ASK { ?s ?p "SELECT" }', "ASK"),
+        ("DESCRIBE <x:select>", "DESCRIBE"),
+        ("prefix s: <x:> select ?ask where { }", "SELECT"),
+    ],
+)
+def test_query_form(text: str, form: str) -> None:
+    assert query_form(text) == form

@@ -45,9 +45,9 @@ from kg.sparql import (
     QueryError,
     QueryFile,
     bind_parameters,
+    code_words,
     inject_values,
     read_query,
-    strip_for_scan,
 )
 
 if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
@@ -106,14 +106,13 @@ class NamedQuery:
 
 
 def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comments,
-    strings and IRIs."""
-    scan = strip_for_scan(text).upper()
-    found = [(scan.find(k), k) for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")]
-    found = [(i, k) for i, k in found if i >= 0]
-    if not found:
-        raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-    return min(found)[1]
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword of the query (read
+    by :func:`kg.sparql.code_words`, so never one inside a name, string, IRI or comment)."""
+    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+    for word, _ in code_words(text, prefixes=False):
+        if word in forms:
+            return word
+    raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
 
 
 def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
