@@ -30,6 +30,7 @@ import argparse
 import http.client
 import itertools
 import json
+import math
 import os
 import re
 import subprocess
@@ -79,7 +80,7 @@ def percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
 
 

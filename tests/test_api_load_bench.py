@@ -1,0 +1,63 @@
+"""bench/load.py runs end to end (a small run; its figures are printed, never asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from test_api_catalogue import CQ_DIR, ROOT, build_dist
+
+from bench.load import catalogue, percentile
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([3.0], 99) == 3.0
+
+
+def test_the_workload_is_the_whole_catalogue() -> None:
+    work = dict(catalogue())
+    assert sorted(work) == sorted(p.stem for p in CQ_DIR.glob("*.rq"))
+    assert work["drivers"] == {"context": "https://w3id.org/govsm/id/context/iran"}
+
+
+def test_a_small_run_through_govsm_serve() -> None:
+    dist = build_dist()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--dist",
+            str(dist),
+            "--clients",
+            "3",
+            "--requests",
+            "45",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "--max-concurrent 3" in out
+    for scenario in (
+        "API /api/queries/NAME",
+        "bare pyoxigraph, 3 threads",
+        "bare pyoxigraph, 1 thread",
+        "static GET /.well-known/void",
+    ):
+        line = next(x for x in out.splitlines() if x.startswith(scenario))
+        assert line.split()[-6:-4] == ["45", "0"], line  # requests, errors
+    assert "statuses, API /api/queries/NAME: 200: 45" in out
+    for name in work_names():
+        assert f"\n{name} " in out, f"no per-query line for {name}"
+
+
+def work_names() -> list[str]:
+    return [p.stem for p in sorted(CQ_DIR.glob("*.rq"))]
