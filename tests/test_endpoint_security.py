@@ -408,3 +408,22 @@ def test_too_many_queries_from_one_client_is_429(dist: Path) -> None:
             assert result["heavy"].status_code == 503
             # Once the first query has ended, the client may query again.
             assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+
+def test_a_memory_hog_ends_only_its_worker(dist: Path) -> None:
+    """A query that needs more memory than a worker may have ends that worker (which is
+    replaced) and gets an error; the service answers the next query."""
+    with (
+        service_over(dist, workers=1, worker_memory_mb=400, timeout_s=60) as service,
+        TestClient(make_app(dist / "site", service=service)) as c,
+    ):
+        r = c.get("/sparql", params={"query": "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c"})
+        assert r.status_code == 500 and "worker was replaced" in r.text
+        assert service.pool.restarts == 1
+        deadline = time.monotonic() + 60
+        while not service.pool._all and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
