@@ -27,7 +27,7 @@ else
 endif
 
 # venv + install, build (prints the classification table), then serve dist/site as
-# linked data on http://$(HOST):$(PORT)/ (Ctrl-C stops).
+# linked data on http://$(HOST):$(PORT)/ with the SPARQL endpoint at /sparql (Ctrl-C stops).
 run: build
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
