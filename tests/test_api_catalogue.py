@@ -365,11 +365,23 @@ def test_a_timeout_under_the_limit_is_accepted(client: TestClient) -> None:
     assert response.status_code == 200
 
 
-def test_only_get_and_head(client: TestClient) -> None:
-    assert (
-        client.post("/api/queries/drivers", data={"context": "id:context/iran"}).status_code == 405
-    )
+def test_only_get_head_and_options(client: TestClient) -> None:
+    response = client.post("/api/queries/drivers", data={"context": "id:context/iran"})
+    assert response.status_code == 405
     assert client.delete("/api/queries").status_code == 405
+    for path in ("/api/queries", "/api/queries/drivers", "/api/openapi.json"):
+        preflight = client.options(
+            path,
+            headers={
+                "Origin": "https://example.org",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "if-none-match",
+            },
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        assert "GET" in preflight.headers["access-control-allow-methods"]
+        assert "if-none-match" in preflight.headers["access-control-allow-headers"].lower()
 
 
 # --- typed parameters (test-only catalogue) ----------------------------------------------------

@@ -110,6 +110,8 @@ def test_generic_run_catalogue_and_sparql_operations(document: dict[str, Any]) -
     assert {"application/x-www-form-urlencoded", "application/sparql-query"} <= set(body)
     for op in sparql.values():
         assert ERROR_CODES | {"413"} <= set(op["responses"])
+    store = paths["/graph-store"]["get"]
+    assert {p["name"] for p in store["parameters"] if "name" in p} == {"graph", "default"}
     too_many = document["components"]["responses"]["TooManyRequests"]
     assert "Retry-After" in too_many["headers"]
 

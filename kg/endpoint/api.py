@@ -28,7 +28,7 @@ import hashlib
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,8 @@ if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
 RESERVED = ("format", "timeout")
 # Short names of the result formats of the service (``format=``; media types work too).
 RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
+METHODS = ["GET", "HEAD", "OPTIONS"]
 PROBLEM = "application/problem+json"
 
 
@@ -281,10 +282,34 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
         return fixed(request, document + "\n", "application/json")
 
     return [
-        Route("/api/queries", list_queries, methods=["GET", "HEAD"]),
-        Route("/api/queries/{name}", run_query, methods=["GET", "HEAD"]),
-        Route("/api/openapi.json", openapi, methods=["GET", "HEAD"]),
+        Route("/api/queries", with_preflight(list_queries), methods=METHODS),
+        Route("/api/queries/{name}", with_preflight(run_query), methods=METHODS),
+        Route("/api/openapi.json", with_preflight(openapi), methods=METHODS),
     ]
+
+
+def with_preflight(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """``handler`` for GET/HEAD, and the CORS preflight answer for OPTIONS (a page on
+    another origin may send If-None-Match, which needs one)."""
+
+    async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            allow = ", ".join(METHODS)
+            return Response(
+                status_code=204,
+                headers={
+                    **CORS,
+                    "Allow": allow,
+                    "Access-Control-Allow-Methods": allow,
+                    "Access-Control-Allow-Headers": "Accept, If-None-Match",
+                    "Access-Control-Max-Age": "86400",
+                },
+            )
+        return await handler(request)
+
+    return endpoint
 
 
 def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:

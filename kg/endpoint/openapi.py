@@ -197,6 +197,45 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             },
         },
     }
+    paths["/graph-store"] = {
+        "get": {
+            "operationId": "graphStoreGet",
+            "summary": "SPARQL 1.1 Graph Store HTTP Protocol: read one graph",
+            "description": "The triples of one named graph the service holds (?graph=IRI) or "
+            "of the default graph (?default), read-only: PUT, POST, DELETE and PATCH get 403. "
+            f"{limits_note}",
+            "tags": ["SPARQL"],
+            "parameters": [
+                {
+                    "name": "graph",
+                    "in": "query",
+                    "required": False,
+                    "description": "A named graph the service holds (GET /sparql lists them).",
+                    "schema": {"type": "string", "format": "iri"},
+                },
+                {
+                    "name": "default",
+                    "in": "query",
+                    "required": False,
+                    "description": "Present (no value) for the default graph.",
+                    "schema": {"type": "string"},
+                    "allowEmptyValue": True,
+                },
+                _ref("parameters", "Format"),
+            ],
+            "responses": {
+                "200": {
+                    "description": f"The graph. {limits_note}",
+                    "headers": {
+                        "X-Result-Row-Limit": _ref("headers", "RowLimit"),
+                        "X-Result-Truncated": _ref("headers", "Truncated"),
+                    },
+                    "content": {t: {"schema": {"type": "string"}} for t in GRAPH_TYPES},
+                },
+                **_errors("400", "403", "404", "406", "429", "503"),
+            },
+        }
+    }
     paths["/api/queries"] = {
         "get": {
             "operationId": "listQueries",
