@@ -100,6 +100,14 @@ def push_command(
     server: Annotated[
         str, typer.Option("--server", help=f"Engine kind: {', '.join(SERVERS)}.")
     ] = "auto",
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete remote graphs under the same BASE graph/ namespace that this push "
+            "does not contain (left by an earlier push); without it they are only listed.",
+        ),
+    ] = False,
 ) -> None:
     """Upload every named graph to a SPARQL engine (Graph Store Protocol PUT: a second push
     replaces, never duplicates) and verify the triple count of each graph afterwards.
@@ -155,6 +163,7 @@ def push_command(
                 base=base,
                 progress=step,
                 on_prepared=prepared,
+                prune=prune,
             )
             progress.update(task[0], description="pushed")
     except RemoteFailure as exc:
@@ -168,6 +177,17 @@ def push_command(
             f"{sum(not r.ok for r in report.counts)} graph(s) differ between local and remote", 1
         )
     console.print(count_table(report))
+    for name in report.pruned:
+        err.print(f"[yellow]deleted[/] stale remote graph {esc(name)}", highlight=False)
+    stale = [name for name in report.stale if name not in report.pruned]
+    if stale:
+        err.print(
+            f"[yellow]warning:[/] {len(stale)} graph(s) under {esc(report.graph_prefix or '')} "
+            "are on the remote but not in this push (an earlier push's; queries see them): "
+            + ", ".join(esc(n) for n in stale)
+            + "; `--prune` deletes them",
+            highlight=False,
+        )
     console.print(
         f"[green]pushed[/] {len(report.counts)} graphs, {report.triples} triples "
         f"({report.bytes_sent / 1e6:.2f} MB in {report.requests} requests) in "

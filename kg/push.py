@@ -33,9 +33,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
+from rdflib import Literal
 
 from kg.prefixes import DEFAULT_BASE
-from kg.remote import Credentials, Remote, RemoteError, count_triples
+from kg.remote import Credentials, Remote, RemoteError, count_triples, select
+from kg.sparql import serialize_term
 
 BLANK_NODE_MODES = ("keep", "skolemize")
 DEFAULT_CHUNK = 50_000
@@ -83,6 +85,9 @@ class PushReport:
     bytes_sent: int = 0
     upload_seconds: float = 0.0
     verify_seconds: float = 0.0
+    graph_prefix: str | None = None  # the namespace of the pushed graph names
+    stale: list[str] = field(default_factory=list)  # remote graphs there, not pushed now
+    pruned: list[str] = field(default_factory=list)  # stale graphs deleted (--prune)
 
     @property
     def ok(self) -> bool:
@@ -288,6 +293,10 @@ class GraphStore:
                     request.add_unredirected_header("Authorization", "Digest " + answer)
         return request
 
+    def delete(self, graph: str) -> int:
+        """DELETE a graph (Graph Store Protocol); the HTTP status."""
+        return self.send("DELETE", graph, b"")
+
     def send(self, method: str, graph: str, body: bytes) -> int:
         """PUT (replace) or POST (append) one body into a graph; the HTTP status."""
         for attempt in (1, 2):
@@ -369,6 +378,28 @@ def verify_counts(remote: Remote, uploads: list[GraphUpload]) -> list[CountRow]:
         raise RemoteFailure(f"verification failed: {exc}") from exc
 
 
+def graph_prefix(names: Iterable[str]) -> str | None:
+    """The ``BASE graph/`` namespace all graph names share (None if they do not)."""
+    names = list(names)
+    prefixes = {n[: n.index("/graph/") + len("/graph/")] for n in names if "/graph/" in n}
+    if len(prefixes) == 1:
+        prefix = next(iter(prefixes))
+        if all(name.startswith(prefix) for name in names):
+            return prefix
+    return None
+
+
+def remote_graphs(remote: Remote, prefix: str) -> list[str]:
+    """Named graphs on the remote whose names start with ``prefix``."""
+    literal = serialize_term(Literal(prefix))
+    rows = select(
+        remote,
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER (STRSTARTS(STR(?g), {literal})) }}",
+    )
+    return sorted(str(row[0]) for row in rows.rows if row[0] is not None)
+
+
 def push(
     source: Path,
     store: GraphStore,
@@ -378,8 +409,13 @@ def push(
     base: str = DEFAULT_BASE,
     progress: Progress | None = None,
     on_prepared: Callable[[list[GraphUpload]], None] | None = None,
+    prune: bool = False,
 ) -> PushReport:
-    """Read ``source`` (N-Quads), upload every named graph, verify the counts."""
+    """Read ``source`` (N-Quads), upload every named graph, verify the counts.
+
+    Graphs already on the remote under the same ``BASE graph/`` namespace that this push
+    does not contain (a source file renamed or removed since an earlier push) are
+    listed in ``report.stale``; with ``prune`` they are deleted (Graph Store DELETE)."""
     uploads = prepare(read_graphs(source), chunk_size, blank_nodes, base)
     if on_prepared:
         on_prepared(uploads)
@@ -389,5 +425,21 @@ def push(
     report.upload_seconds = time.perf_counter() - started
     started = time.perf_counter()
     report.counts = verify_counts(remote, uploads)
+    report.graph_prefix = graph_prefix(u.name for u in uploads)
+    if report.graph_prefix:
+        pushed = {u.name for u in uploads}
+        try:
+            found = remote_graphs(remote, report.graph_prefix)
+        except RemoteError as exc:
+            raise RemoteFailure(f"listing the remote graphs failed: {exc}") from exc
+        report.stale = [name for name in found if name not in pushed]
+        if prune:
+            for name in report.stale:
+                store.delete(name)
+                report.pruned.append(name)
+            if report.pruned:
+                left = set(remote_graphs(remote, report.graph_prefix)) - pushed
+                if left:
+                    raise RemoteFailure(f"graphs still on the remote after DELETE: {sorted(left)}")
     report.verify_seconds = time.perf_counter() - started
     return report

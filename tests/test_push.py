@@ -121,6 +121,12 @@ class FakeEngine:
                     return self._query(params["query"][0])
                 if url.path == "/store" and method in ("PUT", "POST"):
                     return self._write(method, params["graph"][0], body)
+                if url.path == "/store" and method == "DELETE":
+                    name = ox.NamedNode(params["graph"][0])
+                    if name not in set(engine.store.named_graphs()):
+                        return self._answer(404, b"no such graph")
+                    engine.store.remove_graph(name)
+                    return self._answer(204)
                 return self._answer(404, b"no such path")
 
             def _write(self, method: str, graph: str, body: bytes) -> None:
@@ -151,6 +157,9 @@ class FakeEngine:
 
             def do_PUT(self) -> None:  # noqa: N802
                 self._handle("PUT")
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                self._handle("DELETE")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -246,6 +255,29 @@ def test_push_command_prints_counts_per_graph(fake: FakeEngine, nq: Path) -> Non
     assert result.exit_code == 0, result.output
     assert GRAPH_A in result.output and GRAPH_B in result.output
     assert "pushed 2 graphs, 7 triples" in result.output
+
+
+def test_stale_remote_graphs_are_listed_and_pruned_on_request(fake: FakeEngine, nq: Path) -> None:
+    stale = "https://w3id.org/govsm/graph/data/renamed-since.ttl"
+    other = "https://example.org/not-ours"
+    for graph in (stale, other):
+        fake.store.add(
+            ox.Quad(
+                ox.NamedNode("http://ex.org/x"),
+                ox.NamedNode("http://ex.org/p"),
+                ox.Literal("old"),
+                ox.NamedNode(graph),
+            )
+        )
+    args = ["push", "--endpoint", fake.endpoint, "--graph-store", fake.graph_store]
+    listed = CliRunner().invoke(app, [*args, "--from", str(nq)])
+    assert listed.exit_code == 0, listed.output
+    assert "1 graph(s)" in listed.output and stale in listed.output and "--prune" in listed.output
+    assert fake.count(stale) == 1  # only listed
+    pruned = CliRunner().invoke(app, [*args, "--from", str(nq), "--prune"])
+    assert pruned.exit_code == 0, pruned.output
+    assert fake.count(stale) == 0 and fake.count(other) == 1  # outside the namespace: kept
+    assert fake.count(GRAPH_A) == 4 and fake.count(GRAPH_B) == 3
 
 
 def test_blank_nodes_shared_between_graphs_are_refused_unless_skolemized(tmp_path: Path) -> None:

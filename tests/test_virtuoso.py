@@ -165,6 +165,20 @@ def test_second_push_replaces_and_never_duplicates(pushed: Virtuoso, built_nq: P
     assert remote_total(pushed) == sum(local_counts(built_nq).values())
 
 
+def test_stale_graphs_are_listed_and_pruned(pushed: Virtuoso, built_nq: Path) -> None:
+    from kg.remote import count_triples
+
+    store = GraphStore(pushed.graph_store, pushed.credentials)
+    stale = GRAPH_PREFIX + "data/renamed-since.ttl"
+    store.send("PUT", stale, b'<https://example.org/s> <https://example.org/p> "old" .\n')
+    listed = push(built_nq, store, pushed.remote())
+    assert listed.stale == [stale] and not listed.pruned
+    pruned = push(built_nq, store, pushed.remote(), prune=True)
+    assert pruned.pruned == [stale]
+    assert count_triples(pushed.remote(), stale) == 0
+    assert remote_total(pushed) == sum(local_counts(built_nq).values())
+
+
 def test_a_large_graph_goes_in_one_digest_authenticated_request(
     pushed: Virtuoso, tmp_path: Path
 ) -> None:
