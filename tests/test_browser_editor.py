@@ -454,3 +454,22 @@ def test_ask_and_construct_from_a_permalink(browser, server: Running, mode: str)
     assert browser.find_element(By.ID, "download-json").text == "Download JSON-LD"
     assert not console_problems(browser)
     same_origin_check(browser, origin)
+
+
+def test_dataset_parameters_of_a_permalink_are_used(browser, server: Running, mode: str) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    origin = server.url.rstrip("/")
+    sizes = server.server.service.graph_sizes
+    graph, size = min(sizes.items(), key=lambda item: item[1])
+    assert 0 < size < sum(sizes.values())
+    count = "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }"
+    url = origin + "/sparql?" + urlencode({"query": count, "default-graph-uri": graph})
+    open_editor(browser, url, mode)
+    assert graph in browser.find_element(By.ID, "dataset-line").text
+    browser.find_element(By.ID, "run").click()
+    assert wait_for_result(browser).startswith("1 row")
+    cell = table_rows(browser)[0][-1]  # "4" (plain) or "4"^^xsd:integer (YASR)
+    assert re.search(r"\d+", cell).group(0) == str(size), cell
+    permalink = browser.find_element(By.ID, "permalink").get_attribute("href")
+    assert parse_qs(urlsplit(permalink).query)["default-graph-uri"] == [graph]
