@@ -17,21 +17,25 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The SPARQL editor's front end (YASGUI) from the npm registry, pinned by web/package-lock.json
-# (npm ci, no install scripts). Without npm, govsm serve offers its plain editor instead.
+# (npm ci, no install scripts). Without npm (or if npm ci fails) govsm serve offers its plain
+# editor instead, and the next make tries again.
 $(WEB_STAMP): web/package.json web/package-lock.json
 ifeq ($(NPM),)
 	@echo "make: npm not found; /sparql will offer the plain editor (install Node.js and npm for YASGUI)" >&2
 else
-	cd web && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	touch $(WEB_STAMP)
+	@if cd web && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error; then \
+	  touch node_modules/.installed; \
+	else \
+	  echo "make: npm ci failed in web/; /sparql will offer the plain editor" >&2; \
+	fi
 endif
 
 # venv + install, build (prints the classification table), then serve dist/site as
 # linked data on http://$(HOST):$(PORT)/ with the SPARQL endpoint at /sparql (Ctrl-C stops).
-run: build
+run: build $(WEB_STAMP)
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
-build: $(STAMP) $(WEB_STAMP)
+build: $(STAMP)
 	$(BIN)/govsm build
 
 serve: $(STAMP) $(WEB_STAMP)
