@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 from starlette.applications import Starlette
@@ -46,7 +46,11 @@ def make_client(service: StandIn) -> TestClient:
         return editor.editor_page(request, service)
 
     app = Starlette(
-        routes=[Route("/sparql", sparql, methods=["GET", "HEAD"]), *editor.editor_routes(service)]
+        routes=[
+            Route("/sparql", sparql, methods=["GET", "HEAD"]),
+            Route("/sparql/", sparql, methods=["GET", "HEAD"]),
+            *editor.editor_routes(service),
+        ]
     )
     return TestClient(app)
 
@@ -165,7 +169,10 @@ def test_page_and_own_assets_reference_no_other_host(client) -> None:
         assert not parts.netloc and not url.startswith("//"), f"<{tag} {attr}={url!r}>"
         assert parts.scheme in ("", "data"), f"<{tag} {attr}={url!r}>"
         if parts.scheme == "":
-            assert url.startswith("/"), f"<{tag} {attr}={url!r}> should be a server path"
+            # Relative, so that the editor also works under a proxy's sub-path.
+            assert not url.startswith("/"), f"<{tag} {attr}={url!r}> should be relative"
+            resolved = urlsplit(urljoin("http://server.test/sparql", url))
+            assert resolved.netloc == "server.test", url
     for path in sorted(STATIC.iterdir()):
         text = path.read_text(encoding="utf-8")
         assert "://" not in text, f"{path.name} names a host"
@@ -209,8 +216,8 @@ def test_fake_yasgui_folder_is_served(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("GOVSM_YASGUI_DIR", str(tmp_path))
     client = make_client(StandIn())
     page = client.get("/sparql").text
-    assert "<script src='/editor/yasgui/yasgui.min.js'></script>" in page
-    assert "/editor/yasgui/yasgui.min.css" in page
+    assert "<script src='editor/yasgui/yasgui.min.js'></script>" in page
+    assert "href='editor/yasgui/yasgui.min.css'" in page
     assert "plain-notice" not in page
     assert json.loads(parse(page).config)["mode"] == "yasgui"
     response = client.get("/editor/yasgui/yasgui.min.js")
@@ -227,7 +234,7 @@ def test_without_yasgui_the_page_says_so_and_offers_the_plain_editor(
     assert "id='plain-notice'" in page
     assert "not installed on this server" in page
     assert "yasgui.min.js" not in page
-    assert '<script src="/editor/static/editor.js"></script>' in page
+    assert '<script src="editor/static/editor.js"></script>' in page
     assert '<textarea id="query-text"' in page
     assert json.loads(parse(page).config)["mode"] == "plain"
     assert client.get("/editor/yasgui/yasgui.min.js").status_code == 404
@@ -298,8 +305,8 @@ def test_bind_and_links_follow_the_builds_base() -> None:
     config = json.loads(parse(client.get("/sparql").text).config)
     assert config["prefixes"]["id"] == base + "id/"
     assert config["prefixes"]["govsm"] == "https://w3id.org/govsm/ontology#"
-    assert [base, "/"] in config["local"]
-    assert ["https://w3id.org/govsm/ontology#", "/ontology#"] in config["local"]
+    assert [base, ""] in config["local"]
+    assert ["https://w3id.org/govsm/ontology#", "ontology#"] in config["local"]
 
 
 def test_local_mappings_put_ontology_terms_before_the_base() -> None:
@@ -308,7 +315,7 @@ def test_local_mappings_put_ontology_terms_before_the_base() -> None:
     assert prefixes.index("https://w3id.org/govsm/ontology#") < prefixes.index(
         "https://w3id.org/govsm/"
     )
-    assert dict(maps)["https://w3id.org/govsm/"] == "/"
+    assert dict(maps)["https://w3id.org/govsm/"] == ""
 
 
 def test_head_and_cache_headers(client) -> None:
@@ -331,3 +338,20 @@ def test_dataset_parameters_are_kept_for_the_pages_queries(client) -> None:
     assert f"<code>{graph}</code>" in page
     assert "<code>x:&lt;</code>" in page
     assert "dataset-line" not in client.get("/sparql").text
+
+
+def test_urls_are_relative_to_the_page(client) -> None:
+    """From /sparql/ (the endpoint answers it too) the same assets are reached with ../."""
+    for path, root in (("/sparql", ""), ("/sparql/", "../")):
+        collected = parse(client.get(path).text)
+        config = json.loads(collected.config)
+        assert config["root"] == root
+        assert config["endpoint"] == root + "sparql"
+        scripts = [url for tag, _, url in collected.urls if tag == "script"]
+        assert root + "editor/static/editor.js" in scripts
+        for _, _, url in collected.urls:
+            if not url.startswith("data:"):
+                target = urlsplit(urljoin("http://server.test" + path, url)).path
+                assert not target.startswith("/sparql/"), (path, url)
+                if "editor/" in url:
+                    assert client.get(target).status_code == 200, target

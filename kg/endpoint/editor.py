@@ -79,11 +79,12 @@ def catalogue(queries_dir: Path) -> tuple[dict[str, Any], ...]:
 
 
 def local_mappings(base: str) -> list[tuple[str, str]]:
-    """IRI prefixes that are pages on this server, and the local path each maps to."""
-    maps = [(GOVSM, "/ontology#"), (ONTOLOGY_IRI, "/ontology")]
+    """IRI prefixes that are pages on this server, and the path (relative to the server's
+    root) each maps to."""
+    maps = [(GOVSM, "ontology#"), (ONTOLOGY_IRI, "ontology")]
     if base != DEFAULT_BASE:
-        maps.append((DEFAULT_BASE + "ontology", "/ontology"))
-    maps.append((base, "/"))
+        maps.append((DEFAULT_BASE + "ontology", "ontology"))
+    maps.append((base, ""))
     return maps
 
 
@@ -162,7 +163,7 @@ def _examples_html(examples: tuple[dict[str, Any], ...]) -> str:
     return "<ol class='examples'>" + "".join(items) + "</ol>"
 
 
-def _dataset_html(default_graphs: Sequence[str], named_graphs: Sequence[str]) -> str:
+def _dataset_html(default_graphs: Sequence[str], named_graphs: Sequence[str], root: str) -> str:
     """The protocol's dataset parameters this page's queries are sent with, if any."""
     if not default_graphs and not named_graphs:
         return ""
@@ -175,7 +176,7 @@ def _dataset_html(default_graphs: Sequence[str], named_graphs: Sequence[str]) ->
         "<p class='dataset-line' id='dataset-line'>Queries run on the dataset: "
         + "; ".join(parts)
         + " (<code>default-graph-uri</code>, <code>named-graph-uri</code>; "
-        "<a href='/sparql'>clear</a>).</p>\n"
+        f"<a href='{root}sparql'>clear</a>).</p>\n"
     )
 
 
@@ -184,9 +185,14 @@ def render_page(
     query: str,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
+    root: str = "",
 ) -> str:
     """The editor page (HTML) for a service, with ``query`` in the editor and the protocol's
-    ``default-graph-uri`` / ``named-graph-uri`` values kept for its requests and permalink."""
+    ``default-graph-uri`` / ``named-graph-uri`` values kept for its requests and permalink.
+
+    Every URL on the page is relative: ``root`` leads from the page's folder to the server's
+    root (``""`` for ``/sparql``, ``"../"`` for ``/sparql/``), so the editor also works
+    behind a proxy that serves the server under a sub-path."""
     assets = yasgui_dir()
     examples = catalogue(Path(service.queries_dir))
     base = service.base
@@ -194,8 +200,9 @@ def render_page(
     graphs = len(service.graphs)
     timeout = html.escape(str(limits.get("timeout_s", "")))
     config = {
-        "endpoint": "/sparql",
-        "bind": "/editor/bind/",
+        "root": root,
+        "endpoint": root + "sparql",
+        "bind": root + "editor/bind/",
         "mode": "yasgui" if assets else "plain",
         "query": query,
         "defaultGraphs": list(default_graphs),
@@ -207,8 +214,8 @@ def render_page(
         "examples": {ex["name"]: ex for ex in examples},
     }
     if assets:
-        head_assets = "<link rel='stylesheet' href='/editor/yasgui/yasgui.min.css'>"
-        scripts = "<script src='/editor/yasgui/yasgui.min.js'></script>"
+        head_assets = f"<link rel='stylesheet' href='{root}editor/yasgui/yasgui.min.css'>"
+        scripts = f"<script src='{root}editor/yasgui/yasgui.min.js'></script>"
         notice = ""
     else:
         head_assets = scripts = ""
@@ -226,13 +233,14 @@ def render_page(
 <title>SPARQL query editor — GovSM-KG</title>
 <link rel="icon" href="data:,">
 {head_assets}
-<link rel="stylesheet" href="/editor/static/editor.css">
+<link rel="stylesheet" href="{root}editor/static/editor.css">
 </head>
 <body class="editor-mode-{config["mode"]}">
 <header class="site-header">
-<a class="home" href="/">GovSM-KG</a>
-<nav><a href="/">Home</a> <a href="/dataset">Dataset</a> <a href="/ontology">Ontology</a>
-<a href="/sparql" aria-current="page">SPARQL</a> <a href="/api/queries">Query API</a></nav>
+<a class="home" href="{root or "./"}">GovSM-KG</a>
+<nav><a href="{root or "./"}">Home</a> <a href="{root}dataset">Dataset</a>
+<a href="{root}ontology">Ontology</a> <a href="{root}sparql" aria-current="page">SPARQL</a>
+<a href="{root}api/queries">Query API</a></nav>
 </header>
 <main class="editor-layout">
 <aside class="catalogue" aria-labelledby="examples-heading">
@@ -247,7 +255,7 @@ aria-label="Filter the examples">
 <h1 id="editor-heading">SPARQL query editor</h1>
 <p class="endpoint-line">Endpoint: <code id="endpoint-url">/sparql</code> (SPARQL 1.1
 Protocol, read-only). Base IRI of the data: <code>{html.escape(base)}</code>.</p>
-{_dataset_html(default_graphs, named_graphs)}{notice}
+{_dataset_html(default_graphs, named_graphs, root)}{notice}
 <div id="query-editor"><textarea id="query-text" name="query" rows="18" spellcheck="false"
 aria-label="SPARQL query">{html.escape(query)}</textarea></div>
 <div class="toolbar">
@@ -258,7 +266,7 @@ max="{timeout}" value="{timeout}"> s</label>
 disabled>Download CSV</button>
 <button type="button" id="download-json" class="download" data-format="json"
 disabled>Download JSON</button>
-<a id="permalink" href="/sparql">Permalink</a>
+<a id="permalink" href="{root}sparql">Permalink</a>
 </div>
 <p id="status" role="status" aria-live="polite"></p>
 <p id="truncated" class="warning" role="alert" hidden></p>
@@ -273,7 +281,7 @@ resource of the data to its page on this server.</p>
 </main>
 <script type="application/json" id="editor-config">{_json_for_script(config)}</script>
 {scripts}
-<script src="/editor/static/editor.js"></script>
+<script src="{root}editor/static/editor.js"></script>
 </body>
 </html>
 """
@@ -287,6 +295,7 @@ def editor_page(request: Request, service: SparqlService) -> Response:
         params.get("query", ""),
         params.getlist("default-graph-uri"),
         params.getlist("named-graph-uri"),
+        root="../" * request.url.path.lstrip("/").count("/"),
     )
     return HTMLResponse(
         page,

@@ -20,9 +20,11 @@
     for (const [prefix, path] of config.local) {
       if (iri.startsWith(prefix)) {
         const rest = iri.slice(prefix.length);
-        if (path.endsWith("#")) return path + encodeURIComponent(rest);
+        const local = config.root + path;
+        if (path.endsWith("#")) return local + encodeURIComponent(rest);
         // Keep the path's slashes; encode what a browser would misread.
-        return path + rest.split("/").map(encodeURIComponent).join("/");
+        const href = local + rest.split("/").map(encodeURIComponent).join("/");
+        return href || "./";
       }
     }
     return null;
@@ -60,7 +62,7 @@
       editorHeight: "340px",
       resizeable: true,
       showQueryButton: true,
-      requestConfig: { endpoint: "/sparql", method: "POST" },
+      requestConfig: { endpoint: config.endpoint, method: "POST" },
     });
     for (const name of Object.keys(yasqe.autocompleters || {})) {
       if (!COMPLETERS.includes(name)) yasqe.disableCompleter(name);
@@ -122,7 +124,7 @@
     if (query.trim()) params.set("query", query);
     datasetParams(params);
     const search = params.toString().replace(/\+/g, "%20");
-    return "/sparql" + (search ? "?" + search : "");
+    return config.endpoint + (search ? "?" + search : "");
   }
 
   function updatePermalink() {
