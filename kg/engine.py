@@ -126,27 +126,55 @@ def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
 # --- oxigraph --------------------------------------------------------------------------
 
 
+class QuadIndex:
+    """The quads as loaded, exactly as written, per named graph.
+
+    A plain list per graph (appending costs nothing; a pyoxigraph Dataset indexes every
+    quad three ways, which took longer than parsing). Offers the two reads the pipeline
+    needs, with the names of :class:`pyoxigraph.Dataset`: ``quads_for_graph_name`` and
+    iteration over every quad. Duplicates are possible (a file may repeat a triple);
+    readers that need a set deduplicate (the canonical dumps do).
+    """
+
+    def __init__(self) -> None:
+        self._graphs: dict[str, list[ox.Quad]] = {}
+
+    def extend(self, graph: str, quads: list[ox.Quad]) -> None:
+        self._graphs.setdefault(graph, []).extend(quads)
+
+    def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
+        return self._graphs.get(graph.value, [])
+
+    def __iter__(self):  # noqa: ANN204 - Iterator[ox.Quad]
+        for quads in self._graphs.values():
+            yield from quads
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._graphs.values())
+
+
 class OxigraphEngine:
     """The embedded engine: an in-memory pyoxigraph Store.
 
     The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
-    xsd:integer, which would change the published data. So the quads as loaded are also
-    kept in a pyoxigraph Dataset (which keeps every literal exactly as written): queries
-    run on the Store, the dumps and the graphs handed to validation come from the Dataset.
+    xsd:integer and normalises decimals, which would change the published data. So the
+    quads as parsed are also kept, per graph, in a :class:`QuadIndex` (``dataset``):
+    queries run on the Store, the dumps and the graphs handed to validation come from
+    the quads as written.
     """
 
     name = "oxigraph"
 
     def __init__(self) -> None:
         self.store = ox.Store()
-        self.dataset = ox.Dataset()
+        self.dataset = QuadIndex()
 
-    def _extend(self, quads: list[ox.Quad]) -> None:
+    def _extend(self, graph: str, quads: list[ox.Quad]) -> None:
         self.store.extend(quads)
-        for quad in quads:
-            self.dataset.add(quad)
+        self.dataset.extend(graph, quads)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
+        """Parse one file into ``graph``; a syntax error raises SyntaxError (line, column)."""
         fmt = _FORMATS[path.suffix][0]
         target = ox.NamedNode(graph)
         if rewrite is None:
@@ -164,11 +192,19 @@ class OxigraphEngine:
                 )
                 for q in ox.parse(path=str(path), format=fmt)
             ]
-        self._extend(quads)
+        self._extend(graph, quads)
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = ox.NamedNode(graph)
-        self._extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples])
+        self._extend(graph, [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples])
+
+    def add_quads(self, graph: str, quads: list[ox.Quad]) -> None:
+        """Add pyoxigraph quads (already in ``graph``) without converting terms."""
+        self._extend(graph, quads)
+
+    def quads(self) -> list[ox.Quad]:
+        """Every quad as loaded or added (exact literals; duplicates possible)."""
+        return list(self.dataset)
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
         check_offline(query)
@@ -189,10 +225,19 @@ class OxigraphEngine:
         return Rows(variables, rows)
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        return [
+            (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
+            for t in self.construct_ox(query, bindings)
+        ]
+
+    def construct_ox(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[ox.Triple]:
+        """CONSTRUCT results as pyoxigraph triples (no conversion to rdflib terms)."""
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
-        return [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in result]
+        return list(result)
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))

@@ -82,6 +82,11 @@ def discover_sources(project: Project, base: str) -> list[Source]:
     return found
 
 
+def _parse_error(source: Source, exc: SyntaxError) -> ParseError:
+    reason = (exc.msg or str(exc)).splitlines()[0]
+    return ParseError(source.path, exc.lineno or 0, exc.offset or 0, reason)
+
+
 def check_syntax(sources: list[Source]) -> None:
     """Parse every file strictly; raise ParseError naming file, line and column."""
     for source in sources:
@@ -89,17 +94,25 @@ def check_syntax(sources: list[Source]) -> None:
             for _ in ox.parse(path=str(source.path), format=_OX_FORMATS[source.path.suffix]):
                 pass
         except SyntaxError as exc:
-            reason = (exc.msg or str(exc)).splitlines()[0]
-            raise ParseError(source.path, exc.lineno or 0, exc.offset or 0, reason) from exc
+            raise _parse_error(source, exc) from exc
 
 
 def load(project: Project, base: str, engine: str = "oxigraph") -> Loaded:
-    """Check, then load, every source into a fresh engine."""
+    """Check, then load, every source into a fresh engine.
+
+    The oxigraph engine parses each file once with the same strict parser the check
+    uses, so its own SyntaxError is the check (one parse instead of two); the rdflib
+    engine's parser reports errors differently, so its files are checked first.
+    """
     check_base(base)
     sources = discover_sources(project, base)
-    check_syntax(sources)
     store = make_engine(engine)
+    if store.name != "oxigraph":
+        check_syntax(sources)
     rewrite = rewriter(base)
     for source in sources:
-        store.load(source.path, source.graph, rewrite)
+        try:
+            store.load(source.path, source.graph, rewrite)
+        except SyntaxError as exc:
+            raise _parse_error(source, exc) from exc
     return Loaded(store, sources, base)

@@ -18,7 +18,7 @@ import rdflib
 from kg.config import BuildOptions, Project
 from kg.derive import Derivation, Rule, derive, select_rules
 from kg.load import Loaded, load
-from kg.publish import canonical_nquads, default_view_turtle, write_atomically
+from kg.publish import canonical_dump, default_view_turtle, write_atomically
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
 from kg.site import SiteInput, write_site
@@ -174,7 +174,7 @@ def build(
 def publish(result: BuildResult, options: BuildOptions, project: Project | None = None) -> None:
     """Write the dumps, the reports and the linked-data site (dist/site/, see kg.site)
     into ``options.out``, atomically."""
-    canonical = canonical_nquads(result.loaded.engine.dump_nquads())
+    canonical = canonical_dump(result.loaded.engine)
     assert result.table is not None
     notes = [
         f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
