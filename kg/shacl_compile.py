@@ -36,8 +36,11 @@ original terms.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -160,11 +163,26 @@ def ill_typed(lexical: str, datatype: str) -> bool:
     key = (lexical, datatype)
     found = _ILL_CACHE.get(key)
     if found is None:
-        lit = Literal(lexical, datatype=URIRef(datatype))
+        # rdflib logs a traceback for each lexical form it cannot convert: not news here.
+        with _quiet_rdflib():
+            lit = Literal(lexical, datatype=URIRef(datatype))
         found = bool(getattr(lit, "ill_typed", False)) or not _actual(lit, datatype)
         if len(_ILL_CACHE) < 200_000:
             _ILL_CACHE[key] = found
     return found
+
+
+@contextlib.contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    log = logging.getLogger("rdflib.term")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
 
 
 def _actual(lit: Literal, datatype: str) -> bool:
@@ -243,12 +261,13 @@ def decode(term: object) -> rdflib.term.Node:
         dt = term.datatype.value
         for prefix in (ENC_DT, ENC_ILL):
             if dt.startswith(prefix):
-                return Literal(term.value, datatype=URIRef(dt[len(prefix) :]))
+                # normalize=False: rdflib would rewrite "05"^^xsd:integer as "5".
+                return Literal(term.value, datatype=URIRef(dt[len(prefix) :]), normalize=False)
         if dt.startswith(ENC_LANG):
             return Literal(term.value, lang=dt[len(ENC_LANG) :])
         if dt == _XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
+        return Literal(term.value, datatype=URIRef(dt), normalize=False)
     raise TypeError(f"not an RDF term: {term!r}")
 
 

@@ -350,3 +350,10 @@ def validate_loaded(
     results += run_checks_ox(stores.plain, checks, {})
     sources = source_files(stores.encoded, stores.graphs, rel, (r.focus for r in results))
     return ValidationReport(sort_results(with_sources(results, sources)))
+
+
+def validate_with_shapes(data: Graph, shapes: Graph) -> tuple[list[ValidationResult], Compiled]:
+    """The fast path over an rdflib data graph and shapes graph (no check queries); the
+    results and what was compiled (``.fallback`` lists the shapes pySHACL ran)."""
+    stores = stores_from_quads({"urn:x-govsm:data": quads_from_rdflib(data)})
+    return fast_shapes(stores, shapes, {})
