@@ -473,3 +473,33 @@ def test_dataset_parameters_of_a_permalink_are_used(browser, server: Running, mo
     assert re.search(r"\d+", cell).group(0) == str(size), cell
     permalink = browser.find_element(By.ID, "permalink").get_attribute("href")
     assert parse_qs(urlsplit(permalink).query)["default-graph-uri"] == [graph]
+
+
+def test_time_limit_field_and_cancel(browser, server: Running) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    origin = server.url.rstrip("/")
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    mode = "yasgui" if editor.yasgui_dir() else "plain"
+    open_editor(browser, origin + "/sparql?" + urlencode({"query": slow}), mode)
+    # The time-limit field is sent as the protocol's timeout: the server stops the query.
+    field = browser.find_element(By.ID, "timeout")
+    field.clear()
+    field.send_keys("1")
+    run = browser.find_element(By.ID, "run")
+    run.click()
+    text = wait_for(
+        browser, lambda d: status(d).startswith("Error") and status(d), "the time limit", 60
+    )
+    assert text.startswith("Error 503"), text
+    assert run.text == "Run query"
+    # Run becomes Cancel while a query runs; cancelling stops waiting at once.
+    field.clear()
+    field.send_keys("3")  # long enough to cancel; short so that the server is soon idle
+    run.click()
+    wait_for(browser, lambda d: run.text == "Cancel", "the Cancel button")
+    run.click()
+    assert status(browser) == "Cancelled."
+    assert run.text == "Run query"
+    time.sleep(0.5)
+    assert status(browser) == "Cancelled.", "a cancelled query reports nothing later"

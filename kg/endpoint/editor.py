@@ -268,6 +268,7 @@ disabled>Download CSV</button>
 disabled>Download JSON</button>
 <a id="permalink" href="{root}sparql">Permalink</a>
 </div>
+<p class="keys">Ctrl-Enter runs the query; Run becomes Cancel while it runs.</p>
 <p id="status" role="status" aria-live="polite"></p>
 <p id="truncated" class="warning" role="alert" hidden></p>
 <div id="results"></div>

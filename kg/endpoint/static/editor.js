@@ -188,7 +188,7 @@
     state.running = controller;
     const started = performance.now();
     setStatus("Running…");
-    $("run").disabled = true;
+    $("run").textContent = "Cancel";
     document.body.classList.add("running");
     try {
       const response = await fetch(config.endpoint, {
@@ -231,7 +231,7 @@
       setStatus("The request failed: " + err.message, true);
     } finally {
       if (state.running === controller) state.running = null;
-      $("run").disabled = false;
+      if (!state.running) $("run").textContent = "Run query";
       document.body.classList.remove("running");
       updateDownloads();
     }
@@ -453,7 +453,18 @@
 
   /* ---- toolbar and keys ----------------------------------------------------------- */
 
-  $("run").addEventListener("click", () => run());
+  $("run").addEventListener("click", () => {
+    if (state.running) {
+      // Stops waiting for the answer; the server's time limit bounds the query itself.
+      state.running.abort();
+      state.running = null;
+      $("run").textContent = "Run query";
+      document.body.classList.remove("running");
+      setStatus("Cancelled.");
+    } else {
+      run();
+    }
+  });
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
