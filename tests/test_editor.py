@@ -143,6 +143,10 @@ def test_limits_are_shown_on_the_page() -> None:
     assert 'max="12.5" value="12.5"' in page, "the time-limit field is capped at the server's"
     config = json.loads(parse(page).config)
     assert config["limits"]["max_rows"] == 1234
+    # The graphs held, each a link that opens the editor on that graph alone.
+    graph = "https://w3id.org/govsm/id/graph/a"
+    assert f"<a href='sparql?default-graph-uri={quote(graph, safe='')}'>" in page
+    assert f"<code>{graph}</code>" in page
 
 
 def test_permalink_query_fills_the_editor_and_cannot_break_out(client) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -105,13 +106,14 @@ def _fmt_number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _limits_html(limits: dict[str, Any], graphs: int) -> str:
+def _limits_html(limits: dict[str, Any], graphs: dict[str, int | None], root: str) -> str:
     rows = [
         ("timeout_s", "Time limit per query", "{} s (a query may ask for less: <i>timeout</i>)"),
         ("max_rows", "Rows per result", "{} (a longer result is cut, and the page says so)"),
         ("max_body_bytes", "Request body", "{} bytes"),
         ("max_concurrent_per_client", "Concurrent queries per client", "{} (then 429)"),
         ("workers", "Queries evaluated at once", "{}"),
+        ("worker_memory_mb", "Memory per query worker", "{} MB (0: no cap)"),
     ]
     cells = [
         f"<tr><th scope='row'>{label}</th><td id='limit-{key}'>"
@@ -119,7 +121,18 @@ def _limits_html(limits: dict[str, Any], graphs: int) -> str:
         for key, label, text in rows
         if key in limits
     ]
-    cells.append(f"<tr><th scope='row'>Named graphs</th><td>{graphs}</td></tr>")
+    items = "".join(
+        f"<li><a href='{root}sparql?default-graph-uri={quote(iri, safe='')}'>"
+        f"<code>{html.escape(iri)}</code></a>"
+        + (f" ({_fmt_number(size)} triples)" if size is not None else "")
+        + "</li>"
+        for iri, size in graphs.items()
+    )
+    cells.append(
+        f"<tr><th scope='row'>Named graphs</th><td><details id='graphs'><summary>{len(graphs)}"
+        " graphs (the default graph is their union; pick one to query it alone)</summary>"
+        f"<ul>{items}</ul></details></td></tr>"
+    )
     return "<table class='limits'>" + "".join(cells) + "</table>"
 
 
@@ -197,7 +210,8 @@ def render_page(
     examples = catalogue(Path(service.queries_dir))
     base = service.base
     limits = _limits(service)
-    graphs = len(service.graphs)
+    sizes = getattr(service, "graph_sizes", None) or {}
+    graphs = {iri: sizes.get(iri) for iri in sorted(service.graphs)}
     timeout = html.escape(str(limits.get("timeout_s", "")))
     config = {
         "root": root,
@@ -274,7 +288,7 @@ disabled>Download JSON</button>
 <div id="results"></div>
 <section class="limits-section" aria-labelledby="limits-heading">
 <h2 id="limits-heading">Limits of this service</h2>
-{_limits_html(limits, graphs)}
+{_limits_html(limits, graphs, root)}
 <p>Updates, <code>SERVICE</code> and graphs we do not hold are refused. Results link every
 resource of the data to its page on this server.</p>
 </section>
