@@ -99,6 +99,25 @@ def default_view_turtle(canonical: str) -> str:
     return "\n".join(head + [line for line in lines if not line.startswith("@prefix ")])
 
 
+def dumps(engine: Engine) -> tuple[str, str]:
+    """The two dumps of a build: canonical N-Quads (every named graph) and the Turtle of
+    the default view (their union)."""
+    canonical = canonical_dump(engine)
+    return canonical, default_view_turtle(canonical)
+
+
+def write_dumps(folder: Path, engine: Engine) -> int:
+    """Write ``govsm.nq`` and ``govsm.ttl`` into ``folder``; return the bytes written."""
+    canonical, turtle = dumps(engine)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for name, text in (("govsm.nq", canonical), ("govsm.ttl", turtle)):
+        data = text.encode("utf-8")
+        (folder / name).write_bytes(data)
+        written += len(data)
+    return written
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2); False where unsupported."""
     try:
