@@ -13,10 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.engine import Engine, Triple
+from kg.engine import Engine, OxigraphEngine, Triple
 from kg.load import derived_graph_iri
 from kg.prefixes import GOVSM
 from kg.sparql import QueryError, QueryFile, read_query
@@ -82,12 +83,30 @@ def describe_rule(rule: Rule, base: str) -> list[Triple]:
 
 
 def derive(engine: Engine, rules: list[Rule], base: str) -> list[Derivation]:
-    """Run each rule and add its triples to the rule's own named graph."""
+    """Run each rule and add its triples to the rule's own named graph.
+
+    On the oxigraph engine the rule's triples stay pyoxigraph terms from the query to the
+    store (converting each to rdflib and back cost most of this stage at scale).
+    """
     results = []
     for rule in rules:
         iri = rule.iri(base)
-        triples = engine.construct(rule.query.text, {"rule": iri})
         graph = derived_graph_iri(base, rule.stem)
+        if isinstance(engine, OxigraphEngine):
+            found = engine.construct_ox(rule.query.text, {"rule": iri})
+            target = ox.NamedNode(graph)
+            engine.add_quads(
+                graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in found]
+            )
+            engine.add(graph, describe_rule(rule, base))
+            kind, rdf_type = (
+                ox.NamedNode(GOVSM + "DerivedClassification"),
+                ox.NamedNode(str(RDF.type)),
+            )
+            count = sum(1 for t in found if t.predicate == rdf_type and t.object == kind)
+            results.append(Derivation(rule, graph, len(found), count))
+            continue
+        triples = engine.construct(rule.query.text, {"rule": iri})
         engine.add(graph, [*triples, *describe_rule(rule, base)])
         kind = URIRef(GOVSM + "DerivedClassification")
         count = sum(1 for s, p, o in triples if p == RDF.type and o == kind)
