@@ -554,3 +554,23 @@ def test_site_still_served_next_to_the_endpoint(client: TestClient) -> None:
         "/id/subfactor/usability", headers={"accept": "text/turtle"}, follow_redirects=False
     )
     assert r.status_code == 303
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    r = client.head("/sparql", params={"query": "ASK {}"})
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-type"] == "application/sparql-results+json"
+    r = client.head("/sparql")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+
+
+def test_limits_validate_and_clamp() -> None:
+    from kg.endpoint.limits import Limits
+
+    limits = Limits(timeout_s=10)
+    assert limits.clamp_timeout(None) == 10
+    assert limits.clamp_timeout(2.5) == 2.5
+    assert limits.clamp_timeout(99) == 10
+    for bad in ({"timeout_s": 0}, {"max_rows": 0}, {"workers": 0}, {"max_body_bytes": -5}):
+        with pytest.raises(ValueError):
+            Limits(**bad)
