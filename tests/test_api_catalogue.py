@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from starlette.applications import Starlette
@@ -182,11 +182,25 @@ def test_catalogue_page_for_a_browser(client: TestClient) -> None:
         query = read_query(path)
         assert path.stem in page.ids
         assert query.header["question"] in text
-        assert f"/api/queries/{path.stem}" in page.actions
+        assert f"queries/{path.stem}" in page.actions
         for param in query.parameters:
             assert f"{path.stem}-{param.name}" in page.ids
-    assert "/api/openapi.json" in page.hrefs
-    assert sum(h.startswith("/sparql?query=") for h in page.hrefs) == len(page.actions)
+    assert "openapi.json" in page.hrefs and "queries?format=json" in page.hrefs
+    assert sum(h.startswith("../sparql?query=") for h in page.hrefs) == len(page.actions)
+    # Every link works from the page's own URL, under the root or under a proxy's sub-path.
+    for root in ("http://testserver", "http://proxy.example/govsm"):
+        page_url = f"{root}/api/queries"
+        for link in page.hrefs + page.actions:
+            if link.startswith("#"):
+                continue
+            assert urljoin(page_url, link).startswith(root + "/"), link
+    # Each query's editor link opens /sparql with exactly the query's text.
+    opened = [
+        parse_qs(urlsplit(link).query)["query"][0]
+        for link in (urljoin("http://testserver/api/queries", h) for h in page.hrefs)
+        if urlsplit(link).path == "/sparql" and urlsplit(link).query
+    ]
+    assert opened == [p.read_text(encoding="utf-8") for p in sorted(CQ_DIR.glob("*.rq"))]
 
 
 @pytest.mark.parametrize(
@@ -209,6 +223,15 @@ def test_fixed_documents_have_etags(client: TestClient, path: str, accept: str) 
     if path == "/api/queries":
         flip = "application/json" if accept == BROWSER_ACCEPT else BROWSER_ACCEPT
         assert client.get(path, headers={"Accept": flip}).headers["etag"] != etag
+
+
+def test_format_parameter_of_the_catalogue(client: TestClient) -> None:
+    as_json = client.get("/api/queries?format=json", headers={"Accept": BROWSER_ACCEPT})
+    assert as_json.headers["content-type"] == "application/json"
+    as_html = client.get("/api/queries?format=html", headers={"Accept": "application/json"})
+    assert as_html.headers["content-type"].startswith("text/html")
+    bad = client.get("/api/queries?format=xml")
+    assert bad.status_code == 400 and "xml" in problem_of(bad)["detail"]
 
 
 def test_head_on_the_catalogue(client: TestClient) -> None:

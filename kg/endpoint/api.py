@@ -3,7 +3,8 @@
 - ``GET /api/queries`` lists the catalogue as JSON (``{"queries": [...]}``: name, title,
   question, keywords, target, typed parameters, the query text, a ``run`` link and an
   ``editor`` permalink), or as a readable HTML page for a browser (``Accept`` preferring
-  ``text/html``), with a form per query.
+  ``text/html``, or ``?format=html``; ``?format=json`` forces JSON), with a form per
+  query and links relative to the page (it works under a proxy's sub-path).
 - ``GET /api/queries/{name}?param=value`` runs one query. Each value is checked against its
   declared type (:func:`kg.sparql.make_term`: an IRI — absolute, or a prefixed name of the
   project's prefix table — string, integer, decimal, boolean, date, dateTime) and bound as
@@ -239,7 +240,10 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
     document = json.dumps(openapi_document(catalogue, service), ensure_ascii=False, indent=2)
 
     async def list_queries(request: Request) -> Response:
-        if prefers_html(request.headers.get("accept", "")):
+        wanted = request.query_params.get("format")
+        if wanted not in (None, "json", "html"):
+            return problem(400, "Bad Request", f"format {wanted!r}: use json or html")
+        if wanted == "html" or (wanted is None and prefers_html(request.headers.get("accept", ""))):
             return fixed(request, listing_html, "text/html; charset=utf-8", vary=True)
         return fixed(request, listing_json, "application/json", vary=True)
 
@@ -331,10 +335,10 @@ def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
         "<code>/api/queries/NAME?parameter=value</code> in any result format "
         "(<code>Accept</code> header or <code>format=</code> "
         + esc(", ".join(RESULT_FORMATS))
-        + '); machine-readable: <a href="/api/queries">this list as JSON</a> '
+        + '); machine-readable: <a href="queries?format=json">this list as JSON</a> '
         "(<code>Accept: application/json</code>), "
-        '<a href="/api/openapi.json">the OpenAPI document</a>; '
-        'any query: <a href="/sparql">the SPARQL endpoint</a>.</p>',
+        '<a href="openapi.json">the OpenAPI document</a>; '
+        'any query: <a href="../sparql">the SPARQL endpoint</a>.</p>',
         "<ul>",
     ]
     for query in catalogue.values():
@@ -357,7 +361,8 @@ def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
                 f"<code>{esc(', '.join(entry['data']))}</code> (loaded only by a build that "
                 "includes it).</p>"
             )
-        action = esc(entry["run"])
+        # Links relative to the page (/api/queries), so it works under a proxy's sub-path.
+        action = esc(f"queries/{quote(query.name)}")
         parts.append(f'<form method="get" action="{action}">')
         if entry["parameters"]:
             parts.append(
@@ -386,7 +391,7 @@ def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
             f'<label for="{esc(query.name)}-format">format</label>'
             f'<select id="{esc(query.name)}-format" name="format">{options}</select>'
             '<p><button type="submit">Run</button> · '
-            f'<a href="{esc(entry["editor"])}">open in the query editor</a></p></form>'
+            f'<a href="..{esc(entry["editor"])}">open in the query editor</a></p></form>'
         )
         parts.append(f"<pre><code>{esc(query.file.text)}</code></pre>")
         parts.append("</section>")

@@ -241,6 +241,15 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             "operationId": "listQueries",
             "summary": "The catalogue of named queries",
             "tags": ["named queries"],
+            "parameters": [
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "description": "json or html, overriding Accept.",
+                    "schema": {"type": "string", "enum": ["json", "html"]},
+                }
+            ],
             "responses": {
                 "200": {
                     "description": "Every named query with its question and typed parameters "
@@ -331,7 +340,8 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             ),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
-        "servers": [{"url": "/"}],
+        # Relative to this document (/api/openapi.json), so it holds under a proxy's sub-path.
+        "servers": [{"url": "..", "description": "this server"}],
         "tags": [
             {"name": "SPARQL", "description": "The SPARQL 1.1 Protocol endpoint."},
             {"name": "named queries", "description": "The catalogue queries/cq/ as an API."},
