@@ -20,7 +20,7 @@ from kg.derive import derive, rule_sets
 from kg.engine import ENGINES, Engine
 from kg.load import load
 from kg.prefixes import DEFAULT_BASE
-from kg.query import run
+from kg.query import declared_data, run
 from kg.sparql import read_query, strip_for_scan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,12 +36,15 @@ PARAMETER_VALUES = {
     "classification": ID
     + "classification/classification-from-assessment/iran/legal-infrastructure",
     "factor": ID + "factor/infrastructural",
+    "service": ID + "service/example-building-permit-enquiries",
 }
 
 
 @cache
-def engine(name: str) -> Engine:
-    loaded = load(Project(), DEFAULT_BASE, name)
+def engine(name: str, extra: tuple[str, ...] = ()) -> Engine:
+    # A query's '# data:' folders (e.g. examples/cpsv-ap) are loaded next to data/.
+    project = Project(data_dirs=(ROOT / "data", *(ROOT / d for d in extra))) if extra else Project()
+    loaded = load(project, DEFAULT_BASE, name)
     for rules in rule_sets(ROOT / "queries").values():
         derive(loaded.engine, rules, DEFAULT_BASE)
     return loaded.engine
@@ -65,7 +68,8 @@ def test_same_results_on_both_engines(path: Path) -> None:
     if unknown:
         pytest.skip(f"no test value for parameter(s) {unknown}: add them to PARAMETER_VALUES")
     params = {p.name: PARAMETER_VALUES[p.name] for p in query.parameters}
-    results = {name: run(engine(name), query, params).rows for name in ENGINES}
+    extra = declared_data(query)
+    results = {name: run(engine(name, extra), query, params).rows for name in ENGINES}
     a, b = results["oxigraph"], results["rdflib"]
     assert a.variables == b.variables
     rows_a, rows_b = [key(r) for r in a.rows], [key(r) for r in b.rows]
