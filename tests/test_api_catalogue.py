@@ -101,6 +101,7 @@ def problem_of(response) -> dict:  # noqa: ANN001
     assert response.headers["content-type"] == PROBLEM, response.text
     body = response.json()
     assert body["status"] == response.status_code
+    assert body["type"] == "about:blank" and body["title"] and body["detail"]
     return body
 
 
@@ -472,7 +473,7 @@ def test_malformed_typed_values_are_400_naming_parameter_type_and_form(
     body = problem_of(response)
     declared = {p["name"]: p["type"] for p in body["parameters"]}
     assert body["parameter"] == name
-    assert body["type"] == declared[name]
+    assert body["parameterType"] == declared[name]
     assert body["expected"] and body["expected"] in body["detail"]
     assert repr(value) in body["detail"] and name in body["detail"]
 

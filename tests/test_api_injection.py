@@ -158,7 +158,7 @@ def test_the_same_values_in_an_iri_are_refused(client: TestClient, spy: Spy, val
         response = client.get("/api/queries/echo", params={"text": "t", "iri": iri})
         assert response.status_code == 400, (iri, response.text)
         body = problem_of(response)
-        assert body["parameter"] == "iri" and body["type"] == "iri"
+        assert body["parameter"] == "iri" and body["parameterType"] == "iri"
     assert len(spy.texts) == before, "a refused value reached the service"
 
 

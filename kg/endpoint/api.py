@@ -270,7 +270,7 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
                 str(error),
                 query=name,
                 parameter=error.name,
-                type=error.type,
+                parameterType=error.type,
                 expected=error.expected,
                 parameters=declared,
             )
