@@ -346,6 +346,8 @@ class CompiledQuery:
     sparql_message: list[Literal] = field(default_factory=list)
     radius: int | None = 0  # hops from a focus node to the triples the check reads
     restrictable: bool = True  # results are about the shape's own focus nodes
+    shape_name: str = ""  # the named shape the results name (kg.validate.named_shape)
+    path_text: str | None = None  # the result path in SPARQL syntax (kg.validate.path_str)
 
 
 @dataclass
@@ -357,6 +359,8 @@ class Compiled:
     predicates: set[str]  # predicates the compiled paths follow (forward)
     inverse_predicates: set[str]  # predicates followed backwards (inverse paths)
     radius: int | None  # max hops a core constraint looks from its focus node; None: unbounded
+    literal_focus: bool = False  # a literal can be a focus node (literal sh:targetNode,
+    # sh:targetObjectsOf): incremental runs cannot mark it, so they re-check everything
 
     @property
     def fallback_shapes(self) -> list[str]:
@@ -464,7 +468,9 @@ class _Compiler:
         if not parts:
             return None
         return (
-            "{ SELECT DISTINCT ?this WHERE { { " + " UNION ".join(parts) + f" }} {RESTRICT} }} }}"
+            # The restriction (incremental runs) comes first, so that it binds ?this
+            # before the targets are looked up.
+            "{ SELECT DISTINCT ?this WHERE { " + RESTRICT + "{ " + " UNION ".join(parts) + " } } }"
         )
 
     # -- checking what a shape uses ---------------------------------------------------
@@ -902,7 +908,16 @@ def compile_shapes(shapes: Graph) -> Compiled:
         predicates |= c.predicates
         inverse |= c.inverse
         radius = _max_radius([radius, *(q.radius for q in compiled if q.kind == "core")])
-    return Compiled(queries, fallback, predicates, inverse, radius)
+    from kg.validate import named_shape, path_str
+
+    for q in queries:
+        q.shape_name = named_shape(shapes, q.shape)
+        q.path_text = path_str(shapes, q.path) if q.path is not None else None
+    literal_focus = (
+        any(isinstance(n, Literal) for n in shapes.objects(None, SH.targetNode))
+        or (None, SH.targetObjectsOf, None) in shapes
+    )
+    return Compiled(queries, fallback, predicates, inverse, radius, literal_focus)
 
 
 def _key(node: rdflib.term.Node) -> str:

@@ -11,7 +11,7 @@ engine's own store in the pipeline).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,16 +104,26 @@ def run_compiled(
     shapes: Graph,
     sources: Mapping[str, str],
     restrict: bool = False,
-    kinds: Sequence[str] = ("core", "sparql"),
+    only: Callable[[CompiledQuery], bool] | None = None,
 ) -> list[ValidationResult]:
-    """Run the compiled queries; ``restrict`` keeps only the focus nodes marked in
-    FOCUS_GRAPH of the validation store (core constraints only)."""
-    results: list[ValidationResult] = []
+    """Run the compiled queries (those ``only`` accepts, when given); ``restrict`` keeps
+    only the focus nodes marked in FOCUS_GRAPH of the validation store (for the queries
+    whose results are about their own focus nodes)."""
+    return [r for _cq, r in iter_compiled(stores, compiled, shapes, sources, restrict, only)]
+
+
+def iter_compiled(
+    stores: Stores,
+    compiled: Compiled,
+    shapes: Graph,
+    sources: Mapping[str, str],
+    restrict: bool = False,
+    only: Callable[[CompiledQuery], bool] | None = None,
+) -> Iterator[tuple[CompiledQuery, ValidationResult]]:
+    """:func:`run_compiled`, each result with the query that gave it."""
     lookup = _subclass_lookup(stores)
-    named: dict[rdflib.term.Node, str] = {}
-    paths: dict[rdflib.term.Node, str] = {}
     for cq in compiled.queries:
-        if cq.kind not in kinds:
+        if only is not None and not only(cq):
             continue
         if cq.kind == "core":
             text = fill_subclasses(cq.sparql, lookup)
@@ -125,16 +135,13 @@ def run_compiled(
         else:
             text = fill_subclasses(cq.sparql, lookup).replace(RESTRICT, "")
             rows = stores.plain.query(text, use_default_graph_as_union=True)
-        if cq.shape not in named:
-            named[cq.shape] = named_shape(shapes, cq.shape)
-        shape_iri = named[cq.shape]
-        if cq.path is not None and cq.path not in paths:
-            paths[cq.path] = path_str(shapes, cq.path)
-        base_path = paths.get(cq.path) if cq.path is not None else None
+        shape_iri = cq.shape_name or named_shape(shapes, cq.shape)
+        base_path = cq.path_text
+        if base_path is None and cq.path is not None:
+            base_path = path_str(shapes, cq.path)
         variables = [v.value for v in rows.variables]
         for row in rows:
-            results.append(_result(cq, row, variables, shape_iri, base_path, sources))
-    return results
+            yield cq, _result(cq, row, variables, shape_iri, base_path, sources)
 
 
 def _subclass_lookup(stores: Stores) -> Callable[[str], list[str]]:
