@@ -51,6 +51,7 @@ YASGUI_FILES = {
     "yasgui.min.js.map": "application/json",
     "yasgui.min.css": "text/css; charset=utf-8",
 }
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 # Everything the page loads or calls is same-origin. YASGUI sets inline styles (CodeMirror,
@@ -333,7 +334,7 @@ def _asset(path: Path, media_type: str) -> Response:
 
 
 def _not_found(what: str) -> Response:
-    return PlainTextResponse(f"not found: {what}\n", status_code=404)
+    return PlainTextResponse(f"not found: {what}\n", status_code=404, headers=NOSNIFF)
 
 
 def editor_routes(service: SparqlService) -> list[BaseRoute]:
@@ -364,8 +365,8 @@ def editor_routes(service: SparqlService) -> list[BaseRoute]:
             given, _, _ = read_arguments(query, request.query_params.multi_items())
             text = bind(query, given, prefixes)
         except QueryError as err:
-            return PlainTextResponse(f"{name}: {err}\n", status_code=400)
-        return PlainTextResponse(text, media_type="application/sparql-query")
+            return PlainTextResponse(f"{name}: {err}\n", status_code=400, headers=NOSNIFF)
+        return PlainTextResponse(text, media_type="application/sparql-query", headers=NOSNIFF)
 
     return [
         Route("/editor/static/{name}", static_file, methods=["GET", "HEAD"]),
