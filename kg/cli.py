@@ -214,6 +214,16 @@ def print_trace(result: Trace) -> None:
 # --- commands --------------------------------------------------------------------------
 
 
+SiteOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--site/--no-site",
+        help="Write the static site dist/site/ always / never "
+        "(default: only up to 20,000 resources; larger graphs are served on demand).",
+    ),
+]
+
+
 @app.command()
 @_usage_errors
 def build(
@@ -227,14 +237,18 @@ def build(
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    site: SiteOption = None,
 ) -> None:
     """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
-    options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=not no_reason)
+    options = BuildOptions(
+        base=base, engine=engine, rules=rules, out=out, reason=not no_reason, site=site
+    )
     result = pipeline.build(_project(data, shapes, ontology), options, log=_log)
     assert result.table is not None
     print_table(result.table)
+    written = ", site/" if (out / "site").is_dir() else ""
     console.print(
-        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html, site/"
+        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html{written}"
     )
 
 
@@ -250,10 +264,11 @@ def publish(
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    site: SiteOption = None,
 ) -> None:
     """Rebuild dist/ and its linked-data site dist/site/ from the sources (load, validate,
     derive, verify, publish; the OWL reasoner is skipped, `govsm build` runs it)."""
-    options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=False)
+    options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=False, site=site)
     pipeline.build(_project(data, shapes, ontology), options, log=_log)
     site = out / "site"
     pages = sum(1 for _ in site.rglob("*.html"))
@@ -273,11 +288,45 @@ def validate(
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    validator: Annotated[
+        str,
+        typer.Option(
+            "--validator",
+            help="fast (SHACL compiled to SPARQL on pyoxigraph) or pyshacl (the reference).",
+        ),
+    ] = "fast",
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental/--full",
+            help="Re-check only what the files changed since the last run can affect "
+            "(fast validator, oxigraph engine); --full validates everything.",
+        ),
+    ] = True,
+    cache: Annotated[
+        Path | None,
+        typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/)."),
+    ] = None,
 ) -> None:
     """Check the data against the SHACL shapes and the check queries (exit 1 on a violation)."""
+    from kg.validate import VALIDATORS
+
+    if validator not in VALIDATORS:
+        _fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", 2)
     project = _project(data, shapes, ontology)
-    loaded = load(project, base, engine)
-    report = pipeline.validate(loaded, project)
+    report = None
+    if validator == "fast" and engine == "oxigraph":
+        from kg.validate_incremental import CacheBusy, validate_incremental
+
+        try:
+            outcome = validate_incremental(project, base, cache, full=not incremental)
+        except CacheBusy as exc:
+            err.print(f"[yellow]warning: cache in use, validating without it ({exc})[/]")
+        else:
+            report = outcome.report
+            err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
+    if report is None:
+        report = pipeline.validate(load(project, base, engine), project, validator)
     if not report.conforms:
         raise pipeline.ValidationFailed(report)
     print_warnings(report)
