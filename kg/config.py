@@ -57,6 +57,9 @@ class BuildOptions:
     rules: str = DEFAULT_RULES
     out: Path = field(default_factory=lambda: Path("dist"))
     reason: bool = True
+    # The static site (dist/site/): True always, False never, None (default) only up to
+    # kg.pipeline.SITE_MAX_RESOURCES resources (above it pages are rendered on demand).
+    site: bool | None = None
 
 
 def check_base(base: str) -> str:

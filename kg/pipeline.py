@@ -165,15 +165,52 @@ def build(
 
     rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
     result.table = classification_table(loaded.engine, project.queries, rule_iri)
-    publish(result, options, project)
+    publish(result, options, project, log)
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
 
 
-def publish(result: BuildResult, options: BuildOptions, project: Project | None = None) -> None:
+#: Above this many resources (IRIs under the base with a description) ``govsm build``
+#: writes no static site unless asked to (``--site``): measured by ``python -m bench
+#: --site``, a static page costs about 7 ms per resource (five files each) against about
+#: 3 ms to render the same page on demand from the store (kg.site.ondemand), so at 20,000
+#: resources (about 3,000 studies) the static site already takes minutes, far longer than
+#: every other stage together, and millions of files at 10^5 studies.
+SITE_MAX_RESOURCES = 20_000
+
+
+def count_resources(loaded: Loaded) -> int:
+    """IRIs under the base that are the subject of a triple (each would get a page)."""
+    rows = loaded.engine.select(
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
+        "FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }",
+        {"base": rdflib.Literal(loaded.base)},
+    )
+    return int(str(rows.rows[0][0]))
+
+
+def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> bool:
+    """Whether to write the static site (see BuildOptions.site and SITE_MAX_RESOURCES)."""
+    if options.site is not None:
+        return options.site
+    resources = count_resources(result.loaded)
+    if resources <= SITE_MAX_RESOURCES:
+        return True
+    log(
+        f"warning: no static site: {resources:,} resources (more than {SITE_MAX_RESOURCES:,}); "
+        "pages are rendered on demand from the store (kg.site.ondemand); --site forces it"
+    )
+    return False
+
+
+def publish(
+    result: BuildResult, options: BuildOptions, project: Project | None = None, log: Log = _quiet
+) -> None:
     """Write the dumps, the reports and the linked-data site (dist/site/, see kg.site)
-    into ``options.out``, atomically."""
+    into ``options.out``, atomically. The site is skipped for large graphs (want_site)."""
+    if project is not None and not want_site(result, options, log):
+        project = None
     canonical = canonical_dump(result.loaded.engine)
     assert result.table is not None
     notes = [

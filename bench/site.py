@@ -1,0 +1,108 @@
+"""Static site versus pages on demand: ``python -m bench.site ROOT OUT [--sample N]``.
+
+Loads and derives the project at ROOT (untimed), then measures, in this process:
+
+- ``static``: :func:`kg.site.write_site` writing the whole site into OUT (every resource's
+  page and four RDF documents, the ontology and dataset pages, dumps, sitemap);
+- ``ondemand-start``: building a :class:`kg.site.ondemand.OnDemandSite` from the dump a
+  server would hold (``govsm.nq`` bulk-loaded into a fresh store);
+- ``ondemand-page``: rendering the HTML page of N resources spread evenly over all of
+  them (first request of each: nothing cached), with the mean and the slowest.
+
+One JSON line per measurement (as bench.measure). Run by ``python -m bench --site``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE = "https://w3id.org/govsm/"
+
+
+def emit(stage: str, seconds: float, **info: object) -> None:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps({"stage": stage, "seconds": round(seconds, 4), "rss_mb": round(rss, 1), **info}),
+        flush=True,
+    )
+
+
+def main(argv: list[str]) -> int:
+    """``ROOT OUT [--sample N] [--no-static]``."""
+    from kg import pipeline
+    from kg.config import BuildOptions, Project
+    from kg.derive import derive, select_rules
+    from kg.load import load
+    from kg.publish import dumps
+    from kg.report import classification_table
+    from kg.site import write_site
+    from kg.site.ondemand import OnDemandSite
+    from kg.verify import verify
+
+    if len(argv) < 2:
+        print("usage: python -m bench.site ROOT OUT [--sample N] [--no-static]", file=sys.stderr)
+        return 2
+    root, out = Path(argv[0]), Path(argv[1])
+    sample = int(argv[argv.index("--sample") + 1]) if "--sample" in argv else 200
+    project = Project(root=root)
+    options = BuildOptions(out=out, reason=False)
+    rules = select_rules(project.queries, options.rules)
+    loaded = load(project, BASE)
+    derivations = derive(loaded.engine, rules, BASE)
+    verification = verify(loaded.engine, rules, BASE, project.queries)
+    result = pipeline.BuildResult(loaded, derivations, verification)
+    result.table = classification_table(loaded.engine, project.queries, rules[0].iri(BASE))
+    canonical, turtle = dumps(loaded.engine)
+    out.mkdir(parents=True, exist_ok=True)
+    nq = out / "govsm.nq"
+    nq.write_text(canonical, encoding="utf-8")
+
+    if "--no-static" not in argv:
+        notes = ["benchmark"]
+        src = pipeline.site_input(result, options, project, canonical, "bench", notes)
+        src.default_turtle = turtle
+        start = time.perf_counter()
+        written = write_site(out / "site", src)
+        pages = sum(1 for p in written if p.endswith(".html"))
+        emit("static", time.perf_counter() - start, files=len(written), pages=pages)
+
+    start = time.perf_counter()
+    site = OnDemandSite.from_nquads(nq, BASE, project.queries, str(rules[0].iri(BASE)))
+    emit("ondemand-start", time.perf_counter() - start)
+    subjects = sorted(
+        {
+            q.subject.value[len(BASE) :]
+            for q in site.engine.store.quads_for_pattern(None, None, None, None)
+            if hasattr(q.subject, "value") and str(q.subject).startswith(f"<{BASE}id/")
+        }
+    )
+    step = max(1, len(subjects) // sample)
+    chosen = subjects[::step][:sample]
+    times = []
+    with tempfile.TemporaryDirectory():
+        for path in chosen:
+            start = time.perf_counter()
+            html = site.page(path)
+            times.append(time.perf_counter() - start)
+            if html is None or "<h1>" not in html:
+                print(f"bench.site: no page for {path}", file=sys.stderr)
+                return 1
+    emit(
+        "ondemand-page",
+        statistics.mean(times),
+        pages=len(times),
+        resources=len(subjects),
+        slowest=round(max(times), 4),
+        median=round(statistics.median(times), 4),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
