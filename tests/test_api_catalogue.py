@@ -26,6 +26,7 @@ from kg.endpoint.api import (
     api_routes,
     bind,
     load_catalogue,
+    parameter_example,
     prefers_html,
     prefixes_for,
     query_form,
@@ -634,3 +635,21 @@ def test_make_app_serves_the_api_beside_the_site() -> None:
 )
 def test_query_form(text: str, form: str) -> None:
     assert query_form(text) == form
+
+
+@pytest.mark.parametrize(
+    ("description", "example"),
+    [
+        ("The context, e.g. id:context/iran.", "id:context/iran"),
+        ("A rule, e.g. rule:x; without it, all.", "rule:x"),
+        ("A number (e.g. 42).", "42"),
+        ("Any text.", None),
+    ],
+)
+def test_parameter_example(description: str, example: str | None) -> None:
+    assert parameter_example(description) == example
+
+
+def test_form_fields_show_the_examples(client: TestClient) -> None:
+    page = client.get("/api/queries", headers={"Accept": BROWSER_ACCEPT}).text
+    assert 'name="context" size="60" required placeholder="id:context/iran"' in page

@@ -29,6 +29,7 @@ import hashlib
 import html
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,15 @@ class NamedQuery:
             "run": f"/api/queries/{quote(self.name)}",
             "editor": "/sparql?" + urlencode({"query": self.file.text}, quote_via=quote),
         }
+
+
+_EXAMPLE = re.compile(r"\be\.g\.\s+(\S+?)[.,;:)\]]*(?:\s|$)")
+
+
+def parameter_example(description: str) -> str | None:
+    """The first ``e.g. VALUE`` of a parameter's description (its example), if any."""
+    match = _EXAMPLE.search(description)
+    return match.group(1) if match else None
 
 
 def query_form(text: str) -> str:
@@ -379,9 +389,12 @@ def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
             for p in entry["parameters"]:
                 field_id = f"{query.name}-{p['name']}"
                 required = " required" if p["required"] else ""
+                example = parameter_example(p["description"])
+                hint = f' placeholder="{esc(example)}"' if example else ""
                 parts.append(
                     f'<label for="{esc(field_id)}">{esc(p["name"])} ({esc(p["type"])})</label>'
-                    f'<input id="{esc(field_id)}" name="{esc(p["name"])}" size="60"{required}>'
+                    f'<input id="{esc(field_id)}" name="{esc(p["name"])}" size="60"'
+                    f"{required}{hint}>"
                 )
         else:
             parts.append("<p>No parameters.</p>")

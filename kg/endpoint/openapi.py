@@ -12,10 +12,11 @@ description, when there is one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
+
+from kg.endpoint.api import parameter_example
 
 if TYPE_CHECKING:
     from kg.endpoint.api import NamedQuery
@@ -39,7 +40,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "date": {"type": "string", "format": "date"},
     "dateTime": {"type": "string", "format": "date-time"},
 }
-_EXAMPLE = re.compile(r"\be\.g\.\s+(\S+?)[.,;)]?(?:\s|$)")
 
 ERRORS = {
     "400": "BadRequest",
@@ -107,9 +107,9 @@ def _parameter(param: Mapping[str, Any]) -> dict[str, Any]:
         "description": description,
         "schema": schema,
     }
-    match = _EXAMPLE.search(param["description"])
-    if match:
-        out["example"] = match.group(1)
+    example = parameter_example(param["description"])
+    if example:
+        out["example"] = example
     return out
 
 
