@@ -503,3 +503,19 @@ def test_time_limit_field_and_cancel(browser, server: Running) -> None:  # noqa:
     assert run.text == "Run query"
     time.sleep(0.5)
     assert status(browser) == "Cancelled.", "a cancelled query reports nothing later"
+
+
+def test_site_pages_link_to_the_editor(browser, server: Running, dist: Path) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    origin = server.url.rstrip("/")
+    mode = "yasgui" if editor.yasgui_dir() else "plain"
+    landing = (dist / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="sparql">Query the data in the SPARQL editor</a>' in landing
+    # From a resource page deep in the site, the common header's link opens the editor.
+    browser.get(origin + "/id/subfactor/legal-infrastructure")
+    assert browser.current_url.endswith("/id/subfactor/legal-infrastructure.html")
+    browser.find_element(By.XPATH, "//nav/a[normalize-space(.)='SPARQL']").click()
+    wait_for(browser, lambda d: "SPARQL query editor" in d.title, "the editor")
+    assert browser.current_url == origin + "/sparql"
+    open_editor(browser, browser.current_url, mode)
