@@ -427,3 +427,48 @@ def test_a_memory_hog_ends_only_its_worker(dist: Path) -> None:
         while not service.pool._all and time.monotonic() < deadline:
             time.sleep(0.05)
         assert c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+def test_a_client_that_hangs_up_keeps_its_slot_until_its_query_ends(dist: Path) -> None:
+    with (
+        live_server(dist, workers=2, timeout_s=3, max_concurrent_per_client=1) as (
+            running,
+            service,
+        ),
+        httpx.Client(base_url=running.url) as c,
+    ):
+        with pytest.raises(httpx.ReadTimeout):
+            c.get("/sparql", params={"query": CARTESIAN}, timeout=0.5)
+        r = c.get("/sparql", params={"query": "ASK {}"}, timeout=60)
+        assert r.status_code == 429, r.text
+        deadline = time.monotonic() + 30
+        while service._clients and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not service._clients
+        r = c.get("/sparql", params={"query": "ASK {}"}, timeout=60)
+        assert r.status_code == 200
+
+
+def test_no_free_worker_in_time_is_busy(dist: Path) -> None:
+    from kg.endpoint.executor import Busy
+
+    with service_over(dist, workers=1, timeout_s=5) as service:
+        job = Job(CARTESIAN, service.base, 10, "json", "json", "ttl")
+        from kg.endpoint.executor import QueryTimeout
+
+        outcome: list[BaseException] = []
+
+        def run_heavy() -> None:
+            try:
+                service.pool.run(job, 2, 5)
+            except QueryTimeout as exc:
+                outcome.append(exc)
+
+        heavy = threading.Thread(target=run_heavy)
+        heavy.start()
+        while service.pool._idle.qsize() and heavy.is_alive():
+            time.sleep(0.01)
+        with pytest.raises(Busy):
+            service.pool.run(Job("ASK {}", service.base, 10, "json", "json", "ttl"), 5, 0.2)
+        heavy.join()
+        assert len(outcome) == 1  # the heavy query was stopped at its limit

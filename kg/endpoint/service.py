@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -105,23 +104,22 @@ class SparqlService:
 
     # --- per-client concurrency ----------------------------------------------------
 
-    @contextmanager
-    def _client_slot(self, client: str) -> Iterator[bool]:
+    def _take_slot(self, client: str) -> bool:
+        """Count one more running query for ``client``; False if it has its maximum."""
         with self._clients_lock:
             running = self._clients.get(client, 0)
-            allowed = running < self.limits.max_concurrent_per_client
-            if allowed:
-                self._clients[client] = running + 1
-        try:
-            yield allowed
-        finally:
-            if allowed:
-                with self._clients_lock:
-                    left = self._clients[client] - 1
-                    if left:
-                        self._clients[client] = left
-                    else:
-                        del self._clients[client]
+            if running >= self.limits.max_concurrent_per_client:
+                return False
+            self._clients[client] = running + 1
+            return True
+
+    def _release_slot(self, client: str) -> None:
+        with self._clients_lock:
+            left = self._clients[client] - 1
+            if left:
+                self._clients[client] = left
+            else:
+                del self._clients[client]
 
     # --- answering -------------------------------------------------------------------
 
@@ -160,37 +158,37 @@ class SparqlService:
             )
         limit = self.limits.clamp_timeout(timeout_s)
         client = request.client.host if request.client else "unknown"
-        with self._client_slot(client) as allowed:
-            if not allowed:
-                return error_response(
-                    429,
-                    f"Too many queries at once from {client}: at most "
-                    f"{self.limits.max_concurrent_per_client} may run together. "
-                    "Retry when one has finished.",
-                    {"Retry-After": "1"},
-                )
-            loop = asyncio.get_running_loop()
-            try:
-                outcome = await loop.run_in_executor(
-                    self._threads, self.pool.run, job, limit, self.limits.timeout_s
-                )
-            except QueryTimeout:
-                return error_response(
-                    503,
-                    f"The query was stopped after its time limit of {limit:g} s "
-                    f"(server limit {self.limits.timeout_s:g} s). Narrow it, add a LIMIT, "
-                    "or avoid patterns that multiply (cartesian products).",
-                )
-            except Busy:
-                return error_response(
-                    503,
-                    "Every query worker is busy; retry shortly.",
-                    {"Retry-After": str(max(1, round(self.limits.timeout_s / 2)))},
-                )
-            except WorkerLost:
-                return error_response(
-                    500, "The query ended its worker (too much memory?); the worker was replaced."
-                )
+        if not self._take_slot(client):
+            return error_response(
+                429,
+                f"Too many queries at once from {client}: at most "
+                f"{self.limits.max_concurrent_per_client} may run together. "
+                "Retry when one has finished.",
+                {"Retry-After": "1"},
+            )
+        # The slot is given back when the worker is done, not when this coroutine ends:
+        # a client that hangs up does not free its slot while its query still runs.
+        work = self._threads.submit(self.pool.run, job, limit, self.limits.timeout_s)
+        work.add_done_callback(lambda _: self._release_slot(client))
+        try:
+            outcome = await asyncio.wrap_future(work)
+        except QueryTimeout:
+            return error_response(
+                503,
+                f"The query was stopped after its time limit of {limit:g} s "
+                f"(server limit {self.limits.timeout_s:g} s). Narrow it, add a LIMIT, "
+                "or avoid patterns that multiply (cartesian products).",
+            )
+        except Busy:
+            return error_response(
+                503,
+                "Every query worker is busy; retry shortly.",
+                {"Retry-After": str(max(1, round(self.limits.timeout_s / 2)))},
+            )
+        except WorkerLost:
+            return error_response(
+                500, "The query ended its worker (too much memory?); the worker was replaced."
+            )
         return self._response(request, query, outcome)
 
     def _job(
