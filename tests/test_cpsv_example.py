@@ -28,6 +28,7 @@ EXAMPLE = REPO / "examples" / "cpsv-ap"
 QUERY = REPO / "queries" / "cq" / "service-channel-preventers.rq"
 SERVICE = "https://w3id.org/govsm/id/service/example-building-permit-enquiries"
 PLATFORM = URIRef("https://w3id.org/govsm/id/platform/example-telegram")
+CHANNEL = URIRef("https://w3id.org/govsm/id/channel/example-municipality-telegram")
 GOVSM = Namespace("https://w3id.org/govsm/ontology#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 FABIO = Namespace("http://purl.org/spar/fabio/")
@@ -75,18 +76,29 @@ def test_example_with_the_review_conforms_to_our_shapes() -> None:
     assert report.conforms, [(v.focus, v.message) for v in report.violations][:5]
 
 
-def test_our_shapes_check_the_example(tmp_path: Path) -> None:
-    # An unnamed platform breaks our SocialMediaPlatformShape.
+@pytest.mark.parametrize(
+    ("broken", "focus", "shape"),
+    [
+        ("unnamed platform", PLATFORM, "SocialMediaPlatformShape"),
+        ("channel without sub-factors", CHANNEL, "SocialMediaChannelShape"),
+    ],
+)
+def test_our_shapes_check_the_example(
+    tmp_path: Path, broken: str, focus: URIRef, shape: str
+) -> None:
     graph = example_graph()
-    graph.remove((PLATFORM, None, None))
-    graph.add((PLATFORM, RDF.type, GOVSM.SocialMediaPlatform))
+    if broken == "unnamed platform":
+        graph.remove((PLATFORM, None, None))
+        graph.add((PLATFORM, RDF.type, GOVSM.SocialMediaPlatform))
+    else:
+        graph.remove((CHANNEL, GOVSM.subjectToSubFactor, None))
     folder = tmp_path / "cpsv-ap"
     folder.mkdir()
     graph.serialize(folder / "example.ttl", format="turtle")
     project = Project(data_dirs=(REPO / "data", folder))
     report = validate(load(project, BuildOptions().base), project)
     assert not report.conforms
-    assert any(v.focus == str(PLATFORM) and "Platform" in v.shape for v in report.violations)
+    assert any(v.focus == str(focus) and v.shape.endswith(shape) for v in report.violations)
 
 
 def test_example_is_not_part_of_the_review_build() -> None:
