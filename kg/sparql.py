@@ -14,9 +14,11 @@ value is refused with a message naming the parameter, its type and the expected 
 Queries that would reach the network (``SERVICE``, ``FROM``, ``LOAD``) are refused.
 
 One engine caveat: rdflib replaces ``\\uXXXX`` escapes before it parses a query (SPARQL 1.1
-§19.2), even after an escaped backslash, so a string value containing the six characters
-``\\u0022`` reaches rdflib as ``\\"`` (a quote inside the literal: the value changes, the
-query's shape does not). pyoxigraph, which the endpoint runs, keeps such values exactly.
+§19.2), even after an escaped backslash. A string value containing the six characters
+``\\u0022`` therefore reaches rdflib as ``\\"``: a quote inside the literal, so the value
+changes (to ``"``) but the query's shape does not; ``\\u000A`` becomes a backslash and a
+line break, which rdflib refuses as a syntax error. No single SPARQL literal means the
+same on both engines here. pyoxigraph, which the endpoint runs, keeps such values exactly.
 """
 
 from __future__ import annotations
