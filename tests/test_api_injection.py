@@ -193,3 +193,22 @@ def test_values_of_every_catalogue_query_are_only_in_the_values_line(tmp_path: P
         rest, line = split_values(bound)
         assert rest == query.file.text, name
         assert line.count("<https://example.org/x>") == len(given), name
+
+
+def test_the_rdflib_caveat_on_unicode_escape_text() -> None:
+    """The limitation kg.sparql documents, pinned: rdflib (not the endpoint's engine)
+    expands \\uXXXX before parsing, so such text changes value or fails to parse there,
+    never changing the query's shape; pyoxigraph keeps the value exactly."""
+    from kg.engine import EngineError, make_engine
+
+    text = "SELECT ?text WHERE { BIND (1 AS ?one) }"
+    for value, on_rdflib in (("\\u0022", '"'), ("x\\U00000022 } #", 'x" } #'), ("\\u000A", None)):
+        oxigraph = make_engine("oxigraph").select(text, {"text": Literal(value)}).rows
+        assert [str(row[0]) for row in oxigraph] == [value]
+        rdflib_engine = make_engine("rdflib")
+        if on_rdflib is None:
+            with pytest.raises(EngineError):
+                rdflib_engine.select(text, {"text": Literal(value)})
+        else:
+            rows = rdflib_engine.select(text, {"text": Literal(value)}).rows
+            assert [str(row[0]) for row in rows] == [on_rdflib]
