@@ -574,3 +574,19 @@ def test_limits_validate_and_clamp() -> None:
     for bad in ({"timeout_s": 0}, {"max_rows": 0}, {"workers": 0}, {"max_body_bytes": -5}):
         with pytest.raises(ValueError):
             Limits(**bad)
+
+
+def test_format_aliases_and_repeats(client: TestClient) -> None:
+    graph_query = "CONSTRUCT { <urn:x:s> <urn:x:p> 1 } WHERE {}"
+    for alias, ctype in (
+        ("turtle", "text/turtle"),
+        ("n3", "text/turtle"),
+        ("json-ld", "application/ld+json"),
+        ("rdf+xml", "application/rdf+xml"),
+        ("ntriples", "application/n-triples"),
+    ):
+        r = client.get("/sparql", params={"query": graph_query, "format": alias})
+        assert r.headers["content-type"].startswith(ctype), alias
+    # SPARQLWrapper repeats it: format=tsv&format=text/tab-separated-values.
+    r = client.get("/sparql?query=SELECT%20*%20%7B%7D&format=yaml&format=tsv&format=text/csv")
+    assert r.headers["content-type"].startswith("text/tab-separated-values")

@@ -109,11 +109,29 @@ def by_name(name: str) -> Format:
     raise KeyError(name)
 
 
+# Names other clients and endpoints use (SPARQLWrapper sends its return format as
+# ``format``/``output``/``results``: turtle, n3, rdf+xml, json-ld, ...).
+ALIASES = {
+    "turtle": "ttl",
+    "n3": "ttl",
+    "json-ld": "jsonld",
+    "rdf+xml": "rdf",
+    "rdfxml": "rdf",
+    "ntriples": "nt",
+    "n-triples": "nt",
+    "srj": "json",
+    "srx": "xml",
+}
+
+
 def requested(value: str) -> str:
-    """The short name a ``format`` parameter asks for (a short name or a media type)."""
+    """The short name a ``format`` parameter asks for (a short name, a common alias or a
+    media type)."""
     wanted = value.strip().lower()
     if wanted in SHORT_NAMES:
         return wanted
+    if wanted in ALIASES:
+        return ALIASES[wanted]
     media = wanted.split(";")[0].strip()
     for fmt in TABULAR + GRAPH:
         if media in fmt.media_types:
@@ -121,6 +139,19 @@ def requested(value: str) -> str:
     raise UnknownFormat(
         f"unknown format {value!r}: use one of {', '.join(SHORT_NAMES)} or a media type"
     )
+
+
+def first_known(values: list[str]) -> str | None:
+    """The ``format`` value to use when a client repeats the parameter (SPARQLWrapper
+    sends ``format=tsv&format=text/tab-separated-values``): the first one we know, else
+    the first one (refused later, naming it); None when there is none."""
+    for value in values:
+        try:
+            requested(value)
+        except UnknownFormat:
+            continue
+        return value
+    return values[0] if values else None
 
 
 def choose(kind: str, accept: str | None, format_param: str | None) -> Format | None:

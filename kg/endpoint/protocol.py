@@ -183,7 +183,7 @@ class SparqlEndpoint:
                 raise BadRequest(
                     400, "No query: send a 'query' parameter or an application/sparql-query body."
                 )
-            return self.service_description(request, one(params, "format"))
+            return self.service_description(request, formats.first_known(params.get("format", [])))
         timeout = one(params, "timeout")
         timeout_s = None
         if timeout is not None:
@@ -203,7 +203,7 @@ class SparqlEndpoint:
             default_graph_uris=params.get("default-graph-uri", []),
             named_graph_uris=params.get("named-graph-uri", []),
             timeout_s=timeout_s,
-            result_format=one(params, "format"),
+            result_format=formats.first_known(params.get("format", [])),
         )
 
     async def _read_post(self, request: Request, params: dict[str, list[str]]) -> None:
@@ -305,5 +305,5 @@ class GraphStore:
             query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
         else:
             query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-        fmt = one(params, "format")
+        fmt = formats.first_known(params.get("format", []))
         return await self.service.answer(request, query, result_format=fmt)
