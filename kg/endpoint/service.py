@@ -10,6 +10,7 @@ limit and the row cap, and returns the response, errors included.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from kg.endpoint.limits import Limits
 from kg.prefixes import DEFAULT_BASE
 
 STORE_FILE = "govsm.nq"
+log = logging.getLogger("govsm.sparql")
 EXPOSED_HEADERS = "X-Result-Row-Limit, X-Result-Truncated, X-Result-Count, Retry-After"
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": EXPOSED_HEADERS}
 
@@ -55,6 +57,12 @@ def syntax_message(query: str, message: str) -> str:
             line = lines[line_no - 1]
             out += f"\n\n{line_no:>4} | {line}\n     | {' ' * max(column - 1, 0)}^"
     return out
+
+
+def _one_line(query: str, size: int = 200) -> str:
+    """The query on one line, shortened, for the log."""
+    flat = " ".join(query.split())
+    return flat if len(flat) <= size else flat[: size - 1] + "…"
 
 
 class SparqlService:
@@ -173,6 +181,7 @@ class SparqlService:
         try:
             outcome = await asyncio.wrap_future(work)
         except QueryTimeout:
+            log.warning("query from %s stopped at %g s: %s", client, limit, _one_line(query))
             return error_response(
                 503,
                 f"The query was stopped after its time limit of {limit:g} s "
@@ -186,6 +195,7 @@ class SparqlService:
                 {"Retry-After": str(max(1, round(self.limits.timeout_s / 2)))},
             )
         except WorkerLost:
+            log.warning("query from %s ended its worker: %s", client, _one_line(query))
             return error_response(
                 500, "The query ended its worker (too much memory?); the worker was replaced."
             )
