@@ -150,6 +150,73 @@ def measure_jena(root: Path, scratch: Path, cap: float) -> Measured:
     return result
 
 
+def measure_site(root: Path, scratch: Path, static: bool) -> Measured:
+    """bench.site in its own process: static site, on-demand start and pages."""
+    extra = [] if static else ["--no-static"]
+    scratch.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "bench.site", str(root), str(scratch), *extra]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    result = Measured("site")
+    for line in done.stdout.splitlines():
+        entry = json.loads(line)
+        result.stages[entry["stage"]] = entry
+        result.rss_mb = max(result.rss_mb, float(entry["rss_mb"]))
+    if done.returncode != 0:
+        result.status, result.note = "failed", (done.stderr.strip().splitlines() or ["?"])[-1]
+    shutil.rmtree(scratch / "site", ignore_errors=True)  # tens of thousands of small files
+    return result
+
+
+def site_table(studies: int, site: Measured) -> str:
+    """Static site against pages on demand, per resource."""
+    lines = [f"-- publishing the site at {studies:,} studies --"]
+    page = site.stages.get("ondemand-page", {})
+    resources = page.get("resources")
+    static = site.stages.get("static")
+    if static:
+        per = static["seconds"] / max(1, static["pages"])
+        lines.append(
+            f"static site: {static['seconds']:.1f} s for {static['pages']:,} pages "
+            f"({static['files']:,} files): {per * 1000:.1f} ms per resource"
+        )
+        if resources:
+            for n in (10**5, 10**6):
+                lines.append(f"  at {n:,} resources that is about {per * n / 60:.0f} min")
+    else:
+        lines.append("static site: not written at this size (--site-max-studies)")
+    start = site.stages.get("ondemand-start")
+    if page and start:
+        lines.append(
+            f"on demand: start {start['seconds']:.2f} s (dump bulk-loaded into a store), "
+            f"{page['pages']} of {resources:,} resources rendered: mean "
+            f"{page['seconds'] * 1000:.1f} ms, median {page['median'] * 1000:.1f} ms, "
+            f"slowest {page['slowest'] * 1000:.0f} ms per page; peak RSS {site.rss_mb:.0f} MB"
+        )
+    if site.status != "ok":
+        lines.append(f"site: {site.status} — {site.note}")
+    return "\n".join(lines)
+
+
+def site_rows(studies: int, triples: int, site: Measured) -> list[dict]:
+    return [
+        {
+            "studies": studies,
+            "triples": triples,
+            "system": "site",
+            "stage": stage,
+            "seconds": entry["seconds"],
+            "lower_bound": False,
+            "peak_rss_mb": entry.get("rss_mb", ""),
+            "status": site.status,
+            "note": json.dumps(
+                {k: v for k, v in entry.items() if k not in ("stage", "seconds", "rss_mb")}
+            ),
+        }
+        for stage, entry in site.stages.items()
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------------------
@@ -331,6 +398,18 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the baselines above this many studies (default 10000)",
     )
     parser.add_argument("--validator", default="fast", choices=("fast", "pyshacl"))
+    parser.add_argument(
+        "--site",
+        action="store_true",
+        help="also measure the static site against pages rendered on demand",
+    )
+    parser.add_argument(
+        "--site-max-studies",
+        type=int,
+        default=1000,
+        help="write the static site only up to this many studies (default 1000); above "
+        "it only pages on demand are measured",
+    )
     args = parser.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     if args.large and 100000 not in scales:
@@ -385,6 +464,11 @@ def main(argv: list[str] | None = None) -> int:
                 cap = args.cap if baseline else None
                 results[system] = measure_process(system, root, scratch / system, cap, extra)
         print(table(studies, triples, results), flush=True)
+        if args.site:
+            static = studies <= args.site_max_studies
+            site = measure_site(root, scratch / "site", static)
+            print(site_table(studies, site), flush=True)
+            all_rows += site_rows(studies, triples, site)
         mismatches += len(consistency(results))
         all_rows += csv_rows(studies, triples, results)
         summary.append((studies, triples, results))
