@@ -51,8 +51,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check kg tests bench
 	$(BIN)/ruff format --check kg tests bench
 
+# The scale benchmark (dist/bench/results.csv, scale.svg); e.g. make bench BENCH="--large --site".
+# Baseline (b) needs Apache Jena: apt-get install libapache-jena-java (skipped, with a note, if absent).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 # govsm serve under 20 concurrent clients running the query catalogue (reuses dist/).
 bench-load: $(STAMP)
