@@ -590,3 +590,11 @@ def test_format_aliases_and_repeats(client: TestClient) -> None:
     # SPARQLWrapper repeats it: format=tsv&format=text/tab-separated-values.
     r = client.get("/sparql?query=SELECT%20*%20%7B%7D&format=yaml&format=tsv&format=text/csv")
     assert r.headers["content-type"].startswith("text/tab-separated-values")
+
+
+def test_a_browser_following_a_download_link_gets_the_format(client: TestClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    r = client.get(
+        "/sparql", params={"query": "SELECT * {}", "format": "csv"}, headers={"accept": browser}
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")

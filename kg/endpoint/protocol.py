@@ -9,7 +9,7 @@
   media type, overriding ``Accept``);
 - a bare ``GET`` (no ``query``) answers the SPARQL Service Description (Turtle unless
   ``Accept`` asks for another RDF syntax); a ``GET`` whose ``Accept`` prefers HTML gets the
-  query editor (with the ``query`` filled in, if any);
+  query editor (with the ``query`` filled in, if any), unless it names a ``format``;
 - read-only: every form of SPARQL Update (``application/sparql-update``, an ``update``
   parameter, ``using-graph-uri``, an update sent as ``query``) and ``PUT``/``DELETE``/
   ``PATCH`` answer 403; other unknown methods 405 with ``Allow``;
@@ -128,7 +128,7 @@ async def _editor(request: Request, service: SparqlService) -> Response | None:
     return page
 
 
-def _no_store(response: Response) -> Response:
+def _common_headers(response: Response) -> Response:
     for name, value in CORS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("x-content-type-options", "nosniff")
@@ -147,7 +147,7 @@ class SparqlEndpoint:
             response = await self.handle(request)
         except BadRequest as exc:
             response = error_response(exc.status, exc.message, exc.headers)
-        await _no_store(response)(scope, receive, send)
+        await _common_headers(response)(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         """Answer one protocol request."""
@@ -174,7 +174,8 @@ class SparqlEndpoint:
                 raise BadRequest(403, READ_ONLY)
         query = one(params, "query")
         accept = request.headers.get("accept")
-        if method in ("GET", "HEAD") and prefers_html(accept):
+        # A browser gets the editor, unless it asked for a format (a download link).
+        if method in ("GET", "HEAD") and "format" not in params and prefers_html(accept):
             page = await _editor(request, self.service)
             if page is not None:
                 return page
@@ -281,7 +282,7 @@ class GraphStore:
             response = await self.handle(request)
         except BadRequest as exc:
             response = error_response(exc.status, exc.message, exc.headers)
-        await _no_store(response)(scope, receive, send)
+        await _common_headers(response)(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         """Answer one graph-store request."""
