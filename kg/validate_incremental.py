@@ -36,6 +36,7 @@ any other file).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import re
@@ -268,11 +269,25 @@ class _Cache:
     def stores(self) -> Iterator[Stores]:
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            encoded = ox.Store(str(self.folder / "encoded"))
-            plain = ox.Store(str(self.folder / "plain"))
-        except OSError as exc:
-            raise CacheBusy(f"{self.folder}: {exc}") from exc
-        yield Stores(encoded, plain, [])
+            stores = self._open()
+        except OSError:
+            gc.collect()  # a store of an earlier run in this process may await collection
+            try:
+                stores = self._open()
+            except OSError as exc:
+                raise CacheBusy(f"{self.folder}: {exc}") from exc
+        try:
+            yield stores
+        finally:
+            # pyoxigraph closes (and unlocks) a store when the object is collected.
+            stores.encoded = stores.plain = None  # type: ignore[assignment]
+            del stores
+            gc.collect()
+
+    def _open(self) -> Stores:
+        encoded = ox.Store(str(self.folder / "encoded"))
+        plain = ox.Store(str(self.folder / "plain"))
+        return Stores(encoded, plain, [])
 
 
 class CacheBusy(Exception):

@@ -1,0 +1,231 @@
+"""Incremental validation gives the report a full validation gives, after every edit.
+
+A small generated review (bench.generate) is edited step by step — a triple added,
+removed, changed; a violation introduced and fixed; edits whose effect crosses files (a
+study loses its type, so evidence items in another file pointing to it break; a new file
+adds a second title to a study defined elsewhere); an author list (blank nodes) changed;
+a file reformatted; a file deleted; the ontology changed. After each step the incremental
+run (one cache kept across the steps) must equal a full run from scratch (a fresh cache),
+result for result: focus node, path, component, severity, value, shape, message and
+source file. The incremental runs must also say they re-checked only a few focus nodes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.config import DEFAULT_BASE, Project
+from kg.validate import ValidationResult
+from kg.validate_incremental import Outcome, split_blocks, validate_incremental
+
+generate = pytest.importorskip("bench.generate")
+
+STUDY = re.compile(r"<https://w3id\.org/govsm/id/study/[^>]*-s1>")
+
+
+def key(r: ValidationResult) -> tuple:
+    def blank(term: str | None) -> str | None:
+        return "_:" if term is not None and term.startswith("_:") else term
+
+    return (
+        blank(r.focus),
+        r.path,
+        r.component,
+        r.severity,
+        blank(r.value),
+        r.shape,
+        r.message,
+        r.source_file,
+    )
+
+
+class Editor:
+    """A generated project, its incremental cache, and a full run to compare with."""
+
+    def __init__(self, root: Path, tmp: Path) -> None:
+        self.root = root
+        self.project = Project(root=root)
+        self.cache = tmp / "cache"
+        self.tmp = tmp
+        self.runs = 0
+        self.data = root / "data" / generate.REVIEW_SLUG
+
+    def edit(self, name: str, old: str, new: str, count: int = 1) -> None:
+        path = self.data / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{name}: {old!r} not found"
+        path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+    def check(self) -> Outcome:
+        """Incremental and full reports are the same; the incremental outcome."""
+        outcome = validate_incremental(self.project, DEFAULT_BASE, self.cache)
+        self.runs += 1
+        full = validate_incremental(
+            self.project, DEFAULT_BASE, self.tmp / f"full-{self.runs}", full=True
+        )
+        assert full.mode == "full"
+        got, want = (
+            Counter(map(key, outcome.report.results)),
+            Counter(map(key, full.report.results)),
+        )
+        assert got == want, (
+            f"{outcome.summary()}\nincremental only: {sorted(got - want, key=repr)}\n"
+            f"full only: {sorted(want - got, key=repr)}"
+        )
+        return outcome
+
+
+@pytest.fixture
+def editor(tmp_path: Path) -> Editor:
+    generated = generate.generate(
+        tmp_path / "project", studies=30, seed=5, inject={"study-two-titles": 1}
+    )
+    ed = Editor(generated.root, tmp_path)
+    first = ed.check()
+    assert first.mode == "full" and first.report.violations
+    return ed
+
+
+def _violations(outcome: Outcome, component: str) -> list[ValidationResult]:
+    return [r for r in outcome.report.violations if r.component.endswith(component)]
+
+
+def test_unchanged_files_give_the_previous_report(editor: Editor) -> None:
+    again = editor.check()
+    assert again.mode == "unchanged"
+    assert "no source file changed" in again.summary()
+
+
+def test_add_remove_and_change_triples(editor: Editor) -> None:
+    refs = (editor.data / "references.ttl").read_text(encoding="utf-8")
+    study = STUDY.search(refs).group(0)
+    title = re.search(re.escape(study) + r"\n(?:.*\n)*?    dcterms:title (\"[^\"]*\")", refs)
+    assert title
+    old_title = title.group(1)
+    # Add a triple: a second title (violation introduced).
+    editor.edit(
+        "references.ttl", f"dcterms:title {old_title} ;", f'dcterms:title {old_title} , "Other" ;'
+    )
+    added = editor.check()
+    assert added.mode == "incremental" and 0 < added.rechecked < 20
+    assert "references.ttl" in added.summary() and "re-checked" in added.summary()
+    assert any(r.focus == study[1:-1] for r in _violations(added, "MaxCountConstraintComponent"))
+    # Remove it again (violation fixed).
+    editor.edit(
+        "references.ttl", f'dcterms:title {old_title} , "Other" ;', f"dcterms:title {old_title} ;"
+    )
+    fixed = editor.check()
+    assert fixed.mode == "incremental"
+    assert not any(
+        r.focus == study[1:-1] for r in _violations(fixed, "MaxCountConstraintComponent")
+    )
+    # Change a triple: an evidence item about a factor, not a sub-factor.
+    editor.edit(
+        "evidence.ttl",
+        "govsm:aboutSubFactor <https://w3id.org/govsm/id/subfactor/transparency>",
+        "govsm:aboutSubFactor <https://w3id.org/govsm/id/factor/managerial>",
+    )
+    changed = editor.check()
+    assert changed.mode == "incremental"
+    assert _violations(changed, "ClassConstraintComponent")
+    # A file reformatted (blocks re-ordered, statements the same): same report.
+    text = (editor.data / "platforms.ttl").read_text(encoding="utf-8")
+    split = split_blocks(text, ".ttl")
+    (editor.data / "platforms.ttl").write_text(
+        split.header + "\n\n".join(reversed(split.blocks)) + "\n", encoding="utf-8"
+    )
+    reformatted = editor.check()
+    assert reformatted.mode == "incremental" and reformatted.rechecked == 0
+
+
+def test_cross_file_effects(editor: Editor) -> None:
+    refs = (editor.data / "references.ttl").read_text(encoding="utf-8")
+    study = STUDY.search(refs).group(0)
+    # The study (references.ttl) loses its type: the evidence items in evidence.ttl
+    # whose source it is, and the review's includes, now point to a non-study.
+    editor.edit("references.ttl", f"{study}\n    a govsm:Study , ", f"{study}\n    a ")
+    untyped = editor.check()
+    assert untyped.mode == "incremental"
+    files = {r.source_file for r in untyped.report.violations}
+    assert any(f and f.endswith("evidence.ttl") for f in files), files
+    editor.edit("references.ttl", f"{study}\n    a ", f"{study}\n    a govsm:Study , ")
+    assert editor.check().mode == "incremental"
+    # A new file gives the study a second title; then it is deleted.
+    extra = editor.data / "extra.ttl"
+    extra.write_text(f'{study} <http://purl.org/dc/terms/title> "Again" .\n', encoding="utf-8")
+    with_extra = editor.check()
+    assert with_extra.mode == "incremental" and "extra.ttl" in with_extra.summary()
+    assert any(
+        r.focus == study[1:-1] for r in _violations(with_extra, "MaxCountConstraintComponent")
+    )
+    extra.unlink()
+    without = editor.check()
+    assert not any(
+        r.focus == study[1:-1] for r in _violations(without, "MaxCountConstraintComponent")
+    )
+
+
+def test_blank_node_edits(editor: Editor) -> None:
+    """Author lists are RDF lists (blank nodes): dropping an author from one list breaks
+    the creator/author-list check for that study only."""
+    refs = (editor.data / "references.ttl").read_text(encoding="utf-8")
+    match = re.search(r"bibo:authorList \( (<[^>]+>) (<[^>]+>)", refs)
+    assert match, "a study with two authors"
+    editor.edit("references.ttl", match.group(0), f"bibo:authorList ( {match.group(1)}")
+    outcome = editor.check()
+    assert outcome.mode == "incremental" and outcome.rechecked < 20
+    assert any(r.component == "check-query" for r in outcome.report.violations)
+
+
+def test_ontology_change_validates_everything(editor: Editor) -> None:
+    ontology = editor.root / "ontology" / "govsm.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    outcome = editor.check()
+    assert outcome.mode == "full" and "ontology" in outcome.reason
+
+
+def test_cli_says_what_it_rechecked(editor: Editor) -> None:
+    runner = CliRunner()
+    args = [
+        "validate",
+        "--data", str(editor.root / "data"),
+        "--shapes", str(editor.root / "shapes"),
+        "--ontology", str(editor.root / "ontology"),
+        "--cache", str(editor.tmp / "cli-cache"),
+    ]  # fmt: skip
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1, first.output  # the injected second title
+    assert "validated everything" in first.output
+    (editor.data / "platforms.ttl").write_text(
+        (editor.data / "platforms.ttl").read_text(encoding="utf-8") + "\n# a comment\n",
+        encoding="utf-8",
+    )
+    second = runner.invoke(app, args)
+    assert second.exit_code == 1
+    assert "re-checked 0 focus node(s) from data/synthetic/platforms.ttl" in second.output
+    reference = runner.invoke(app, [*args[:7], "--validator", "pyshacl"])
+    assert reference.exit_code == 1
+    assert runner.invoke(app, [*args, "--validator", "nope"]).exit_code == 2
+
+
+def test_cache_layout_is_data_only(editor: Editor) -> None:
+    """The cache holds JSON, copies of the data files and stores: nothing executable."""
+    names = {p.name for p in editor.cache.iterdir()}
+    assert {"state.json", "compiled.json", "encoded", "plain", "files"} <= names
+    assert not list(editor.cache.rglob("*.pickle")) and not list(editor.cache.rglob("*.pkl"))
+
+
+def test_project_copy_is_independent(tmp_path: Path, editor: Editor) -> None:
+    """Copying a project with its cache to another folder still validates correctly
+    (the cache is keyed by the folders' paths, so it starts again in full)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(editor.root, copy)
+    outcome = validate_incremental(Project(root=copy), DEFAULT_BASE, editor.cache)
+    assert outcome.mode == "full"
