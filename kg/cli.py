@@ -524,6 +524,12 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", help="Worker processes evaluating queries.")
     ] = 2,
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            "--queries", help="Catalogue of named queries (default: the project's queries/cq)."
+        ),
+    ] = None,
 ) -> None:
     """Serve dist/site as linked data (content negotiation, 303 for resources) and the
     read-only SPARQL endpoint at /sparql over dist/govsm.nq, with its limits."""
@@ -549,7 +555,9 @@ def serve(
         except ValueError as exc:
             _fail(f"bad limit: {exc}", 2)
         try:
-            service = SparqlService(dist, limits, base)
+            if queries is not None and not queries.is_dir():
+                _fail(f"{queries} is not a folder of .rq queries", 2)
+            service = SparqlService(dist, limits, base, queries_dir=queries)
         except (FileNotFoundError, RuntimeError) as exc:
             _fail(str(exc), 2)
     try:
