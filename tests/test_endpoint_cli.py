@@ -92,3 +92,20 @@ def test_bad_limits_exit_2(dist: Path, option: str, value: str) -> None:
     result = runner.invoke(cli, ["serve", "--dist", str(dist), "--port", "0", option, value])
     assert result.exit_code == 2
     assert "bad limit" in result.output
+
+
+def test_queries_option_sets_the_catalogue(dist: Path, tmp_path: Path) -> None:
+    catalogue = tmp_path / "cq"
+    catalogue.mkdir()
+    source = ROOT / "queries" / "cq" / "factor-summary.rq"
+    (catalogue / "factor-summary.rq").write_text(source.read_text(encoding="utf-8"), "utf-8")
+    with serving("--dist", str(dist), "--workers", "1", "--queries", str(catalogue)) as url:
+        listed = httpx.get(url + "api/queries", headers={"accept": "application/json"}, timeout=30)
+        assert [q["name"] for q in listed.json()["queries"]] == ["factor-summary"]
+
+
+def test_missing_queries_folder_exits_2(dist: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["serve", "--dist", str(dist), "--port", "0", "--queries", str(tmp_path / "none")]
+    )
+    assert result.exit_code == 2 and "not a folder" in result.output
