@@ -173,8 +173,9 @@ def _wrapper(remote: Remote, text: str, return_format: str) -> SPARQLWrapper:
         sw.setRequestMethod(URLENCODED)
     else:
         sw.setMethod(GET)
-    # Per socket operation; the total deadline is enforced by _with_deadline.
-    sw.setTimeout(max(1, int(remote.timeout + 0.999)))
+    # Per socket operation, one second beyond the total deadline that _with_deadline
+    # enforces: the deadline decides, the socket timeout only ends the abandoned thread.
+    sw.setTimeout(int(remote.timeout + 0.999) + 1)
     param = engine_timeout_parameter(remote.kind, remote.timeout)
     if param:
         sw.addParameter(*param)

@@ -34,10 +34,10 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.config import BuildOptions, Project
-from kg.engine import Engine, Rows, make_engine
+from kg.engine import Engine, Rows, from_ox, make_engine
 from kg.pipeline import load_and_derive
 from kg.publish import canonical_nquads
-from kg.push import GraphStore, push
+from kg.push import GraphStore, push, read_graphs
 from kg.query import run, to_json
 from kg.remote import Credentials, Remote, RemoteError, run_remote
 from kg.sparql import read_query
@@ -108,10 +108,11 @@ def built_nq(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def local(built_nq: Path) -> Engine:
     """The embedded engine over exactly the N-Quads that are pushed."""
     engine = make_engine("oxigraph")
-    quads = []
-    for quad in ox.parse(path=str(built_nq), format=ox.RdfFormat.N_QUADS):
-        quads.append(quad)
-    engine._extend(quads)  # type: ignore[attr-defined] - the quads exactly as pushed
+    # Through the engine's public interface (rdflib terms), graph by graph.
+    for graph, triples in read_graphs(built_nq).items():
+        engine.add(
+            graph, [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in triples]
+        )
     return engine
 
 
