@@ -222,12 +222,22 @@ def encode_ox(
 
 
 def encode_quads(quads: Iterable[ox.Quad], graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-    """``quads`` with their objects encoded (and moved into ``graph`` when given)."""
+    """``quads`` with their objects encoded (and moved into ``graph`` when given). A quad
+    that needs no change is passed on as it is (most of them: building quads is the
+    cost at scale)."""
     for q in quads:
         obj = q.object
         if isinstance(obj, ox.Literal):
-            obj = encode_ox(obj)
-        yield ox.Quad(q.subject, q.predicate, obj, graph if graph is not None else q.graph_name)
+            enc = encode_ox(obj)
+            if enc is not obj or graph is not None:
+                yield ox.Quad(
+                    q.subject, q.predicate, enc, graph if graph is not None else q.graph_name
+                )
+                continue
+        elif graph is not None:
+            yield ox.Quad(q.subject, q.predicate, obj, graph)
+            continue
+        yield q
 
 
 def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -469,8 +479,10 @@ class _Compiler:
             return None
         return (
             # The restriction (incremental runs) comes first, so that it binds ?this
-            # before the targets are looked up.
-            "{ SELECT DISTINCT ?this WHERE { " + RESTRICT + "{ " + " UNION ".join(parts) + " } } }"
+            # before the targets are looked up. No DISTINCT sub-select: every query
+            # projects DISTINCT rows or counts DISTINCT values, and the sub-select costs
+            # half of a query's time.
+            RESTRICT + "{ " + " UNION ".join(parts) + " }"
         )
 
     # -- checking what a shape uses ---------------------------------------------------
@@ -1039,10 +1051,15 @@ def _property_shape_queries(
         out.append(_query(c, g, shape, comp, sparql, path=path_node, radius=_add(length, r)))
     for n in g.objects(shape, SH.minCount):
         k = _int(n, SH.minCount)
-        sparql = (
-            f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
-            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {k})"
-        )
+        if k == 1:  # the common case: NOT EXISTS is three times faster than counting
+            sparql = (
+                f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {p} ?v }} }}"
+            )
+        else:
+            sparql = (
+                f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {k})"
+            )
         out.append(
             _query(
                 c, g, shape, SH.MinCountConstraintComponent, sparql, path=path_node, radius=length
@@ -1186,7 +1203,9 @@ def _sparql_queries(
         body = text
         projected = sorted(set(_VAR.findall(head)) - {"this"})
         head_vars = " ".join("?" + v for v in projected)
-        sparql = f"{prefixes}SELECT ?this {head_vars} WHERE {{ {targets} {{ {body} }} }}"
+        # Each focus node once (a node can match several targets), as pySHACL has it.
+        focus = f"{{ SELECT DISTINCT ?this WHERE {{ {targets} }} }}"
+        sparql = f"{prefixes}SELECT ?this {head_vars} WHERE {{ {focus} {{ {body} }} }}"
         cq = _query(
             c,
             g,

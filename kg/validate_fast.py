@@ -81,13 +81,19 @@ def stores_from_quads(
     own_plain = plain is None
     plain = plain if plain is not None else ox.Store()
     graphs = []
+    batch: list[ox.Quad] = []
     for name, quads in quads_by_graph.items():
         g = ox.NamedNode(name)
         graphs.append(g)
-        quads = [q for q in quads if q.predicate != _OWL_IMPORTS]
-        encoded.bulk_extend(list(encode_quads(quads, g)))
-        if own_plain:
-            plain.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, g) for q in quads])
+        # Quads already in their graph are kept as they are: building quads is the
+        # cost at scale.
+        moved = [
+            q if q.graph_name == g else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads
+        ]
+        batch += [q for q in moved if q.predicate != _OWL_IMPORTS]
+    encoded.bulk_extend(list(encode_quads(batch)))  # one bulk load
+    if own_plain:
+        plain.bulk_extend(batch)
     return Stores(encoded, plain, graphs)
 
 
