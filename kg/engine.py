@@ -8,7 +8,7 @@ see the union of all named graphs as their default graph.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -126,31 +126,56 @@ def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
 # --- oxigraph --------------------------------------------------------------------------
 
 
-class QuadIndex:
-    """The quads as loaded, exactly as written, per named graph.
+_XSD_STRING = str(XSD.string)
+_BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
 
-    A plain list per graph (appending costs nothing; a pyoxigraph Dataset indexes every
-    quad three ways, which took longer than parsing). Offers the two reads the pipeline
-    needs, with the names of :class:`pyoxigraph.Dataset`: ``quads_for_graph_name`` and
-    iteration over every quad. Duplicates are possible (a file may repeat a triple);
-    readers that need a set deduplicate (the canonical dumps do).
+
+def _foldable(term: object) -> bool:
+    """Whether the Store may hold this object in another form than written: every literal
+    but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
+    ``"1"^^xsd:integer``; language tags may be case-normalised)."""
+    return isinstance(term, ox.Literal) and term.datatype.value != _XSD_STRING
+
+
+class QuadIndex:
+    """The quads as loaded, exactly as written, per named graph — backed by the Store.
+
+    Keeping a copy of every quad as Python objects cost about as much memory as the Store
+    itself (some 450 bytes a quad). The Store already holds every quad exactly as
+    written except the literals it canonicalises (:func:`_foldable`): only those quads
+    are kept here, as parsed; reads take the Store's quads without such literals and add
+    the kept ones. Same blank-node labels as the Store (both come from one parse).
+    Offers the reads the pipeline needs, with the names of :class:`pyoxigraph.Dataset`:
+    ``quads_for_graph_name`` and iteration over every quad (duplicates are possible:
+    a file may repeat a triple; the canonical dumps deduplicate).
     """
 
-    def __init__(self) -> None:
-        self._graphs: dict[str, list[ox.Quad]] = {}
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+        self._exact: dict[str, list[ox.Quad]] = {}
 
-    def extend(self, graph: str, quads: list[ox.Quad]) -> None:
-        self._graphs.setdefault(graph, []).extend(quads)
+    def note(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Remember the quads of ``graph`` whose literal the Store may rewrite."""
+        kept = [q for q in quads if _foldable(q.object)]
+        if kept:
+            self._exact.setdefault(graph, []).extend(kept)
+
+    def _graph(self, graph: ox.NamedNode) -> Iterator[ox.Quad]:
+        for quad in self._store.quads_for_pattern(None, None, None, graph):
+            if not _foldable(quad.object):
+                yield quad
+        yield from self._exact.get(graph.value, ())
 
     def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
-        return self._graphs.get(graph.value, [])
+        return list(self._graph(graph))
 
-    def __iter__(self):  # noqa: ANN204 - Iterator[ox.Quad]
-        for quads in self._graphs.values():
-            yield from quads
+    def __iter__(self) -> Iterator[ox.Quad]:
+        graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
+        for name in sorted(graphs | set(self._exact)):
+            yield from self._graph(ox.NamedNode(name))
 
     def __len__(self) -> int:
-        return sum(len(q) for q in self._graphs.values())
+        return sum(1 for _ in self)
 
 
 class OxigraphEngine:
@@ -158,7 +183,7 @@ class OxigraphEngine:
 
     The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
     xsd:integer and normalises decimals, which would change the published data. So the
-    quads as parsed are also kept, per graph, in a :class:`QuadIndex` (``dataset``):
+    quads with such literals are also kept as parsed (:class:`QuadIndex`, ``dataset``):
     queries run on the Store, the dumps and the graphs handed to validation come from
     the quads as written.
     """
@@ -167,32 +192,34 @@ class OxigraphEngine:
 
     def __init__(self) -> None:
         self.store = ox.Store()
-        self.dataset = QuadIndex()
+        self.dataset = QuadIndex(self.store)
 
     def _extend(self, graph: str, quads: list[ox.Quad]) -> None:
         self.store.extend(quads)
-        self.dataset.extend(graph, quads)
+        self.dataset.note(graph, quads)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
-        """Parse one file into ``graph``; a syntax error raises SyntaxError (line, column)."""
+        """Parse one file into ``graph``, a batch at a time (no list of every quad);
+        a syntax error raises SyntaxError (line, column)."""
         fmt = _FORMATS[path.suffix][0]
         target = ox.NamedNode(graph)
-        if rewrite is None:
-            quads = [
-                ox.Quad(q.subject, q.predicate, q.object, target)
-                for q in ox.parse(path=str(path), format=fmt)
-            ]
-        else:
-            quads = [
-                ox.Quad(
-                    _rewrite_ox(q.subject, rewrite),
-                    q.predicate,
-                    _rewrite_ox(q.object, rewrite),
-                    target,
+        batch: list[ox.Quad] = []
+        for q in ox.parse(path=str(path), format=fmt):
+            if rewrite is None:
+                batch.append(ox.Quad(q.subject, q.predicate, q.object, target))
+            else:
+                batch.append(
+                    ox.Quad(
+                        _rewrite_ox(q.subject, rewrite),
+                        q.predicate,
+                        _rewrite_ox(q.object, rewrite),
+                        target,
+                    )
                 )
-                for q in ox.parse(path=str(path), format=fmt)
-            ]
-        self._extend(graph, quads)
+            if len(batch) >= _BATCH:
+                self._extend(graph, batch)
+                batch = []
+        self._extend(graph, batch)
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = ox.NamedNode(graph)
@@ -202,9 +229,9 @@ class OxigraphEngine:
         """Add pyoxigraph quads (already in ``graph``) without converting terms."""
         self._extend(graph, quads)
 
-    def quads(self) -> list[ox.Quad]:
-        """Every quad as loaded or added (exact literals; duplicates possible)."""
-        return list(self.dataset)
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every quad as loaded or added (exact literals; duplicates possible), streamed."""
+        return iter(self.dataset)
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
         check_offline(query)

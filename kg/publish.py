@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from pathlib import Path
 
@@ -61,17 +62,29 @@ def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
     cost on large data. Lines are handled as bytes (UTF-8 byte order is code point
     order), which halves the memory of str lines.
     """
-    ground: list[ox.Quad] = []
+    return _sorted_unique(canonical_lines(quads))
+
+
+def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
+    """The lines of the canonical N-Quads, unsorted (see canonical_quads_bytes). The
+    ground quads are streamed to the serialiser, never held in a list."""
     blank: list[ox.Quad] = []
-    for quad in quads:
-        (blank if _has_blank(quad) else ground).append(quad)
-    lines = ox.serialize(ground, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    del ground
+
+    def ground() -> Iterator[ox.Quad]:
+        for quad in quads:
+            if _has_blank(quad):
+                blank.append(quad)
+            else:
+                yield quad
+
+    data = ox.serialize(ground(), format=ox.RdfFormat.N_QUADS)
+    lines = data.split(b"\n")
+    del data
     if blank:
         dataset = ox.Dataset(blank)
         dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
         lines += ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    return _sorted_unique(lines)
+    return lines
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> str:
@@ -105,11 +118,11 @@ def default_view_turtle_bytes(canonical: bytes) -> bytes:
     written by pyoxigraph's streaming serialiser with the project's prefixes, prefix
     lines sorted.
     """
-    triples = [
-        line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
-        for line in canonical.split(b"\n")
-        if line
-    ]
+    triples = []
+    for line in io.BytesIO(canonical):  # line by line: no list of every canonical line
+        line = line.rstrip(b"\n")
+        if line:
+            triples.append(line[: line.rindex(b" <", 0, len(line) - 2)] + b" .")
     text = _sorted_unique(triples)  # already nearly sorted: the sort is linear
     del triples
     table = {n: ns for n, ns in PREFIXES.items() if n not in _TURTLE_FULL}
@@ -146,8 +159,9 @@ def write_dumps(folder: Path, engine: Engine) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "govsm.nq").write_bytes(canonical)
     turtle = default_view_turtle_bytes(canonical)
+    del canonical
     (folder / "govsm.ttl").write_bytes(turtle)
-    return len(canonical) + len(turtle)
+    return (folder / "govsm.nq").stat().st_size + len(turtle)
 
 
 def _exchange(a: Path, b: Path) -> bool:
