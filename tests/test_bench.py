@@ -1,0 +1,97 @@
+"""The scale benchmark's plumbing (no timings are asserted: benchmarks live in bench/).
+
+- bench.measure runs our stages on a generated review and reports the counts that let
+  the harness compare systems (results, classifications, comparisons);
+- python -m bench writes results.csv and scale.svg and exits 0 when the systems agree;
+- a system whose counts differ from ours is reported as a mismatch (exit 1);
+- Jena's baseline (opt-in: GOVSM_SLOW_TESTS=1, needs libapache-jena-java) agrees with ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from bench import jena
+from bench.__main__ import Measured, consistency, main
+from bench.generate import generate
+from bench.measure import main as measure_main
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("bench"), studies=40, seed=2).root
+
+
+def test_measure_ours_reports_every_stage_and_the_counts(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert measure_main(["ours", str(project), str(tmp_path)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    stages = {line["stage"]: line for line in lines if "stage" in line}
+    assert list(stages) == ["load", "validate", "reason", "derive", "verify", "dumps"]
+    assert lines[-1] == {"done": True}
+    assert stages["validate"]["violations"] == 0
+    assert stages["derive"]["classifications"] == 16 * 4
+    assert stages["verify"] == stages["verify"] | {"compared": 64, "differences": 0}
+    assert (tmp_path / "govsm.nq").stat().st_size + (tmp_path / "govsm.ttl").stat().st_size == (
+        stages["dumps"]["bytes"]
+    )
+    assert all(line["seconds"] >= 0 and line["rss_mb"] > 0 for line in stages.values())
+
+
+def test_bench_writes_csv_and_svg(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    data = tmp_path / "data"
+    assert (
+        main(
+            [
+                "--scales",
+                "40",
+                "--seed",
+                "2",
+                "--systems",
+                "ours,floor",
+                "--out",
+                str(out),
+                "--data",
+                str(data),
+            ]
+        )
+        == 0
+    )
+    with (out / "results.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    ours = {r["stage"] for r in rows if r["system"] == "ours"}
+    assert ours >= {"load", "validate", "reason", "derive", "verify", "dumps", "total"}
+    assert {r["stage"] for r in rows if r["system"] == "floor"} >= {"load"}
+    assert all(r["status"] == "ok" for r in rows)
+    svg = ET.parse(out / "scale.svg").getroot()
+    assert svg.tag.endswith("svg")
+    assert "ours" in (out / "scale.svg").read_text(encoding="utf-8")
+
+
+def test_a_system_that_disagrees_is_a_mismatch() -> None:
+    ours = Measured("ours", {"validate": {"seconds": 1.0, "results": 71}})
+    other = Measured("jena", {"validate": {"seconds": 2.0, "results": 70}})
+    assert consistency({"ours": ours, "jena": other}) == ["jena validate: results 70 != ours 71"]
+    same = Measured("rdflib", {"validate": {"seconds": 2.0, "results": 71}})
+    assert consistency({"ours": ours, "rdflib": same}) == []
+
+
+@pytest.mark.skipif(not os.environ.get("GOVSM_SLOW_TESTS"), reason="set GOVSM_SLOW_TESTS=1")
+@pytest.mark.skipif(jena.missing() is not None, reason=str(jena.missing()))
+def test_jena_baseline_does_the_same_work(project: Path, tmp_path: Path) -> None:
+    stages = {s["stage"]: s for s in jena.stages(project, tmp_path, cap=600)}
+    assert all(s["status"] == "ok" for s in stages.values())
+    assert set(stages) == {"load", "validate", "derive", "verify", "dumps"}
+    assert stages["validate"]["check_rows"] == 0
+    expected = json.loads((project / "generated.json").read_text(encoding="utf-8"))["expected"]
+    assert stages["validate"]["results"] == len(expected)  # the warnings, as pySHACL gives
+    assert stages["derive"]["classifications"] == 64
+    assert (stages["verify"]["compared"], stages["verify"]["differences"]) == (64, 0)
