@@ -48,6 +48,7 @@ from kg.prefixes import DEFAULT_BASE
 
 if TYPE_CHECKING:
     from kg.endpoint.service import SparqlService
+    from kg.site.ondemand import OnDemandSite
 
 ALLOWED_METHODS = "GET, HEAD"
 
@@ -243,10 +244,14 @@ def _text(status: int, body: str, headers: dict[str, str] | None = None) -> Resp
 class Site:
     """The ASGI endpoint: maps a request path to a file of the site or a negotiation."""
 
-    def __init__(self, site_dir: Path, base: str = DEFAULT_BASE) -> None:
+    def __init__(
+        self, site_dir: Path, base: str = DEFAULT_BASE, on_demand: OnDemandSite | None = None
+    ) -> None:
         self.root = site_dir.resolve()
         prefix = urlsplit(base).path or "/"
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        # Pages and documents the static site does not have, rendered from a store.
+        self.on_demand = on_demand
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = self.respond(scope)
@@ -264,6 +269,8 @@ class Site:
         found = self.lookup(path)
         if found is None and self.prefix != "/" and path.startswith(self.prefix):
             found = self.lookup("/" + path[len(self.prefix) :])
+        if found is None and self.on_demand is not None:
+            return self.rendered(path, headers)
         if found is None:
             return _text(404, "Not Found\n")
         kind, target = found
@@ -317,6 +324,35 @@ class Site:
                 documents[ext] = doc
         return ("resource", documents) if documents else None
 
+    def rendered(self, path: str, request: Headers) -> Response:
+        """A resource's page or document rendered on demand (kg.site.ondemand), or the
+        303 negotiation for a resource the store describes; 404 otherwise."""
+        assert self.on_demand is not None
+        if self.prefix != "/" and path.startswith(self.prefix):
+            path = "/" + path[len(self.prefix) :]
+        parts = self.segments(path)
+        if not parts or path.endswith("/"):
+            return _text(404, "Not Found\n")
+        rel = "/".join(parts)
+        stem, dot, ext = rel.rpartition(".")
+        if dot and ext in DOCUMENT_TYPES and "/" not in ext:
+            body = (
+                self.on_demand.page(stem) if ext == "html" else self.on_demand.document(stem, ext)
+            )
+            if body is None:
+                return _text(404, "Not Found\n")
+            data = body.encode("utf-8")
+            tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+            headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+            if ext != "html":
+                headers["Access-Control-Allow-Origin"] = "*"
+            if request.get("if-none-match") == tag:
+                return HeadlessResponse(b"", status_code=304, headers=headers)
+            return Response(data, headers=headers, media_type=DOCUMENT_TYPES[ext])
+        if self.on_demand.subject(rel) is None:
+            return _text(404, "Not Found\n")
+        return self.negotiated(path, dict.fromkeys(DOCUMENT_TYPES), request)
+
     def file(self, path: Path, request: Headers) -> Response:
         stat = path.stat()
         ctype = media_type(path)
@@ -357,11 +393,16 @@ class Site:
 
 
 def make_app(
-    site_dir: Path, base: str = DEFAULT_BASE, service: SparqlService | None = None
+    site_dir: Path,
+    base: str = DEFAULT_BASE,
+    service: SparqlService | None = None,
+    on_demand: OnDemandSite | None = None,
 ) -> Starlette:
     """The linked-data server over ``site_dir`` (a folder built by ``govsm build``), with
-    the SPARQL endpoint, the named-query API and the editor when ``service`` is given."""
-    site = Site(Path(site_dir), base)
+    the SPARQL endpoint, the named-query API and the editor when ``service`` is given,
+    and resource pages the static site lacks rendered from a store by ``on_demand``
+    (kg.site.ondemand; for builds too large for a static page per resource)."""
+    site = Site(Path(site_dir), base, on_demand)
     routes: list = []
     if service is not None:
         from kg.endpoint.api import api_routes
@@ -399,6 +440,7 @@ class SiteServer:
         base: str = DEFAULT_BASE,
         access_log: bool = False,
         service: SparqlService | None = None,
+        on_demand: OnDemandSite | None = None,
     ) -> None:
         import uvicorn
 
@@ -416,7 +458,7 @@ class SiteServer:
         self.socket.listen(128)
         self.server_address = self.socket.getsockname()[:2]
         config = uvicorn.Config(
-            make_app(site_dir, base, service),
+            make_app(site_dir, base, service, on_demand),
             log_level="info" if access_log else "warning",
             access_log=access_log,
             lifespan="off",
@@ -454,9 +496,11 @@ def make_server(
     base: str = DEFAULT_BASE,
     access_log: bool = False,
     service: SparqlService | None = None,
+    on_demand: OnDemandSite | None = None,
 ) -> SiteServer:
     """A server for ``site_dir`` (not yet serving; call ``serve_forever``); ``service``
-    adds the SPARQL endpoint (and is closed with the server)."""
-    if not (Path(site_dir) / "index.html").is_file():
+    adds the SPARQL endpoint (and is closed with the server); ``on_demand`` renders the
+    resource pages the static site lacks (then ``site_dir`` may be missing or partial)."""
+    if on_demand is None and not (Path(site_dir) / "index.html").is_file():
         raise FileNotFoundError(f"{site_dir}/index.html not found: run `govsm build` first")
-    return SiteServer(Path(site_dir), host, port, base, access_log, service)
+    return SiteServer(Path(site_dir), host, port, base, access_log, service, on_demand)
