@@ -530,13 +530,28 @@ def serve(
             "--queries", help="Catalogue of named queries (default: the project's queries/cq)."
         ),
     ] = None,
+    on_demand: Annotated[
+        bool,
+        typer.Option(
+            "--on-demand",
+            help="Render resource pages missing from dist/site from dist/govsm.nq "
+            "(builds too large for a static site).",
+        ),
+    ] = False,
 ) -> None:
     """Serve dist/site as linked data (content negotiation, 303 for resources) and the
     read-only SPARQL endpoint at /sparql over dist/govsm.nq, with its limits."""
     from kg.serve import make_server
 
     site = dist / "site"
-    if not (site / "index.html").is_file():
+    pages = None
+    if on_demand:
+        from kg.site.ondemand import OnDemandSite
+
+        if not (dist / "govsm.nq").is_file():
+            _fail(f"{dist}/govsm.nq not found: run `govsm build` first", 2)
+        pages = OnDemandSite.from_nquads(dist / "govsm.nq", base, Project().queries)
+    elif not (site / "index.html").is_file():
         _fail(f"{site}/index.html not found: run `govsm build` first", 2)
     service = None
     store_missing = sparql and not (dist / "govsm.nq").is_file()
@@ -561,7 +576,7 @@ def serve(
         except (FileNotFoundError, RuntimeError) as exc:
             _fail(str(exc), 2)
     try:
-        server = make_server(site, host, port, base, access_log, service)
+        server = make_server(site, host, port, base, access_log, service, pages)
     except OSError as exc:
         if service is not None:
             service.close()
