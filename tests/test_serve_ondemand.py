@@ -1,0 +1,68 @@
+"""govsm serve with pages rendered on demand (make_app(..., on_demand=...)): a build too
+large for a static site (here: the review built with --no-site) is still served as
+linked data — 303 negotiation for a resource IRI, its page and RDF documents rendered
+from dist/govsm.nq, 404 for what the store does not describe, read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from kg import pipeline
+from kg.cli import app
+from kg.config import BuildOptions, Project
+from kg.prefixes import DEFAULT_BASE
+from kg.serve import make_app
+from kg.site.ondemand import OnDemandSite
+
+SUBFACTOR = "/id/subfactor/legal-infrastructure"
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("serve-ondemand") / "dist"
+    pipeline.build(Project(), BuildOptions(out=out, reason=False, site=False))
+    assert not (out / "site").exists()
+    return out
+
+
+@pytest.fixture(scope="module")
+def client(dist: Path) -> TestClient:
+    pages = OnDemandSite.from_nquads(dist / "govsm.nq", DEFAULT_BASE, Project().queries)
+    return TestClient(make_app(dist / "site", DEFAULT_BASE, on_demand=pages))
+
+
+def test_resource_iri_negotiates_to_a_rendered_document(client: TestClient) -> None:
+    answer = client.get(SUBFACTOR, headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == SUBFACTOR + ".ttl"
+    assert answer.headers["vary"] == "Accept"
+    turtle = client.get(SUBFACTOR + ".ttl")
+    assert turtle.status_code == 200
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    subject = ox.NamedNode(DEFAULT_BASE + SUBFACTOR[1:])
+    assert any(t.subject == subject for t in ox.parse(turtle.content, format=ox.RdfFormat.TURTLE))
+    page = client.get(SUBFACTOR, follow_redirects=True)
+    assert page.status_code == 200 and "<h1>legal infrastructure</h1>" in page.text
+
+
+def test_conditional_request_and_errors(client: TestClient) -> None:
+    first = client.get(SUBFACTOR + ".jsonld")
+    assert first.status_code == 200
+    again = client.get(SUBFACTOR + ".jsonld", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/id/subfactor/no-such-thing").status_code == 404
+    assert client.get("/id/subfactor/no-such-thing.html").status_code == 404
+    assert client.get(SUBFACTOR + ".exe").status_code == 404
+    assert client.get("/id/../etc/passwd").status_code == 404
+    assert client.post(SUBFACTOR + ".ttl").status_code == 405
+
+
+def test_cli_on_demand_needs_the_dump(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--on-demand", "--dist", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "govsm.nq not found" in result.output
