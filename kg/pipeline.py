@@ -199,7 +199,7 @@ def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> 
         return True
     log(
         f"warning: no static site: {resources:,} resources (more than {SITE_MAX_RESOURCES:,}); "
-        "pages are rendered on demand from the store (kg.site.ondemand); --site forces it"
+        "serve it with `govsm serve --on-demand` (pages rendered from the store); --site forces it"
     )
     return False
 
