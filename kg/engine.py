@@ -203,6 +203,8 @@ class OxigraphEngine:
         a syntax error raises SyntaxError (line, column)."""
         fmt = _FORMATS[path.suffix][0]
         target = ox.NamedNode(graph)
+        if rewrite is None and self._bulk_load(path, fmt, graph):
+            return
         batch: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
             if rewrite is None:
@@ -220,6 +222,23 @@ class OxigraphEngine:
                 self._extend(graph, batch)
                 batch = []
         self._extend(graph, batch)
+
+    def _bulk_load(self, path: Path, fmt: ox.RdfFormat, graph: str) -> bool:
+        """Load a file with the Store's own bulk loader (no Python object per quad), then
+        scan it once for the quads whose literal the Store rewrites. Those must share the
+        Store's blank-node labels, which a second parse does not give: if one has a blank
+        subject, the graph is dropped again and False returned (load it quad by quad)."""
+        target = ox.NamedNode(graph)
+        self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        kept: list[ox.Quad] = []
+        for q in ox.parse(path=str(path), format=fmt):
+            if _foldable(q.object):
+                if not isinstance(q.subject, ox.NamedNode):
+                    self.store.remove_graph(target)
+                    return False
+                kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
+        self.dataset.note(graph, kept)
+        return True
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = ox.NamedNode(graph)

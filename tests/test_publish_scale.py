@@ -93,3 +93,27 @@ def test_parse_error_names_file_line_and_column(tmp_path: Path) -> None:
             load(project, DEFAULT_BASE, engine)
         assert info.value.path.name == "bad.ttl"
         assert (info.value.line, info.value.column) == (2, 26)
+
+
+def test_typed_literal_on_a_blank_node_keeps_store_and_dumps_consistent(tmp_path: Path) -> None:
+    """A typed literal on a blank node: the file is loaded quad by quad (one parse for the
+    Store and the exact copy), so the dump's blank node is the Store's."""
+    data = tmp_path / "data" / "x"
+    data.mkdir(parents=True)
+    (data / "a.ttl").write_text(
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "<https://w3id.org/govsm/id/a> <https://w3id.org/govsm/ontology#n>"
+        ' [ <https://w3id.org/govsm/ontology#v> "07"^^xsd:int ] .\n',
+        encoding="utf-8",
+    )
+    project = Project(root=tmp_path, ontology_dir=tmp_path / "none")
+    engine = load(project, DEFAULT_BASE).engine
+    dump = canonical_dump(engine)
+    assert '"07"^^<http://www.w3.org/2001/XMLSchema#int>' in dump
+    lines = [line for line in dump.splitlines() if line.startswith("_:")]
+    assert len(lines) == 1  # one blank node, linked to its subject: labels agree
+    label = lines[0].split()[0]
+    assert any(
+        line.endswith(f"{label} <{DEFAULT_BASE}graph/data/x/a.ttl> .") for line in dump.splitlines()
+    )
+    assert len(engine.store) == 2
