@@ -276,6 +276,15 @@ def table(studies: int, triples: int, results: dict[str, Measured]) -> str:
             total = other.total(stages) if c != "jena" or stages == COMMON else None
             row += f" {fmt(total, bound):>10} {ratio(ours.total(stages), total, bound):>12}"
         lines.append(row)
+    speedups = []
+    for c in cols:
+        other = results[c].total(COMMON)
+        mine = ours.total(COMMON)
+        if other and mine:
+            bound = any(results[c].bound(s) for s in COMMON)
+            speedups.append(f"{c} {'>' if bound else ''}{other / mine:.1f}x")
+    if speedups:
+        lines.append(f"{'speed-up':<10} total*: ours is faster than " + ", ".join(speedups))
     row = f"{'peak RSS':<10} {ours.rss_mb:>8.0f}M"
     for c in cols:
         row += f" {results[c].rss_mb:>9.0f}M {'':>12}"
@@ -368,6 +377,50 @@ def csv_rows(studies: int, triples: int, results: dict[str, Measured]) -> list[d
 # --------------------------------------------------------------------------------------
 
 
+def from_csv(paths: list[Path]) -> list[tuple[int, int, dict[str, Measured]]]:
+    """Results of earlier runs (their results.csv), merged: a system measured at one scale
+    in several runs keeps the first run's figures (so runs of different systems made in
+    parallel can be combined into one CSV and one plot)."""
+    summary: dict[int, tuple[int, dict[str, Measured]]] = {}
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        fresh: dict[tuple[int, str], Measured] = {}
+        for row in rows:
+            studies, system = int(row["studies"]), row["system"]
+            if system == "site" or row["stage"] not in STAGES:
+                if row["stage"] in ("total", "total-common") and (studies, system) in fresh:
+                    fresh[(studies, system)].rss_mb = float(row["peak_rss_mb"] or 0)
+                continue
+            m = fresh.setdefault((studies, system), Measured(system, status=row["status"]))
+            m.note = row["note"]
+            m.stages[row["stage"]] = {
+                "seconds": float(row["seconds"]),
+                "lower_bound": row["lower_bound"] == "True",
+            }
+            summary.setdefault(studies, (int(row["triples"]), {}))
+        for (studies, system), m in fresh.items():
+            summary[studies][1].setdefault(system, m)
+    return [(n, t, r) for n, (t, r) in sorted(summary.items())]
+
+
+def merge_runs(paths: list[Path], out: Path) -> int:
+    """``--merge A/results.csv B/results.csv ...``: one CSV, one plot, the tables."""
+    from bench.plot import svg
+
+    summary = from_csv(paths)
+    rows: list[dict] = []
+    for studies, triples, results in summary:
+        if "ours" in results:
+            print(table(studies, triples, results))
+        rows += csv_rows(studies, triples, results)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "results.csv", rows)
+    (out / "scale.svg").write_text(svg(summary, STAGES, COMMON), encoding="utf-8")
+    print(f"\nwrote {out / 'results.csv'} and {out / 'scale.svg'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 when a system disagrees with ours on the counts."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
@@ -410,7 +463,16 @@ def main(argv: list[str] | None = None) -> int:
         help="write the static site only up to this many studies (default 1000); above "
         "it only pages on demand are measured",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="CSV",
+        help="merge the results.csv of earlier runs into OUT (no measuring)",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge_runs(args.merge, args.out)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     if args.large and 100000 not in scales:
         scales.append(100000)
