@@ -41,7 +41,7 @@ from bench.generate import EVIDENCE_PER_STUDY, generate
 STAGES = ("load", "validate", "reason", "derive", "verify", "dumps")
 #: Stages every system has: the totals that are compared (Jena has no OWL reasoner).
 COMMON = ("load", "validate", "derive", "verify", "dumps")
-SYSTEMS = ("ours", "rdflib", "jena", "floor")
+SYSTEMS = ("ours", "rdflib", "jena", "floor", "revalidate")
 CHECKED = ("results", "classifications", "compared", "differences")
 
 
@@ -299,6 +299,18 @@ def table(studies: int, triples: int, results: dict[str, Measured]) -> str:
             if total
             else ""
         )
+    edit = results.get("revalidate")
+    if edit and "revalidate" in edit.stages:
+        e = edit.stages["revalidate"]
+        lines.append(
+            f"validation after a one-file edit (evidence.ttl): {e['seconds']:.2f} s, "
+            f"{e.get('mode')}, {e.get('rechecked')} focus node(s) re-checked"
+            + (
+                f", {e['results']} results (full run: {e['full_results']})"
+                if "results" in e
+                else ""
+            )
+        )
     for name, m in results.items():
         if m.status != "ok":
             lines.append(f"{name}: {m.status} — {m.note}")
@@ -328,6 +340,22 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 def csv_rows(studies: int, triples: int, results: dict[str, Measured]) -> list[dict]:
     rows = []
     for name, m in results.items():
+        if name == "revalidate":
+            for stage, entry in m.stages.items():
+                rows.append(
+                    {
+                        "studies": studies,
+                        "triples": triples,
+                        "system": "ours",
+                        "stage": stage,
+                        "seconds": entry["seconds"],
+                        "lower_bound": False,
+                        "peak_rss_mb": entry.get("rss_mb", ""),
+                        "status": m.status,
+                        "note": f"{entry.get('mode')}, {entry.get('rechecked')} focus nodes",
+                    }
+                )
+            continue
         for stage in STAGES:
             if stage in m.stages:
                 rows.append(
@@ -388,6 +416,15 @@ def from_csv(paths: list[Path]) -> list[tuple[int, int, dict[str, Measured]]]:
         fresh: dict[tuple[int, str], Measured] = {}
         for row in rows:
             studies, system = int(row["studies"]), row["system"]
+            if row["stage"] == "revalidate":
+                edit = fresh.setdefault((studies, "revalidate"), Measured("revalidate"))
+                mode, _, rest = row["note"].partition(", ")
+                edit.stages["revalidate"] = {
+                    "seconds": float(row["seconds"]),
+                    "mode": mode,
+                    "rechecked": rest.split(" ")[0],
+                }
+                continue
             if system == "site" or row["stage"] not in STAGES:
                 if row["stage"] in ("total", "total-common") and (studies, system) in fresh:
                     fresh[(studies, system)].rss_mb = float(row["peak_rss_mb"] or 0)
@@ -437,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, default=None, help="where generated data is cached (default OUT/data)"
     )
-    parser.add_argument("--systems", default="ours,rdflib,jena,floor")
+    parser.add_argument("--systems", default="ours,rdflib,jena,floor,revalidate")
     parser.add_argument(
         "--cap",
         type=float,

@@ -73,6 +73,8 @@ def svg(summary: list[tuple[int, int, dict[str, Any]]], stages: tuple, common: t
     memory: dict[str, list] = {}
     for studies, _triples, results in summary:
         for name, m in results.items():
+            if name not in COLOURS:
+                continue
             total = m.total(common if name != "floor" else ("load",))
             if total is not None:
                 bound = any(m.bound(s) for s in common)
