@@ -139,9 +139,6 @@ def fill_subclasses(sparql: str, lookup: Callable[[str], list[str]]) -> str:
     )
 
 
-#: Predicate (and graph) that marks the focus nodes an incremental run re-checks.
-FOCUS_MARKER = "urn:x-govsm:focus"
-
 #: Placeholder in every target pattern: replaced by a pattern that keeps only some focus
 #: nodes (incremental validation) or by nothing.
 RESTRICT = "#%RESTRICT%\n"
@@ -357,6 +354,10 @@ class CompiledQuery:
     radius: int | None = 0  # hops from a focus node to the triples the check reads
     restrictable: bool = True  # results are about the shape's own focus nodes
     shape_name: str = ""  # the named shape the results name (kg.validate.named_shape)
+    # The top-level shape's targets: {"class": [...], "node": [...], "subjectsOf": [...],
+    # "objectsOf": [...]} (IRIs; target nodes in SPARQL syntax), to tell which queries
+    # a given focus node can appear in.
+    targets: dict[str, list[str]] = field(default_factory=dict)
     path_text: str | None = None  # the result path in SPARQL syntax (kg.validate.path_str)
 
 
@@ -478,8 +479,7 @@ class _Compiler:
         if not parts:
             return None
         return (
-            # The restriction (incremental runs) comes first, so that it binds ?this
-            # before the targets are looked up. No DISTINCT sub-select: every query
+            # No DISTINCT sub-select: every query
             # projects DISTINCT rows or counts DISTINCT values, and the sub-select costs
             # half of a query's time.
             RESTRICT + "{ " + " UNION ".join(parts) + " }"
@@ -832,7 +832,7 @@ class _Compiler:
         ]
 
     def closed_allowed(self, shape: rdflib.term.Node) -> list[str]:
-        allowed = [FOCUS_MARKER]
+        allowed = []
         for ps in self.g.objects(shape, SH.property):
             path = self.g.value(ps, SH.path)
             if isinstance(path, URIRef):
@@ -916,6 +916,9 @@ def compile_shapes(shapes: Graph) -> Compiled:
         except NotCompiled as exc:
             fallback[_key(shape)] = str(exc)
             continue
+        spec = target_spec(shapes, shape)
+        for q in compiled:
+            q.targets = spec
         queries += compiled
         predicates |= c.predicates
         inverse |= c.inverse
@@ -930,6 +933,19 @@ def compile_shapes(shapes: Graph) -> Compiled:
         or (None, SH.targetObjectsOf, None) in shapes
     )
     return Compiled(queries, fallback, predicates, inverse, radius, literal_focus)
+
+
+def target_spec(shapes: Graph, shape: rdflib.term.Node) -> dict[str, list[str]]:
+    """The targets of a top-level shape (see ``CompiledQuery.targets``)."""
+    classes = [str(c) for c in shapes.objects(shape, SH.targetClass)]
+    if (shape, RDF.type, RDFS.Class) in shapes:
+        classes.append(str(shape))
+    return {
+        "class": sorted(classes),
+        "node": sorted(sparql_term(n) for n in shapes.objects(shape, SH.targetNode)),
+        "subjectsOf": sorted(str(p) for p in shapes.objects(shape, SH.targetSubjectsOf)),
+        "objectsOf": sorted(str(p) for p in shapes.objects(shape, SH.targetObjectsOf)),
+    }
 
 
 def _key(node: rdflib.term.Node) -> str:

@@ -22,7 +22,6 @@ from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDFS
 
 from kg.shacl_compile import (
-    FOCUS_MARKER,
     RESTRICT,
     Compiled,
     CompiledQuery,
@@ -50,9 +49,7 @@ from kg.validate import (
 if TYPE_CHECKING:
     from kg.load import Loaded
 
-#: Named graph and marker of the focus nodes an incremental run re-checks.
-FOCUS_GRAPH = ox.NamedNode(FOCUS_MARKER)
-_FOCUS_PATTERN = "GRAPH <urn:x-govsm:focus> { ?this <urn:x-govsm:focus> <urn:x-govsm:focus> }\n"
+_THIS = ox.Variable("this")
 _OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
 
 _DEFAULT_MESSAGES = {
@@ -109,13 +106,10 @@ def run_compiled(
     compiled: Compiled,
     shapes: Graph,
     sources: Mapping[str, str],
-    restrict: bool = False,
     only: Callable[[CompiledQuery], bool] | None = None,
 ) -> list[ValidationResult]:
-    """Run the compiled queries (those ``only`` accepts, when given); ``restrict`` keeps
-    only the focus nodes marked in FOCUS_GRAPH of the validation store (for the queries
-    whose results are about their own focus nodes)."""
-    return [r for _cq, r in iter_compiled(stores, compiled, shapes, sources, restrict, only)]
+    """Run the compiled queries (those ``only`` accepts, when given)."""
+    return [r for _cq, r in iter_compiled(stores, compiled, shapes, sources, only=only)]
 
 
 def iter_compiled(
@@ -123,31 +117,44 @@ def iter_compiled(
     compiled: Compiled,
     shapes: Graph,
     sources: Mapping[str, str],
-    restrict: bool = False,
     only: Callable[[CompiledQuery], bool] | None = None,
+    focus: Mapping[int, list] | None = None,
 ) -> Iterator[tuple[CompiledQuery, ValidationResult]]:
-    """:func:`run_compiled`, each result with the query that gave it."""
+    """:func:`run_compiled`, each result with the query that gave it. With ``focus``
+    (query index -> focus nodes), a query runs once for each of its focus nodes, with
+    ``?this`` bound to it, and not at all without one (incremental runs)."""
     lookup = _subclass_lookup(stores)
-    for cq in compiled.queries:
+    for i, cq in enumerate(compiled.queries):
         if only is not None and not only(cq):
             continue
-        if cq.kind == "core":
-            text = fill_subclasses(cq.sparql, lookup)
-            text = text.replace(RESTRICT, _FOCUS_PATTERN if restrict and cq.restrictable else "")
-            # The union default graph: naming the graphs (default_graph=[...]) is ten
-            # times slower in pyoxigraph 0.5. The focus marker graph is in the union too,
-            # which only sh:closed could see (it ignores the marker predicate).
-            rows = stores.encoded.query(text, use_default_graph_as_union=True)
-        else:
-            text = fill_subclasses(cq.sparql, lookup).replace(RESTRICT, "")
-            rows = stores.plain.query(text, use_default_graph_as_union=True)
-        shape_iri = cq.shape_name or named_shape(shapes, cq.shape)
-        base_path = cq.path_text
-        if base_path is None and cq.path is not None:
-            base_path = path_str(shapes, cq.path)
-        variables = [v.value for v in rows.variables]
-        for row in rows:
-            yield cq, _result(cq, row, variables, shape_iri, base_path, sources)
+        text = fill_subclasses(cq.sparql, lookup).replace(RESTRICT, "")
+        if cq.kind == "core" and focus is not None and cq.restrictable:
+            # ?this bound up front (SEP-0007 substitution): pyoxigraph then looks at that
+            # node only; a VALUES block or a marker graph would still scan the targets.
+            for node in focus.get(i, ()):
+                rows = stores.encoded.query(
+                    text, use_default_graph_as_union=True, substitutions={_THIS: node}
+                )
+                yield from _rows(cq, rows, shapes, sources)
+            continue
+        # The union default graph: naming the graphs (default_graph=[...]) is ten times
+        # slower in pyoxigraph 0.5.
+        store = stores.encoded if cq.kind == "core" else stores.plain
+        rows = store.query(text, use_default_graph_as_union=True)
+        yield from _rows(cq, rows, shapes, sources)
+
+
+def _rows(
+    cq: CompiledQuery, rows: ox.QuerySolutions, shapes: Graph, sources: Mapping[str, str]
+) -> Iterator[tuple[CompiledQuery, ValidationResult]]:
+    """Each row of a compiled query as a validation result."""
+    shape_iri = cq.shape_name or named_shape(shapes, cq.shape)
+    base_path = cq.path_text
+    if base_path is None and cq.path is not None:
+        base_path = path_str(shapes, cq.path)
+    variables = [v.value for v in rows.variables]
+    for row in rows:
+        yield cq, _result(cq, row, variables, shape_iri, base_path, sources)
 
 
 def _subclass_lookup(stores: Stores) -> Callable[[str], list[str]]:

@@ -42,8 +42,8 @@ import json
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,19 +65,18 @@ from kg.validate import (
     term_str,
 )
 from kg.validate_fast import (
-    FOCUS_GRAPH,
     Stores,
     iter_compiled,
     run_checks_ox,
     run_fallback,
     source_files,
-    with_sources,
 )
 
 #: Bumped when the cache layout or its meaning changes.
 CACHE_FORMAT = 1
 _OWL_IMPORTS = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
 _SUBCLASS_OF = ox.NamedNode(str(RDFS.subClassOf))
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _CODE = ("shacl_compile.py", "validate_fast.py", "validate.py", "validate_incremental.py")
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 
@@ -135,7 +134,10 @@ def config_digest(project: Project, base: str) -> str:
     return digest.hexdigest()
 
 
-_DIRECTIVE = re.compile(r"^\s*(@prefix|@base|PREFIX|BASE)\b", re.IGNORECASE)
+_DIRECTIVE_LINE = re.compile(
+    r"^[ \t]*(?:@prefix|@base|PREFIX|BASE)\b[^\n]*$", re.IGNORECASE | re.MULTILINE
+)
+_CONTENT = re.compile(r"^[ \t]*[^#\s]", re.MULTILINE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 
 
@@ -155,14 +157,26 @@ def split_blocks(text: str, suffix: str) -> Split:
         return Split("", [text], True)
     if suffix == ".nt":
         return Split("", [line for line in text.splitlines() if line.strip()], False)
-    head, body = [], []
-    for line in text.splitlines():
-        (head if _DIRECTIVE.match(line) else body).append(line)
+    # Directives anywhere in the file go to the header (one pass over the text).
+    head = [m.group(0) for m in _DIRECTIVE_LINE.finditer(text)]
+    if head:
+        text = _DIRECTIVE_LINE.sub("", text)
     blocks = []
-    for block in _BLANK_LINE.split("\n".join(body)):
-        if any(line.strip() and not line.lstrip().startswith("#") for line in block.splitlines()):
+    for block in _BLANK_LINE.split(text):
+        first = block.lstrip()[:1]
+        if first and (first != "#" or _CONTENT.search(block)):
             blocks.append(block.strip("\n"))
     return Split("\n".join(head) + "\n", blocks, False)
+
+
+def _moved(q: ox.Quad, graph: ox.NamedNode, rewrite: Callable[[str], str] | None) -> ox.Quad:
+    s, o = q.subject, q.object
+    if rewrite is not None:
+        if isinstance(s, ox.NamedNode):
+            s = ox.NamedNode(rewrite(s.value))
+        if isinstance(o, ox.NamedNode):
+            o = ox.NamedNode(rewrite(o.value))
+    return ox.Quad(s, q.predicate, o, graph)
 
 
 class _Namer:
@@ -191,6 +205,17 @@ def parse_blocks(split: Split, blocks: Iterable[str], source: Source, base: str)
     graph = ox.NamedNode(source.graph)
     fmt = _FORMATS[source.path.suffix]
     out: list[ox.Quad] = []
+    blocks = list(blocks)
+    # Blocks without "[", "(" or "_:" have no blank nodes: those are parsed in one go
+    # (one parse per block is what costs when a whole file is read).
+    simple = [b for b in blocks if "[" not in b and "(" not in b and "_:" not in b]
+    if len(simple) > 1:
+        try:
+            parsed = ox.parse((split.header + "\n\n".join(simple)).encode(), format=fmt)
+            out += [_moved(q, graph, rewrite) for q in parsed if q.predicate != _OWL_IMPORTS]
+            blocks = [b for b in blocks if not ("[" not in b and "(" not in b and "_:" not in b)]
+        except SyntaxError:
+            out = []  # parsed one by one below, so that the failing block is known
     for block in blocks:
         text = split.header + block
         name = _Namer(hashlib.sha1(f"{source.graph}\n{text}".encode()).hexdigest()[:20])
@@ -324,15 +349,22 @@ def validate_incremental(
             return Outcome(report, "unchanged", since=state["time"])
         if any(kinds[rel] != "data" for rel in changed):
             state, reason = None, "an ontology file changed"
-    check_syntax([s for s in sources if state is None or s.rel in changed])
+    # A full run checks every file first (file:line:column errors); an incremental run
+    # parses only the changed blocks and checks the whole file when one does not parse.
+    if state is None:
+        check_syntax(sources)
     compiled, shapes, checks, predicates = _compiled(cache, config, project)
     cache.invalidate()  # a run that stops half-way leaves no state to trust
     with cache.stores() as stores:
         stores.graphs = [ox.NamedNode(s.graph) for s in sources]
         files_state: dict[str, dict] = {}
         if state is None:
-            files_state = _load_all(cache, stores, sources, base)
-            results = _run(stores, compiled, shapes, checks, None, None)
+            # Validated in memory (on-disk stores answer more slowly), then saved.
+            memory = Stores(ox.Store(), ox.Store(), stores.graphs)
+            files_state = _load_all(cache, memory, sources, base)
+            results = _run(memory, compiled, shapes, checks, None, None)
+            results = list(zip(*_finish(memory, rel_of(sources), results), strict=True))
+            _save(memory, stores)
             outcome = Outcome(ValidationReport([]), "full", reason=reason)
         else:
             files_state = {r: dict(v) for r, v in state["files"].items() if r in digests}
@@ -357,7 +389,7 @@ def validate_incremental(
         for rel_name, digest in digests.items():
             files_state.setdefault(rel_name, {})["sha256"] = digest
         rel = {s.graph: s.rel for s in sources if s.kind == "data"}
-        report_results, origins = _finish(stores, rel, results)
+        report_results, origins = _finish(stores, rel, results)  # (no-op when done)
         outcome.report = ValidationReport(report_results)
         cache.write_state(
             {
@@ -365,7 +397,7 @@ def validate_incremental(
                 "config": config,
                 "time": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
                 "files": files_state,
-                "results": [asdict(r) for r in report_results],
+                "results": [dict(vars(r)) for r in report_results],
                 "origins": origins,
             }
         )
@@ -380,8 +412,13 @@ def _finish(
     stores: Stores, rel: dict[str, str], results: list[tuple[ValidationResult, str]]
 ) -> tuple[list[ValidationResult], list[str]]:
     """Results with their source files, in report order, and their origins."""
-    sources_of = source_files(stores.encoded, stores.graphs, rel, (r.focus for r, _ in results))
-    with_files = with_sources([r for r, _ in results], sources_of)
+    # Kept results keep their file: a focus node whose triples changed is re-checked.
+    missing = [r.focus for r, _ in results if r.source_file is None]
+    sources_of = source_files(stores.encoded, stores.graphs, rel, missing)
+    with_files = [
+        r if r.source_file is not None else replace(r, source_file=sources_of.get(r.focus))
+        for r, _ in results
+    ]
     pairs = sorted(
         zip(with_files, (o for _, o in results), strict=True), key=lambda p: result_order(p[0])
     )
@@ -394,7 +431,7 @@ def _rerun(
     compiled: Compiled,
     shapes: Graph,
     checks: list[CheckQuery],
-    focus: set[str] | None,
+    focus: set | None,
     touched: set[str],
     predicates: dict[str, list[str] | None],
 ) -> tuple[list[tuple[ValidationResult, str]], Outcome]:
@@ -410,12 +447,15 @@ def _rerun(
     rerun = {"fallback"} | {
         origin for origin, preds in predicates.items() if preds is None or set(preds) & touched
     }
+    names = {term_str(decode(n)) for n in focus}
     kept = [
-        (ValidationResult(**r), origin)
+        # A kept result about a re-checked node may now come from another file.
+        (ValidationResult(**{**r, "source_file": None} if r["focus"] in names else r), origin)
         for r, origin in old
-        if (origin == OWN and r["focus"] not in focus) or (origin != OWN and origin not in rerun)
+        if (origin == OWN and r["focus"] not in names) or (origin != OWN and origin not in rerun)
     ]
-    results = kept + _run(stores, compiled, shapes, checks, focus, rerun)
+    by_query = _focus_by_query(stores, compiled, focus)
+    results = kept + _run(stores, compiled, shapes, checks, by_query, rerun)
     return results, Outcome(ValidationReport([]), "incremental", rechecked=len(focus))
 
 
@@ -490,6 +530,7 @@ def compiled_to_json(compiled: Compiled) -> dict:
                 "restrictable": q.restrictable,
                 "shape_name": q.shape_name,
                 "path_text": q.path_text,
+                "targets": q.targets,
             }
             for q in compiled.queries
         ],
@@ -589,6 +630,19 @@ def _predicates_of(triples: list) -> list:
     return out
 
 
+def rel_of(sources: list[Source]) -> dict[str, str]:
+    """Graph IRI -> relative path of each data file."""
+    return {s.graph: s.rel for s in sources if s.kind == "data"}
+
+
+def _save(memory: Stores, disk: Stores) -> None:
+    """Copy the in-memory stores into the (emptied) on-disk ones, one bulk load each."""
+    for source, target in ((memory.encoded, disk.encoded), (memory.plain, disk.plain)):
+        target.clear()
+        target.bulk_extend(list(source.quads_for_pattern(None, None, None, None)))
+        target.flush()
+
+
 def _load_all(cache: _Cache, stores: Stores, sources: list[Source], base: str) -> dict[str, dict]:
     """Load every source file into both (emptied) stores; the files' cache entries."""
     stores.encoded.clear()
@@ -635,10 +689,13 @@ def _patch(
     ):
         return _replace(cache, stores, source, base, entry)
     before, after = Counter(old_split.blocks), Counter(new_split.blocks)
+    gone_blocks = [b for b, n in before.items() for _ in range(n - after.get(b, 0))]
+    came_blocks = [b for b, n in after.items() for _ in range(n - before.get(b, 0))]
     try:
-        gone = parse_blocks(old_split, (before - after).elements(), source, base)
-        came = parse_blocks(new_split, (after - before).elements(), source, base)
+        gone = parse_blocks(old_split, gone_blocks, source, base)
+        came = parse_blocks(new_split, came_blocks, source, base)
     except BlockError:
+        check_syntax([source])  # a real syntax error: reported with file, line and column
         return _replace(cache, stores, source, base, entry)
     dups = set(entry.get("dups", ()))
     came_set = set(came)
@@ -670,6 +727,7 @@ def _replace(
     cache: _Cache, stores: Stores, source: Source, base: str, entry: dict | None
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """Re-read a whole file (its layout changed too much to patch block by block)."""
+    check_syntax([source])
     graph = ox.NamedNode(source.graph)
     old = set(stores.encoded.quads_for_pattern(None, None, None, graph))
     split, quads, dups = read_file(source, base)
@@ -688,9 +746,9 @@ def _replace(
 
 def _affected(
     stores: Stores, compiled: Compiled, added: list[ox.Quad], removed: list[ox.Quad]
-) -> set[str] | None:
-    """The focus nodes (``term_str`` form) to re-check, marked in FOCUS_GRAPH; None when
-    the Core constraints must run in full."""
+) -> set | None:
+    """The focus nodes to re-check (store terms); None when the Core constraints must
+    run in full."""
     if compiled.radius is None or compiled.literal_focus:
         return None
     forward = {ox.NamedNode(p) for p in compiled.predicates}
@@ -716,7 +774,7 @@ def _affected(
                 *stores.encoded.quads_for_pattern(None, None, node, None),
                 *removed_by_object.get(node, ()),
             ):
-                if q.predicate in forward and q.graph_name != FOCUS_GRAPH:
+                if q.predicate in forward:
                     step.add(q.subject)
             if backward:
                 for q in (
@@ -727,10 +785,50 @@ def _affected(
                         step.add(q.object)
         frontier = step - reached
         reached |= frontier
-    if stores.encoded.contains_named_graph(FOCUS_GRAPH):
-        stores.encoded.remove_graph(FOCUS_GRAPH)
-    stores.encoded.extend(ox.Quad(n, FOCUS_GRAPH, FOCUS_GRAPH, FOCUS_GRAPH) for n in reached)
-    return {term_str(decode(n)) for n in reached}
+    return reached
+
+
+def _focus_by_query(stores: Stores, compiled: Compiled, nodes: set) -> dict[int, list]:
+    """For each query about its own focus nodes, those of ``nodes`` its shape targets
+    (by class, with the superclasses of the node's types; by node; by property)."""
+    supers: dict[ox.NamedNode, set[str]] = {}
+
+    def closure(cls: ox.NamedNode) -> set[str]:
+        if cls not in supers:
+            rows = stores.encoded.query(
+                f"SELECT DISTINCT ?c WHERE {{ <{cls.value}> <{_SUBCLASS_OF.value}>* ?c }}",
+                use_default_graph_as_union=True,
+            )
+            supers[cls] = {r["c"].value for r in rows if isinstance(r["c"], ox.NamedNode)}
+            supers[cls].add(cls.value)
+        return supers[cls]
+
+    info = []
+    for node in nodes:
+        types: set[str] = set()
+        for q in stores.encoded.quads_for_pattern(node, _RDF_TYPE, None, None):
+            if isinstance(q.object, ox.NamedNode):
+                types |= closure(q.object)
+        key = f"<{node.value}>" if isinstance(node, ox.NamedNode) else None
+        info.append((node, types, key))
+    out: dict[int, list] = {}
+    for i, cq in enumerate(compiled.queries):
+        if _origin(i, cq) != OWN:
+            continue
+        spec = cq.targets
+        classes, named = set(spec.get("class", ())), set(spec.get("node", ()))
+        props = [ox.NamedNode(p) for p in spec.get("subjectsOf", ())]
+        hits = [
+            node
+            for node, types, key in info
+            if not spec
+            or types & classes
+            or (key is not None and key in named)
+            or any(next(stores.encoded.quads_for_pattern(node, p, None, None), None) for p in props)
+        ]
+        if hits:
+            out[i] = hits
+    return out
 
 
 def _run(
@@ -738,17 +836,17 @@ def _run(
     compiled: Compiled,
     shapes: Graph,
     checks: list[CheckQuery],
-    focus: set[str] | None,
+    focus: dict[int, list] | None,
     rerun: set[str] | None,
 ) -> list[tuple[ValidationResult, str]]:
-    """(result, origin) for the compiled queries (own results: only the marked focus
-    nodes when ``focus`` is given; others: only the origins in ``rerun`` when given),
-    the pySHACL fallback and the check queries."""
+    """(result, origin) for the compiled queries (own results: only for the focus nodes
+    ``focus`` gives each query, when given; others: only the origins in ``rerun``, when
+    given), the pySHACL fallback and the check queries."""
     origins = {id(cq): _origin(i, cq) for i, cq in enumerate(compiled.queries)}
     out: list[tuple[ValidationResult, str]] = [
         (r, OWN)
         for _cq, r in iter_compiled(
-            stores, compiled, shapes, {}, focus is not None, lambda cq: origins[id(cq)] == OWN
+            stores, compiled, shapes, {}, only=lambda cq: origins[id(cq)] == OWN, focus=focus
         )
     ]
     others = iter_compiled(
@@ -764,6 +862,4 @@ def _run(
         origin = f"check:{check.name}"
         if rerun is None or origin in rerun:
             out += [(r, origin) for r in run_checks_ox(stores.plain, [check], {})]
-    if focus is not None and stores.encoded.contains_named_graph(FOCUS_GRAPH):
-        stores.encoded.remove_graph(FOCUS_GRAPH)
     return out
