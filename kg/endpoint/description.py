@@ -43,8 +43,8 @@ def describe(service: SparqlService, endpoint: str) -> Graph:
             Literal(
                 "Read-only and offline: SPARQL Update, SERVICE and graphs not held are "
                 "refused; each query runs in a worker process "
-                + ("without network access" if service.pool.sandboxed else "")
-                + f" and is stopped after {limits.timeout_s:g} s; results are cut at "
+                + ("without network access " if service.pool.sandboxed else "")
+                + f"and is stopped after {limits.timeout_s:g} s; results are cut at "
                 f"{limits.max_rows} rows (header X-Result-Truncated).",
                 lang="en",
             ),
