@@ -41,6 +41,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -362,9 +363,14 @@ def validate_incremental(
             # Validated in memory (on-disk stores answer more slowly), then saved.
             memory = Stores(ox.Store(), ox.Store(), stores.graphs)
             files_state = _load_all(cache, memory, sources, base)
-            results = _run(memory, compiled, shapes, checks, None, None)
-            results = list(zip(*_finish(memory, rel_of(sources), results), strict=True))
-            _save(memory, stores)
+            # The copy to disk runs beside the validation (pyoxigraph releases the GIL).
+            saver = threading.Thread(target=_save, args=(memory, stores))
+            saver.start()
+            try:
+                results = _run(memory, compiled, shapes, checks, None, None)
+                results = list(zip(*_finish(memory, rel_of(sources), results), strict=True))
+            finally:
+                saver.join()
             outcome = Outcome(ValidationReport([]), "full", reason=reason)
         else:
             files_state = {r: dict(v) for r, v in state["files"].items() if r in digests}
