@@ -320,8 +320,10 @@ def validate(
 
         try:
             outcome = validate_incremental(project, base, cache, full=not incremental)
-        except CacheBusy as exc:
-            err.print(f"[yellow]warning: cache in use, validating without it ({exc})[/]")
+        except (CacheBusy, OSError) as exc:  # locked by another run, or not writable
+            err.print(
+                f"[yellow]warning: validation cache unusable, validating without it ({exc})[/]"
+            )
         else:
             report = outcome.report
             err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
