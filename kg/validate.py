@@ -1,4 +1,9 @@
-"""Validate stage: SHACL shapes (pySHACL, the reference validator) plus check queries.
+"""Validate stage: SHACL shapes plus check queries.
+
+Two validators give the same report: ``"fast"`` (the default: SHACL Core compiled into
+SPARQL on pyoxigraph, :mod:`kg.shacl_compile` and :mod:`kg.validate_fast`, with
+:mod:`kg.validate_incremental` for the editing loop) and ``"pyshacl"`` (the reference,
+below).
 
 ``validate_graph`` runs every shape in ``shapes/*.ttl`` over the union of the data and
 the ontology (no inference: the ontology's ``rdfs:subClassOf`` axioms are in the graph,
@@ -360,18 +365,14 @@ def run_checks(
 VALIDATORS = ("fast", "pyshacl")
 
 
+def result_order(r: ValidationResult) -> tuple:
+    """Report order: severity, shape, focus node, path, value."""
+    return (_SEVERITY_ORDER.get(r.severity, 9), r.shape, r.focus, r.path or "", r.value or "")
+
+
 def sort_results(results: list[ValidationResult]) -> list[ValidationResult]:
-    """Results in report order: severity, shape, focus node, path."""
-    return sorted(
-        results,
-        key=lambda r: (
-            _SEVERITY_ORDER.get(r.severity, 9),
-            r.shape,
-            r.focus,
-            r.path or "",
-            r.value or "",
-        ),
-    )
+    """Results in report order (:func:`result_order`)."""
+    return sorted(results, key=result_order)
 
 
 def validate_graph(

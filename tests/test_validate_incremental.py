@@ -229,3 +229,23 @@ def test_project_copy_is_independent(tmp_path: Path, editor: Editor) -> None:
     shutil.copytree(editor.root, copy)
     outcome = validate_incremental(Project(root=copy), DEFAULT_BASE, editor.cache)
     assert outcome.mode == "full"
+
+
+def test_syntax_error_in_a_changed_block_names_file_and_line(editor: Editor) -> None:
+    from kg.load import ParseError
+
+    editor.edit("platforms.ttl", " .\n", " ;;; oops .\n")
+    with pytest.raises(ParseError) as caught:
+        validate_incremental(editor.project, DEFAULT_BASE, editor.cache)
+    assert caught.value.path.name == "platforms.ttl" and caught.value.line > 0
+
+
+def test_query_predicates() -> None:
+    from kg.validate_incremental import query_predicates
+
+    found = query_predicates(
+        "SELECT * WHERE { ?s <http://a>/(<http://b>|^<http://c>)* ?o "
+        "FILTER NOT EXISTS { ?o <http://d> 1 ; <http://e> [ <http://f> 2 ] } }"
+    )
+    assert found == {f"http://{c}" for c in "abcdef"}
+    assert query_predicates("SELECT * WHERE { ?s ?p ?o }") is None  # any triple can match
