@@ -93,7 +93,8 @@ def derive(engine: Engine, rules: list[Rule], base: str) -> list[Derivation]:
         iri = rule.iri(base)
         graph = derived_graph_iri(base, rule.stem)
         if isinstance(engine, OxigraphEngine):
-            found = engine.construct_ox(rule.query.text, {"rule": iri})
+            # pyoxigraph's CONSTRUCT may repeat a triple (once per solution): keep one
+            found = list(dict.fromkeys(engine.construct_ox(rule.query.text, {"rule": iri})))
             target = ox.NamedNode(graph)
             engine.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in found]
@@ -106,7 +107,7 @@ def derive(engine: Engine, rules: list[Rule], base: str) -> list[Derivation]:
             count = sum(1 for t in found if t.predicate == rdf_type and t.object == kind)
             results.append(Derivation(rule, graph, len(found), count))
             continue
-        triples = engine.construct(rule.query.text, {"rule": iri})
+        triples = list(dict.fromkeys(engine.construct(rule.query.text, {"rule": iri})))
         engine.add(graph, [*triples, *describe_rule(rule, base)])
         kind = URIRef(GOVSM + "DerivedClassification")
         count = sum(1 for s, p, o in triples if p == RDF.type and o == kind)

@@ -18,7 +18,7 @@ import rdflib
 from kg.config import BuildOptions, Project
 from kg.derive import Derivation, Rule, derive, select_rules
 from kg.load import Loaded, load
-from kg.publish import canonical_dump_bytes, default_view_turtle_bytes, write_atomically
+from kg.publish import write_atomically, write_dumps
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
 from kg.site import SiteInput, write_site
@@ -211,7 +211,6 @@ def publish(
     into ``options.out``, atomically. The site is skipped for large graphs (want_site)."""
     if project is not None and not want_site(result, options, log):
         project = None
-    canonical = canonical_dump_bytes(result.loaded.engine)
     assert result.table is not None
     notes = [
         f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
@@ -230,14 +229,12 @@ def publish(
     ]
 
     def write(folder: Path) -> None:
-        (folder / "govsm.nq").write_bytes(canonical)
-        turtle = default_view_turtle_bytes(canonical)
-        (folder / "govsm.ttl").write_bytes(turtle)
+        write_dumps(folder, result.loaded.engine)  # streamed: bounded memory at scale
         write_reports(folder, result.table, title, notes, links)
-        if project is not None:
-            text = canonical.decode("utf-8")
+        if project is not None:  # a site is written only for graphs of modest size
+            text = (folder / "govsm.nq").read_text(encoding="utf-8")
             site = site_input(result, options, project, text, title, notes)
-            site.default_turtle = turtle.decode("utf-8")
+            site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
             write_site(folder / "site", site)
 
     write_atomically(options.out, write)

@@ -18,7 +18,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import groupby
 from pathlib import Path
 
@@ -33,6 +33,7 @@ _RENAME_EXCHANGE = 2
 
 # Prefixes whose slash IRIs would need escaping in Turtle (id:study\/x): written in full.
 _TURTLE_FULL = {"id", "rule", "shape"}
+_BATCH = 200_000  # quads serialised, or lines written, at a time
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -66,20 +67,21 @@ def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
 
 
 def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
-    """The lines of the canonical N-Quads, unsorted (see canonical_quads_bytes). The
-    ground quads are streamed to the serialiser, never held in a list."""
+    """The lines of the canonical N-Quads, unsorted (see canonical_quads_bytes). Ground
+    quads are serialised a batch at a time, so neither a list of them nor the whole
+    serialisation is ever held next to the lines."""
+    lines: list[bytes] = []
     blank: list[ox.Quad] = []
-
-    def ground() -> Iterator[ox.Quad]:
-        for quad in quads:
-            if _has_blank(quad):
-                blank.append(quad)
-            else:
-                yield quad
-
-    data = ox.serialize(ground(), format=ox.RdfFormat.N_QUADS)
-    lines = data.split(b"\n")
-    del data
+    batch: list[ox.Quad] = []
+    for quad in quads:
+        if _has_blank(quad):
+            blank.append(quad)
+            continue
+        batch.append(quad)
+        if len(batch) >= _BATCH:
+            lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
+            batch = []
+    lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
     if blank:
         dataset = ox.Dataset(blank)
         dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
@@ -152,16 +154,76 @@ def dumps(engine: Engine) -> tuple[str, str]:
     return canonical.decode("utf-8"), turtle.decode("utf-8")
 
 
+def _write_unique(path: Path, lines: list[bytes]) -> int:
+    """Write sorted ``lines`` once each (no empty line), newline-terminated, in chunks."""
+    written = 0
+    with path.open("wb") as out:
+        chunk: list[bytes] = []
+        for line, _ in groupby(lines):
+            if line:
+                chunk.append(line)
+            if len(chunk) >= _BATCH:
+                written += out.write(b"\n".join(chunk) + b"\n")
+                chunk = []
+        if chunk:
+            written += out.write(b"\n".join(chunk) + b"\n")
+    return written
+
+
+def _turtle_prefixes() -> dict[str, str]:
+    return {n: ns for n, ns in PREFIXES.items() if n not in _TURTLE_FULL}
+
+
+def _sort_prefix_block(raw: Path, target: Path) -> int:
+    """Copy the serialiser's Turtle, its leading @prefix lines sorted (their order is
+    the serialiser's own)."""
+    with raw.open("rb") as src, target.open("wb") as out:
+        head: list[bytes] = []
+        line = src.readline()
+        while line.startswith(b"@prefix "):
+            head.append(line)
+            line = src.readline()
+        out.write(b"".join(sorted(head)))
+        out.write(line)
+        shutil.copyfileobj(src, out, 1 << 20)
+    return target.stat().st_size
+
+
 def write_dumps(folder: Path, engine: Engine) -> int:
-    """Write ``govsm.nq`` and ``govsm.ttl`` into ``folder``; return the bytes written.
-    Bytes all the way (no text copies of the dumps)."""
-    canonical = canonical_dump_bytes(engine)
+    """Write ``govsm.nq`` (canonical N-Quads) and ``govsm.ttl`` (the default view) into
+    ``folder``; return the bytes written. Same bytes as :func:`dumps`, with memory for
+    one list of lines at most: the canonical lines are sorted and written in chunks,
+    then turned in place into the triples of the default view (graph name cut), sorted
+    again (nearly sorted already: linear), written as N-Triples to a scratch file and
+    streamed through pyoxigraph's parser and Turtle serialiser."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "govsm.nq").write_bytes(canonical)
-    turtle = default_view_turtle_bytes(canonical)
-    del canonical
-    (folder / "govsm.ttl").write_bytes(turtle)
-    return (folder / "govsm.nq").stat().st_size + len(turtle)
+    lines = canonical_lines(engine_quads(engine))
+    lines.sort()
+    written = _write_unique(folder / "govsm.nq", lines)
+    for i, line in enumerate(lines):
+        if line:
+            lines[i] = line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
+    lines.sort()
+    with tempfile.TemporaryDirectory(prefix=".govsm-dumps-", dir=folder) as tmp:
+        nt, raw = Path(tmp) / "union.nt", Path(tmp) / "union.ttl"
+        _write_unique(nt, lines)
+        del lines
+        ox.serialize(
+            ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES),
+            str(raw),
+            format=ox.RdfFormat.TURTLE,
+            prefixes=_turtle_prefixes(),
+        )
+        written += _sort_prefix_block(raw, folder / "govsm.ttl")
+    return written
+
+
+def engine_quads(engine: Engine) -> Iterable[ox.Quad]:
+    """Every quad an engine holds, literals as loaded (streamed where the engine can)."""
+    quads = getattr(engine, "quads", None)
+    if callable(quads):
+        return quads()
+    return ox.parse(engine.dump_nquads(), format=ox.RdfFormat.N_QUADS)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -19,7 +19,7 @@ from bench.generate import generate
 from kg.config import Project
 from kg.load import ParseError, load
 from kg.prefixes import DEFAULT_BASE
-from kg.publish import canonical_dump, canonical_nquads, default_view_turtle
+from kg.publish import canonical_dump, canonical_nquads, default_view_turtle, dumps, write_dumps
 
 
 def reference_canonical(nquads: str) -> str:
@@ -117,3 +117,17 @@ def test_typed_literal_on_a_blank_node_keeps_store_and_dumps_consistent(tmp_path
         line.endswith(f"{label} <{DEFAULT_BASE}graph/data/x/a.ttl> .") for line in dump.splitlines()
     )
     assert len(engine.store) == 2
+
+
+@pytest.mark.parametrize("which", ["review", "synthetic"])
+def test_streamed_dump_files_equal_the_in_memory_dumps(
+    which: str, synthetic: Project, tmp_path: Path
+) -> None:
+    project = Project() if which == "review" else synthetic
+    engine = load(project, DEFAULT_BASE).engine
+    written = write_dumps(tmp_path, engine)
+    canonical, turtle = dumps(engine)
+    assert (tmp_path / "govsm.nq").read_text(encoding="utf-8") == canonical
+    assert (tmp_path / "govsm.ttl").read_text(encoding="utf-8") == turtle
+    assert written == len(canonical.encode()) + len(turtle.encode())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["govsm.nq", "govsm.ttl"]
