@@ -713,7 +713,9 @@ def _patch(
     for q in dict.fromkeys(came):
         if q in gone_set:
             continue
-        if q in stores.plain:  # another (unchanged) block of this file states it too
+        # Another (unchanged) block of this file states it too. Asked of the encoded
+        # store: the plain one would equate "05"^^xsd:integer with "5"^^xsd:integer.
+        if next(encode_quads([q])) in stores.encoded:
             dups.add(str(q))
             continue
         came_net.append(q)
