@@ -130,7 +130,7 @@ _XSD_STRING = str(XSD.string)
 _BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
 
 
-def _foldable(term: object) -> bool:
+def foldable(term: object) -> bool:
     """Whether the Store may hold this object in another form than written: every literal
     but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
     ``"1"^^xsd:integer``; language tags may be case-normalised)."""
@@ -142,7 +142,7 @@ class QuadIndex:
 
     Keeping a copy of every quad as Python objects cost about as much memory as the Store
     itself (some 450 bytes a quad). The Store already holds every quad exactly as
-    written except the literals it canonicalises (:func:`_foldable`): only those quads
+    written except the literals it canonicalises (:func:`foldable`): only those quads
     are kept here, as parsed; reads take the Store's quads without such literals and add
     the kept ones. Same blank-node labels as the Store (both come from one parse).
     Offers the reads the pipeline needs, with the names of :class:`pyoxigraph.Dataset`:
@@ -156,18 +156,22 @@ class QuadIndex:
 
     def note(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         """Remember the quads of ``graph`` whose literal the Store may rewrite."""
-        kept = [q for q in quads if _foldable(q.object)]
+        kept = [q for q in quads if foldable(q.object)]
         if kept:
             self._exact.setdefault(graph, []).extend(kept)
 
     def _graph(self, graph: ox.NamedNode) -> Iterator[ox.Quad]:
         for quad in self._store.quads_for_pattern(None, None, None, graph):
-            if not _foldable(quad.object):
+            if not foldable(quad.object):
                 yield quad
         yield from self._exact.get(graph.value, ())
 
     def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
         return list(self._graph(graph))
+
+    def exact(self) -> list[ox.Quad]:
+        """The kept quads: those whose literal the Store may hold in another form."""
+        return [q for quads in self._exact.values() for q in quads]
 
     def __iter__(self) -> Iterator[ox.Quad]:
         graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
@@ -232,7 +236,7 @@ class OxigraphEngine:
         self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
-            if _foldable(q.object):
+            if foldable(q.object):
                 if not isinstance(q.subject, ox.NamedNode):
                     self.store.remove_graph(target)
                     return False

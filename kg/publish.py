@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.engine import Engine
+from kg.engine import Engine, OxigraphEngine, foldable
 from kg.prefixes import PREFIXES
 
 _AT_FDCWD = -100
@@ -66,6 +67,38 @@ def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
     return _sorted_unique(canonical_lines(quads))
 
 
+# An N-Quads line whose object is a literal other than a plain string (typed or
+# language-tagged): the Store may hold it in another form than written.
+_FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) <[^>]*> \.$')
+
+
+def store_canonical_lines(engine: OxigraphEngine) -> list[bytes]:
+    """The lines of the canonical N-Quads of an oxigraph engine, unsorted, from the
+    Store's own dump (no Python object per quad): every line is kept as the Store writes
+    it except lines with a literal the Store may have rewritten (replaced by the quads
+    as loaded) and lines mentioning a blank node (parsed, and their quads canonicalised
+    as in canonical_lines)."""
+    data = engine.store.dump(format=ox.RdfFormat.N_QUADS)
+    lines = data.split(b"\n")
+    del data
+    candidates = [line for line in lines if b"_:" in line]
+    lines = [line for line in lines if b"_:" not in line and not _FOLDED_LINE.search(line)]
+    blank: list[ox.Quad] = []
+    ground: list[ox.Quad] = []
+    if candidates:  # "_:" may also stand inside a literal: parse to know
+        for quad in ox.parse(b"\n".join(candidates), format=ox.RdfFormat.N_QUADS):
+            if not foldable(quad.object):
+                (blank if _has_blank(quad) else ground).append(quad)
+    for quad in engine.dataset.exact():
+        (blank if _has_blank(quad) else ground).append(quad)
+    lines += ox.serialize(ground, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    if blank:
+        dataset = ox.Dataset(blank)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        lines += ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    return lines
+
+
 def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
     """The lines of the canonical N-Quads, unsorted (see canonical_quads_bytes). Ground
     quads are serialised a batch at a time, so neither a list of them nor the whole
@@ -101,6 +134,8 @@ def canonical_nquads(nquads: str) -> str:
 
 def canonical_dump_bytes(engine: Engine) -> bytes:
     """Canonical N-Quads (UTF-8) of everything an engine holds, literals as loaded."""
+    if isinstance(engine, OxigraphEngine):
+        return _sorted_unique(store_canonical_lines(engine))
     quads = getattr(engine, "quads", None)
     if callable(quads):  # the oxigraph engine keeps its quads: no serialise-and-parse
         return canonical_quads_bytes(quads())
@@ -197,7 +232,10 @@ def write_dumps(folder: Path, engine: Engine) -> int:
     again (nearly sorted already: linear), written as N-Triples to a scratch file and
     streamed through pyoxigraph's parser and Turtle serialiser."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = canonical_lines(engine_quads(engine))
+    if isinstance(engine, OxigraphEngine):
+        lines = store_canonical_lines(engine)
+    else:
+        lines = canonical_lines(engine_quads(engine))
     lines.sort()
     written = _write_unique(folder / "govsm.nq", lines)
     for i, line in enumerate(lines):
