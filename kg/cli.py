@@ -577,12 +577,18 @@ def serve(
             service = SparqlService(dist, limits, base, queries_dir=queries)
         except (FileNotFoundError, RuntimeError) as exc:
             _fail(str(exc), 2)
+    from kg.sparql import QueryError
+
     try:
         server = make_server(site, host, port, base, access_log, service, pages)
     except OSError as exc:
         if service is not None:
             service.close()
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
+    except QueryError as exc:  # a catalogue query whose header or text is wrong
+        if service is not None:
+            service.close()
+        _fail(f"query catalogue: {exc}", 2)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
     )

@@ -109,3 +109,19 @@ def test_missing_queries_folder_exits_2(dist: Path, tmp_path: Path) -> None:
         cli, ["serve", "--dist", str(dist), "--port", "0", "--queries", str(tmp_path / "none")]
     )
     assert result.exit_code == 2 and "not a folder" in result.output
+
+
+def test_bad_catalogue_header_exits_2_naming_the_file(dist: Path, tmp_path: Path) -> None:
+    catalogue = tmp_path / "cq"
+    catalogue.mkdir()
+    (catalogue / "broken.rq").write_text(
+        "# title: Broken\n# question: ?\n# parameters: study (no-such-type)\n"
+        "SELECT * WHERE { ?s ?p ?o }\n",
+        "utf-8",
+    )
+    result = runner.invoke(
+        cli, ["serve", "--dist", str(dist), "--port", "0", "--queries", str(catalogue)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "query catalogue" in result.output and "broken.rq" in result.output
+    assert "Traceback" not in result.output
