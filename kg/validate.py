@@ -80,6 +80,9 @@ class ValidationReport:
     """The results of one validation run."""
 
     results: list[ValidationResult] = field(default_factory=list)
+    #: How the shapes were checked, when not all by the fast path (e.g. "shape:X:
+    #: validated by pySHACL (not compiled: sh:target)").
+    notes: list[str] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
@@ -370,6 +373,14 @@ def result_order(r: ValidationResult) -> tuple:
     return (_SEVERITY_ORDER.get(r.severity, 9), r.shape, r.focus, r.path or "", r.value or "")
 
 
+def fallback_notes(fallback: Mapping[str, str]) -> list[str]:
+    """One note per shape the fast path left to pySHACL, with the reason."""
+    return [
+        f"{compact(shape)}: validated by pySHACL (not compiled: {why})"
+        for shape, why in sorted(fallback.items())
+    ]
+
+
 def sort_results(results: list[ValidationResult]) -> list[ValidationResult]:
     """Results in report order (:func:`result_order`)."""
     return sorted(results, key=result_order)
@@ -409,9 +420,9 @@ def validate_graph(
                 "urn:x-govsm:ontology": quads_from_rdflib(ontology),
             }
         )
-        results, _compiled = fast_shapes(stores, shapes, sources or {})
+        results, compiled = fast_shapes(stores, shapes, sources or {})
         results += run_checks_ox(stores.plain, checks, sources or {})
-        return ValidationReport(sort_results(results))
+        return ValidationReport(sort_results(results), fallback_notes(compiled.fallback))
     ont = _without_imports(ontology)
     union = _PreparingGraph()
     for triple in data:

@@ -38,6 +38,7 @@ from kg.validate import (
     ValidationResult,
     ValidationSetupError,
     _message_key,
+    fallback_notes,
     load_checks,
     load_shapes,
     named_shape,
@@ -366,10 +367,12 @@ def validate_loaded(
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
     stores, rel = stores_from_loaded(loaded)
-    results, _compiled = fast_shapes(stores, shapes, {})
+    results, compiled = fast_shapes(stores, shapes, {})
     results += run_checks_ox(stores.plain, checks, {})
     sources = source_files(stores.encoded, stores.graphs, rel, (r.focus for r in results))
-    return ValidationReport(sort_results(with_sources(results, sources)))
+    return ValidationReport(
+        sort_results(with_sources(results, sources)), fallback_notes(compiled.fallback)
+    )
 
 
 def validate_with_shapes(data: Graph, shapes: Graph) -> tuple[list[ValidationResult], Compiled]:

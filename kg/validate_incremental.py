@@ -59,6 +59,7 @@ from kg.validate import (
     CheckQuery,
     ValidationReport,
     ValidationResult,
+    fallback_notes,
     load_checks,
     load_shapes,
     result_order,
@@ -346,7 +347,10 @@ def validate_incremental(
         )
         kinds = {s.rel: s.kind for s in sources} | {r: v["kind"] for r, v in old.items()}
         if not changed:
-            report = ValidationReport([ValidationResult(**r) for r in state["results"]])
+            report = ValidationReport(
+                [ValidationResult(**r) for r in state["results"]],
+                fallback_notes(state.get("fallback", {})),
+            )
             return Outcome(report, "unchanged", since=state["time"])
         if any(kinds[rel] != "data" for rel in changed):
             state, reason = None, "an ontology file changed"
@@ -396,7 +400,7 @@ def validate_incremental(
             files_state.setdefault(rel_name, {})["sha256"] = digest
         rel = {s.graph: s.rel for s in sources if s.kind == "data"}
         report_results, origins = _finish(stores, rel, results)  # (no-op when done)
-        outcome.report = ValidationReport(report_results)
+        outcome.report = ValidationReport(report_results, fallback_notes(compiled.fallback))
         cache.write_state(
             {
                 "format": CACHE_FORMAT,
@@ -405,6 +409,7 @@ def validate_incremental(
                 "files": files_state,
                 "results": [dict(vars(r)) for r in report_results],
                 "origins": origins,
+                "fallback": compiled.fallback,
             }
         )
     return outcome

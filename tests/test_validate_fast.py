@@ -309,3 +309,27 @@ def test_w3c_case(manifest: Graph, entry: URIRef) -> None:
         assert got != expected, "the suite is now followed: update the list"
     else:
         assert got == expected
+
+
+def test_fallback_is_said_in_the_report(tmp_path: Path, background: Graph, ontology: Graph) -> None:
+    """A shape left to pySHACL is named, with the reason, in the report's notes."""
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    for path in sorted(SHAPES_DIR.glob("*.ttl")):
+        (shapes_dir / path.name).write_bytes(path.read_bytes())
+    (shapes_dir / "zz-extra.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix govsm: <https://w3id.org/govsm/ontology#> .\n"
+        "<https://w3id.org/govsm/shapes#LookaheadShape> a sh:NodeShape ;\n"
+        "    sh:targetClass govsm:Study ;\n"
+        '    sh:property [ sh:path <http://purl.org/dc/terms/title> ; sh:pattern "^(?!x)" ] .\n',
+        encoding="utf-8",
+    )
+    fast = validate_graph(background, ontology, shapes_dir, validator="fast")
+    ref = validate_graph(background, ontology, shapes_dir, validator="pyshacl")
+    assert_same(fast.results, ref.results)
+    assert fast.notes == [
+        "shape:LookaheadShape: validated by pySHACL (not compiled: sh:pattern '^(?!x)' "
+        "(regex syntax beyond the portable subset))"
+    ]
+    assert ref.notes == []
