@@ -329,6 +329,8 @@ def validate(
             err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
     if report is None:
         report = pipeline.validate(load(project, base, engine), project, validator)
+    for note in report.notes:
+        err.print(f"[yellow]note: {note}[/]", highlight=False)
     if not report.conforms:
         raise pipeline.ValidationFailed(report)
     print_warnings(report)
