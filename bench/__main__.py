@@ -8,7 +8,8 @@ measurement in its own process (peak RSS = that process's ru_maxrss):
 - ``rdflib``: baseline (a), the usual Python stack (rdflib Graph, pySHACL, rdflib SPARQL,
   rdflib serialisers) on the same files and queries;
 - ``jena``: baseline (b), Apache Jena's command-line tools from Debian (bench.jena);
-- ``floor``: bare pyoxigraph bulk-loading the same files (the stretch target's floor).
+- ``floor``: bare pyoxigraph bulk-loading the same files (the stretch target's floor);
+- ``revalidate``: validation after a one-file edit (kg.validate_incremental).
 
 Every system's counts (validation results, classifications, comparisons) are checked
 against ours, so a fast wrong answer cannot pass for a fast one. Printed: a table per
