@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cap",
         type=float,
         default=600.0,
-        help="seconds a baseline may run at one scale (default 600)",
+        help="seconds each baseline process may run (default 600)",
     )
     parser.add_argument(
         "--baseline-max-studies",
