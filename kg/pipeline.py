@@ -172,11 +172,13 @@ def build(
 
 
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
-#: writes no static site unless asked to (``--site``): measured by ``python -m bench
-#: --site``, a static page costs about 7 ms per resource (five files each) against about
-#: 3 ms to render the same page on demand from the store (kg.site.ondemand), so at 20,000
-#: resources (about 3,000 studies) the static site already takes minutes, far longer than
-#: every other stage together, and millions of files at 10^5 studies.
+#: writes no static site unless asked to (``--site``). Measured by ``python -m bench
+#: --site`` (bench.site): a static page costs about 2-3 ms per resource plus five files,
+#: rendering the same page on demand from the store (kg.site.ondemand) about 2-5 ms; at
+#: 10^3 studies (7,000 resources) the static site took 22 s against 1.6 s for every other
+#: stage but reasoning, and it grows with the resources: about a minute at 20,000
+#: (about 3,000 studies), half an hour and 3.5 million files at 10^5 studies. Past that
+#: point pages are better rendered when asked for (``govsm serve --on-demand``).
 SITE_MAX_RESOURCES = 20_000
 
 

@@ -95,3 +95,37 @@ def test_jena_baseline_does_the_same_work(project: Path, tmp_path: Path) -> None
     assert stages["validate"]["results"] == len(expected)  # the warnings, as pySHACL gives
     assert stages["derive"]["classifications"] == 64
     assert (stages["verify"]["compared"], stages["verify"]["differences"]) == (64, 0)
+
+
+def test_merge_combines_runs_made_in_parallel(tmp_path: Path) -> None:
+    fields = "studies,triples,system,stage,seconds,lower_bound,peak_rss_mb,status,note\n"
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text(
+        fields
+        + "".join(
+            f"100,6292,ours,{s},1.0,False,90,ok,\n"
+            for s in ("load", "validate", "reason", "derive", "verify", "dumps")
+        )
+        + "100,6292,ours,total,6.0,False,95,ok,\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        fields
+        + "".join(
+            f"100,6292,rdflib,{s},10.0,False,80,ok,\n"
+            for s in ("load", "derive", "verify", "dumps")
+        )
+        + "100,6292,rdflib,validate,300.0,True,80,timeout,cut off\n"
+        + "100,6292,ours,load,9.0,False,90,ok,\n",  # the first run's figures are kept
+        encoding="utf-8",
+    )
+    out = tmp_path / "merged"
+    assert main(["--merge", str(a), str(b), "--out", str(out)]) == 0
+    with (out / "results.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    load = [r for r in rows if r["system"] == "ours" and r["stage"] == "load"]
+    assert [r["seconds"] for r in load] == ["1.0"]
+    validate = next(r for r in rows if r["system"] == "rdflib" and r["stage"] == "validate")
+    assert validate["lower_bound"] == "True"
+    ET.parse(out / "scale.svg")
