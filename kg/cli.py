@@ -271,6 +271,9 @@ def publish(
     options = BuildOptions(base=base, engine=engine, rules=rules, out=out, reason=False, site=site)
     pipeline.build(_project(data, shapes, ontology), options, log=_log)
     site = out / "site"
+    if not site.is_dir():
+        console.print(f"[green]published[/] {out}/: dumps and reports, no static site")
+        return
     pages = sum(1 for _ in site.rglob("*.html"))
     console.print(f"[green]published[/] {site}/: {pages} HTML pages, dumps, VoID, ontology")
 
