@@ -86,3 +86,15 @@ def test_build_skips_the_static_site_above_the_threshold(
     assert any("no static site" in line for line in said)
     pipeline.build(Project(), BuildOptions(out=out, reason=False, site=True))
     assert (out / "site" / "index.html").is_file()
+
+
+def test_cli_no_site(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(app, ["publish", "--no-site", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no static site" in result.output
+    assert (out / "govsm.nq").is_file() and not (out / "site").exists()
