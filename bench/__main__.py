@@ -452,6 +452,9 @@ def merge_runs(paths: list[Path], out: Path) -> int:
         if "ours" in results:
             print(table(studies, triples, results))
         rows += csv_rows(studies, triples, results)
+    for path in paths:  # the site measurements, as they were
+        with path.open(encoding="utf-8") as handle:
+            rows += [row for row in csv.DictReader(handle) if row["system"] == "site"]
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "results.csv", rows)
     (out / "scale.svg").write_text(svg(summary, STAGES, COMMON), encoding="utf-8")
