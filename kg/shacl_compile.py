@@ -139,11 +139,6 @@ def fill_subclasses(sparql: str, lookup: Callable[[str], list[str]]) -> str:
     )
 
 
-#: Placeholder in every target pattern: replaced by a pattern that keeps only some focus
-#: nodes (incremental validation) or by nothing.
-RESTRICT = "#%RESTRICT%\n"
-
-
 class NotCompiled(Exception):
     """A shape uses a feature the fast path does not compile (run it with pySHACL)."""
 
@@ -482,7 +477,7 @@ class _Compiler:
             # No DISTINCT sub-select: every query
             # projects DISTINCT rows or counts DISTINCT values, and the sub-select costs
             # half of a query's time.
-            RESTRICT + "{ " + " UNION ".join(parts) + " }"
+            "{ " + " UNION ".join(parts) + " }"
         )
 
     # -- checking what a shape uses ---------------------------------------------------

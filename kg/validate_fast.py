@@ -22,7 +22,6 @@ from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDFS
 
 from kg.shacl_compile import (
-    RESTRICT,
     Compiled,
     CompiledQuery,
     compile_shapes,
@@ -128,7 +127,7 @@ def iter_compiled(
     for i, cq in enumerate(compiled.queries):
         if only is not None and not only(cq):
             continue
-        text = fill_subclasses(cq.sparql, lookup).replace(RESTRICT, "")
+        text = fill_subclasses(cq.sparql, lookup)
         if cq.kind == "core" and focus is not None and cq.restrictable:
             # ?this bound up front (SEP-0007 substitution): pyoxigraph then looks at that
             # node only; a VALUES block or a marker graph would still scan the targets.
