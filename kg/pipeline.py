@@ -182,25 +182,24 @@ def build(
 SITE_MAX_RESOURCES = 20_000
 
 
-def count_resources(loaded: Loaded) -> int:
-    """IRIs under the base that are the subject of a triple (each would get a page)."""
-    rows = loaded.engine.select(
-        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
-        "FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }",
-        {"base": rdflib.Literal(loaded.base)},
-    )
-    return int(str(rows.rows[0][0]))
+def count_resources(loaded: Loaded, limit: int | None = None) -> int:
+    """IRIs under the base that are the subject of a triple (each would get a page),
+    counted up to ``limit`` (enough to compare with a threshold)."""
+    query = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }"
+    if limit is not None:
+        query += f" LIMIT {int(limit)}"
+    return len(loaded.engine.select(query, {"base": rdflib.Literal(loaded.base)}).rows)
 
 
 def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> bool:
     """Whether to write the static site (see BuildOptions.site and SITE_MAX_RESOURCES)."""
     if options.site is not None:
         return options.site
-    resources = count_resources(result.loaded)
+    resources = count_resources(result.loaded, SITE_MAX_RESOURCES + 1)
     if resources <= SITE_MAX_RESOURCES:
         return True
     log(
-        f"warning: no static site: {resources:,} resources (more than {SITE_MAX_RESOURCES:,}); "
+        f"warning: no static site: more than {SITE_MAX_RESOURCES:,} resources; "
         "serve it with `govsm serve --on-demand` (pages rendered from the store); --site forces it"
     )
     return False
