@@ -303,7 +303,8 @@ def validate(
         typer.Option(
             "--incremental/--full",
             help="Re-check only what the files changed since the last run can affect "
-            "(fast validator, oxigraph engine); --full validates everything.",
+            "(fast validator, oxigraph engine; cache in .govsm-cache/validate/); --full "
+            "validates everything without the cache.",
         ),
     ] = True,
     cache: Annotated[
@@ -318,11 +319,11 @@ def validate(
         _fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", 2)
     project = _project(data, shapes, ontology)
     report = None
-    if validator == "fast" and engine == "oxigraph":
+    if validator == "fast" and engine == "oxigraph" and incremental:
         from kg.validate_incremental import CacheBusy, validate_incremental
 
         try:
-            outcome = validate_incremental(project, base, cache, full=not incremental)
+            outcome = validate_incremental(project, base, cache)
         except (CacheBusy, OSError) as exc:  # locked by another run, or not writable
             err.print(
                 f"[yellow]warning: validation cache unusable, validating without it ({exc})[/]"
