@@ -181,6 +181,38 @@ def _moved(q: ox.Quad, graph: ox.NamedNode, rewrite: Callable[[str], str] | None
     return ox.Quad(s, q.predicate, o, graph)
 
 
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^>\s]*>|\#[^\n]*|[\[\]()]|\.(?=\s|$)"
+)
+
+
+def statements(block: str) -> list[str]:
+    """The top-level statements of a Turtle block (cut after each "." outside strings,
+    IRIs, comments and brackets); the block itself when it has no blank-node syntax or
+    cannot be cut safely."""
+    if "[" not in block and "(" not in block:
+        return [block]
+    cuts, depth, start = [], 0, 0
+    for m in _TOKEN.finditer(block):
+        token = m.group(0)
+        if token in ("[", "("):
+            depth += 1
+        elif token in ("]", ")"):
+            depth -= 1
+            if depth < 0:
+                return [block]
+        elif token == "." and depth == 0:
+            cuts.append(block[start : m.end()].strip())
+            start = m.end()
+    if depth != 0 or block[start:].strip():
+        return [block]
+    return cuts or [block]
+
+
 class _Namer:
     """Blank nodes of one block named ``b<block hash>n<order of appearance>``."""
 
@@ -218,8 +250,16 @@ def parse_blocks(split: Split, blocks: Iterable[str], source: Source, base: str)
             blocks = [b for b in blocks if not ("[" not in b and "(" not in b and "_:" not in b)]
         except SyntaxError:
             out = []  # parsed one by one below, so that the failing block is known
-    for block in blocks:
-        text = split.header + block
+    # A block with blank nodes is parsed statement by statement, each naming its blank
+    # nodes after its own text: editing one statement of a block (a study's title)
+    # leaves the blank nodes of the others (its author list) as they were.
+    pieces = blocks if split.whole else [p for block in blocks for p in statements(block)]
+    named = [p for p in pieces if "[" in p or "(" in p]
+    if len(set(named)) != len(named) and not split.whole:
+        # The same statement twice would give its blank nodes the same names twice.
+        raise BlockError(f"{source.rel}: a statement with blank nodes is repeated")
+    for piece in pieces:
+        text = split.header + piece
         name = _Namer(hashlib.sha1(f"{source.graph}\n{text}".encode()).hexdigest()[:20])
 
         try:
@@ -382,14 +422,16 @@ def validate_incremental(
             added: list[ox.Quad] = []
             removed: list[ox.Quad] = []
             for name in changed:
-                a, r = _patch(cache, stores, by_rel.get(name), state["files"].get(name), base)
+                if name in by_rel:
+                    # The entry _patch updates (blank-node mode, repeated triples) is the
+                    # one saved.
+                    entry = files_state.setdefault(name, {})
+                    entry.update(_file_entry(by_rel[name]))
+                else:
+                    entry = state["files"][name]  # a file that is gone
+                a, r = _patch(cache, stores, by_rel.get(name), entry, base)
                 added += a
                 removed += r
-                if name in by_rel:
-                    files_state[name] = {
-                        **files_state.get(name, {}),
-                        **_file_entry(by_rel[name]),
-                    }
             focus = _affected(stores, compiled, added, removed)
             touched = {q.predicate.value for q in (*added, *removed)}
             results, outcome = _rerun(
@@ -677,11 +719,13 @@ def _patch(
     """Bring one file's graph up to date in both stores, changing only the blocks that
     changed; the (encoded) quads added and removed."""
     old_text = ""
-    if entry is not None:
+    if source is not None and entry is not None and entry.get("sha256"):  # known before
         with contextlib.suppress(OSError):
-            old_text = cache.copy_path(source.rel if source else "").read_text(encoding="utf-8")
+            old_text = cache.copy_path(source.rel).read_text(encoding="utf-8")
     if source is None:  # the file is gone
-        graph = ox.NamedNode(entry["graph"]) if entry else None
+        if not entry or "graph" not in entry:
+            return [], []
+        graph = ox.NamedNode(entry["graph"])
         removed = list(stores.encoded.quads_for_pattern(None, None, None, graph))
         for store in (stores.encoded, stores.plain):
             if store.contains_named_graph(graph):
@@ -708,6 +752,16 @@ def _patch(
     except BlockError:
         check_syntax([source])  # a real syntax error: reported with file, line and column
         return _replace(cache, stores, source, base, entry)
+    gone_subjects = {q.subject for q in gone if isinstance(q.subject, ox.BlankNode)}
+    for q in came:
+        if (
+            isinstance(q.subject, ox.BlankNode)
+            and q.subject not in gone_subjects
+            and next(stores.encoded.quads_for_pattern(q.subject, None, None, None), None)
+        ):
+            # A new statement repeats an unchanged one (same text, same blank-node
+            # names): the whole file is read again, its blank nodes named by position.
+            return _replace(cache, stores, source, base, entry)
     dups = set(entry.get("dups", ()))
     came_set = set(came)
     gone_net = [q for q in dict.fromkeys(gone) if q not in came_set]

@@ -170,6 +170,15 @@ def test_cross_file_effects(editor: Editor) -> None:
     assert not any(
         r.focus == study[1:-1] for r in _violations(without, "MaxCountConstraintComponent")
     )
+    # The same file name again, with other statements (the cache's old copy must not
+    # be taken for its previous content).
+    extra.write_text(
+        f'{study} <http://purl.org/dc/terms/title> "Again" .\n'
+        f"{study} <https://w3id.org/govsm/ontology#publishedIn> {study} .\n",
+        encoding="utf-8",
+    )
+    again = editor.check()
+    assert _violations(again, "ClassConstraintComponent")
 
 
 def test_blank_node_edits(editor: Editor) -> None:
@@ -249,3 +258,16 @@ def test_query_predicates() -> None:
     )
     assert found == {f"http://{c}" for c in "abcdef"}
     assert query_predicates("SELECT * WHERE { ?s ?p ?o }") is None  # any triple can match
+
+
+def test_repeated_blank_node_statements_stay_distinct(editor: Editor) -> None:
+    """Two identical statements with blank nodes are two blank nodes (RDF says so): a
+    second copy of an author list gives the study two lists, as a full run sees it."""
+    refs = (editor.data / "references.ttl").read_text(encoding="utf-8")
+    statement = re.search(r"<[^>]+> bibo:authorList \([^)]*\) \.", refs).group(0)
+    (editor.data / "references.ttl").write_text(refs + "\n" + statement + "\n", encoding="utf-8")
+    outcome = editor.check()
+    assert any(r.path and r.path.endswith("authorList") for r in outcome.report.violations)
+    editor.edit("references.ttl", "\n" + statement + "\n", "\n", count=-1)
+    (editor.data / "references.ttl").write_text(refs, encoding="utf-8")
+    editor.check()
