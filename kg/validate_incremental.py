@@ -6,31 +6,41 @@ The cache (``<project>/.govsm-cache/validate/`` unless told otherwise) holds:
 - ``encoded/`` and ``plain/``: on-disk pyoxigraph stores with one named graph per
   source file (the validation store with literals encoded, and the plain store the
   SPARQL-based constraints and check queries run on; see :mod:`kg.validate_fast`);
+- ``files/``: a copy of each data file as last validated;
+- ``compiled.json``: the compiled shapes (JSON: nothing in the cache is executed);
 - ``state.json``: the SHA-256 of every source file, a digest of everything else the
-  report depends on (shapes, check queries, base IRI, this code), the time of the run
-  and its report, each result marked with whether it belongs to one focus node.
+  report depends on (shapes, check queries, base IRI, folders, this code), the time of
+  the run and its report, each result with its origin (a Core result about its own focus
+  node, or the query that gave it).
 
 A run hashes every source file. Nothing changed: the cached report is given back. The
 shapes, the check queries, the base, the code or any ontology file changed, or there is
-no cache: everything is loaded and validated (a *full* run). Otherwise only the changed
-data files are re-read; their triples are diffed against the stored graph and the stores
-are patched. The focus nodes to re-check are then:
+no cache: everything is validated in memory and the stores are saved (a *full* run).
+Otherwise each changed data file is cut at blank lines into statement blocks and compared
+with its copy; only the blocks that differ are parsed, and the stores are patched with the
+triples that differ. Blank nodes are named after the statement that holds them (so the
+same statement gives the same quads in every run; a file that repeats such a statement,
+or uses ``_:`` labels, is read whole, its blank nodes named by position).
+
+The focus nodes to re-check are then:
 
 - the subjects of the added and removed triples (a node whose own triples changed, or
   which gained or lost a target class), and their objects through predicates that shapes
-  follow backwards (inverse paths) or that ``sh:targetObjectsOf`` names;
+  follow backwards (inverse paths);
 - every node that reaches one of those within the longest path the compiled shapes look
   along (``Compiled.radius``: path length plus one hop for ``sh:class``, nested shapes
   included), walking the shapes' predicates backwards, in the new graph and through the
   removed triples.
 
-The compiled Core constraints whose results are about their own focus nodes run for
-those focus nodes only, and their previous results for every other focus node are kept;
-the SPARQL-based constraints, the check queries and the rare Core results about other
-nodes (``sh:property`` nested in a property shape) are re-run over everything. A change
-to ``rdfs:subClassOf``, a path of unbounded length (``sh:zeroOrMorePath``...) or a literal
-focus node make the Core part run in full (from the patched stores, without re-reading
-any other file).
+The compiled Core constraints whose results are about their own focus nodes run for those
+nodes only (``?this`` bound by substitution, and only the queries whose targets the node
+matches); their previous results for every other focus node are kept. A SPARQL-based
+constraint, a check query, or a Core query whose results are about other nodes
+(``sh:property`` nested in a property shape) re-runs over everything when its patterns
+use a predicate of a changed triple (always, when a pattern has a variable predicate),
+else its previous results are kept. A change to ``rdfs:subClassOf``, a path of unbounded
+length (``sh:zeroOrMorePath``...) or a possible literal focus node make the Core part
+run in full (from the patched stores, without re-reading any other file).
 """
 
 from __future__ import annotations
