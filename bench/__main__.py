@@ -105,7 +105,10 @@ def measure_process(
             spent += float(entry["seconds"])
     if timed_out:
         result.status = "timeout"
-        order = ("validate",) if system == "rdflib-validate" else STAGES
+        order = {
+            "rdflib-validate": ("validate",),
+            "rdflib": ("load", "reason", "derive", "verify", "dumps"),
+        }.get(system, STAGES)
         following = [s for s in order if s not in result.stages]
         if following:
             # the stage running at the cap: at least the time left after the others
