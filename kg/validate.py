@@ -328,6 +328,26 @@ def _local(iri: rdflib.term.Node) -> str:
     return str(iri).rsplit("#", 1)[-1]
 
 
+def check_result(
+    check: CheckQuery, bound: Mapping[str, rdflib.term.Node], sources: Mapping[str, str]
+) -> ValidationResult:
+    """One row of a check query as a violation: the focus is its ``?focus`` (or first
+    bound value), the message the query's title followed by the row's bindings."""
+    focus = bound.get("focus", next(iter(bound.values()), None))
+    focus_s = term_str(focus) if focus is not None else ""
+    detail = ", ".join(f"{k}={term_str(v)}" for k, v in bound.items())
+    return ValidationResult(
+        severity=VIOLATION,
+        focus=focus_s,
+        path=None,
+        component=CHECK_COMPONENT,
+        message=f"{check.title}: {detail}" if detail else check.title,
+        shape=check.name,
+        value=None,
+        source_file=sources.get(focus_s),
+    )
+
+
 def run_checks(
     graph: Graph, checks: Iterable[CheckQuery], sources: Mapping[str, str] | None = None
 ) -> list[ValidationResult]:
@@ -346,21 +366,7 @@ def run_checks(
         variables = [str(v) for v in rows.vars or []]
         for row in rows:
             bound = {v: row[v] for v in variables if row[v] is not None}
-            focus = bound.get("focus", next(iter(bound.values()), None))
-            focus_s = term_str(focus) if focus is not None else ""
-            detail = ", ".join(f"{k}={term_str(v)}" for k, v in bound.items())
-            out.append(
-                ValidationResult(
-                    severity=VIOLATION,
-                    focus=focus_s,
-                    path=None,
-                    component=CHECK_COMPONENT,
-                    message=f"{check.title}: {detail}" if detail else check.title,
-                    shape=check.name,
-                    value=None,
-                    source_file=sources.get(focus_s),
-                )
-            )
+            out.append(check_result(check, bound, sources))
     return out
 
 

@@ -30,13 +30,12 @@ from kg.shacl_compile import (
     fill_subclasses,
 )
 from kg.validate import (
-    CHECK_COMPONENT,
-    VIOLATION,
     CheckQuery,
     ValidationReport,
     ValidationResult,
     ValidationSetupError,
     _message_key,
+    check_result,
     fallback_notes,
     load_checks,
     load_shapes,
@@ -245,21 +244,7 @@ def run_checks_ox(
         variables = [v.value for v in rows.variables]
         for row in rows:
             bound = {v: decode(row[v]) for v in variables if row[v] is not None}
-            focus = bound.get("focus", next(iter(bound.values()), None))
-            focus_s = term_str(focus) if focus is not None else ""
-            detail = ", ".join(f"{k}={term_str(v)}" for k, v in bound.items())
-            out.append(
-                ValidationResult(
-                    severity=VIOLATION,
-                    focus=focus_s,
-                    path=None,
-                    component=CHECK_COMPONENT,
-                    message=f"{check.title}: {detail}" if detail else check.title,
-                    shape=check.name,
-                    value=None,
-                    source_file=sources.get(focus_s),
-                )
-            )
+            out.append(check_result(check, bound, sources))
     return out
 
 
