@@ -135,8 +135,9 @@ def _common_headers(response: Response) -> Response:
     return response
 
 
-class SparqlEndpoint:
-    """The ASGI endpoint of ``/sparql``."""
+class _ServiceEndpoint:
+    """An ASGI endpoint over the service: ``handle`` answers, a BadRequest it raises
+    becomes its error response, and every response gets the common headers."""
 
     def __init__(self, service: SparqlService) -> None:
         self.service = service
@@ -148,6 +149,13 @@ class SparqlEndpoint:
         except BadRequest as exc:
             response = error_response(exc.status, exc.message, exc.headers)
         await _common_headers(response)(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
+
+class SparqlEndpoint(_ServiceEndpoint):
+    """The ASGI endpoint of ``/sparql``."""
 
     async def handle(self, request: Request) -> Response:
         """Answer one protocol request."""
@@ -269,20 +277,9 @@ def preflight(allow: str) -> Response:
     )
 
 
-class GraphStore:
+class GraphStore(_ServiceEndpoint):
     """The ASGI endpoint of ``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol,
     read side only (``GET``/``HEAD`` with ``?graph=IRI`` or ``?default``)."""
-
-    def __init__(self, service: SparqlService) -> None:
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            response = await self.handle(request)
-        except BadRequest as exc:
-            response = error_response(exc.status, exc.message, exc.headers)
-        await _common_headers(response)(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         """Answer one graph-store request."""
