@@ -51,6 +51,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from kg.engine import EngineError, to_ox
+
 ENC_DT = "urn:x-govsm-enc:dt:"
 ENC_ILL = "urn:x-govsm-enc:ill:"
 ENC_LANG = "urn:x-govsm-enc:lang:"
@@ -236,19 +238,18 @@ def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lite
     """An rdflib term as a pyoxigraph term (unencoded, except a literal rdflib found
     ill-typed: rdflib may have rewritten its lexical form, e.g. ``"none"^^xsd:boolean``
     to ``"false"``, so it is marked ill-typed here)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            if getattr(term, "ill_typed", False) and str(term.datatype).startswith(_XSD):
-                return ox.Literal(str(term), datatype=ox.NamedNode(ENC_ILL + str(term.datatype)))
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")
+    if (
+        isinstance(term, Literal)
+        and not term.language
+        and term.datatype is not None
+        and getattr(term, "ill_typed", False)
+        and str(term.datatype).startswith(_XSD)
+    ):
+        return ox.Literal(str(term), datatype=ox.NamedNode(ENC_ILL + str(term.datatype)))
+    try:
+        return to_ox(term)
+    except EngineError as exc:
+        raise TypeError(f"not an RDF term: {term!r}") from exc
 
 
 def decode(term: object) -> rdflib.term.Node:
