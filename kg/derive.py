@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
@@ -85,27 +84,20 @@ def describe_rule(rule: Rule, base: str) -> list[Triple]:
 def derive(engine: Engine, rules: list[Rule], base: str) -> list[Derivation]:
     """Run each rule and add its triples to the rule's own named graph.
 
-    On the oxigraph engine the rule's triples stay pyoxigraph terms from the query to the
-    store (converting each to rdflib and back cost most of this stage at scale).
+    On the oxigraph engine the rule's triples go from the query to the store without a
+    Python object per triple (kg.engine.OxigraphEngine.construct_into: building them cost
+    most of this stage at scale).
     """
     results = []
     for rule in rules:
         iri = rule.iri(base)
         graph = derived_graph_iri(base, rule.stem)
         if isinstance(engine, OxigraphEngine):
-            # pyoxigraph's CONSTRUCT may repeat a triple (once per solution): keep one
-            found = list(dict.fromkeys(engine.construct_ox(rule.query.text, {"rule": iri})))
-            target = ox.NamedNode(graph)
-            engine.add_quads(
-                graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in found]
+            triples, classifications = engine.construct_into(
+                rule.query.text, {"rule": iri}, graph, GOVSM + "DerivedClassification"
             )
             engine.add(graph, describe_rule(rule, base))
-            kind, rdf_type = (
-                ox.NamedNode(GOVSM + "DerivedClassification"),
-                ox.NamedNode(str(RDF.type)),
-            )
-            count = sum(1 for t in found if t.predicate == rdf_type and t.object == kind)
-            results.append(Derivation(rule, graph, len(found), count))
+            results.append(Derivation(rule, graph, triples, classifications))
             continue
         triples = list(dict.fromkeys(engine.construct(rule.query.text, {"rule": iri})))
         engine.add(graph, [*triples, *describe_rule(rule, base)])

@@ -289,6 +289,40 @@ class OxigraphEngine:
             raise EngineError("not a CONSTRUCT query")
         return list(result)
 
+    def construct_into(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None,
+        graph: str,
+        counted_class: str,
+    ) -> tuple[int, int]:
+        """Add what a CONSTRUCT query gives to ``graph``; return the triples now in the
+        graph and how many of its subjects have type ``counted_class``.
+
+        The results are serialised and loaded by the Store itself (no Python object per
+        triple). Results with a blank node or a literal other than a plain string go
+        through :meth:`add_quads` instead, so that the quads as written are kept
+        (:class:`QuadIndex`) with the Store's own blank-node labels.
+        """
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise EngineError("not a CONSTRUCT query")
+        data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
+        target = ox.NamedNode(graph)
+        if b"_:" in data or b'"^^' in data or b'"@' in data:
+            triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            self.add_quads(
+                graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
+            )
+        else:
+            self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        del data
+        counts = []
+        for pattern in ("?s ?p ?o", f"?s a {ox.NamedNode(counted_class)}"):
+            rows = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ {pattern} }} }}")
+            counts.append(int(next(iter(rows))["n"].value))
+        return counts[0], counts[1]
+
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
