@@ -332,7 +332,8 @@ def validate(
             report = outcome.report
             err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
     if report is None:
-        report = pipeline.validate(load(project, base, engine), project, validator)
+        prepared = pipeline.prepare_validation(project, base, engine, validator)
+        report = pipeline.validate(load(project, base, engine), project, validator, prepared)
     for note in report.notes:
         err.print(f"[yellow]note: {note}[/]", highlight=False)
     if not report.conforms:

@@ -24,7 +24,7 @@ Triple = tuple[Term, Term, Term]
 Rewrite = Callable[[str], str]
 ENGINES = ("oxigraph", "rdflib")
 
-_FORMATS = {
+SOURCE_FORMATS = {
     ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
     ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
 }
@@ -67,7 +67,7 @@ class Engine(Protocol):
 
 def supported(path: Path) -> bool:
     """Whether a source file's format is one the loader reads (local, no remote contexts)."""
-    return path.suffix in _FORMATS
+    return path.suffix in SOURCE_FORMATS
 
 
 def make_engine(name: str) -> Engine:
@@ -173,6 +173,10 @@ class QuadIndex:
         """The kept quads: those whose literal the Store may hold in another form."""
         return [q for quads in self._exact.values() for q in quads]
 
+    def exact_for(self, graph: str) -> list[ox.Quad]:
+        """The kept quads of one graph."""
+        return list(self._exact.get(graph, ()))
+
     def __iter__(self) -> Iterator[ox.Quad]:
         graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
         for name in sorted(graphs | set(self._exact)):
@@ -197,15 +201,19 @@ class OxigraphEngine:
     def __init__(self) -> None:
         self.store = ox.Store()
         self.dataset = QuadIndex(self.store)
+        #: graphs given quads from Python (not only by the Store's bulk loader): their
+        #: blank-node labels are the parser's, not ones the bulk loader chose
+        self.quad_by_quad: set[str] = set()
 
     def _extend(self, graph: str, quads: list[ox.Quad]) -> None:
         self.store.extend(quads)
         self.dataset.note(graph, quads)
+        self.quad_by_quad.add(graph)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         """Parse one file into ``graph``, a batch at a time (no list of every quad);
         a syntax error raises SyntaxError (line, column)."""
-        fmt = _FORMATS[path.suffix][0]
+        fmt = SOURCE_FORMATS[path.suffix][0]
         target = ox.NamedNode(graph)
         if rewrite is None and self._bulk_load(path, fmt, graph):
             return
@@ -351,7 +359,7 @@ class RdflibEngine:
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         parsed = rdflib.Graph()
         # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
-        parsed.parse(str(path), format=_FORMATS[path.suffix][1])
+        parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
         target = self.dataset.graph(URIRef(graph))
         self._names.add(graph)
         if rewrite is None:

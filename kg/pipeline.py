@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import rdflib
 
-from kg.config import BuildOptions, Project
+from kg.config import BuildOptions, Project, check_base, rewriter
 from kg.derive import Derivation, Rule, derive, select_rules
-from kg.load import Loaded, load
+from kg.load import Loaded, discover_sources, load
 from kg.publish import write_atomically, write_dumps
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
@@ -83,14 +84,35 @@ def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, d
     return data, ontology, sources
 
 
-def validate(loaded: Loaded, project: Project, validator: str = "fast") -> ValidationReport:
+def prepare_validation(
+    project: Project, base: str, engine: str = "oxigraph", validator: str = "fast"
+) -> Future[Any] | None:
+    """Call just before :func:`kg.load.load` with the same arguments: for the fast
+    validator on the oxigraph engine, starts building the validation store beside the
+    load (kg.validate_fast.start_encoded_store); hand the result to :func:`validate`.
+    None where that does not apply (another engine or validator, a moved base)."""
+    check_base(base)
+    if validator != "fast" or engine != "oxigraph" or rewriter(base) is not None:
+        return None
+    from kg.validate_fast import start_encoded_store
+
+    return start_encoded_store(discover_sources(project, base))
+
+
+def validate(
+    loaded: Loaded,
+    project: Project,
+    validator: str = "fast",
+    prepared: Future[Any] | None = None,
+) -> ValidationReport:
     """SHACL shapes and check queries: the compiled fast path on the loaded engine
-    (kg.validate_fast), or pySHACL (``validator="pyshacl"``, kg.validate.validate_graph)."""
+    (kg.validate_fast), or pySHACL (``validator="pyshacl"``, kg.validate.validate_graph).
+    ``prepared``: what :func:`prepare_validation` returned before the load."""
     checks = project.checks if project.checks.is_dir() else None
     if validator == "fast":
         from kg.validate_fast import validate_loaded
 
-        return validate_loaded(loaded, project.shapes, checks)
+        return validate_loaded(loaded, project.shapes, checks, prepared)
     data, ontology, sources = graphs_for_validation(loaded)
     return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
@@ -134,12 +156,13 @@ def build(
 ) -> BuildResult:
     """Run every stage and publish into ``options.out`` (atomically)."""
     rules = select_rules(project.queries, options.rules)
+    prepared = prepare_validation(project, options.base, options.engine) if validate_stage else None
     loaded = load(project, options.base, options.engine)
     result = BuildResult(loaded)
     log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
 
     if validate_stage:
-        report = validate(loaded, project)
+        report = validate(loaded, project, prepared=prepared)
         result.validation = report
         if not report.conforms:
             raise ValidationFailed(report)

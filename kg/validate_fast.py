@@ -10,8 +10,10 @@ engine's own store in the pipeline).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 import rdflib
 from rdflib import Graph, Literal
-from rdflib.namespace import OWL, RDFS
+from rdflib.namespace import OWL, RDFS, XSD
 
 from kg.shacl_compile import (
     Compiled,
@@ -46,10 +48,13 @@ from kg.validate import (
 )
 
 if TYPE_CHECKING:
-    from kg.load import Loaded
+    from kg.load import Loaded, Source
 
 _THIS = ox.Variable("this")
 _OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
+
+# pyoxigraph releases the GIL while it evaluates: queries run side by side in threads.
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _DEFAULT_MESSAGES = {
     "ClassConstraintComponent": "Value does not have class {}",
@@ -107,8 +112,19 @@ def run_compiled(
     sources: Mapping[str, str],
     only: Callable[[CompiledQuery], bool] | None = None,
 ) -> list[ValidationResult]:
-    """Run the compiled queries (those ``only`` accepts, when given)."""
-    return [r for _cq, r in iter_compiled(stores, compiled, shapes, sources, only=only)]
+    """Run the compiled queries (those ``only`` accepts, when given), several at a time;
+    the results in query order."""
+    lookup = _subclass_lookup(stores)
+    chosen = [cq for cq in compiled.queries if only is None or only(cq)]
+    texts = [fill_subclasses(cq.sparql, lookup) for cq in chosen]  # one thread: cache
+
+    def run(i: int) -> list[ValidationResult]:
+        store = stores.encoded if chosen[i].kind == "core" else stores.plain
+        rows = store.query(texts[i], use_default_graph_as_union=True)
+        return [r for _cq, r in _rows(chosen[i], rows, shapes, sources)]
+
+    with ThreadPoolExecutor(_THREADS, thread_name_prefix="govsm-shacl") as pool:
+        return [r for found in pool.map(run, range(len(chosen))) for r in found]
 
 
 def iter_compiled(
@@ -290,25 +306,26 @@ def fast_shapes(
     return results, compiled
 
 
-def source_files(
-    store: ox.Store, graphs: Sequence[ox.NamedNode], rel: Mapping[str, str], foci: Iterable[str]
-) -> dict[str, str]:
-    """For each focus node (``term_str`` form), the first data file (in ``graphs`` order)
-    that has it as a subject; ``rel`` maps a graph IRI to the file's relative path."""
+def source_files(stores: Stores, rel: Mapping[str, str], foci: Iterable[str]) -> dict[str, str]:
+    """For each focus node (``term_str`` form), the first data file (in ``stores.graphs``
+    order) that has it as a subject; ``rel`` maps a graph IRI to the file's relative path.
+    A blank focus node is looked up in both stores: its label is the store's own (the
+    stores may have been loaded apart)."""
+    graphs = stores.graphs
     order = {g.value: i for i, g in enumerate(graphs) if g.value in rel}
     out: dict[str, str] = {}
     for focus in set(foci):
-        if not focus or focus.startswith("_:"):
-            term: ox.NamedNode | ox.BlankNode = ox.BlankNode(focus[2:]) if focus else None
-            if term is None:
-                continue
-        else:
-            term = ox.NamedNode(focus)
+        if not focus:
+            continue
+        blank = focus.startswith("_:")
+        term = ox.BlankNode(focus[2:]) if blank else ox.NamedNode(focus)
         best = None
-        for q in store.quads_for_pattern(term, None, None, None):
-            i = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
-            if i is not None and (best is None or i < best):
-                best = i
+        for store in (stores.encoded, stores.plain) if blank else (stores.encoded,):
+            for q in store.quads_for_pattern(term, None, None, None):
+                g = q.graph_name
+                i = order.get(g.value) if isinstance(g, ox.NamedNode) else None
+                if i is not None and (best is None or i < best):
+                    best = i
         if best is not None:
             out[focus] = rel[graphs[best].value]
     return out
@@ -321,14 +338,71 @@ def with_sources(
     return [replace(r, source_file=sources.get(r.focus)) for r in results]
 
 
-def stores_from_loaded(loaded: Loaded) -> tuple[Stores, dict[str, str]]:
+def _bulk_load_sources(files: Sequence[tuple[Path, str]]) -> ox.Store:
+    from kg.engine import SOURCE_FORMATS
+
+    store = ox.Store()
+    for path, graph in files:
+        fmt = SOURCE_FORMATS[path.suffix][0]
+        store.bulk_load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
+    return store
+
+
+def start_encoded_store(sources: Sequence[Source]) -> Future[ox.Store]:
+    """Begin the validation store while the engine loads: every source file bulk-loaded
+    into its graph by the Store's own loader in a background thread. The loader releases
+    the GIL, so with a second core this costs little wall time; building the store from
+    the engine's quads instead took about as long as the load itself. A file that does
+    not parse fails here too (the engine's load reports it); see stores_from_loaded."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="govsm-encoded")
+    future = pool.submit(_bulk_load_sources, [(s.path, s.graph) for s in sources])
+    pool.shutdown(wait=False)
+    return future
+
+
+# Every quad the validation store holds in another form than the Store loaded it: each
+# literal but a plain string (kg.engine.foldable; replaced by the quads as written,
+# encoded) and owl:imports (never part of the validated data).
+_REWRITTEN = (
+    "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o "
+    f"FILTER (?p = <{OWL.imports}> || (isLiteral(?o) && datatype(?o) != <{XSD.string}>)) }} }}"
+)
+
+
+def _finish_encoded_store(store: ox.Store, loaded: Loaded) -> ox.Store:
+    """The bulk-loaded store (start_encoded_store) made the validation store: literals
+    as written and encoded; graphs the engine stored quad by quad are taken from the
+    engine instead (their blank-node labels must be the engine's)."""
+    engine = loaded.engine
+    store.update(_REWRITTEN)
+    batch: list[ox.Quad] = []
+    for source in loaded.sources:
+        graph = ox.NamedNode(source.graph)
+        if source.graph in engine.quad_by_quad:
+            store.remove_graph(graph)
+            quads = engine.dataset.quads_for_graph_name(graph)
+        else:
+            quads = engine.dataset.exact_for(source.graph)
+        batch += [q for q in quads if q.predicate != _OWL_IMPORTS]
+    store.bulk_extend(list(encode_quads(batch)))
+    return store
+
+
+def stores_from_loaded(
+    loaded: Loaded, encoded: Future[ox.Store] | None = None
+) -> tuple[Stores, dict[str, str]]:
     """Validation stores from a loaded engine (its own store is the plain one when it is
-    pyoxigraph), and graph IRI -> relative path of each data file."""
+    pyoxigraph), and graph IRI -> relative path of each data file. ``encoded`` is the
+    store start_encoded_store began for the same sources, if any."""
     from kg.engine import OxigraphEngine, to_ox
 
     engine = loaded.engine
+    rel = {s.graph: s.rel for s in loaded.sources if s.kind == "data"}
+    if encoded is not None and isinstance(engine, OxigraphEngine):
+        store = _finish_encoded_store(encoded.result(), loaded)
+        graphs = [ox.NamedNode(s.graph) for s in loaded.sources]
+        return Stores(store, engine.store, graphs), rel
     by_graph: dict[str, list[ox.Quad]] = {}
-    rel = {}
     for source in loaded.sources:
         if isinstance(engine, OxigraphEngine):
             quads = list(engine.dataset.quads_for_graph_name(ox.NamedNode(source.graph)))
@@ -338,22 +412,26 @@ def stores_from_loaded(loaded: Loaded) -> tuple[Stores, dict[str, str]]:
                 for s, p, o in engine.triples(source.graph)
             ]
         by_graph[source.graph] = quads
-        if source.kind == "data":
-            rel[source.graph] = source.rel
     plain = engine.store if isinstance(engine, OxigraphEngine) else None
     return stores_from_quads(by_graph, plain), rel
 
 
 def validate_loaded(
-    loaded: Loaded, shapes_dir: Path, checks_dir: Path | None = None
+    loaded: Loaded,
+    shapes_dir: Path,
+    checks_dir: Path | None = None,
+    encoded: Future[ox.Store] | None = None,
 ) -> ValidationReport:
-    """The fast path over a loaded engine (kg.load.Loaded): shapes and check queries."""
+    """The fast path over a loaded engine (kg.load.Loaded): shapes and check queries
+    (``encoded``: see stores_from_loaded)."""
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
-    stores, rel = stores_from_loaded(loaded)
-    results, compiled = fast_shapes(stores, shapes, {})
-    results += run_checks_ox(stores.plain, checks, {})
-    sources = source_files(stores.encoded, stores.graphs, rel, (r.focus for r in results))
+    stores, rel = stores_from_loaded(loaded, encoded)
+    with ThreadPoolExecutor(1, thread_name_prefix="govsm-checks") as pool:
+        checked = pool.submit(run_checks_ox, stores.plain, checks, {})
+        results, compiled = fast_shapes(stores, shapes, {})
+        results += checked.result()
+    sources = source_files(stores, rel, (r.focus for r in results))
     return ValidationReport(
         sort_results(with_sources(results, sources)), fallback_notes(compiled.fallback)
     )

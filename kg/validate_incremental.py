@@ -477,7 +477,7 @@ def _finish(
     """Results with their source files, in report order, and their origins."""
     # Kept results keep their file: a focus node whose triples changed is re-checked.
     missing = [r.focus for r, _ in results if r.source_file is None]
-    sources_of = source_files(stores.encoded, stores.graphs, rel, missing)
+    sources_of = source_files(stores, rel, missing)
     with_files = [
         r if r.source_file is not None else replace(r, source_file=sources_of.get(r.focus))
         for r, _ in results
