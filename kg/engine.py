@@ -173,6 +173,10 @@ class QuadIndex:
         """The kept quads: those whose literal the Store may hold in another form."""
         return [q for quads in self._exact.values() for q in quads]
 
+    def graphs(self) -> set[str]:
+        """The graphs with kept quads."""
+        return set(self._exact)
+
     def exact_for(self, graph: str) -> list[ox.Quad]:
         """The kept quads of one graph."""
         return list(self._exact.get(graph, ()))

@@ -63,6 +63,8 @@ class BuildResult:
     reasoning: Any = None
     out: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    #: the source graphs' dump lines, made while the later stages run (prepare_dumps)
+    source_lines: Future[Any] | None = None
 
 
 def _quiet(_: str) -> None:
@@ -117,6 +119,18 @@ def validate(
     return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
 
+def prepare_dumps(loaded: Loaded) -> Future[Any] | None:
+    """Call right after the load: on the oxigraph engine, starts making the dump lines
+    of the source graphs (kg.publish.start_store_lines), which no later stage changes;
+    hand the result to :func:`kg.publish.write_dumps`."""
+    from kg.engine import OxigraphEngine
+    from kg.publish import start_store_lines
+
+    if not isinstance(loaded.engine, OxigraphEngine):
+        return None
+    return start_store_lines(loaded.engine, [s.graph for s in loaded.sources])
+
+
 # --- reason --------------------------------------------------------------------------
 
 
@@ -160,6 +174,7 @@ def build(
     loaded = load(project, options.base, options.engine)
     result = BuildResult(loaded)
     log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
+    result.source_lines = prepare_dumps(loaded)
 
     if validate_stage:
         report = validate(loaded, project, prepared=prepared)
@@ -195,13 +210,15 @@ def build(
 
 
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
-#: writes no static site unless asked to (``--site``). Measured by ``python -m bench
-#: --site`` (bench.site): a static page costs about 2-3 ms per resource plus five files,
-#: rendering the same page on demand from the store (kg.site.ondemand) about 2-5 ms; at
-#: 10^3 studies (7,000 resources) the static site took 22 s against 1.6 s for every other
-#: stage but reasoning, and it grows with the resources: about a minute at 20,000
-#: (about 3,000 studies), half an hour and 3.5 million files at 10^5 studies. Past that
-#: point pages are better rendered when asked for (``govsm serve --on-demand``).
+#: writes the static site without resource pages (the site-level pages only: landing
+#: page, dataset, ontology, dumps, report; kg.site.write_site ``resources=False``)
+#: unless asked to (``--site``). Measured by ``python -m bench --site`` (bench.site): a
+#: static page costs about 2-3 ms per resource plus five files, rendering the same page
+#: on demand from the store (kg.site.ondemand) about 2-5 ms; at 10^3 studies (7,000
+#: resources) the static site took 22 s against 1.6 s for every other stage but
+#: reasoning, and it grows with the resources: about a minute at 20,000 (about 3,000
+#: studies), half an hour and 3.5 million files at 10^5 studies. Past that point pages
+#: are better rendered when asked for (``govsm serve --on-demand``).
 SITE_MAX_RESOURCES = 20_000
 
 
@@ -214,16 +231,19 @@ def count_resources(loaded: Loaded, limit: int | None = None) -> int:
     return len(loaded.engine.select(query, {"base": rdflib.Literal(loaded.base)}).rows)
 
 
-def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> bool:
-    """Whether to write the static site (see BuildOptions.site and SITE_MAX_RESOURCES)."""
+def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> bool | None:
+    """Which static site to write: True with a page per resource, False only the
+    site-level pages (resource pages on demand), None none (see BuildOptions.site and
+    SITE_MAX_RESOURCES)."""
     if options.site is not None:
-        return options.site
+        return True if options.site else None
     resources = count_resources(result.loaded, SITE_MAX_RESOURCES + 1)
     if resources <= SITE_MAX_RESOURCES:
         return True
     log(
-        f"warning: no static site: more than {SITE_MAX_RESOURCES:,} resources; "
-        "serve it with `govsm serve --on-demand` (pages rendered from the store); --site forces it"
+        f"warning: static site without resource pages: more than {SITE_MAX_RESOURCES:,} "
+        "resources; serve it with `govsm serve --on-demand` (pages rendered from the store); "
+        "--site forces them"
     )
     return False
 
@@ -232,9 +252,9 @@ def publish(
     result: BuildResult, options: BuildOptions, project: Project | None = None, log: Log = _quiet
 ) -> None:
     """Write the dumps, the reports and the linked-data site (dist/site/, see kg.site)
-    into ``options.out``, atomically. The site is skipped for large graphs (want_site)."""
-    if project is not None and not want_site(result, options, log):
-        project = None
+    into ``options.out``, atomically. Large graphs get the site without resource pages
+    (want_site)."""
+    resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [
         f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
@@ -253,13 +273,18 @@ def publish(
     ]
 
     def write(folder: Path) -> None:
-        write_dumps(folder, result.loaded.engine)  # streamed: bounded memory at scale
+        # streamed: bounded memory at scale
+        write_dumps(folder, result.loaded.engine, result.source_lines)
         write_reports(folder, result.table, title, notes, links)
-        if project is not None:  # a site is written only for graphs of modest size
-            text = (folder / "govsm.nq").read_text(encoding="utf-8")
+        if project is not None and resources is not None:
+            # a page per resource only for graphs of modest size: only then is the
+            # whole dump read into memory
+            text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
             site = site_input(result, options, project, text, title, notes)
-            site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
-            write_site(folder / "site", site)
+            site.dump_dir = folder
+            if resources:
+                site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
+            write_site(folder / "site", site, resources=resources)
 
     write_atomically(options.out, write)
 
@@ -268,7 +293,7 @@ def site_input(
     result: BuildResult,
     options: BuildOptions,
     project: Project,
-    canonical: str,
+    canonical: str | None,
     title: str,
     notes: list[str],
 ) -> SiteInput:

@@ -20,11 +20,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.background import in_background
 from kg.engine import Engine, OxigraphEngine, foldable
 from kg.prefixes import PREFIXES
 
@@ -67,35 +70,92 @@ def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
     return _sorted_unique(canonical_lines(quads))
 
 
-# An N-Quads line whose object is a literal other than a plain string (typed or
+# An N-Triples line whose object is a literal other than a plain string (typed or
 # language-tagged): the Store may hold it in another form than written.
-_FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) <[^>]*> \.$')
+_FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$')
 
 
-def store_canonical_lines(engine: OxigraphEngine) -> list[bytes]:
-    """The lines of the canonical N-Quads of an oxigraph engine, unsorted, from the
-    Store's own dump (no Python object per quad): every line is kept as the Store writes
-    it except lines with a literal the Store may have rewritten (replaced by the quads
-    as loaded) and lines mentioning a blank node (parsed, and their quads canonicalised
-    as in canonical_lines)."""
-    data = engine.store.dump(format=ox.RdfFormat.N_QUADS)
-    lines = data.split(b"\n")
-    del data
-    candidates = [line for line in lines if b"_:" in line]
-    lines = [line for line in lines if b"_:" not in line and not _FOLDED_LINE.search(line)]
-    blank: list[ox.Quad] = []
-    ground: list[ox.Quad] = []
-    if candidates:  # "_:" may also stand inside a literal: parse to know
-        for quad in ox.parse(b"\n".join(candidates), format=ox.RdfFormat.N_QUADS):
-            if not foldable(quad.object):
-                (blank if _has_blank(quad) else ground).append(quad)
-    for quad in engine.dataset.exact():
-        (blank if _has_blank(quad) else ground).append(quad)
-    lines += ox.serialize(ground, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    if blank:
-        dataset = ox.Dataset(blank)
-        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-        lines += ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
+@dataclass
+class StoreLines:
+    """The canonical N-Quads lines of some graphs of an oxigraph engine, unsorted: the
+    ground ones as lines, the quads with a blank node apart (their labels come from
+    canonicalising every such quad of the dataset together), and those canonicalised
+    on their own (right when no other graph has a blank node)."""
+
+    graphs: set[str]
+    ground: list[bytes]
+    blank: list[ox.Quad]
+    blank_lines: list[bytes]
+
+
+def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
+    """The lines of ``graphs`` from the Store's own dump of each (no Python object per
+    quad): every line is kept as the Store writes it except lines with a literal the
+    Store may have rewritten (replaced by the quads as loaded, kg.engine.QuadIndex) and
+    lines mentioning a blank node (parsed, kept as quads). A graph at a time, so the
+    whole dump is never held next to its lines."""
+    out = StoreLines(set(), [], [], [])
+    ground_quads: list[ox.Quad] = []
+    for name in graphs:
+        out.graphs.add(name)
+        graph = ox.NamedNode(name)
+        suffix = str(graph).encode("utf-8") + b" ."
+        data = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        candidates = []
+        for line in data.split(b"\n"):
+            if b"_:" in line:
+                candidates.append(line)
+            elif line and not _FOLDED_LINE.search(line):
+                out.ground.append(line[:-1] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
+        del data
+        if candidates:  # "_:" may also stand inside a literal or an IRI: parse to know
+            for t in ox.parse(b"\n".join(candidates), format=ox.RdfFormat.N_TRIPLES):
+                if not foldable(t.object):
+                    quad = ox.Quad(t.subject, t.predicate, t.object, graph)
+                    (out.blank if _has_blank(quad) else ground_quads).append(quad)
+        for quad in engine.dataset.exact_for(name):
+            (out.blank if _has_blank(quad) else ground_quads).append(quad)
+    out.ground += ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    out.blank_lines = _canonical_blank_lines(out.blank)
+    return out
+
+
+def _canonical_blank_lines(blank: list[ox.Quad]) -> list[bytes]:
+    if not blank:
+        return []
+    dataset = ox.Dataset(blank)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
+
+
+def start_store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> Future[StoreLines]:
+    """:func:`store_lines` in a background thread, for graphs that will not change any
+    more (the sources, once loaded): the Store's dumps release the GIL, the rest shares
+    it with stages that mostly run inside the Store (validation, derivation). Hand the
+    result to :func:`write_dumps`. A daemon thread: a build that fails meanwhile does
+    not wait for it."""
+    return in_background(store_lines, engine, list(graphs))
+
+
+def store_canonical_lines(
+    engine: OxigraphEngine, prepared: Future[StoreLines] | None = None
+) -> list[bytes]:
+    """The lines of the canonical N-Quads of an oxigraph engine, unsorted (see
+    store_lines); ``prepared``: the lines of some graphs already made
+    (start_store_lines), the others are made now."""
+    done = prepared.result() if prepared is not None else StoreLines(set(), [], [], [])
+    names = set(engine.graphs()) | engine.dataset.graphs()
+    rest = store_lines(engine, sorted(names - done.graphs))
+    default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    # nothing the pipeline writes goes there; kept as the Store has it (an N-Triples
+    # line is the N-Quads line of the default graph)
+    rest.ground += default.split(b"\n")
+    lines = done.ground
+    lines += rest.ground
+    if rest.blank:  # blank-node labels are canonical over the whole dataset
+        lines += _canonical_blank_lines(done.blank + rest.blank)
+    else:
+        lines += done.blank_lines
     return lines
 
 
@@ -224,16 +284,17 @@ def _sort_prefix_block(raw: Path, target: Path) -> int:
     return target.stat().st_size
 
 
-def write_dumps(folder: Path, engine: Engine) -> int:
+def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | None = None) -> int:
     """Write ``govsm.nq`` (canonical N-Quads) and ``govsm.ttl`` (the default view) into
     ``folder``; return the bytes written. Same bytes as :func:`dumps`, with memory for
     one list of lines at most: the canonical lines are sorted and written in chunks,
     then turned in place into the triples of the default view (graph name cut), sorted
     again (nearly sorted already: linear), written as N-Triples to a scratch file and
-    streamed through pyoxigraph's parser and Turtle serialiser."""
+    streamed through pyoxigraph's parser and Turtle serialiser. ``prepared``: see
+    store_canonical_lines."""
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(engine, OxigraphEngine):
-        lines = store_canonical_lines(engine)
+        lines = store_canonical_lines(engine, prepared)
     else:
         lines = canonical_lines(engine_quads(engine))
     lines.sort()

@@ -23,6 +23,7 @@ import rdflib
 from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDFS, XSD
 
+from kg.background import in_background
 from kg.shacl_compile import (
     Compiled,
     CompiledQuery,
@@ -354,10 +355,7 @@ def start_encoded_store(sources: Sequence[Source]) -> Future[ox.Store]:
     the GIL, so with a second core this costs little wall time; building the store from
     the engine's quads instead took about as long as the load itself. A file that does
     not parse fails here too (the engine's load reports it); see stores_from_loaded."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="govsm-encoded")
-    future = pool.submit(_bulk_load_sources, [(s.path, s.graph) for s in sources])
-    pool.shutdown(wait=False)
-    return future
+    return in_background(_bulk_load_sources, [(s.path, s.graph) for s in sources])
 
 
 # Every quad the validation store holds in another form than the Store loaded it: each

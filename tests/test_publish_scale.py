@@ -131,3 +131,44 @@ def test_streamed_dump_files_equal_the_in_memory_dumps(
     assert (tmp_path / "govsm.ttl").read_text(encoding="utf-8") == turtle
     assert written == len(canonical.encode()) + len(turtle.encode())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["govsm.nq", "govsm.ttl"]
+
+
+@pytest.mark.parametrize("later", ["ground", "blank"])
+def test_dump_lines_made_early_give_the_same_dumps(
+    later: str, synthetic: Project, tmp_path: Path
+) -> None:
+    """The source graphs' lines made in the background right after the load
+    (pipeline.prepare_dumps), then graphs added (as derivation does): the same files as
+    dumping everything at the end — also when a later graph has blank nodes, whose
+    labels must then be canonical over the whole dataset."""
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from kg.load import load as load_project
+    from kg.pipeline import prepare_dumps
+
+    loaded = load_project(synthetic, DEFAULT_BASE)
+    engine = loaded.engine
+    prepared = prepare_dumps(loaded)
+    assert prepared is not None
+    prepared.result()  # made before the later graph exists
+    node = BNode() if later == "blank" else URIRef(DEFAULT_BASE + "id/later")
+    engine.add(
+        DEFAULT_BASE + "graph/derived/later",
+        [
+            (
+                node,
+                URIRef(DEFAULT_BASE + "ontology#n"),
+                Literal("07", datatype=XSD.int, normalize=False),
+            ),
+            (URIRef(DEFAULT_BASE + "id/x"), URIRef(DEFAULT_BASE + "ontology#p"), node),
+        ],
+    )
+    early, late = tmp_path / "early", tmp_path / "late"
+    write_dumps(early, engine, prepared)
+    write_dumps(late, engine)
+    text = (early / "govsm.nq").read_text(encoding="utf-8")
+    assert text == (late / "govsm.nq").read_text(encoding="utf-8")
+    assert (early / "govsm.ttl").read_bytes() == (late / "govsm.ttl").read_bytes()
+    assert text == reference_canonical(engine.dump_nquads())
+    assert '"07"^^<http://www.w3.org/2001/XMLSchema#int>' in text
