@@ -85,11 +85,13 @@ def main(argv: list[str]) -> int:
     step = max(1, len(subjects) // sample)
     chosen = subjects[::step][:sample]
     times = []
+    sizes = []
     with tempfile.TemporaryDirectory():
         for path in chosen:
             start = time.perf_counter()
             html = site.page(path)
             times.append(time.perf_counter() - start)
+            sizes.append(len(html.encode("utf-8")) if html else 0)
             if html is None or "<h1>" not in html:
                 print(f"bench.site: no page for {path}", file=sys.stderr)
                 return 1
@@ -99,9 +101,39 @@ def main(argv: list[str]) -> int:
         pages=len(times),
         resources=len(subjects),
         slowest=round(max(times), 4),
+        slowest_path=chosen[times.index(max(times))],
         median=round(statistics.median(times), 4),
+        largest_bytes=max(sizes),
     )
+    for stage, path, links in largest(site):
+        start = time.perf_counter()
+        html = site.page(path)
+        seconds = time.perf_counter() - start
+        if html is None:
+            print(f"bench.site: no page for {path}", file=sys.stderr)
+            return 1
+        emit(stage, seconds, path=path, links=links, bytes=len(html.encode("utf-8")))
     return 0
+
+
+def largest(site: object) -> list[tuple[str, str, int]]:
+    """The resources with the most incoming and the most outgoing links (IRIs under the
+    base): the pages that grow with the data (a sub-factor, the review)."""
+    found = []
+    for stage, pattern in (
+        ("ondemand-most-incoming", "?s ?p ?x"),
+        ("ondemand-most-outgoing", "?x ?p ?o"),
+    ):
+        query = (
+            f"SELECT ?x (COUNT(*) AS ?n) WHERE {{ {pattern} "
+            f'FILTER (isIRI(?x) && STRSTARTS(STR(?x), "{BASE}id/")) }} '
+            "GROUP BY ?x ORDER BY DESC(?n) ?x LIMIT 1"
+        )
+        rows = list(site.engine.store.query(query, use_default_graph_as_union=True))
+        if rows:
+            iri, count = rows[0]["x"].value, int(rows[0]["n"].value)
+            found.append((stage, iri[len(BASE) :], count))
+    return found
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,7 @@ from kg.engine import Engine
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES
 from kg.publish import default_view_turtle
 from kg.site import figure, htaccess, ontology_docs, pages, rdfio, void
-from kg.site.graph import SiteGraph, compact, relative
+from kg.site.graph import SiteGraph, Term, compact, relative
 from kg.sparql import read_query
 from kg.trace import ClassificationStep, trace
 
@@ -43,7 +46,7 @@ SCHEME_PATH = "id/scheme/social-media-service-delivery-factors"
 class SiteInput:
     """What the site is generated from."""
 
-    canonical: str  # canonical N-Quads of every named graph
+    canonical: str | None  # canonical N-Quads of every named graph (None: dump_dir's)
     base: str
     ontology_graphs: set[str]
     engine: Engine  # for kg.trace and the figure's query
@@ -52,41 +55,86 @@ class SiteInput:
     report_html: str
     title: str = "GovSM-KG"
     default_turtle: str | None = None  # dist/govsm.ttl when already serialised
+    # The build's folder with govsm.nq and govsm.ttl (kg.publish.write_dumps), which a
+    # site without resource pages links or copies into dumps/ rather than re-reading.
+    dump_dir: Path | None = None
 
 
-def write_site(folder: Path, src: SiteInput) -> list[str]:
-    """Write the site into ``folder``; return the relative paths written (sorted)."""
-    graph = SiteGraph.from_nquads(src.canonical, src.base, src.ontology_graphs)
+#: What the site-level pages say of a site without resource pages.
+ON_DEMAND_NOTE = (
+    "This build is too large for a static page per resource: its resource pages are "
+    "rendered on demand from the store by govsm serve --on-demand, so hosting its site "
+    "folder needs that server behind it for resource pages (links to resources lead "
+    "there). Its dumps are the N-Quads (every named graph) and the Turtle (default view) "
+    "files; the TriG and JSON-LD dumps are not published at this size."
+)
+#: The dumps of a site without resource pages (written by kg.publish beside it).
+STREAMED_DUMPS = ("govsm.nq", "govsm.ttl")
+
+
+def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str]:
+    """Write the site into ``folder``; return the relative paths written (sorted).
+
+    ``resources=False`` writes only the pages that do not grow with the data (landing
+    page and figure, dataset description and VoID, ontology, dumps, report, sitemap of
+    those): nothing is parsed into memory; pages and statistics are read from the
+    engine's store (a store loaded from the dump for another engine) and one streamed
+    pass over the N-Quads dump. Resource pages are then served by ``govsm serve
+    --on-demand`` (kg.site.ondemand), with the same code and the same links."""
     written: dict[str, bytes] = {}
+    linked: dict[str, Path] = {}  # large files hard-linked (or copied) into the site
 
     def put(rel: str, text: str | bytes) -> None:
         data = text.encode("utf-8") if isinstance(text, str) else text
         written[rel] = data
 
-    # dumps (before the site's own metadata is indexed)
-    quads = sorted(
-        ox.parse(src.canonical, format=ox.RdfFormat.N_QUADS),
-        key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
-    )
-    dumps = {
-        "govsm.trig": rdfio.trig(quads).encode("utf-8"),
-        "govsm.nq": src.canonical.encode("utf-8"),
-        "govsm.ttl": (src.default_turtle or default_view_turtle(src.canonical)).encode("utf-8"),
-        "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
-    }
-    sums = {name: hashlib.sha256(data).hexdigest() for name, data in dumps.items()}
-    for name, data in dumps.items():
-        put(f"dumps/{name}", data)
+    # dumps and statistics (before the site's own metadata is indexed)
+    sizes: dict[str, int] = {}
+    sums: dict[str, str] = {}
+    if resources:
+        canonical = src.canonical
+        if canonical is None:
+            assert src.dump_dir is not None, "SiteInput needs canonical or dump_dir"
+            canonical = (src.dump_dir / "govsm.nq").read_text(encoding="utf-8")
+        graph = SiteGraph.from_nquads(canonical, src.base, src.ontology_graphs)
+        quads = sorted(
+            ox.parse(canonical, format=ox.RdfFormat.N_QUADS),
+            key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
+        )
+        dumps = {
+            "govsm.trig": rdfio.trig(quads).encode("utf-8"),
+            "govsm.nq": canonical.encode("utf-8"),
+            "govsm.ttl": (src.default_turtle or default_view_turtle(canonical)).encode("utf-8"),
+            "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
+        }
+        del quads
+        for name, data in dumps.items():
+            put(f"dumps/{name}", data)
+            sizes[name] = len(data)
+            sums[name] = hashlib.sha256(data).hexdigest()
+        stats = void.Statistics.of(graph.triples, src.base)
+    else:
+        assert src.dump_dir is not None, "a site without resource pages needs dump_dir"
+        graph = SiteGraph.from_store(_store(src), src.base, src.ontology_graphs)
+        for name in STREAMED_DUMPS:
+            path = src.dump_dir / name
+            linked[f"dumps/{name}"] = path
+            sizes[name] = path.stat().st_size
+            sums[name] = _sha256(path)
+        stats = void.Statistics.of(nquads_triples(src.dump_dir / "govsm.nq"), src.base)
     put("dumps/SHA256SUMS", "".join(f"{sums[n]}  {n}\n" for n in sorted(sums)))
-    graph.files = {f"dumps/{name}" for name in dumps}
+    graph.files = {f"dumps/{name}" for name in sizes}
     put("context.jsonld", json.dumps(rdfio.context(), indent=1, sort_keys=True) + "\n")
 
-    # which pages exist (needed before any link is rendered)
-    resources = graph.resources()
-    graph.set_pages({r.value[len(src.base) :] for r in resources} | {"dataset", "ontology", ""})
+    # which pages exist (needed before any link is rendered); without resource pages,
+    # the store says (SiteGraph.from_store): they are rendered on demand
+    subjects = graph.resources() if resources else []
+    if resources:
+        graph.set_pages({r.value[len(src.base) :] for r in subjects} | {"dataset", "ontology", ""})
 
     # dataset description
-    void_triples = void.void_triples(graph, dumps, sums)
+    note = None if resources else ON_DEMAND_NOTE
+    void_triples = void.void_triples(graph, stats, sizes, sums, note)
     graph.add(void_triples)
     dataset = ox.NamedNode(src.base + "dataset")
     dataset_subjects = sorted({t.subject for t in void_triples}, key=lambda s: s.value)
@@ -94,7 +142,7 @@ def write_site(folder: Path, src: SiteInput) -> list[str]:
     for ext, text in dataset_docs.items():
         put(f"dataset.{ext}", text)
     put(".well-known/void", dataset_docs["ttl"])
-    put("dataset.html", dataset_page(graph, dataset, dataset_subjects))
+    put("dataset.html", dataset_page(graph, dataset, dataset_subjects, note))
 
     # ontology
     onto_docs = rdfio.documents(graph.ontology_triples)
@@ -111,60 +159,79 @@ def write_site(folder: Path, src: SiteInput) -> list[str]:
                 steps[step.iri] = step
 
     # one set of documents per resource
-    for subject in resources:
+    extra = pages.kind_sections(src.queries, lambda subject: steps.get(subject.value))
+    for subject in subjects:
         path = subject.value[len(src.base) :]
         for ext, text in rdfio.documents(graph.description_of([subject])).items():
             put(f"{path}.{ext}", text)
-        put(
-            f"{path}.html",
-            pages.resource_page(pages.Page(path, graph), subject, _extra(graph, src, steps)),
-        )
+        put(f"{path}.html", pages.resource_page(pages.Page(path, graph), subject, extra))
 
     # landing page, figure, report, assets
     boxes = figure_boxes(graph, src)
     svg = figure.svg(boxes)
     put("figure.svg", svg)
-    put("index.html", landing_page(graph, src, svg))
+    put("index.html", landing_page(graph, src, svg, sorted(sizes), note))
     put("report.html", src.report_html)
     put("style.css", pages.STYLE)
     put(".htaccess", htaccess.HTACCESS)
     html_pages = sorted(p for p in written if p.endswith(".html"))
     put("sitemap.xml", sitemap(src.base, html_pages))
 
-    _write_all(folder, written)
-    return sorted(written)
+    _write_all(folder, written, linked)
+    return sorted([*written, *linked])
 
 
-def _write_all(folder: Path, files: dict[str, bytes]) -> None:
+def _store(src: SiteInput) -> ox.Store:
+    """The engine's store, or (another engine) the N-Quads dump loaded into a new one."""
+    from kg.engine import OxigraphEngine
+
+    if isinstance(src.engine, OxigraphEngine):
+        return src.engine.store
+    assert src.dump_dir is not None
+    store = ox.Store()
+    store.bulk_load(path=str(src.dump_dir / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def nquads_triples(path: Path) -> Iterator[tuple[Term, ox.NamedNode, Term]]:
+    """The distinct triples of a canonical N-Quads file (kg.publish: sorted unique
+    lines, so a triple held by several graphs is on adjacent lines), streamed."""
+    previous = None
+    for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
+        triple = (q.subject, q.predicate, q.object)
+        if triple != previous:
+            yield triple
+            previous = triple
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_all(
+    folder: Path, files: dict[str, bytes], linked: dict[str, Path] | None = None
+) -> None:
     """Write the files; a few threads, because creating ~3,000 small files is bound by
-    file-system latency rather than by Python."""
-    for parent in sorted({(folder / rel).parent for rel in files}):
+    file-system latency rather than by Python. ``linked`` files are hard links to the
+    build's own (never edited after), or copies across file systems."""
+    linked = linked or {}
+    for parent in sorted({(folder / rel).parent for rel in [*files, *linked]}):
         parent.mkdir(parents=True, exist_ok=True)
+    for rel, source in sorted(linked.items()):
+        try:
+            os.link(source, folder / rel)
+        except OSError:
+            shutil.copyfile(source, folder / rel)
 
     def write(rel: str) -> None:
         (folder / rel).write_bytes(files[rel])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(write, sorted(files)))
-
-
-def _extra(graph: SiteGraph, src: SiteInput, steps: dict[str, ClassificationStep]):  # noqa: ANN202
-    def extra(page: pages.Page, subject: ox.NamedNode) -> str:
-        kinds = graph.types(subject)
-        out = ""
-        if SKOS + "ConceptScheme" in kinds:
-            out += pages.scheme_tree(page, subject)
-        if GOVSM + "SubFactor" in kinds:
-            out += pages.subfactor_section(page, subject)
-        if subject.value in steps:
-            out += pages.trace_section(page, steps[subject.value])
-        if GOVSM + "DerivationRule" in kinds:
-            stem = subject.value.rsplit("/", 1)[-1]
-            path = src.queries / "derive" / f"{stem}.rq"
-            out += pages.rule_section(path.read_text(encoding="utf-8") if path.is_file() else None)
-        return out
-
-    return extra
 
 
 def figure_boxes(graph: SiteGraph, src: SiteInput) -> list[figure.Box]:
@@ -197,20 +264,27 @@ def figure_boxes(graph: SiteGraph, src: SiteInput) -> list[figure.Box]:
     return boxes
 
 
-def landing_page(graph: SiteGraph, src: SiteInput, svg: str) -> str:
+def landing_page(
+    graph: SiteGraph, src: SiteInput, svg: str, dumps: list[str], note: str | None = None
+) -> str:
+    """index.html: the description, the figure, what to browse, the dumps (``dumps``:
+    their file names) and, for a site without resource pages, ``note``."""
     page = pages.Page("", graph)
     esc = pages.esc
     onto = ox.NamedNode(ONTOLOGY_IRI)
     scheme = graph.page_path(src.base + SCHEME_PATH)
     review = graph.page_path(src.base + "id/review/social-media-service-delivery")
-    dumps = "".join(
-        f'<li><a href="dumps/{n}">{n}</a> — {esc(t)}</li>' for n, (_, t) in void.DUMPS.items()
+    listed = "".join(
+        f'<li><a href="dumps/{n}">{n}</a> — {esc(t)}</li>'
+        for n, (_, t) in void.DUMPS.items()
+        if n in dumps
     )
     body = (
         f"<h1>{esc(src.title)}</h1>\n"
         f"<p>{esc(graph.description(ox.NamedNode(src.base + 'dataset')) or '')}</p>\n"
         f'<p>Base IRI: <code class="iri">{esc(src.base)}</code></p>\n'
-        "<h2>Factors and sub-factors</h2>\n"
+        + notice(note)
+        + "<h2>Factors and sub-factors</h2>\n"
         "<p>Each box is a sub-factor, coloured by the direction the rule derives, "
         "with its number of "
         "coded evidence items and distinct studies; follow a box to its page and trace.</p>\n"
@@ -230,7 +304,7 @@ def landing_page(graph: SiteGraph, src: SiteInput, svg: str) -> str:
         f'<li><a href="ontology.html">The ontology: {esc(graph.label(onto))}</a></li>\n'
         '<li><a href="report.html">The classification report</a></li>\n'
         '<li><a href="sitemap.xml">Sitemap</a></li>\n</ul>\n'
-        f"<h2>Downloads</h2>\n<ul>{dumps}"
+        f"<h2>Downloads</h2>\n<ul>{listed}"
         '<li><a href="dumps/SHA256SUMS">SHA256SUMS</a></li>'
         '<li><a href="context.jsonld">context.jsonld</a> (JSON-LD context)</li></ul>\n'
         '<h2>SPARQL</h2>\n<p><a href="sparql">Query the data in the SPARQL editor</a>: the '
@@ -241,11 +315,26 @@ def landing_page(graph: SiteGraph, src: SiteInput, svg: str) -> str:
     return pages.layout(page, src.title, body, alternates="dataset")
 
 
-def dataset_page(graph: SiteGraph, dataset: ox.NamedNode, subjects: list[ox.NamedNode]) -> str:
+def notice(note: str | None) -> str:
+    """The paragraph that says a site has no resource pages (empty when it has them)."""
+    if note is None:
+        return ""
+    command = "govsm serve --on-demand"
+    text = pages.esc(note).replace(command, f"<code>{command}</code>")
+    return f'<p class="notice"><strong>Resource pages on demand.</strong> {text}</p>\n'
+
+
+def dataset_page(
+    graph: SiteGraph,
+    dataset: ox.NamedNode,
+    subjects: list[ox.NamedNode],
+    note: str | None = None,
+) -> str:
+    """dataset.html: the dataset's properties, then one section per VoID/DCAT fragment."""
     page = pages.Page("dataset", graph)
     esc = pages.esc
     parts = [
-        pages.header(page, dataset),
+        pages.header(page, dataset) + notice(note),
         pages.format_links(page, "dataset"),
         "<h2>Properties</h2>",
         pages.property_table(page, dataset),

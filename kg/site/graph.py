@@ -1,13 +1,17 @@
-"""The in-memory view the site is rendered from: one parse of the canonical N-Quads.
+"""The view the site is rendered from: one parse of the canonical N-Quads, or a store.
 
-Triples are indexed by subject and by object once; every page, every RDF document and
-every statistic is read from these indexes (no per-page parsing or querying).
+:meth:`SiteGraph.from_nquads` indexes every triple by subject and by object once; every
+page, every RDF document and every statistic is read from these indexes (no per-page
+parsing or querying). :meth:`SiteGraph.from_store` reads the same indexes lazily from a
+pyoxigraph store, a term at a time (pages rendered on demand, and the site-level pages
+of a build too large for a page per resource), so memory does not grow with the data.
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -54,6 +58,88 @@ def compact(iri: str) -> str:
     return f"{name}:{iri[len(best) :]}" if best else iri
 
 
+class LazyIndex(dict):
+    """term -> its triples (sorted, no duplicates across graphs), fetched on first use.
+
+    Short lists are cached (at most ``max_entries``, then the cache starts afresh, so a
+    long-running server does not end up holding the whole graph); long ones (a class
+    with 10^5 instances) are fetched again when asked for. Triples added with
+    :meth:`add` (the site's own metadata, absent from the store) are kept apart and
+    appended to what the store gives, as :meth:`SiteGraph.add` does for the full index.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Term], list[ox.Triple]],
+        max_entries: int = 100_000,
+        max_cached: int = 1_000,
+    ) -> None:
+        super().__init__()
+        self._fetch, self._max_entries, self._max_cached = fetch, max_entries, max_cached
+        self.added: dict[Term, list[ox.Triple]] = defaultdict(list)
+
+    def __missing__(self, key: Term) -> list[ox.Triple]:
+        found = self._fetch(key) + self.added.get(key, [])
+        if len(found) <= self._max_cached:
+            if len(self) >= self._max_entries:
+                self.clear()
+            self[key] = found
+        return found
+
+    def get(self, key: Term, default: object = ()) -> list[ox.Triple]:  # type: ignore[override]
+        return self[key] or default  # type: ignore[return-value]
+
+    def add(self, key: Term, triple: ox.Triple) -> None:
+        self.added[key].append(triple)
+        self.pop(key, None)
+
+
+class StorePages:
+    """The set of page paths of a store: every IRI under the base that is the subject of
+    a triple (as :meth:`SiteGraph.resources`), plus the site-level pages; looked up in
+    the store on first use and remembered (a bounded cache)."""
+
+    def __init__(self, store: ox.Store, base: str, max_entries: int = 100_000) -> None:
+        self.store, self.base, self._max_entries = store, base, max_entries
+        self._site = {"", "dataset", "ontology"}
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        if path in self._site:
+            return True
+        if path not in self._known:
+            if len(self._known) >= self._max_entries:
+                self._known.clear()
+            self._known[path] = is_resource_path(path) and (
+                next(
+                    iter(self.store.quads_for_pattern(ox.NamedNode(self.base + path), None, None)),
+                    None,
+                )
+                is not None
+            )
+        return self._known[path]
+
+
+def is_resource_path(path: str) -> bool:
+    """Whether the part of an IRI after the base can name a resource page."""
+    if not path or "#" in path or path.endswith("/") or path == "ontology":
+        return False
+    return ".." not in path.split("/")
+
+
+def store_triples(store: ox.Store, subject: Term | None, obj: Term | None) -> list[ox.Triple]:
+    """The distinct triples (over every graph) with that subject / object, sorted."""
+    if isinstance(subject, ox.Literal):
+        return []
+    found = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(subject, None, obj, None)
+    }
+    return sorted(found, key=triple_key)
+
+
 @dataclass
 class SiteGraph:
     """The default view (union of the named graphs), indexed, with the site's base."""
@@ -82,10 +168,31 @@ class SiteGraph:
         graph.index(graph.triples)
         return graph
 
+    @classmethod
+    def from_store(
+        cls, store: ox.Store, base: str, ontology_graphs: Iterable[str] = ()
+    ) -> SiteGraph:
+        """The default view of a store, read lazily (``triples`` stays empty: nothing
+        that needs every triple may be asked of it); ``ontology_triples`` are read at
+        once from the ontology's named graphs."""
+        onto: set[ox.Triple] = set()
+        for name in ontology_graphs:
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+                onto.add(ox.Triple(q.subject, q.predicate, q.object))
+        graph = cls(base, [], sorted(onto, key=triple_key))
+        graph.out = LazyIndex(lambda term: store_triples(store, term, None))
+        graph.inc = LazyIndex(lambda term: store_triples(store, None, term))
+        graph._pages = StorePages(store, base)  # type: ignore[assignment]
+        return graph
+
     def index(self, triples: list[ox.Triple]) -> None:
         for t in triples:
-            self.out[t.subject].append(t)
-            self.inc[t.object].append(t)
+            if isinstance(self.out, LazyIndex) and isinstance(self.inc, LazyIndex):
+                self.out.add(t.subject, t)
+                self.inc.add(t.object, t)
+            else:
+                self.out[t.subject].append(t)
+                self.inc[t.object].append(t)
 
     def add(self, triples: list[ox.Triple]) -> None:
         """Add (site metadata) triples to the indexes, not to ``triples`` (the dumps)."""
@@ -174,12 +281,8 @@ class SiteGraph:
         for subject in self.out:
             if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(self.base):
                 continue
-            path = subject.value[len(self.base) :]
-            if not path or "#" in path or path.endswith("/") or path == "ontology":
-                continue
-            if ".." in path.split("/"):
-                continue
-            found.append(subject)
+            if is_resource_path(subject.value[len(self.base) :]):
+                found.append(subject)
         return sorted(found, key=lambda s: s.value)
 
     # --- concise bounded description --------------------------------------------------

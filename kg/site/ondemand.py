@@ -16,7 +16,6 @@ them; the dumps keep them as written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,42 +23,10 @@ import pyoxigraph as ox
 from kg.engine import OxigraphEngine
 from kg.prefixes import PREFIXES
 from kg.site import pages, rdfio, void
-from kg.site.graph import SiteGraph, Term, triple_key
-from kg.trace import trace
+from kg.site.graph import SiteGraph
+from kg.trace import ClassificationStep, trace
 
 GOVSM = PREFIXES["govsm"]
-SKOS = PREFIXES["skos"]
-RDF_TYPE = PREFIXES["rdf"] + "type"
-
-
-class _LazyIndex(dict):
-    """term -> its triples (sorted, no duplicates across graphs), fetched once."""
-
-    def __init__(self, fetch: Callable[[Term], list[ox.Triple]]) -> None:
-        super().__init__()
-        self._fetch = fetch
-
-    def get(self, key: Term, default: object = ()) -> list[ox.Triple]:  # type: ignore[override]
-        if not dict.__contains__(self, key):
-            self[key] = self._fetch(key)
-        return dict.__getitem__(self, key) or default  # type: ignore[return-value]
-
-
-class _StorePages:
-    """The set of page paths: every IRI under the base that is the subject of a triple."""
-
-    def __init__(self, store: ox.Store, base: str) -> None:
-        self.store, self.base = store, base
-        self._known: dict[str, bool] = {"": True, "dataset": True, "ontology": True}
-
-    def __contains__(self, path: object) -> bool:
-        if not isinstance(path, str):
-            return False
-        if path not in self._known:
-            subject = ox.NamedNode(self.base + path)
-            found = next(iter(self.store.quads_for_pattern(subject, None, None, None)), None)
-            self._known[path] = found is not None and "#" not in path
-        return self._known[path]
 
 
 class OnDemandSite:
@@ -69,13 +36,8 @@ class OnDemandSite:
         self, engine: OxigraphEngine, base: str, queries: Path, rule_iri: str | None = None
     ) -> None:
         self.engine, self.base, self.queries, self.rule_iri = engine, base, queries, rule_iri
-        store = engine.store
-        graph = SiteGraph(base, [], [])
-        graph.out = _LazyIndex(lambda term: self._triples(term, None))
-        graph.inc = _LazyIndex(lambda term: self._triples(None, term))
-        graph._pages = _StorePages(store, base)  # type: ignore[assignment]
-        graph.files = {f"dumps/{name}" for name in void.DUMPS}
-        self.graph = graph
+        self.graph = SiteGraph.from_store(engine.store, base)
+        self.graph.files = {f"dumps/{name}" for name in void.DUMPS}
 
     @classmethod
     def from_nquads(
@@ -86,27 +48,23 @@ class OnDemandSite:
         engine.store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         return cls(engine, base, queries, rule_iri)
 
-    def _triples(self, subject: Term | None, obj: Term | None) -> list[ox.Triple]:
-        if isinstance(subject, ox.Literal):
-            return []
-        found = {
-            ox.Triple(q.subject, q.predicate, q.object)
-            for q in self.engine.store.quads_for_pattern(subject, None, obj, None)
-        }
-        return sorted(found, key=triple_key)
-
     def subject(self, path: str) -> ox.NamedNode | None:
         """The resource a page path names, if the store describes it."""
         if path in ("", "dataset", "ontology") or path not in self.graph.pages:
             return None
         return ox.NamedNode(self.base + path)
 
-    def page(self, path: str) -> str | None:
-        """The HTML page of ``BASE + path`` (None when the store does not describe it)."""
+    def page(self, path: str, number: int = 1) -> str | None:
+        """The HTML page of ``BASE + path``: its ``number``-th page of incoming links
+        (see kg.site.pages.incoming). None when the store does not describe it or it has
+        no such page."""
         subject = self.subject(path)
         if subject is None:
             return None
-        return pages.resource_page(pages.Page(path, self.graph), subject, self._extra)
+        page = pages.Page(path, self.graph, number=number, paged=True)
+        if number != 1 and not 1 <= number <= pages.incoming_pages(page, subject):
+            return None
+        return pages.resource_page(page, subject, pages.kind_sections(self.queries, self._step))
 
     def document(self, path: str, ext: str) -> str | None:
         """The resource's concise bounded description as ``ttl``, ``jsonld``, ``nt``, ``rdf``."""
@@ -115,23 +73,13 @@ class OnDemandSite:
             return None
         return rdfio.documents(self.graph.description_of([subject]))[ext]
 
-    def _extra(self, page: pages.Page, subject: ox.NamedNode) -> str:
-        """What a kind of resource adds (as the static site's ``_extra``)."""
-        graph = self.graph
-        kinds = graph.types(subject)
-        out = ""
-        if SKOS + "ConceptScheme" in kinds:
-            out += pages.scheme_tree(page, subject)
-        if GOVSM + "SubFactor" in kinds:
-            out += pages.subfactor_section(page, subject)
-        if GOVSM + "DerivedClassification" in kinds:
-            subfactor = graph.value(subject, GOVSM + "classifiedSubFactor")
-            if isinstance(subfactor, ox.NamedNode):
-                for step in trace(self.engine, self.queries, subfactor.value).classifications:
-                    if step.iri == subject.value:
-                        out += pages.trace_section(page, step)
-        if GOVSM + "DerivationRule" in kinds:
-            stem = subject.value.rsplit("/", 1)[-1]
-            rule = self.queries / "derive" / f"{stem}.rq"
-            out += pages.rule_section(rule.read_text(encoding="utf-8") if rule.is_file() else None)
-        return out
+    def _step(self, subject: ox.NamedNode) -> ClassificationStep | None:
+        """A derived classification's trace (kg.trace, run for its sub-factor)."""
+        if GOVSM + "DerivedClassification" not in self.graph.types(subject):
+            return None
+        subfactor = self.graph.value(subject, GOVSM + "classifiedSubFactor")
+        if isinstance(subfactor, ox.NamedNode):
+            for step in trace(self.engine, self.queries, subfactor.value).classifications:
+                if step.iri == subject.value:
+                    return step
+        return None

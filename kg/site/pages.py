@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -22,6 +24,11 @@ from kg.trace import ClassificationStep
 SKOS = PREFIXES["skos"]
 RDF = PREFIXES["rdf"]
 esc = html.escape
+# Links listed per page: incoming links (by page, ?page=2...) and the values of one
+# property. Above every count in the review (its largest: 177 incoming links to the
+# review itself, 57 values of one property), so the review's pages are not cut; a
+# sub-factor of a 10^4-study synthetic review has thousands of incoming links.
+LINKS_PER_PAGE = 200
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem;
 line-height:1.45;color:#222}
@@ -44,6 +51,8 @@ class Page:
 
     path: str  # page path without extension ("" is the landing page)
     graph: SiteGraph
+    number: int = 1  # which page of incoming links (more than LINKS_PER_PAGE of them)
+    paged: bool = False  # whether ?page=N is served (on demand), or only page 1 (static)
 
     def href(self, iri: str) -> str | None:
         """Relative link to the page of an IRI of the site, or None."""
@@ -144,35 +153,80 @@ def format_links(page: Page, doc_path: str) -> str:
 
 
 def property_table(page: Page, subject: object, skip_types: bool = False) -> str:
-    """Every property of a subject, values as links, grouped by predicate."""
+    """Every property of a subject, values as links, grouped by predicate (the first
+    LINKS_PER_PAGE values of a property, then how many there are and a query for all)."""
     grouped: dict[str, list] = {}
     for t in page.graph.out.get(subject, ()):
         grouped.setdefault(t.predicate.value, []).append(t.object)
     rows = []
     for predicate in sorted(grouped, key=compact):
         values = sorted(set(grouped[predicate]), key=sort_key)
-        cells = "".join(f"<li>{page.link(v)}</li>" for v in values)
+        cells = "".join(f"<li>{page.link(v)}</li>" for v in values[:LINKS_PER_PAGE])
+        if len(values) > LINKS_PER_PAGE and isinstance(subject, ox.NamedNode):
+            query = f"SELECT ?value WHERE {{ {subject} <{predicate}> ?value }} ORDER BY ?value\n"
+            cells += (
+                f"<li>… {LINKS_PER_PAGE:,} of {len(values):,} shown; "
+                f"{_query_link(page, query, 'all of them in SPARQL')}</li>"
+            )
         name = page.link(ox.NamedNode(predicate), compact(predicate))
         rows.append(f'<tr><th>{name}</th><td><ul class="values">{cells}</ul></td></tr>')
     return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
-def incoming(page: Page, subject: object) -> str:
-    """Triples where the resource is the object."""
-    rows = sorted(
+def _query_link(page: Page, query: str, text: str) -> str:
+    """A link to the query in the SPARQL editor of govsm serve (/sparql?query=...)."""
+    href = page.asset("sparql") + "?query=" + quote(query, safe="")
+    return f'<a href="{esc(href)}">{esc(text)}</a>'
+
+
+def incoming_rows(graph: SiteGraph, subject: object) -> list[tuple[str, ox.NamedNode]]:
+    """(predicate, subject) of the triples with ``subject`` as object and an IRI as
+    subject, sorted as listed (by compact predicate, then IRI)."""
+    return sorted(
         {
             (t.predicate.value, t.subject)
-            for t in page.graph.inc.get(subject, ())
+            for t in graph.inc.get(subject, ())
             if isinstance(t.subject, ox.NamedNode)
         },
         key=lambda r: (compact(r[0]), r[1].value),
     )
+
+
+def incoming_pages(page: Page, subject: object) -> int:
+    """How many pages of incoming links the resource has (at least 1)."""
+    return max(1, -(-len(incoming_rows(page.graph, subject)) // LINKS_PER_PAGE))
+
+
+def incoming(page: Page, subject: object) -> str:
+    """Triples where the resource is the object: LINKS_PER_PAGE of them per page, with
+    the count, a query that lists them all and, on demand, links to the other pages."""
+    rows = incoming_rows(page.graph, subject)
     if not rows:
         return "<h2>Incoming links</h2>\n<p>None.</p>"
+    first = (page.number - 1) * LINKS_PER_PAGE
+    shown = rows[first : first + LINKS_PER_PAGE]
     items = "".join(
-        f"<li>{page.link(s)} <small>{esc(compact(p))}</small> this</li>" for p, s in rows
+        f"<li>{page.link(s)} <small>{esc(compact(p))}</small> this</li>" for p, s in shown
     )
-    return f"<h2>Incoming links</h2>\n<ul>{items}</ul>"
+    if len(rows) <= LINKS_PER_PAGE:
+        return f"<h2>Incoming links</h2>\n<ul>{items}</ul>"
+    assert isinstance(subject, ox.NamedNode)
+    query = (
+        f"SELECT ?subject ?property WHERE {{ ?subject ?property {subject} "
+        "FILTER (isIRI(?subject)) } ORDER BY ?property ?subject\n"
+    )
+    last = -(-len(rows) // LINKS_PER_PAGE)
+    where = [f"page {page.number} of {last}"] if page.paged else []
+    if page.paged and page.number > 1:
+        where.append(f'<a href="?page={page.number - 1}" rel="prev">previous page</a>')
+    if page.paged and page.number < last:
+        where.append(f'<a href="?page={page.number + 1}" rel="next">next page</a>')
+    where.append(_query_link(page, query, "all of them in SPARQL"))
+    count = (
+        f'<p class="count">{first + 1:,}–{first + len(shown):,} of {len(rows):,} '
+        f"incoming links shown (sorted by property, then IRI): {'; '.join(where)}.</p>"
+    )
+    return f"<h2>Incoming links</h2>\n{count}\n<ul>{items}</ul>"
 
 
 def header(page: Page, subject: ox.NamedNode) -> str:
@@ -205,6 +259,32 @@ def resource_page(
 
 
 # --- what some kinds of resource add -----------------------------------------------------
+
+
+def kind_sections(
+    queries: Path, step_of: Callable[[ox.NamedNode], ClassificationStep | None]
+) -> Callable[[Page, ox.NamedNode], str]:
+    """What a kind of resource adds to its page (the ``extra`` of :func:`resource_page`),
+    static or on demand: a scheme's tree, a sub-factor's classifications, a derived
+    classification's trace (``step_of``: its kg.trace step, or None), a rule's SPARQL."""
+
+    def extra(page: Page, subject: ox.NamedNode) -> str:
+        kinds = page.graph.types(subject)
+        out = ""
+        if SKOS + "ConceptScheme" in kinds:
+            out += scheme_tree(page, subject)
+        if GOVSM + "SubFactor" in kinds:
+            out += subfactor_section(page, subject)
+        step = step_of(subject)
+        if step is not None:
+            out += trace_section(page, step)
+        if GOVSM + "DerivationRule" in kinds:
+            stem = subject.value.rsplit("/", 1)[-1]
+            rule = queries / "derive" / f"{stem}.rq"
+            out += rule_section(rule.read_text(encoding="utf-8") if rule.is_file() else None)
+        return out
+
+    return extra
 
 
 def scheme_tree(page: Page, scheme: ox.NamedNode) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -41,9 +43,59 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
+@dataclass
+class Statistics:
+    """The VoID statistics of the default view (distinct triples)."""
+
+    triples: int
+    entities: int  # distinct IRI subjects in the base's URI space
+    distinct_subjects: int
+    distinct_objects: int
+    classes: dict[str, int]  # class IRI -> distinct subjects typed with it
+    properties: dict[str, int]  # property IRI -> triples
+
+    @classmethod
+    def of(cls, triples: Iterable[ox.Triple | tuple], base: str) -> Statistics:
+        """Count in one pass over distinct triples (``ox.Triple`` or (s, p, o)); terms
+        are remembered by their 64-bit hash, so memory stays small at millions of
+        triples (a collision, which would undercount by one, has odds below 10^-6)."""
+        n = 0
+        entities: set[int] = set()
+        subjects: set[int] = set()
+        objects: set[int] = set()
+        by_class: dict[str, set[int]] = defaultdict(set)
+        by_property: Counter[str] = Counter()
+        type_iri = TYPE.value
+        for t in triples:
+            s, p, o = t if isinstance(t, tuple) else (t.subject, t.predicate, t.object)
+            n += 1
+            key = hash(s)
+            subjects.add(key)
+            if isinstance(s, ox.NamedNode) and s.value.startswith(base):
+                entities.add(key)
+            objects.add(hash(o))
+            by_property[p.value] += 1
+            if p.value == type_iri and isinstance(o, ox.NamedNode):
+                by_class[o.value].add(key)
+        return cls(
+            n,
+            len(entities),
+            len(subjects),
+            len(objects),
+            {c: len(members) for c, members in by_class.items()},
+            dict(by_property),
+        )
+
+
 def void_triples(
-    graph: SiteGraph, dump_files: dict[str, bytes], checksums: dict[str, str]
+    graph: SiteGraph,
+    stats: Statistics,
+    sizes: dict[str, int],
+    checksums: dict[str, str],
+    note: str | None = None,
 ) -> list[ox.Triple]:
+    """The dataset description: ``sizes`` and ``checksums`` of the dumps published (by
+    file name), ``note`` (an rdfs:comment) when the site has no resource pages."""
     base = graph.base
     ds = _n(base + "dataset")
     frag = base + "dataset#"
@@ -72,6 +124,8 @@ def void_triples(
             language="en",
         ),
     )
+    if note is not None:
+        add(ds, P["rdfs"] + "comment", ox.Literal(note, language="en"))
     for pred in ("license", "created", "modified"):
         for value in graph.objects(onto, P["dcterms"] + pred):
             add(ds, P["dcterms"] + ("issued" if pred == "created" else pred), value)
@@ -83,36 +137,25 @@ def void_triples(
     add(ds, P["void"] + "rootResource", _n(base + "id/review/social-media-service-delivery"))
 
     # statistics from the default view
-    triples = graph.triples
-    add(ds, P["void"] + "triples", _int(len(triples)))
-    subjects = {
-        t.subject
-        for t in triples
-        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base)
-    }
-    add(ds, P["void"] + "entities", _int(len(subjects)))
-    add(ds, P["void"] + "distinctSubjects", _int(len({t.subject for t in triples})))
-    add(ds, P["void"] + "properties", _int(len({t.predicate for t in triples})))
-    add(ds, P["void"] + "distinctObjects", _int(len({t.object for t in triples})))
-    by_class: dict[str, set] = defaultdict(set)
-    for t in triples:
-        if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
-            by_class[t.object.value].add(t.subject)
-    add(ds, P["void"] + "classes", _int(len(by_class)))
+    add(ds, P["void"] + "triples", _int(stats.triples))
+    add(ds, P["void"] + "entities", _int(stats.entities))
+    add(ds, P["void"] + "distinctSubjects", _int(stats.distinct_subjects))
+    add(ds, P["void"] + "properties", _int(len(stats.properties)))
+    add(ds, P["void"] + "distinctObjects", _int(stats.distinct_objects))
+    add(ds, P["void"] + "classes", _int(len(stats.classes)))
     used: set[str] = set()
-    for cls in sorted(by_class):
+    for cls in sorted(stats.classes):
         part = _n(frag + "class-" + _slug(compact(cls)))
         add(ds, P["void"] + "classPartition", part)
         add(part, P["void"] + "class", _n(cls))
-        add(part, P["void"] + "entities", _int(len(by_class[cls])))
+        add(part, P["void"] + "entities", _int(stats.classes[cls]))
         add(part, P["rdfs"] + "label", ox.Literal(f"class partition {compact(cls)}", language="en"))
         used.add(cls)
-    by_property = Counter(t.predicate.value for t in triples)
-    for prop in sorted(by_property):
+    for prop in sorted(stats.properties):
         part = _n(frag + "property-" + _slug(compact(prop)))
         add(ds, P["void"] + "propertyPartition", part)
         add(part, P["void"] + "property", _n(prop))
-        add(part, P["void"] + "triples", _int(by_property[prop]))
+        add(part, P["void"] + "triples", _int(stats.properties[prop]))
         add(
             part,
             P["rdfs"] + "label",
@@ -127,6 +170,8 @@ def void_triples(
 
     # distributions
     for name, (mime, title) in DUMPS.items():
+        if name not in sizes:
+            continue
         url = _n(base + "dumps/" + name)
         dist = _n(frag + "dump-" + _slug(name))
         check = _n(frag + "checksum-" + _slug(name))
@@ -140,7 +185,7 @@ def void_triples(
         add(
             dist,
             P["dcat"] + "byteSize",
-            ox.Literal(str(len(dump_files[name])), datatype=_n(XSD + "nonNegativeInteger")),
+            ox.Literal(str(sizes[name]), datatype=_n(XSD + "nonNegativeInteger")),
         )
         add(dist, P["spdx"] + "checksum", check)
         add(check, P["rdf"] + "type", _n(P["spdx"] + "Checksum"))
