@@ -6,46 +6,24 @@ follows it to its derived classification and checks that the trace and a verbati
 are visible. The screenshots are kept in tests/artifacts/ (git-ignored).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) and
-selenium from PyPI (the dev extra); skips, naming the missing one, without them.
+selenium from PyPI (the dev extra); skips, naming the missing one, without them, except
+under ``GOVSM_REQUIRE_BROWSER=1`` (set by .ci/run), where a missing piece fails.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
-import pytest
 import rdflib
 from rdflib import URIRef
-from test_serve_live import Running, build_site
+from support import screenshot, site_on_its_own_base
 
 from kg.prefixes import GOVSM
-from kg.serve import SiteServer
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SUBFACTOR = "legal infrastructure"  # the sub-factor to click (the trace in the README)
 
 OA_EXACT = URIRef("http://www.w3.org/ns/oa#exact")
 DCTERMS_TITLE = URIRef("http://purl.org/dc/terms/title")
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return "Debian package chromium is not installed (apt-get install chromium)"
-    if not CHROMEDRIVER.exists():
-        return "Debian package chromium-driver is not installed (apt-get install chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "PyPI package selenium is not installed (pip install -e '.[dev]')"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 
 
 def flat(text: str) -> str:
@@ -71,53 +49,17 @@ def trace_texts(site: Path, classification: str) -> tuple[set[str], set[str]]:
     return quotes, titles
 
 
-@pytest.fixture(scope="module")
-def browser():  # noqa: ANN201 - a selenium WebDriver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="govsm-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def test_landing_page_to_a_classification_trace(browser, tmp_path: Path) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
-    # Bind first, so the build can use the port in its base IRI.
     site_dir = tmp_path / "dist" / "site"
-    server = SiteServer(site_dir, "127.0.0.1", 0)
-    base = server.url
-    build_site(tmp_path / "dist", base)
-    running = Running(server)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        browser.get(base)
+    with site_on_its_own_base(tmp_path / "dist") as server:
+        browser.get(server.url)
         assert "GovSM" in browser.title or "GovSM" in browser.page_source
         boxes = browser.find_elements(By.CSS_SELECTOR, "svg a")
         assert len(boxes) >= 16, "the figure should link every sub-factor"
         box = next((b for b in boxes if SUBFACTOR in flat(b.text).lower()), boxes[0])
-        browser.save_screenshot(str(ARTIFACTS / "browser-landing.png"))
+        screenshot(browser, "browser-landing.png")
         box.click()
         if "/classification/" not in browser.current_url:
             # The sub-factor's page: follow its derived classification.
@@ -145,10 +87,8 @@ def test_landing_page_to_a_classification_trace(browser, tmp_path: Path) -> None
         )
         assert quote.is_displayed()
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", quote)
-        browser.save_screenshot(str(ARTIFACTS / "browser-classification.png"))
-    finally:
-        running.stop()
-    assert (ARTIFACTS / "browser-classification.png").stat().st_size > 1000
+        picture = screenshot(browser, "browser-classification.png")
+    assert picture.stat().st_size > 1000
 
 
 def xpath_literal(text: str) -> str:

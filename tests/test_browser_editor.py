@@ -20,51 +20,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from test_serve_live import Running, build_site
+from support import (
+    LiveServer,
+    browser_missing,
+    built_dist,
+    live_server,
+    require_browser,
+    screenshot,
+    site_of,
+)
 
 from kg.endpoint import editor
-from kg.endpoint.limits import Limits
 from kg.prefixes import DEFAULT_BASE
-from kg.serve import SiteServer
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 EXPECTED = ROOT / "tests" / "expected" / "cq"
 CATALOGUE = ROOT / "queries" / "cq"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-REQUIRED = os.environ.get("GOVSM_REQUIRE_BROWSER") == "1"
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return "Debian package chromium is not installed (apt-get install chromium)"
-    if not CHROMEDRIVER.exists():
-        return "Debian package chromium-driver is not installed (apt-get install chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "PyPI package selenium is not installed (pip install -e '.[dev]')"
-    return None
-
-
-def require(reason: str | None) -> None:
-    """Skip for a missing piece, or fail when GOVSM_REQUIRE_BROWSER=1."""
-    if reason is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"GOVSM_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
 
 
 def expected(name: str) -> dict:
@@ -77,76 +55,17 @@ def expected_params(name: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require(_missing())
-    out = tmp_path_factory.mktemp("editor") / "dist"
-    build_site(out, DEFAULT_BASE)
-    return out
-
-
-def serve(dist: Path, limits: Limits | None = None) -> Running:
-    """The real server with the SPARQL service over ``dist`` on a free port."""
-    from kg.endpoint.service import SparqlService
-
-    service = SparqlService(dist, limits=limits, base=DEFAULT_BASE)
-    try:
-        server = SiteServer(dist / "site", "127.0.0.1", 0, DEFAULT_BASE, service=service)
-    except BaseException:
-        service.close()
-        raise
-    return Running(server)
+    """The review's build (default base, so result IRIs must be mapped to this server)."""
+    require_browser(browser_missing())  # before the build, which is not needed without one
+    dist = built_dist(tmp_path_factory)
+    site_of(dist)
+    return dist
 
 
 @pytest.fixture(scope="module")
-def server(dist: Path) -> Iterator[Running]:
-    running = serve(dist)
-    try:
+def server(dist: Path) -> Iterator[LiveServer]:
+    with live_server(dist) as (running, _):
         yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def browser(downloads: Path):  # noqa: ANN201 - a selenium WebDriver
-    require(_missing())
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="govsm-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-        },
-    )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(params=["yasgui", "plain"])
@@ -154,13 +73,20 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_pa
     """Which editor the page offers: YASGUI from web/node_modules, or the plain one."""
     if request.param == "yasgui":
         if editor.yasgui_dir() is None:
-            require("YASGUI is not installed in web/node_modules (make runs npm ci; needs npm)")
+            require_browser(
+                "YASGUI is not installed in web/node_modules (make runs npm ci; needs npm)"
+            )
     else:
         monkeypatch.setenv("GOVSM_YASGUI_DIR", str(tmp_path))  # an empty folder: not installed
     return request.param
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def default_mode() -> str:
+    """The editor a plain ``govsm serve`` offers here: YASGUI if installed, else plain."""
+    return "yasgui" if editor.yasgui_dir() else "plain"
 
 
 def wait_for(browser, condition, what: str, seconds: float = 60):  # noqa: ANN001, ANN201
@@ -215,6 +141,16 @@ def table_rows(browser) -> list[list[str]]:  # noqa: ANN001
     )
 
 
+def result_cells(browser, text: str, want: dict) -> str:  # noqa: ANN001
+    """Check that the status ``text`` and the table show as many rows as ``want`` (a SPARQL
+    JSON result); the table's cells, joined with `` | ``."""
+    n = len(want["results"]["bindings"])
+    assert text.startswith(f"{n} rows"), text
+    rows = table_rows(browser)
+    assert len(rows) == n
+    return " | ".join(" | ".join(r) for r in rows)
+
+
 def result_links(browser) -> dict[str, str]:  # noqa: ANN001
     """Link targets in the results: the IRI (title) or text -> the href as the browser reads it."""
     pairs = browser.execute_script(
@@ -251,7 +187,7 @@ def literal_values(data: dict, var: str) -> list[str]:
 # --- the tests ----------------------------------------------------------------------------
 
 
-def test_run_an_example_and_follow_a_result_to_its_page(browser, server: Running, mode: str):  # noqa: ANN001, ANN201
+def test_run_an_example_and_follow_a_result_to_its_page(browser, server: LiveServer, mode: str):  # noqa: ANN001, ANN201
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
@@ -272,13 +208,7 @@ def test_run_an_example_and_follow_a_result_to_its_page(browser, server: Running
     header_question = re.search(r"^# question: (.*)$", question, re.M).group(1)
     assert " ".join(header_question.split()) in " ".join(example.text.split())
     example.find_element(By.CSS_SELECTOR, "button.load").click()
-    text = wait_for_result(browser)
-
-    n = len(want["results"]["bindings"])
-    assert text.startswith(f"{n} rows"), text
-    rows = table_rows(browser)
-    assert len(rows) == n
-    cells = " | ".join(" | ".join(r) for r in rows)
+    cells = result_cells(browser, wait_for_result(browser), want)
     for var in want["head"]["vars"]:
         for value in literal_values(want, var):
             if want["results"]["bindings"][0][var]["type"] == "literal":
@@ -317,8 +247,7 @@ def test_run_an_example_and_follow_a_result_to_its_page(browser, server: Running
     assert parse_qs(urlsplit(permalink).query)["query"] == [editor_text(browser, mode)]
     assert editor_text(browser, mode) == question
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / f"browser-editor-{mode}.png"))
+    picture = screenshot(browser, f"browser-editor-{mode}.png")
     same_origin_check(browser, origin)
     assert not console_problems(browser)
 
@@ -340,10 +269,10 @@ def test_run_an_example_and_follow_a_result_to_its_page(browser, server: Running
     open_editor(browser, permalink, mode)
     assert editor_text(browser, mode) == question
     same_origin_check(browser, origin)
-    assert (ARTIFACTS / f"browser-editor-{mode}.png").stat().st_size > 1000
+    assert picture.stat().st_size > 1000
 
 
-def test_parameter_form_binds_and_runs(browser, server: Running, mode: str) -> None:  # noqa: ANN001
+def test_parameter_form_binds_and_runs(browser, server: LiveServer, mode: str) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
@@ -357,12 +286,7 @@ def test_parameter_form_binds_and_runs(browser, server: Running, mode: str) -> N
         field.clear()
         field.send_keys(value)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    text = wait_for_result(browser)
-    n = len(want["results"]["bindings"])
-    assert text.startswith(f"{n} rows"), text
-    rows = table_rows(browser)
-    assert len(rows) == n
-    cells = " | ".join(" | ".join(r) for r in rows)
+    cells = result_cells(browser, wait_for_result(browser), want)
     for value in literal_values(want, "sources"):
         assert value in cells, value
     # The editor shows exactly the query that ran: the catalogue text plus one VALUES row.
@@ -382,28 +306,32 @@ def test_parameter_form_binds_and_runs(browser, server: Running, mode: str) -> N
     same_origin_check(browser, origin)
 
 
-def test_downloads_use_the_endpoint_formats(browser, server: Running, downloads: Path) -> None:  # noqa: ANN001
+def test_downloads_use_the_endpoint_formats(
+    browser, server: LiveServer, browser_downloads: Path
+) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
     name = "factor-summary"
     want = expected(name)
-    open_editor(browser, origin + "/sparql", "yasgui" if editor.yasgui_dir() else "plain")
+    open_editor(browser, origin + "/sparql", default_mode())
     form = browser.find_element(By.CSS_SELECTOR, f"form.params[data-name='{name}']")
     for key, value in expected_params(name).items():
         form.find_element(By.NAME, key).send_keys(value)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for_result(browser)
     for button, suffix in (("download-csv", ".csv"), ("download-json", ".srj")):
-        target = downloads / f"{name}{suffix}"
+        target = browser_downloads / f"{name}{suffix}"
         target.unlink(missing_ok=True)
         browser.find_element(By.ID, button).click()
         wait_for(browser, lambda d, t=target: t.is_file() and t.stat().st_size > 0, str(target))
         time.sleep(0.2)  # let Chromium finish renaming its .crdownload file
-    rows = list(csv.reader(io.StringIO((downloads / f"{name}.csv").read_text(encoding="utf-8"))))
+    rows = list(
+        csv.reader(io.StringIO((browser_downloads / f"{name}.csv").read_text(encoding="utf-8")))
+    )
     assert rows[0] == want["head"]["vars"]
     assert len(rows) - 1 == len(want["results"]["bindings"])
-    data = json.loads((downloads / f"{name}.srj").read_text(encoding="utf-8"))
+    data = json.loads((browser_downloads / f"{name}.srj").read_text(encoding="utf-8"))
     assert data["head"]["vars"] == want["head"]["vars"]
     assert len(data["results"]["bindings"]) == len(want["results"]["bindings"])
     same_origin_check(browser, origin)
@@ -412,12 +340,11 @@ def test_downloads_use_the_endpoint_formats(browser, server: Running, downloads:
 def test_a_cut_result_says_so(browser, dist: Path) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
-    running = serve(dist, Limits(max_rows=5, workers=1))
-    try:
+    with live_server(dist, max_rows=5, workers=1) as (running, _):
         origin = running.url.rstrip("/")
         name = "studies-by-year-and-venue"
         assert len(expected(name)["results"]["bindings"]) > 5
-        open_editor(browser, origin + "/sparql", "yasgui" if editor.yasgui_dir() else "plain")
+        open_editor(browser, origin + "/sparql", default_mode())
         assert "5" in browser.find_element(By.ID, "limit-max_rows").text
         browser.find_element(By.CSS_SELECTOR, f"#example-{name} button.load").click()
         text = wait_for_result(browser)
@@ -425,13 +352,10 @@ def test_a_cut_result_says_so(browser, dist: Path) -> None:  # noqa: ANN001
         note = browser.find_element(By.ID, "truncated")
         assert note.is_displayed()
         assert "cut at 5 rows" in note.text
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / "browser-editor-truncated.png"))
-    finally:
-        running.stop()
+        screenshot(browser, "browser-editor-truncated.png")
 
 
-def test_ask_and_construct_from_a_permalink(browser, server: Running, mode: str) -> None:  # noqa: ANN001
+def test_ask_and_construct_from_a_permalink(browser, server: LiveServer, mode: str) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
@@ -456,7 +380,7 @@ def test_ask_and_construct_from_a_permalink(browser, server: Running, mode: str)
     same_origin_check(browser, origin)
 
 
-def test_dataset_parameters_of_a_permalink_are_used(browser, server: Running, mode: str) -> None:  # noqa: ANN001
+def test_dataset_parameters_of_a_permalink_are_used(browser, server: LiveServer, mode: str) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
@@ -475,12 +399,12 @@ def test_dataset_parameters_of_a_permalink_are_used(browser, server: Running, mo
     assert parse_qs(urlsplit(permalink).query)["default-graph-uri"] == [graph]
 
 
-def test_time_limit_field_and_cancel(browser, server: Running) -> None:  # noqa: ANN001
+def test_time_limit_field_and_cancel(browser, server: LiveServer) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-    mode = "yasgui" if editor.yasgui_dir() else "plain"
+    mode = default_mode()
     open_editor(browser, origin + "/sparql?" + urlencode({"query": slow}), mode)
     # The time-limit field is sent as the protocol's timeout: the server stops the query.
     field = browser.find_element(By.ID, "timeout")
@@ -505,11 +429,11 @@ def test_time_limit_field_and_cancel(browser, server: Running) -> None:  # noqa:
     assert status(browser) == "Cancelled.", "a cancelled query reports nothing later"
 
 
-def test_site_pages_link_to_the_editor(browser, server: Running, dist: Path) -> None:  # noqa: ANN001
+def test_site_pages_link_to_the_editor(browser, server: LiveServer, dist: Path) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     origin = server.url.rstrip("/")
-    mode = "yasgui" if editor.yasgui_dir() else "plain"
+    mode = default_mode()
     landing = (dist / "site" / "index.html").read_text(encoding="utf-8")
     assert '<a href="sparql">Query the data in the SPARQL editor</a>' in landing
     # From a resource page deep in the site, the common header's link opens the editor.

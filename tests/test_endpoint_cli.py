@@ -4,17 +4,12 @@ site."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import rdflib
-from test_endpoint_support import built_dist
+from support import built_dist, serve_command
 from typer.testing import CliRunner
 
 from kg.cli import app as cli
@@ -29,39 +24,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_dist(tmp_path_factory)
 
 
-@contextmanager
-def serving(*args: str) -> Iterator[str]:
-    """``govsm serve --port 0 ARGS`` in a subprocess; yields its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "serving" in line and "http://127.0.0.1:" in line, line
-        url = "http://" + line.split("http://", 1)[1].split("/", 1)[0] + "/"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
-
-
 def test_limits_from_the_command_line(dist: Path) -> None:
     options = ["--timeout", "2.5", "--max-rows", "5", "--max-body", "4000"]
-    with serving("--dist", str(dist), *options, "--max-concurrent", "3", "--workers", "1") as url:
+    with serve_command(
+        "--dist", str(dist), *options, "--max-concurrent", "3", "--workers", "1"
+    ) as url:
         sd = httpx.get(url + "sparql", timeout=30)
         assert sd.status_code == 200 and sd.headers["content-type"].startswith("text/turtle")
         g = rdflib.Graph().parse(data=sd.content, format="turtle")
@@ -79,7 +46,7 @@ def test_limits_from_the_command_line(dist: Path) -> None:
 
 
 def test_no_sparql_serves_only_the_site(dist: Path) -> None:
-    with serving("--dist", str(dist), "--no-sparql") as url:
+    with serve_command("--dist", str(dist), "--no-sparql") as url:
         assert httpx.get(url + "sparql", timeout=30).status_code == 404
         assert httpx.get(url, timeout=30).status_code == 200
 
@@ -99,7 +66,7 @@ def test_queries_option_sets_the_catalogue(dist: Path, tmp_path: Path) -> None:
     catalogue.mkdir()
     source = ROOT / "queries" / "cq" / "factor-summary.rq"
     (catalogue / "factor-summary.rq").write_text(source.read_text(encoding="utf-8"), "utf-8")
-    with serving("--dist", str(dist), "--workers", "1", "--queries", str(catalogue)) as url:
+    with serve_command("--dist", str(dist), "--workers", "1", "--queries", str(catalogue)) as url:
         listed = httpx.get(url + "api/queries", headers={"accept": "application/json"}, timeout=30)
         assert [q["name"] for q in listed.json()["queries"]] == ["factor-summary"]
 

@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
-from test_endpoint_support import built_dist, live_server
+from support import built_dist, live_server
 
 SUBFACTORS = (
     "PREFIX govsm: <https://w3id.org/govsm/ontology#>\n"

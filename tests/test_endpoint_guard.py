@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from test_endpoint_support import listener
+from support import listener
 
 from kg.endpoint.guard import Refused, inspect
 from kg.sparql import QueryError, check_offline, code_words

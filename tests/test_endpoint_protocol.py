@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from starlette.testclient import TestClient
-from test_endpoint_support import built_dist, service_over
+from support import built_dist, service_over
 
 from kg.endpoint.service import SparqlService
 from kg.serve import make_app

@@ -17,7 +17,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from starlette.testclient import TestClient
-from test_endpoint_support import Live, built_dist, listener, live_server, service_over
+from support import LiveServer, built_dist, listener, live_server, service_over
 
 from kg.endpoint.executor import Job
 from kg.endpoint.service import SparqlService
@@ -34,13 +34,13 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def live(dist: Path) -> Iterator[tuple[Live, SparqlService]]:
+def live(dist: Path) -> Iterator[tuple[LiveServer, SparqlService]]:
     with live_server(dist, workers=2, timeout_s=20) as running:
         yield running
 
 
 @pytest.fixture()
-def http(live: tuple[Live, SparqlService]) -> Iterator[httpx.Client]:
+def http(live: tuple[LiveServer, SparqlService]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live[0].url, timeout=60) as client:
         yield client
 
@@ -237,7 +237,9 @@ def test_files_are_never_read(http: httpx.Client, query: str) -> None:
     assert "root:" not in r.text
 
 
-def test_worker_sandbox_stops_a_query_past_the_guard(live: tuple[Live, SparqlService]) -> None:
+def test_worker_sandbox_stops_a_query_past_the_guard(
+    live: tuple[LiveServer, SparqlService],
+) -> None:
     """Second lock: a SERVICE query handed straight to a worker (no guard) cannot connect."""
     service = live[1]
     if not service.pool.sandboxed:

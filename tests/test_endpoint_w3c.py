@@ -20,7 +20,7 @@ import pytest
 import rdflib
 from rdflib.collection import Collection
 from starlette.testclient import TestClient
-from test_endpoint_support import service_over
+from support import service_over
 
 from kg.serve import make_app
 

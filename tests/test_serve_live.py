@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,37 +19,15 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
+from support import LiveServer, built_dist, serve_command, site_of, site_on_its_own_base, started
 from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
 from typer.testing import CliRunner
 
 from kg.cli import app as cli
 from kg.prefixes import DEFAULT_BASE
-from kg.serve import SiteServer, make_app, make_server
+from kg.serve import make_app, make_server
 
-ROOT = Path(__file__).resolve().parents[1]
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-class Running:
-    """A SiteServer serving in a background thread."""
-
-    def __init__(self, server: SiteServer) -> None:
-        self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not server.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.server.started, "uvicorn did not start"
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
 
 
 def raw_request(url: str, target: str, method: str = "GET") -> tuple[int, bytes]:
@@ -69,19 +44,18 @@ def raw_request(url: str, target: str, method: str = "GET") -> tuple[int, bytes]
 
 
 @pytest.fixture()
-def fixture_server(tmp_path: Path) -> Iterator[Running]:
+def fixture_server(tmp_path: Path) -> Iterator[LiveServer]:
     site = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, site)
     (tmp_path / "secret.txt").write_text("top secret\n", encoding="utf-8")
-    running = Running(make_server(site, "127.0.0.1", 0))
-    yield running
-    running.stop()
+    with started(make_server(site, "127.0.0.1", 0)) as live:
+        yield live
 
 
 # --- over a socket --------------------------------------------------------------------
 
 
-def test_binds_to_loopback_by_default(fixture_server: Running) -> None:
+def test_binds_to_loopback_by_default(fixture_server: LiveServer) -> None:
     assert fixture_server.server.server_address[0] == "127.0.0.1"
 
 
@@ -101,19 +75,19 @@ def test_binds_to_loopback_by_default(fixture_server: Running) -> None:
         "/secret.txt%00.ttl",
     ],
 )
-def test_traversal_over_the_wire(fixture_server: Running, target: str) -> None:
+def test_traversal_over_the_wire(fixture_server: LiveServer, target: str) -> None:
     status, body = raw_request(fixture_server.url, target)
     assert status in (400, 404), target
     assert b"top secret" not in body and b"root:" not in body
 
 
-def test_absolute_form_request_target(fixture_server: Running) -> None:
+def test_absolute_form_request_target(fixture_server: LiveServer) -> None:
     status, body = raw_request(fixture_server.url, "http://127.0.0.1/../secret.txt")
     assert status in (400, 404)
     assert b"top secret" not in body
 
 
-def test_negotiation_and_methods_over_the_wire(fixture_server: Running) -> None:
+def test_negotiation_and_methods_over_the_wire(fixture_server: LiveServer) -> None:
     url = fixture_server.url
     request = urllib.request.Request(
         url + "id/study/mergel-2016", headers={"Accept": "text/turtle"}
@@ -160,58 +134,20 @@ def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
 
 def test_the_serve_command_serves(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE_SITE, tmp_path / "dist" / "site")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--dist", str(tmp_path / "dist"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "serving" in line and "http://127.0.0.1:" in line, line
-        url = line.split("http://", 1)[1].split("/", 1)[0]
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{url}/") as response:
-                    assert response.status == 200
-                    assert b"GovSM-KG" in response.read()
-                break
-            except urllib.error.URLError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with (
+        serve_command("--dist", str(tmp_path / "dist")) as url,
+        urllib.request.urlopen(url) as response,
+    ):
+        assert response.status == 200
+        assert b"GovSM-KG" in response.read()
 
 
 # --- a fresh build of the review's data -----------------------------------------------
 
 
-def build_site(out: Path, base: str = DEFAULT_BASE) -> Path:
-    """Run ``govsm build`` into ``out``; skip if it writes no site (generator absent)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--base", base, "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    site = out / "site"
-    if not (site / "index.html").is_file():
-        pytest.skip(
-            "govsm build wrote no site/index.html: the static site generator has not landed"
-        )
-    return site
-
-
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(tmp_path_factory.mktemp("real") / "dist")
+    return site_of(built_dist(tmp_path_factory))
 
 
 @pytest.mark.parametrize("accept", sorted(MEDIA))
@@ -274,25 +210,17 @@ def test_every_iri_dereferences_on_a_local_base(tmp_path: Path) -> None:
     base that is a subject in the dump answers 303 -> 200 Turtle describing it."""
     import rdflib
 
-    site = tmp_path / "dist" / "site"
-    server = SiteServer(site, "127.0.0.1", 0)
-    base = server.url
-    try:
-        build_site(tmp_path / "dist", base)
-    except BaseException:
-        server.server_close()
-        raise
-    dataset = rdflib.Dataset()
-    dataset.parse(site / "dumps" / "govsm.nq", format="nquads")
-    subjects = sorted(
-        {str(s) for s, _, _, _ in dataset.quads((None, None, None, None))}
-        - {str(g.identifier) for g in dataset.graphs()}
-    )
-    iris = [s for s in subjects if s.startswith(base)]
-    assert len(iris) > 50
-    running = Running(server)
     failures = []
-    try:
+    with site_on_its_own_base(tmp_path / "dist") as server:
+        base = server.url
+        dataset = rdflib.Dataset()
+        dataset.parse(tmp_path / "dist" / "site" / "dumps" / "govsm.nq", format="nquads")
+        subjects = sorted(
+            {str(s) for s, _, _, _ in dataset.quads((None, None, None, None))}
+            - {str(g.identifier) for g in dataset.graphs()}
+        )
+        iris = [s for s in subjects if s.startswith(base)]
+        assert len(iris) > 50
         for iri in iris:
             document = iri.split("#")[0]  # a hash IRI is described by its document
             request = urllib.request.Request(document, headers={"Accept": "text/turtle"})
@@ -305,19 +233,14 @@ def test_every_iri_dereferences_on_a_local_base(tmp_path: Path) -> None:
                         failures.append(f"{iri}: {response.url} does not describe it")
             except urllib.error.HTTPError as exc:
                 failures.append(f"{iri}: {exc.code}")
-    finally:
-        running.stop()
     assert not failures, f"{len(failures)} of {len(iris)} IRIs:\n" + "\n".join(failures[:50])
 
 
 def test_crawl_every_same_origin_link(real_site: Path) -> None:
-    running = Running(make_server(real_site, "127.0.0.1", 0))
-    try:
-        checked, failures = crawl(running.url)
-    finally:
-        running.stop()
+    with started(make_server(real_site, "127.0.0.1", 0)) as server:
+        checked, failures = crawl(server.url)
     # This server has no SPARQL service, so the pages' link to the editor (/sparql) is 404
     # here; tests/test_browser_editor.py follows it on a server with one.
-    failures = [f for f in failures if f != f"{running.url}sparql: 404"]
+    failures = [f for f in failures if f != f"{server.url}sparql: 404"]
     assert not failures, f"{len(failures)} of {checked} links fail:\n" + "\n".join(failures[:50])
     assert checked > 20
