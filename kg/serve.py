@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -245,13 +245,18 @@ class Site:
     """The ASGI endpoint: maps a request path to a file of the site or a negotiation."""
 
     def __init__(
-        self, site_dir: Path, base: str = DEFAULT_BASE, on_demand: OnDemandSite | None = None
+        self,
+        site_dir: Path,
+        base: str = DEFAULT_BASE,
+        on_demand: OnDemandSite | None = None,
+        sparql: bool = False,
     ) -> None:
         self.root = site_dir.resolve()
         prefix = urlsplit(base).path or "/"
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
         # Pages and documents the static site does not have, rendered from a store.
         self.on_demand = on_demand
+        self.sparql = sparql  # whether /sparql is served (linked from a rendered index)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = self.respond(scope)
@@ -270,7 +275,7 @@ class Site:
         if found is None and self.prefix != "/" and path.startswith(self.prefix):
             found = self.lookup("/" + path[len(self.prefix) :])
         if found is None and self.on_demand is not None:
-            return self.rendered(path, headers)
+            return self.rendered(path, headers, scope.get("query_string", b""))
         if found is None:
             return _text(404, "Not Found\n")
         kind, target = found
@@ -324,34 +329,47 @@ class Site:
                 documents[ext] = doc
         return ("resource", documents) if documents else None
 
-    def rendered(self, path: str, request: Headers) -> Response:
-        """A resource's page or document rendered on demand (kg.site.ondemand), or the
-        303 negotiation for a resource the store describes; 404 otherwise."""
+    def rendered(self, path: str, request: Headers, query: bytes = b"") -> Response:
+        """A resource's page (``?page=N``: its N-th page of incoming links) or document
+        rendered on demand (kg.site.ondemand), or the 303 negotiation for a resource the
+        store describes; ``/`` without a static site is an index rendered from the store;
+        404 otherwise."""
         assert self.on_demand is not None
         if self.prefix != "/" and path.startswith(self.prefix):
             path = "/" + path[len(self.prefix) :]
         parts = self.segments(path)
+        if parts == [] and path == "/":
+            return self.generated(self.on_demand.index_page(self.sparql), "html", request)
         if not parts or path.endswith("/"):
             return _text(404, "Not Found\n")
         rel = "/".join(parts)
         stem, dot, ext = rel.rpartition(".")
         if dot and ext in DOCUMENT_TYPES and "/" not in ext:
+            number = page_number(query) if ext == "html" else 1
+            if number is None:
+                return _text(400, "Bad Request: page must be a positive integer\n")
             body = (
-                self.on_demand.page(stem) if ext == "html" else self.on_demand.document(stem, ext)
+                self.on_demand.page(stem, number)
+                if ext == "html"
+                else self.on_demand.document(stem, ext)
             )
             if body is None:
                 return _text(404, "Not Found\n")
-            data = body.encode("utf-8")
-            tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-            headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-            if ext != "html":
-                headers["Access-Control-Allow-Origin"] = "*"
-            if request.get("if-none-match") == tag:
-                return HeadlessResponse(b"", status_code=304, headers=headers)
-            return Response(data, headers=headers, media_type=DOCUMENT_TYPES[ext])
+            return self.generated(body, ext, request)
         if self.on_demand.subject(rel) is None:
             return _text(404, "Not Found\n")
         return self.negotiated(path, dict.fromkeys(DOCUMENT_TYPES), request)
+
+    def generated(self, body: str, ext: str, request: Headers) -> Response:
+        """A rendered page or document, with a content-hash ETag (304 when it matches)."""
+        data = body.encode("utf-8")
+        tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+        if ext != "html":
+            headers["Access-Control-Allow-Origin"] = "*"
+        if request.get("if-none-match") == tag:
+            return HeadlessResponse(b"", status_code=304, headers=headers)
+        return Response(data, headers=headers, media_type=DOCUMENT_TYPES[ext])
 
     def file(self, path: Path, request: Headers) -> Response:
         stat = path.stat()
@@ -392,6 +410,17 @@ class Site:
         return _text(303, f"See Other: {location}\n", headers)
 
 
+def page_number(query: bytes) -> int | None:
+    """The ``page`` parameter of a query string (1 when absent), None when malformed."""
+    values = parse_qs(query.decode("latin-1")).get("page")
+    if not values:
+        return 1
+    value = values[-1]
+    if not (value.isascii() and value.isdigit() and len(value) < 10 and int(value) >= 1):
+        return None
+    return int(value)
+
+
 def make_app(
     site_dir: Path,
     base: str = DEFAULT_BASE,
@@ -402,7 +431,7 @@ def make_app(
     the SPARQL endpoint, the named-query API and the editor when ``service`` is given,
     and resource pages the static site lacks rendered from a store by ``on_demand``
     (kg.site.ondemand; for builds too large for a static page per resource)."""
-    site = Site(Path(site_dir), base, on_demand)
+    site = Site(Path(site_dir), base, on_demand, sparql=service is not None)
     routes: list = []
     if service is not None:
         from kg.endpoint.api import api_routes
