@@ -167,7 +167,7 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
         put(f"{path}.html", pages.resource_page(pages.Page(path, graph), subject, extra))
 
     # landing page, figure, report, assets
-    boxes = figure_boxes(graph, src)
+    boxes = figure_boxes(graph, src.engine, src.queries, src.rule_iri)
     svg = figure.svg(boxes)
     put("figure.svg", svg)
     put("index.html", landing_page(graph, src, svg, sorted(sizes), note))
@@ -234,13 +234,16 @@ def _write_all(
         list(pool.map(write, sorted(files)))
 
 
-def figure_boxes(graph: SiteGraph, src: SiteInput) -> list[figure.Box]:
-    """One box per sub-factor, from the classification-table query."""
+def figure_boxes(
+    graph: SiteGraph, engine: Engine, queries: Path, rule_iri: str | None
+) -> list[figure.Box]:
+    """One box per sub-factor, from the classification-table query (of ``rule_iri``, or
+    every rule's directions merged)."""
     from rdflib import URIRef
 
-    query = read_query(src.queries / "cq" / "classification-table.rq")
-    bindings = {"rule": URIRef(src.rule_iri)} if src.rule_iri else {}
-    rows = src.engine.select(query.text, bindings).dicts()
+    query = read_query(queries / "cq" / "classification-table.rq")
+    bindings = {"rule": URIRef(rule_iri)} if rule_iri else {}
+    rows = engine.select(query.text, bindings).dicts()
     merged: dict[str, dict] = {}
     for row in rows:
         iri = str(row["subfactor"])

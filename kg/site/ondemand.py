@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from kg.engine import OxigraphEngine
 from kg.prefixes import PREFIXES
-from kg.site import pages, rdfio, void
+from kg.site import figure, pages, rdfio, void
 from kg.site.graph import SiteGraph
 from kg.trace import ClassificationStep, trace
 
@@ -72,6 +72,45 @@ class OnDemandSite:
         if subject is None or ext not in rdfio.FORMATS:
             return None
         return rdfio.documents(self.graph.description_of([subject]))[ext]
+
+    def index_page(self, sparql: bool = False) -> str:
+        """A landing page for a build without a static site (``dist/site/`` missing, as
+        builds before the site-level pages were written above the threshold): the
+        figure and links to what is served, all rendered from the store. ``sparql``:
+        whether the server has the SPARQL endpoint and its editor."""
+        from kg.site import SCHEME_PATH, figure_boxes
+
+        graph = self.graph
+        page = pages.Page("", graph)
+        esc = pages.esc
+        parts = [
+            "<h1>GovSM-KG</h1>",
+            "<p>This build has no static site (<code>dist/site/</code>): its resource pages "
+            "are rendered on demand from the store. Build it again with <code>govsm build</code> "
+            "for the dataset description, the ontology documentation and the dumps.</p>",
+            f'<p>Base IRI: <code class="iri">{esc(self.base)}</code></p>',
+        ]
+        if (self.queries / "cq" / "classification-table.rq").is_file():
+            svg = figure.svg(figure_boxes(graph, self.engine, self.queries, self.rule_iri))
+            parts.append(
+                "<h2>Factors and sub-factors</h2>\n<p>Each box is a sub-factor, coloured by the "
+                "direction the rules derive; follow a box to its page and trace.</p>\n"
+                f"<figure>{svg}</figure>"
+            )
+        browse = []
+        for path, text in (
+            (SCHEME_PATH, "The factor scheme (tree)"),
+            ("id/review/social-media-service-delivery", "The review"),
+        ):
+            href = page.href(self.base + path)
+            if href is not None:
+                browse.append(f'<li><a href="{esc(href)}">{esc(text)}</a></li>')
+        if sparql:
+            browse.append('<li><a href="sparql">Query the data in the SPARQL editor</a></li>')
+        if browse:
+            parts.append("<h2>Browse</h2>\n<ul>" + "".join(browse) + "</ul>")
+        nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
+        return pages.layout(page, "GovSM-KG", "\n".join(parts) + "\n", nav_links=nav)
 
     def _step(self, subject: ox.NamedNode) -> ClassificationStep | None:
         """A derived classification's trace (kg.trace, run for its sub-factor)."""

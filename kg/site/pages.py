@@ -114,8 +114,26 @@ class Page:
         return items if isinstance(current, ox.NamedNode) and current.value == RDF + "nil" else None
 
 
-def layout(page: Page, title: str, body: str, alternates: str | None = None, head: str = "") -> str:
-    """The shared page frame: head with alternates, navigation, body."""
+#: The site-level pages every page links to (path, text); "sparql" is the query editor
+#: of govsm serve (GET /sparql from a browser), not a site file.
+NAV = (
+    ("index.html", "GovSM-KG"),
+    ("dataset.html", "dataset"),
+    ("ontology.html", "ontology"),
+    ("report.html", "report"),
+    ("sparql", "SPARQL"),
+)
+
+
+def layout(
+    page: Page,
+    title: str,
+    body: str,
+    alternates: str | None = None,
+    head: str = "",
+    nav_links: tuple[tuple[str, str], ...] = NAV,
+) -> str:
+    """The shared page frame: head with alternates, navigation (``nav_links``), body."""
     links = ""
     if alternates is not None:
         links = "".join(
@@ -124,12 +142,9 @@ def layout(page: Page, title: str, body: str, alternates: str | None = None, hea
             for ext, mime in FORMATS.items()
         )
     nav = (
-        f'<nav><a href="{esc(page.asset("index.html"))}">GovSM-KG</a>'
-        f'<a href="{esc(page.asset("dataset.html"))}">dataset</a>'
-        f'<a href="{esc(page.asset("ontology.html"))}">ontology</a>'
-        f'<a href="{esc(page.asset("report.html"))}">report</a>'
-        # The query editor of govsm serve (GET /sparql from a browser); not a site file.
-        f'<a href="{esc(page.asset("sparql"))}">SPARQL</a></nav>'
+        "<nav>"
+        + "".join(f'<a href="{esc(page.asset(path))}">{esc(text)}</a>' for path, text in nav_links)
+        + "</nav>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
