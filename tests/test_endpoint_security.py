@@ -51,6 +51,24 @@ def triple_count(http: httpx.Client) -> int:
     return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
 
+def heavy_query_holding_a_worker(
+    url: str, service: SparqlService
+) -> tuple[threading.Thread, dict[str, httpx.Response]]:
+    """Send CARTESIAN to ``url`` from a thread and wait until it holds a worker (or has
+    ended): the thread, and the dict its response goes to (key ``"heavy"``)."""
+    result: dict[str, httpx.Response] = {}
+
+    def heavy() -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            result["heavy"] = c.get("/sparql", params={"query": CARTESIAN})
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    while not service._clients and thread.is_alive():
+        time.sleep(0.01)
+    return thread, result
+
+
 # --- read-only ---------------------------------------------------------------------------
 
 UPDATE = "INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <urn:x:o> } }"
@@ -265,19 +283,10 @@ def test_worker_sandbox_stops_a_query_past_the_guard(
 def test_cartesian_query_is_stopped_and_others_are_answered(dist: Path) -> None:
     with live_server(dist, workers=2, timeout_s=1.5) as (running, service):
         pids_before = {w.process.pid for w in service.pool._all}
-        result: dict[str, httpx.Response] = {}
-
-        def heavy() -> None:
-            with httpx.Client(base_url=running.url, timeout=60) as c:
-                result["heavy"] = c.get("/sparql", params={"query": CARTESIAN})
-
-        thread = threading.Thread(target=heavy)
-        thread.start()
+        # Once the heavy query holds a worker, query while it runs.
+        thread, result = heavy_query_holding_a_worker(running.url, service)
         answered = []
         with httpx.Client(base_url=running.url, timeout=60) as c:
-            # Wait until the heavy query holds a worker, then query while it runs.
-            while not service._clients and thread.is_alive():
-                time.sleep(0.01)
             while thread.is_alive():
                 answered.append(c.get("/sparql", params={"query": COUNT}).status_code)
             thread.join()
@@ -390,16 +399,7 @@ def test_too_many_queries_from_one_client_is_429(dist: Path) -> None:
         running,
         service,
     ):
-        result: dict[str, httpx.Response] = {}
-
-        def heavy() -> None:
-            with httpx.Client(base_url=running.url, timeout=60) as c:
-                result["heavy"] = c.get("/sparql", params={"query": CARTESIAN})
-
-        thread = threading.Thread(target=heavy)
-        thread.start()
-        while not service._clients and thread.is_alive():
-            time.sleep(0.01)
+        thread, result = heavy_query_holding_a_worker(running.url, service)
         with httpx.Client(base_url=running.url, timeout=60) as c:
             r = c.get("/sparql", params={"query": "ASK {}"})
             thread.join()
