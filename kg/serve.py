@@ -332,14 +332,16 @@ class Site:
     def rendered(self, path: str, request: Headers, query: bytes = b"") -> Response:
         """A resource's page (``?page=N``: its N-th page of incoming links) or document
         rendered on demand (kg.site.ondemand), or the 303 negotiation for a resource the
-        store describes; ``/`` without a static site is an index rendered from the store;
-        404 otherwise."""
+        store describes; without a static site, ``/`` (``/index.html``) is an index
+        rendered from the store and ``/style.css`` the site's style; 404 otherwise."""
         assert self.on_demand is not None
         if self.prefix != "/" and path.startswith(self.prefix):
             path = "/" + path[len(self.prefix) :]
         parts = self.segments(path)
-        if parts == [] and path == "/":
+        if parts == [] and path == "/" or parts == ["index.html"]:
             return self.generated(self.on_demand.index_page(self.sparql), "html", request)
+        if parts == ["style.css"]:
+            return self.generated(self.on_demand.style(), "css", request)
         if not parts or path.endswith("/"):
             return _text(404, "Not Found\n")
         rel = "/".join(parts)
@@ -369,7 +371,9 @@ class Site:
             headers["Access-Control-Allow-Origin"] = "*"
         if request.get("if-none-match") == tag:
             return HeadlessResponse(b"", status_code=304, headers=headers)
-        return Response(data, headers=headers, media_type=DOCUMENT_TYPES[ext])
+        return Response(
+            data, headers=headers, media_type=DOCUMENT_TYPES.get(ext) or OTHER_TYPES[ext]
+        )
 
     def file(self, path: Path, request: Headers) -> Response:
         stat = path.stat()
@@ -432,6 +436,8 @@ def make_app(
     and resource pages the static site lacks rendered from a store by ``on_demand``
     (kg.site.ondemand; for builds too large for a static page per resource)."""
     site = Site(Path(site_dir), base, on_demand, sparql=service is not None)
+    if on_demand is not None and not (Path(site_dir) / "index.html").is_file():
+        on_demand.without_site(sparql=service is not None)
     routes: list = []
     if service is not None:
         from kg.endpoint.api import api_routes
