@@ -61,29 +61,27 @@ def compact(iri: str) -> str:
 class LazyIndex(dict):
     """term -> its triples (sorted, no duplicates across graphs), fetched on first use.
 
-    Short lists are cached (at most ``max_entries``, then the cache starts afresh, so a
-    long-running server does not end up holding the whole graph); long ones (a class
-    with 10^5 instances) are fetched again when asked for. Triples added with
+    Fetched lists are cached up to ``max_triples`` triples in all, then the cache
+    starts afresh (so a long-running server, or the ontology page of a class with 10^5
+    instances, does not end up holding the whole graph). Triples added with
     :meth:`add` (the site's own metadata, absent from the store) are kept apart and
     appended to what the store gives, as :meth:`SiteGraph.add` does for the full index.
     """
 
     def __init__(
-        self,
-        fetch: Callable[[Term], list[ox.Triple]],
-        max_entries: int = 100_000,
-        max_cached: int = 1_000,
+        self, fetch: Callable[[Term], list[ox.Triple]], max_triples: int = 2_000_000
     ) -> None:
         super().__init__()
-        self._fetch, self._max_entries, self._max_cached = fetch, max_entries, max_cached
+        self._fetch, self._max_triples, self._cached = fetch, max_triples, 0
         self.added: dict[Term, list[ox.Triple]] = defaultdict(list)
 
     def __missing__(self, key: Term) -> list[ox.Triple]:
         found = self._fetch(key) + self.added.get(key, [])
-        if len(found) <= self._max_cached:
-            if len(self) >= self._max_entries:
-                self.clear()
-            self[key] = found
+        if self._cached + len(found) > self._max_triples:
+            self.clear()
+            self._cached = 0
+        self[key] = found
+        self._cached += len(found) + 1
         return found
 
     def get(self, key: Term, default: object = ()) -> list[ox.Triple]:  # type: ignore[override]
@@ -101,13 +99,13 @@ class StorePages:
 
     def __init__(self, store: ox.Store, base: str, max_entries: int = 100_000) -> None:
         self.store, self.base, self._max_entries = store, base, max_entries
-        self._site = {"", "dataset", "ontology"}
+        self.site = {"", "dataset", "ontology"}  # the site-level pages beside them
         self._known: dict[str, bool] = {}
 
     def __contains__(self, path: object) -> bool:
         if not isinstance(path, str):
             return False
-        if path in self._site:
+        if path in self.site:
             return True
         if path not in self._known:
             if len(self._known) >= self._max_entries:
@@ -253,13 +251,13 @@ class SiteGraph:
     def page_path(self, iri: str) -> tuple[str, str] | None:
         """(page path without extension, fragment) of the page describing an IRI, or None."""
         if iri.startswith(GOVSM):
-            return "ontology", iri[len(GOVSM) :]
+            return ("ontology", iri[len(GOVSM) :]) if "ontology" in self.pages else None
         if iri.startswith(self.base):
             path, _, fragment = iri[len(self.base) :].partition("#")
             if path in self.pages:
                 return path, fragment
         if iri == ONTOLOGY_IRI or iri.startswith(ONTOLOGY_SPACE + "/"):
-            return "ontology", ""
+            return ("ontology", "") if "ontology" in self.pages else None
         return None
 
     def file_path(self, iri: str) -> str | None:

@@ -38,6 +38,17 @@ class OnDemandSite:
         self.engine, self.base, self.queries, self.rule_iri = engine, base, queries, rule_iri
         self.graph = SiteGraph.from_store(engine.store, base)
         self.graph.files = {f"dumps/{name}" for name in void.DUMPS}
+        # Navigation of the rendered pages: the static site's pages (pages.NAV), or
+        # what a server without a static site has (see without_site).
+        self.nav: tuple[tuple[str, str], ...] | None = None
+
+    def without_site(self, sparql: bool) -> None:
+        """Pages served with no static site beside them (older builds): they link only
+        to the index (and /sparql when ``sparql``), as :meth:`index_page` does, and to
+        ontology terms by their IRIs."""
+        self.nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
+        # no ontology or dataset page: their terms are linked by their own IRIs
+        self.graph.pages.site = {""}  # type: ignore[attr-defined]
 
     @classmethod
     def from_nquads(
@@ -61,7 +72,7 @@ class OnDemandSite:
         subject = self.subject(path)
         if subject is None:
             return None
-        page = pages.Page(path, self.graph, number=number, paged=True)
+        page = pages.Page(path, self.graph, number=number, paged=True, nav=self.nav)
         if number != 1 and not 1 <= number <= pages.incoming_pages(page, subject):
             return None
         return pages.resource_page(page, subject, pages.kind_sections(self.queries, self._step))
@@ -111,6 +122,11 @@ class OnDemandSite:
             parts.append("<h2>Browse</h2>\n<ul>" + "".join(browse) + "</ul>")
         nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
         return pages.layout(page, "GovSM-KG", "\n".join(parts) + "\n", nav_links=nav)
+
+    @staticmethod
+    def style() -> str:
+        """style.css, for a server without a static site."""
+        return pages.STYLE
 
     def _step(self, subject: ox.NamedNode) -> ClassificationStep | None:
         """A derived classification's trace (kg.trace, run for its sub-factor)."""

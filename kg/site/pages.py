@@ -53,6 +53,7 @@ class Page:
     graph: SiteGraph
     number: int = 1  # which page of incoming links (more than LINKS_PER_PAGE of them)
     paged: bool = False  # whether ?page=N is served (on demand), or only page 1 (static)
+    nav: tuple[tuple[str, str], ...] | None = None  # navigation links (None: NAV)
 
     def href(self, iri: str) -> str | None:
         """Relative link to the page of an IRI of the site, or None."""
@@ -131,9 +132,11 @@ def layout(
     body: str,
     alternates: str | None = None,
     head: str = "",
-    nav_links: tuple[tuple[str, str], ...] = NAV,
+    nav_links: tuple[tuple[str, str], ...] | None = None,
 ) -> str:
-    """The shared page frame: head with alternates, navigation (``nav_links``), body."""
+    """The shared page frame: head with alternates, navigation (``nav_links``, else the
+    page's, else NAV), body."""
+    nav_links = nav_links or page.nav or NAV
     links = ""
     if alternates is not None:
         links = "".join(
