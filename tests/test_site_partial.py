@@ -1,0 +1,317 @@
+"""The static site without resource pages (a build above kg.pipeline.SITE_MAX_RESOURCES,
+here lowered), served with pages on demand; ``/`` on demand without any site; incoming
+links capped per page (kg.site.pages.LINKS_PER_PAGE), paged on demand.
+
+A small synthetic review (bench.generate, 40 studies) is built twice: with a page per
+resource (``--site``) and above a lowered threshold (the site-level pages only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+import pyoxigraph as ox
+import pytest
+from starlette.testclient import TestClient
+
+from bench.generate import generate
+from kg import pipeline
+from kg.config import BuildOptions, Project
+from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.serve import make_app
+from kg.site import pages
+from kg.site.ondemand import OnDemandSite
+
+VOID = PREFIXES["void"]
+SITE_LEVEL = {
+    ".htaccess",
+    ".well-known/void",
+    "context.jsonld",
+    "dataset.html",
+    "dataset.jsonld",
+    "dataset.nt",
+    "dataset.rdf",
+    "dataset.ttl",
+    "dumps/SHA256SUMS",
+    "dumps/govsm.nq",
+    "dumps/govsm.ttl",
+    "figure.svg",
+    "index.html",
+    "ontology.html",
+    "ontology.jsonld",
+    "ontology.nt",
+    "ontology.rdf",
+    "ontology.ttl",
+    "report.html",
+    "sitemap.xml",
+    "style.css",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return Project(root=generate(tmp_path_factory.mktemp("partial"), studies=40, seed=11).root)
+
+
+@pytest.fixture(scope="module")
+def full(project: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("full") / "dist"
+    pipeline.build(project, BuildOptions(out=out, reason=False, site=True))
+    return out
+
+
+@pytest.fixture(scope="module")
+def partial(project: Project, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    out = tmp_path_factory.mktemp("partial-site") / "dist"
+    said: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "SITE_MAX_RESOURCES", 50)
+        pipeline.build(project, BuildOptions(out=out, reason=False), log=said.append)
+    return out, said
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _client(dist: Path, project: Project) -> TestClient:
+    pages_on_demand = OnDemandSite.from_nquads(dist / "govsm.nq", DEFAULT_BASE, project.queries)
+    return TestClient(make_app(dist / "site", DEFAULT_BASE, on_demand=pages_on_demand))
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+
+
+def _links(html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.links
+
+
+def _crawl(client: TestClient, start: str, limit: int) -> tuple[set[str], list[str]]:
+    """Follow every relative link from ``start`` (pages up to ``limit``); return the
+    pages visited and the links that did not resolve. /sparql (kg.endpoint, not served
+    here) is left out."""
+    seen, broken, queue = {start}, [], [start]
+    visited: set[str] = set()
+    while queue and len(visited) < limit:
+        url = queue.pop(0)
+        answer = client.get(url, follow_redirects=True)
+        if answer.status_code != 200:
+            broken.append(url)
+            continue
+        visited.add(url)
+        if "text/html" not in answer.headers["content-type"]:
+            continue
+        for href in _links(answer.text):
+            if re.match(r"^[a-z]+:", href) or href.startswith("#"):
+                continue
+            target = urljoin(str(answer.url), href).split("#")[0]
+            path = urlsplit(target).path
+            if path.endswith("/sparql"):
+                continue
+            key = path + ("?" + urlsplit(target).query if urlsplit(target).query else "")
+            if key not in seen:
+                seen.add(key)
+                queue.append(key)
+    return visited, broken
+
+
+def test_partial_site_has_the_site_level_pages_only(
+    partial: tuple[Path, list[str]], full: Path
+) -> None:
+    out, said = partial
+    assert any("static site without resource pages" in line for line in said)
+    assert _files(out / "site") == SITE_LEVEL
+    assert (out / "site" / "dumps" / "govsm.nq").read_bytes() == (out / "govsm.nq").read_bytes()
+    assert (out / "site" / "dumps" / "govsm.ttl").read_bytes() == (out / "govsm.ttl").read_bytes()
+    sums = (out / "site" / "dumps" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    assert len(sums) == 2
+    for line in sums:
+        digest, name = line.split("  ")
+        data = (out / "site" / "dumps" / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest
+    sitemap = (out / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    locs = re.findall(r"<loc>([^<]*)</loc>", sitemap)
+    assert locs == [DEFAULT_BASE + p for p in ("dataset.html", "", "ontology.html", "report.html")]
+    # the site-level pages that do not depend on the resource pages are the full site's
+    for name in ("ontology.html", "ontology.ttl", "figure.svg", "style.css", "context.jsonld"):
+        assert (out / "site" / name).read_bytes() == (full / "site" / name).read_bytes(), name
+
+
+def test_pages_say_resource_pages_are_served_on_demand(
+    partial: tuple[Path, list[str]], full: Path
+) -> None:
+    site = partial[0] / "site"
+    for name in ("index.html", "dataset.html"):
+        html = (site / name).read_text(encoding="utf-8")
+        assert "Resource pages on demand." in html
+        assert "<code>govsm serve --on-demand</code>" in html
+        assert "govsm.trig" not in html.replace("TriG and JSON-LD dumps are not", "")
+        assert "Resource pages on demand." not in (full / "site" / name).read_text(encoding="utf-8")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="dumps/govsm.nq"' in index and 'href="dumps/govsm.jsonld"' not in index
+
+
+def _void(path: Path) -> dict[str, set[str]]:
+    """Every (predicate, object) of the VoID document, by subject."""
+    found: dict[str, set[str]] = {}
+    for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+        found.setdefault(str(t.subject), set()).add(f"{t.predicate} {t.object}")
+    return found
+
+
+def test_void_counts_match_the_full_site_and_omit_what_is_not_published(
+    partial: tuple[Path, list[str]], full: Path
+) -> None:
+    small = _void(partial[0] / "site" / ".well-known" / "void")
+    large = _void(full / "site" / ".well-known" / "void")
+    dataset = f"<{DEFAULT_BASE}dataset>"
+    stats = {f"<{VOID}{p}>" for p in ("triples", "entities", "distinctSubjects", "properties")}
+    stats |= {f"<{VOID}{p}>" for p in ("distinctObjects", "classes")}
+    counted = {s for s in large[dataset] if s.split(" ")[0] in stats}
+    assert len(counted) == 6 and counted <= small[dataset]
+    # every class and property partition with the same counts
+    for subject, statements in large.items():
+        if "#class-" in subject or "#property-" in subject:
+            assert small[subject] == statements, subject
+    dumps = {s.split(" ", 1)[1] for s in small[dataset] if s.startswith(f"<{VOID}dataDump>")}
+    assert dumps == {f"<{DEFAULT_BASE}dumps/govsm.nq>", f"<{DEFAULT_BASE}dumps/govsm.ttl>"}
+    comment = [s for s in small[dataset] if s.startswith(f"<{PREFIXES['rdfs']}comment>")]
+    assert len(comment) == 1 and "on demand" in comment[0] and "TriG" in comment[0]
+    assert not any(s.startswith(f"<{PREFIXES['rdfs']}comment>") for s in large[dataset])
+
+
+def test_every_link_of_the_partial_site_resolves_on_demand(
+    partial: tuple[Path, list[str]], project: Project
+) -> None:
+    client = _client(partial[0], project)
+    visited, broken = _crawl(client, "/", limit=150)
+    assert not broken, broken[:10]
+    assert {"/", "/dataset.html", "/ontology.html", "/report.html"} <= visited
+    # resource pages were reached through the site-level pages, rendered on demand
+    resources = {v for v in visited if v.startswith("/id/") and v.endswith(".html")}
+    assert len(resources) > 20
+    assert "/id/review/synthetic.html" in visited
+
+
+def test_root_on_demand_without_a_site(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    pipeline.build(project, BuildOptions(out=out, reason=False, site=False))
+    assert not (out / "site").exists()
+    client = _client(out, project)
+    root = client.get("/")
+    assert root.status_code == 200 and root.headers["content-type"].startswith("text/html")
+    assert "no static site" in root.text and "<svg" in root.text
+    again = client.get("/", headers={"If-None-Match": root.headers["etag"]})
+    assert again.status_code == 304
+    assert 'href="sparql"' not in root.text  # no SPARQL service in this app
+    visited, broken = _crawl(client, "/", limit=60)
+    assert not broken, broken[:10]
+    assert any(v.startswith("/id/subfactor/") for v in visited)
+    assert client.get("/govsm/").status_code == 200  # under the base's own path too
+    assert client.get("/nothing/").status_code == 404
+
+
+def _most_linked(store: ox.Store) -> tuple[str, set[tuple[str, str]]]:
+    """The resource under the base with the most incoming links from IRIs, and those
+    links as (predicate, subject IRI)."""
+    query = (
+        "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?x FILTER (isIRI(?s) && isIRI(?x) "
+        f'&& STRSTARTS(STR(?x), "{DEFAULT_BASE}id/")) }} GROUP BY ?x ORDER BY DESC(?n) ?x LIMIT 1'
+    )
+    iri = next(iter(store.query(query, use_default_graph_as_union=True)))["x"].value
+    links = {
+        (q.predicate.value, q.subject.value)
+        for q in store.quads_for_pattern(None, None, ox.NamedNode(iri))
+        if isinstance(q.subject, ox.NamedNode)
+    }
+    return iri, links
+
+
+def _listed(html: str, page_url: str) -> list[tuple[str, str]]:
+    """The (predicate, subject IRI) pairs an incoming-links list shows."""
+    section = html.split("<h2>Incoming links</h2>", 1)[1]
+    items = re.findall(r'<li><a href="([^"]+)">[^<]*</a> <small>([^<]+)</small> this</li>', section)
+    out = []
+    for href, compact in items:
+        prefix, _, local = compact.partition(":")
+        path = urlsplit(urljoin(page_url, unquote(href))).path
+        out.append((PREFIXES[prefix] + local, DEFAULT_BASE + path[1:].removesuffix(".html")))
+    return out
+
+
+def test_incoming_links_are_paged_on_demand(
+    partial: tuple[Path, list[str]], project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = OnDemandSite.from_nquads(partial[0] / "govsm.nq", DEFAULT_BASE, project.queries)
+    iri, links = _most_linked(site.engine.store)
+    per_page = max(2, len(links) // 2 - 1)  # three pages, the last one short
+    assert len(links) > 2 * per_page
+    monkeypatch.setattr(pages, "LINKS_PER_PAGE", per_page)
+    client = TestClient(make_app(partial[0] / "site", DEFAULT_BASE, on_demand=site))
+    path = "/" + iri[len(DEFAULT_BASE) :] + ".html"
+    listed: list[tuple[str, str]] = []
+    url, number = path, 1
+    while url is not None:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        page_url = "http://testserver" + path
+        shown = _listed(answer.text, page_url)
+        assert len(shown) == (per_page if number < 3 else len(links) - 2 * per_page)
+        first = (number - 1) * per_page + 1
+        assert f"{first:,}–{first + len(shown) - 1:,} of {len(links):,} incoming links" in (
+            answer.text
+        )
+        assert f"page {number} of 3" in answer.text
+        listed += shown
+        nxt = re.search(r'<a href="\?page=(\d+)" rel="next">', answer.text)
+        prev = re.search(r'<a href="\?page=(\d+)" rel="prev">', answer.text)
+        assert (prev is None) == (number == 1)
+        url = f"{path}?page={nxt.group(1)}" if nxt else None
+        number += 1
+    assert number == 4
+    assert len(listed) == len(set(listed)) and set(listed) == links
+    assert client.get(path + "?page=4").status_code == 404
+    assert client.get(path + "?page=0").status_code == 400
+    assert client.get(path + "?page=x").status_code == 400
+    # the "all of them" link runs a query that lists every incoming link
+    href = re.search(r'<a href="([^"]*sparql\?query=[^"]*)">all of them', answer.text)
+    assert href is not None
+    query = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)["query"][0]
+    rows = site.engine.store.query(query, use_default_graph_as_union=True)
+    assert {(r["property"].value, r["subject"].value) for r in rows} == links
+
+
+def test_static_pages_show_the_first_links_and_the_count(
+    project: Project, full: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = OnDemandSite.from_nquads(full / "govsm.nq", DEFAULT_BASE, project.queries)
+    iri, links = _most_linked(site.engine.store)
+    per_page = len(links) // 2
+    monkeypatch.setattr(pages, "LINKS_PER_PAGE", per_page)
+    out = tmp_path / "dist"
+    pipeline.build(project, BuildOptions(out=out, reason=False, site=True))
+    path = iri[len(DEFAULT_BASE) :]
+    html = (out / "site" / f"{path}.html").read_text(encoding="utf-8")
+    shown = _listed(html, f"http://testserver/{path}.html")
+    assert len(shown) == per_page and set(shown) < links
+    assert f"1–{per_page:,} of {len(links):,} incoming links shown" in html
+    assert "?page=" not in html  # a static host cannot serve the next pages
+    assert "sparql?query=" in html
+    # the same resource on demand: the same first page, with the link to the next one
+    on_demand = site.page(path)
+    assert on_demand is not None and _listed(on_demand, f"http://testserver/{path}.html") == shown
+    assert 'href="?page=2" rel="next"' in on_demand
