@@ -66,3 +66,21 @@ def test_cli_on_demand_needs_the_dump(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--on-demand", "--dist", str(tmp_path)])
     assert result.exit_code == 2
     assert "govsm.nq not found" in result.output
+
+
+def test_root_without_a_static_site_is_rendered(client: TestClient) -> None:
+    root = client.get("/")
+    assert root.status_code == 200 and root.headers["content-type"].startswith("text/html")
+    assert "no static site" in root.text
+    assert 'href="id/review/social-media-service-delivery.html"' in root.text
+    assert 'href="id/scheme/social-media-service-delivery-factors.html"' in root.text
+    assert root.text.count("<rect") >= 16  # the figure, one box per sub-factor
+    assert client.get("/index.html").text == root.text
+    style = client.get("/style.css")
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    page = client.get(SUBFACTOR + ".html").text
+    # nothing links to the site-level pages this build does not have
+    for missing in ("dataset.html", "ontology.html", "report.html"):
+        assert missing not in root.text and missing not in page
+    # ontology terms are shown by their IRIs (no ontology page is served)
+    assert '<code class="iri">https://w3id.org/govsm/ontology#SubFactor</code>' in page

@@ -17,6 +17,7 @@ import pytest
 from kg import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
+from kg.site import pages
 from kg.site.ondemand import OnDemandSite
 
 RULE = DEFAULT_BASE + "rule/classification-from-assessment"
@@ -74,7 +75,7 @@ def test_documents_and_unknown_paths(site: OnDemandSite) -> None:
     assert site.document("id/subfactor/legal-infrastructure", "exe") is None
 
 
-def test_build_skips_the_static_site_above_the_threshold(
+def test_build_writes_the_site_level_pages_above_the_threshold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pipeline, "SITE_MAX_RESOURCES", 10)
@@ -82,10 +83,30 @@ def test_build_skips_the_static_site_above_the_threshold(
     out = tmp_path / "dist"
     pipeline.build(Project(), BuildOptions(out=out, reason=False), log=said.append)
     assert (out / "govsm.nq").is_file() and (out / "govsm.ttl").is_file()
-    assert not (out / "site").exists()
-    assert any("no static site" in line for line in said)
+    assert (out / "site" / "index.html").is_file() and (out / "site" / "ontology.html").is_file()
+    assert not (out / "site" / "id").exists()
+    assert any("static site without resource pages" in line for line in said)
     pipeline.build(Project(), BuildOptions(out=out, reason=False, site=True))
-    assert (out / "site" / "index.html").is_file()
+    assert (out / "site" / "id" / "subfactor" / "legal-infrastructure.html").is_file()
+
+
+def test_the_reviews_pages_are_not_cut(built: Path, site: OnDemandSite) -> None:
+    """LINKS_PER_PAGE is above every count of the review: its pages list every link."""
+    store = site.engine.store
+    incoming = (
+        "SELECT ?x (COUNT(DISTINCT *) AS ?n) WHERE { SELECT DISTINCT ?x ?p ?s "
+        "WHERE { ?s ?p ?x FILTER isIRI(?s) } } GROUP BY ?x ORDER BY DESC(?n) LIMIT 1"
+    )
+    values = (
+        "SELECT ?s ?p (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o } "
+        "GROUP BY ?s ?p ORDER BY DESC(?n) LIMIT 1"
+    )
+    for query in (incoming, values):
+        most = int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+        assert 50 < most < pages.LINKS_PER_PAGE
+    for file in (built / "site").rglob("*.html"):
+        text = file.read_text(encoding="utf-8")
+        assert "incoming links shown" not in text and "sparql?query=" not in text, file
 
 
 def test_cli_no_site(tmp_path: Path) -> None:
