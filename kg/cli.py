@@ -218,8 +218,9 @@ SiteOption = Annotated[
     bool | None,
     typer.Option(
         "--site/--no-site",
-        help="Write the static site dist/site/ always / never "
-        "(default: only up to 20,000 resources; larger graphs are served on demand).",
+        help="Write the static site dist/site/ with a page per resource always / no site "
+        "(default: resource pages only up to 20,000 resources; above it the site-level "
+        "pages, resource pages served by govsm serve --on-demand).",
     ),
 ]
 
