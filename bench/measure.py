@@ -66,17 +66,20 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     prepared: list = []
 
     def load_stage() -> Loaded:
-        # as in the build: the validation store is bulk-loaded beside the engine's load,
-        # and the source graphs' dump lines are made while the next stages run
+        # as in the build: the validation store is bulk-loaded beside the engine's load
         prepared.append(pipeline.prepare_validation(project, BASE, validator=validator))
-        loaded = load(project, BASE)
+        return load(project, BASE)
+
+    def validate_stage() -> Any:
+        report = pipeline.validate(loaded, project, validator=validator, prepared=prepared.pop())
+        # as in the build: the source graphs' dump lines are made while the next stages run
         prepared.append(pipeline.prepare_dumps(loaded))
-        return loaded
+        return report
 
     loaded = timed("load", load_stage, lambda x: {"quads": len(x.engine.dataset)})
     timed(
         "validate",
-        lambda: pipeline.validate(loaded, project, validator=validator, prepared=prepared[0]),
+        validate_stage,
         lambda r: {"violations": len(r.violations), "results": len(r.results)},
     )
     timed(
@@ -94,7 +97,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
         lambda: verify(loaded.engine, rules, BASE, project.queries),
         lambda v: {"compared": v.compared, "differences": len(v.differences)},
     )
-    timed("dumps", lambda: write_dumps(out, loaded.engine, prepared[1]), lambda n: {"bytes": n})
+    timed("dumps", lambda: write_dumps(out, loaded.engine, prepared.pop()), lambda n: {"bytes": n})
 
 
 def run_rdflib(root: Path, out: Path, validate_only: bool = False) -> None:

@@ -120,9 +120,9 @@ def validate(
 
 
 def prepare_dumps(loaded: Loaded) -> Future[Any] | None:
-    """Call right after the load: on the oxigraph engine, starts making the dump lines
-    of the source graphs (kg.publish.start_store_lines), which no later stage changes;
-    hand the result to :func:`kg.publish.write_dumps`."""
+    """Call once the source graphs are validated: on the oxigraph engine, starts making
+    their dump lines (kg.publish.start_store_lines), which no later stage changes, while
+    reasoning and derivation run; hand the result to :func:`kg.publish.write_dumps`."""
     from kg.engine import OxigraphEngine
     from kg.publish import start_store_lines
 
@@ -174,14 +174,16 @@ def build(
     loaded = load(project, options.base, options.engine)
     result = BuildResult(loaded)
     log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
-    result.source_lines = prepare_dumps(loaded)
 
     if validate_stage:
         report = validate(loaded, project, prepared=prepared)
+        del prepared  # the validation store: not needed any more (memory at scale)
         result.validation = report
         if not report.conforms:
             raise ValidationFailed(report)
         log(f"validate: conforms ({len(report.warnings)} warning(s))")
+    # after validation (whose second store is gone by then), beside the next stages
+    result.source_lines = prepare_dumps(loaded)
 
     if options.reason:
         result.reasoning = reason(project, log)
