@@ -6,8 +6,17 @@ Loads and derives the project at ROOT (untimed), then measures, in this process:
   page and four RDF documents, the ontology and dataset pages, dumps, sitemap);
 - ``ondemand-start``: building a :class:`kg.site.ondemand.OnDemandSite` from the dump a
   server would hold (``govsm.nq`` bulk-loaded into a fresh store);
+- ``partial`` (with ``--partial``): the site without resource pages (the site-level
+  pages only, as ``govsm build`` writes above kg.pipeline.SITE_MAX_RESOURCES);
 - ``ondemand-page``: rendering the HTML page of N resources spread evenly over all of
-  them (first request of each: nothing cached), with the mean and the slowest.
+  them (first request of each: nothing cached), with the mean, the slowest and the
+  largest page's size;
+- ``ondemand-most-incoming``, ``ondemand-subfactor``, ``ondemand-most-outgoing``: the
+  pages that grow with the data (the resource with the most incoming links, the
+  sub-factor with the most, the resource with the most outgoing links): time and size.
+
+``--dump-cost NQ`` instead measures, in a process of its own, the full site's in-memory
+TriG and JSON-LD dumps of one N-Quads file (time and peak RSS).
 
 One JSON line per measurement (as bench.measure). Run by ``python -m bench --site``.
 """
@@ -33,8 +42,37 @@ def emit(stage: str, seconds: float, **info: object) -> None:
     )
 
 
+def dump_cost(nquads: Path) -> int:
+    """What the in-memory dumps of the full static site cost on one N-Quads file (run in
+    a process of its own, so that peak RSS shows what each step adds): TriG of the
+    sorted quads, JSON-LD of the parsed default view."""
+    import pyoxigraph as ox
+
+    from kg.site import rdfio
+    from kg.site.graph import SiteGraph
+
+    start = time.perf_counter()
+    text = nquads.read_text(encoding="utf-8")
+    emit("dump-read", time.perf_counter() - start, bytes=len(text.encode("utf-8")))
+    start = time.perf_counter()
+    quads = sorted(
+        ox.parse(text, format=ox.RdfFormat.N_QUADS),
+        key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
+    )
+    trig = rdfio.trig(quads)
+    emit("dump-trig", time.perf_counter() - start, quads=len(quads), bytes=len(trig))
+    del quads, trig
+    start = time.perf_counter()
+    graph = SiteGraph.from_nquads(text, BASE, set())
+    jsonld = rdfio.jsonld(graph.triples)
+    emit("dump-jsonld", time.perf_counter() - start, triples=len(graph.triples), bytes=len(jsonld))
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    """``ROOT OUT [--sample N] [--no-static]``."""
+    """``ROOT OUT [--sample N] [--no-static] [--partial]``, or ``--dump-cost NQ``."""
+    if argv[:1] == ["--dump-cost"] and len(argv) == 2:
+        return dump_cost(Path(argv[1]))
     from kg import pipeline
     from kg.config import BuildOptions, Project
     from kg.derive import derive, select_rules
@@ -46,7 +84,10 @@ def main(argv: list[str]) -> int:
     from kg.verify import verify
 
     if len(argv) < 2:
-        print("usage: python -m bench.site ROOT OUT [--sample N] [--no-static]", file=sys.stderr)
+        print(
+            "usage: python -m bench.site ROOT OUT [--sample N] [--no-static] [--partial]",
+            file=sys.stderr,
+        )
         return 2
     root, out = Path(argv[0]), Path(argv[1])
     sample = int(argv[argv.index("--sample") + 1]) if "--sample" in argv else 200
@@ -71,6 +112,14 @@ def main(argv: list[str]) -> int:
         written = write_site(out / "site", src)
         pages = sum(1 for p in written if p.endswith(".html"))
         emit("static", time.perf_counter() - start, files=len(written), pages=pages)
+
+    if "--partial" in argv:
+        src = pipeline.site_input(result, options, project, None, "bench", ["benchmark"])
+        (out / "govsm.ttl").write_text(turtle, encoding="utf-8")
+        src.dump_dir = out
+        start = time.perf_counter()
+        written = write_site(out / "partial-site", src, resources=False)
+        emit("partial", time.perf_counter() - start, files=len(written))
 
     start = time.perf_counter()
     site = OnDemandSite.from_nquads(nq, BASE, project.queries, str(rules[0].iri(BASE)))
@@ -117,16 +166,17 @@ def main(argv: list[str]) -> int:
 
 
 def largest(site: object) -> list[tuple[str, str, int]]:
-    """The resources with the most incoming and the most outgoing links (IRIs under the
-    base): the pages that grow with the data (a sub-factor, the review)."""
+    """The resources with the most incoming links (of all, and of the sub-factors) and
+    the most outgoing links (IRIs under the base): the pages that grow with the data."""
     found = []
-    for stage, pattern in (
-        ("ondemand-most-incoming", "?s ?p ?x"),
-        ("ondemand-most-outgoing", "?x ?p ?o"),
+    for stage, pattern, space in (
+        ("ondemand-most-incoming", "?s ?p ?x", "id/"),
+        ("ondemand-subfactor", "?s ?p ?x", "id/subfactor/"),
+        ("ondemand-most-outgoing", "?x ?p ?o", "id/"),
     ):
         query = (
             f"SELECT ?x (COUNT(*) AS ?n) WHERE {{ {pattern} "
-            f'FILTER (isIRI(?x) && STRSTARTS(STR(?x), "{BASE}id/")) }} '
+            f'FILTER (isIRI(?x) && STRSTARTS(STR(?x), "{BASE}{space}")) }} '
             "GROUP BY ?x ORDER BY DESC(?n) ?x LIMIT 1"
         )
         rows = list(site.engine.store.query(query, use_default_graph_as_union=True))
