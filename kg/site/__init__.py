@@ -14,6 +14,14 @@ Layout (for base B; every IRI under B maps to the path P = IRI minus B):
 
 Everything is rendered from one in-memory index of the canonical N-Quads; output is
 sorted and carries no time stamps, so two builds give byte-identical files.
+
+Above kg.pipeline.SITE_MAX_RESOURCES the build writes the same site without the
+per-resource files (``write_site(..., resources=False)``): the pages above that do not
+grow with the data, read lazily from the store (SiteGraph.from_store) plus one streamed
+pass over the dump for the VoID statistics; dumps/ holds the N-Quads and Turtle dumps
+only (the in-memory TriG and JSON-LD cost too much at that size, see bench.site
+--dump-cost), and the landing and dataset pages say that resource pages are rendered on
+demand (``govsm serve --on-demand``, kg.site.ondemand), where their links lead.
 """
 
 from __future__ import annotations
