@@ -22,6 +22,10 @@ page links are relative.
   named-query API and ``/editor/...`` the query editor's assets (:mod:`kg.endpoint`);
   without one, those paths are 404 like any other missing file.
 
+With an :class:`kg.site.ondemand.OnDemandSite`, what the site folder lacks is rendered
+from a store: a resource's page (``?page=N``: its N-th page of incoming links) and RDF
+documents, and, when there is no static site at all, ``/`` and ``/style.css``.
+
 The base IRI is used only to also accept requests under its path (``/govsm/id/…`` for
 the default base), as a server answering for the base's own host would receive them.
 """
