@@ -11,7 +11,9 @@ use, so a page costs a few index lookups instead of one parse of the whole dump.
 Same HTML as the static page for the same data, with one caveat: the Store holds
 literals in canonical form (``"1"^^xsd:positiveInteger`` is read back as
 ``"1"^^xsd:integer``, ``0.50`` as ``0.5``), so a page shows literals as the store holds
-them; the dumps keep them as written.
+them; the dumps keep them as written. A resource with more incoming links than
+kg.site.pages.LINKS_PER_PAGE gets the static page's first page plus links to the next
+ones (``?page=2``), which a static host could not serve.
 """
 
 from __future__ import annotations
