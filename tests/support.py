@@ -99,7 +99,9 @@ class LiveServer:
         deadline = time.monotonic() + seconds
         while not server.server.started and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert server.server.started, "uvicorn did not start"
+        if not server.server.started:
+            self.stop()  # free the socket (and the service's workers) before failing
+            raise AssertionError(f"uvicorn did not start within {seconds} s")
 
     @property
     def url(self) -> str:
