@@ -276,7 +276,10 @@ def publish(
         console.print(f"[green]published[/] {out}/: dumps and reports, no static site")
         return
     pages = sum(1 for _ in site.rglob("*.html"))
-    console.print(f"[green]published[/] {site}/: {pages} HTML pages, dumps, VoID, ontology")
+    on_demand = "" if (site / "id").is_dir() else " (resource pages: govsm serve --on-demand)"
+    console.print(
+        f"[green]published[/] {site}/: {pages} HTML pages, dumps, VoID, ontology{on_demand}"
+    )
 
 
 def _log(message: str) -> None:
