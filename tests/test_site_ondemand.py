@@ -119,3 +119,17 @@ def test_cli_no_site(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "no static site" in result.output
     assert (out / "govsm.nq").is_file() and not (out / "site").exists()
+
+
+def test_cli_publish_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    monkeypatch.setattr(pipeline, "SITE_MAX_RESOURCES", 10)
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(app, ["publish", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "static site without resource pages" in result.output
+    assert "4 HTML pages" in result.output and "govsm serve --on-demand" in result.output
+    assert not (out / "site" / "id").exists()
