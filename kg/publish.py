@@ -86,6 +86,8 @@ class StoreLines:
     ground: list[bytes]
     blank: list[ox.Quad]
     blank_lines: list[bytes]
+    #: handed over (store_canonical_lines): its lists then belong to the caller
+    taken: bool = False
 
 
 def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
@@ -142,8 +144,12 @@ def store_canonical_lines(
 ) -> list[bytes]:
     """The lines of the canonical N-Quads of an oxigraph engine, unsorted (see
     store_lines); ``prepared``: the lines of some graphs already made
-    (start_store_lines), the others are made now."""
+    (start_store_lines), the others are made now. Prepared lines are used once: the
+    returned list is theirs (no copy of millions of lines at scale)."""
     done = prepared.result() if prepared is not None else StoreLines(set(), [], [], [])
+    if done.taken:  # the lines are sorted and rewritten in place by write_dumps
+        raise ValueError("these prepared dump lines were used already: prepare them again")
+    done.taken = True
     names = set(engine.graphs()) | engine.dataset.graphs()
     rest = store_lines(engine, sorted(names - done.graphs))
     default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())

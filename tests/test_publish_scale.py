@@ -167,6 +167,8 @@ def test_dump_lines_made_early_give_the_same_dumps(
     early, late = tmp_path / "early", tmp_path / "late"
     write_dumps(early, engine, prepared)
     write_dumps(late, engine)
+    with pytest.raises(ValueError, match="used already"):  # its lines were rewritten
+        write_dumps(tmp_path / "again", engine, prepared)
     text = (early / "govsm.nq").read_text(encoding="utf-8")
     assert text == (late / "govsm.nq").read_text(encoding="utf-8")
     assert (early / "govsm.ttl").read_bytes() == (late / "govsm.ttl").read_bytes()
