@@ -155,8 +155,10 @@ def measure_jena(root: Path, scratch: Path, cap: float) -> Measured:
 
 
 def measure_site(root: Path, scratch: Path, static: bool) -> Measured:
-    """bench.site in its own process: static site, on-demand start and pages."""
-    extra = [] if static else ["--no-static"]
+    """bench.site in its own process: static site (or not), the site-level pages alone
+    (what a build above kg.pipeline.SITE_MAX_RESOURCES writes), on-demand start and
+    pages, the largest pages."""
+    extra = ["--partial"] if static else ["--no-static", "--partial"]
     scratch.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "bench.site", str(root), str(scratch), *extra]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
@@ -168,7 +170,8 @@ def measure_site(root: Path, scratch: Path, static: bool) -> Measured:
         result.rss_mb = max(result.rss_mb, float(entry["rss_mb"]))
     if done.returncode != 0:
         result.status, result.note = "failed", (done.stderr.strip().splitlines() or ["?"])[-1]
-    shutil.rmtree(scratch / "site", ignore_errors=True)  # tens of thousands of small files
+    for name in ("site", "partial-site"):  # tens of thousands of small files
+        shutil.rmtree(scratch / name, ignore_errors=True)
     return result
 
 
@@ -197,6 +200,23 @@ def site_table(studies: int, site: Measured) -> str:
             f"{page['seconds'] * 1000:.1f} ms, median {page['median'] * 1000:.1f} ms, "
             f"slowest {page['slowest'] * 1000:.0f} ms per page; peak RSS {site.rss_mb:.0f} MB"
         )
+    partial = site.stages.get("partial")
+    if partial:
+        lines.append(
+            f"site-level pages only (no page per resource): {partial['seconds']:.1f} s, "
+            f"{partial['files']:,} files"
+        )
+    for stage, what in (
+        ("ondemand-most-incoming", "most incoming links"),
+        ("ondemand-subfactor", "sub-factor with most incoming links"),
+        ("ondemand-most-outgoing", "most outgoing links"),
+    ):
+        entry = site.stages.get(stage)
+        if entry:
+            lines.append(
+                f"  page with the {what} ({entry['path']}, {entry['links']:,} links): "
+                f"{entry['seconds'] * 1000:.0f} ms, {entry['bytes'] / 1000:.0f} KB"
+            )
     if site.status != "ok":
         lines.append(f"site: {site.status} — {site.note}")
     return "\n".join(lines)

@@ -76,6 +76,25 @@ def test_bench_writes_csv_and_svg(project: Path, tmp_path: Path) -> None:
     assert "ours" in (out / "scale.svg").read_text(encoding="utf-8")
 
 
+def test_site_measurement_reports_both_ways_of_publishing(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--site``: the static site, the site-level pages alone, pages on demand and the
+    largest pages, printed and in the CSV."""
+    out = tmp_path / "bench"
+    args = ["--scales", "40", "--seed", "2", "--systems", "ours", "--site", "--out", str(out)]
+    assert main([*args, "--data", str(tmp_path / "data")]) == 0
+    printed = capsys.readouterr().out
+    assert "static site:" in printed and "site-level pages only" in printed
+    assert "page with the most incoming links (" in printed
+    with (out / "results.csv").open(encoding="utf-8") as handle:
+        site = {r["stage"]: r for r in csv.DictReader(handle) if r["system"] == "site"}
+    assert {"static", "partial", "ondemand-start", "ondemand-page"} <= set(site)
+    assert {"ondemand-most-incoming", "ondemand-subfactor"} <= set(site)
+    static, partial = (json.loads(site[k]["note"]) for k in ("static", "partial"))
+    assert partial["files"] < static["files"]  # no page per resource
+
+
 def test_a_system_that_disagrees_is_a_mismatch() -> None:
     ours = Measured("ours", {"validate": {"seconds": 1.0, "results": 71}})
     other = Measured("jena", {"validate": {"seconds": 2.0, "results": 70}})
