@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -321,3 +322,19 @@ def screenshot(browser: WebDriver, name: str) -> Path:
     path.unlink(missing_ok=True)
     browser.save_screenshot(str(path))
     return path
+
+
+class Links(HTMLParser):
+    """Every href / src / xlink:href in a page (HTML and inline SVG), and its ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src", "xlink:href") and value:
+                self.links.append(value.strip())
+            if name == "id" and value:
+                self.ids.add(value)

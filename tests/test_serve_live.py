@@ -13,13 +13,20 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
-from support import LiveServer, built_dist, serve_command, site_of, site_on_its_own_base, started
+from support import (
+    Links,
+    LiveServer,
+    built_dist,
+    serve_command,
+    site_of,
+    site_on_its_own_base,
+    started,
+)
 from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
 from typer.testing import CliRunner
 
@@ -155,19 +162,6 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_matrix_on_the_real_build(real_site: Path, path: str, accept: str) -> None:
     client = TestClient(make_app(real_site, DEFAULT_BASE), follow_redirects=False)
     check_matrix_cell(client, real_site, DEFAULT_BASE, path, accept)
-
-
-class Links(HTMLParser):
-    """Every href / src / xlink:href in a page (HTML and inline SVG)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src", "xlink:href") and value:
-                self.links.append(value.strip())
 
 
 def crawl(start: str, limit: int = 20000, seconds: float = 240) -> tuple[int, list[str]]:

@@ -16,6 +16,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF
+from support import Links
 
 from kg import pipeline
 from kg.config import BuildOptions, Project
@@ -285,25 +286,11 @@ def test_jsonld_is_offline_with_the_local_context(site: Path) -> None:
 # --- HTML: a static crawl ------------------------------------------------------------------
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for key, value in attrs:
-            if key in ("href", "src") and value:
-                self.links.append(value)
-            if key == "id" and value:
-                self.ids.add(value)
-
-
 def test_every_relative_link_resolves(site: Path) -> None:
-    parsed: dict[Path, _Links] = {}
+    parsed: dict[Path, Links] = {}
     pages = sorted(site.rglob("*.html")) + [site / "figure.svg"]
     for page in pages:
-        parser = _Links()
+        parser = Links()
         parser.feed(page.read_text(encoding="utf-8"))
         parsed[page] = parser
     broken = []

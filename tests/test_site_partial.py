@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import pyoxigraph as ox
 import pytest
 from starlette.testclient import TestClient
+from support import Links
 
 from bench.generate import generate
 from kg import pipeline
@@ -83,19 +83,8 @@ def _client(dist: Path, project: Project) -> TestClient:
     return TestClient(make_app(dist / "site", DEFAULT_BASE, on_demand=pages_on_demand))
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.links.append(value)
-
-
 def _links(html: str) -> list[str]:
-    parser = _Links()
+    parser = Links()
     parser.feed(html)
     return parser.links
 
