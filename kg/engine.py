@@ -208,11 +208,18 @@ class OxigraphEngine:
         #: graphs given quads from Python (not only by the Store's bulk loader): their
         #: blank-node labels are the parser's, not ones the bulk loader chose
         self.quad_by_quad: set[str] = set()
+        #: graph -> how many times the engine has written to it (work prepared from a
+        #: graph, such as its dump lines, is stale once this moves on)
+        self.writes: dict[str, int] = {}
+
+    def _written(self, graph: str) -> None:
+        self.writes[graph] = self.writes.get(graph, 0) + 1
 
     def _extend(self, graph: str, quads: list[ox.Quad]) -> None:
         self.store.extend(quads)
         self.dataset.note(graph, quads)
         self.quad_by_quad.add(graph)
+        self._written(graph)
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         """Parse one file into ``graph``, a batch at a time (no list of every quad);
@@ -246,6 +253,7 @@ class OxigraphEngine:
         subject, the graph is dropped again and False returned (load it quad by quad)."""
         target = ox.NamedNode(graph)
         self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        self._written(graph)
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
             if foldable(q.object):
@@ -328,6 +336,7 @@ class OxigraphEngine:
             )
         else:
             self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            self._written(graph)
         del data
         counts = []
         for pattern in ("?s ?p ?o", f"?s a {ox.NamedNode(counted_class)}"):

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
@@ -88,6 +88,8 @@ class StoreLines:
     blank_lines: list[bytes]
     #: handed over (store_canonical_lines): its lists then belong to the caller
     taken: bool = False
+    #: the engine's write count of each graph when its lines were made
+    writes: dict[str, int] = field(default_factory=dict)
 
 
 def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
@@ -100,6 +102,7 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     ground_quads: list[ox.Quad] = []
     for name in graphs:
         out.graphs.add(name)
+        out.writes[name] = engine.writes.get(name, 0)
         graph = ox.NamedNode(name)
         suffix = str(graph).encode("utf-8") + b" ."
         data = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
@@ -144,12 +147,15 @@ def store_canonical_lines(
 ) -> list[bytes]:
     """The lines of the canonical N-Quads of an oxigraph engine, unsorted (see
     store_lines); ``prepared``: the lines of some graphs already made
-    (start_store_lines), the others are made now. Prepared lines are used once: the
+    (start_store_lines), the others are made now; if the engine has written to one of
+    those graphs since, they are all made again. Prepared lines are used once: the
     returned list is theirs (no copy of millions of lines at scale)."""
     done = prepared.result() if prepared is not None else StoreLines(set(), [], [], [])
     if done.taken:  # the lines are sorted and rewritten in place by write_dumps
         raise ValueError("these prepared dump lines were used already: prepare them again")
     done.taken = True
+    if any(engine.writes.get(g, 0) != n for g, n in done.writes.items()):
+        done = StoreLines(set(), [], [], [])  # a graph changed since: make every line now
     names = set(engine.graphs()) | engine.dataset.graphs()
     rest = store_lines(engine, sorted(names - done.graphs))
     default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())

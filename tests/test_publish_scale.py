@@ -133,14 +133,15 @@ def test_streamed_dump_files_equal_the_in_memory_dumps(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["govsm.nq", "govsm.ttl"]
 
 
-@pytest.mark.parametrize("later", ["ground", "blank"])
+@pytest.mark.parametrize("later", ["ground", "blank", "into-a-source"])
 def test_dump_lines_made_early_give_the_same_dumps(
     later: str, synthetic: Project, tmp_path: Path
 ) -> None:
     """The source graphs' lines made in the background right after the load
     (pipeline.prepare_dumps), then graphs added (as derivation does): the same files as
     dumping everything at the end — also when a later graph has blank nodes, whose
-    labels must then be canonical over the whole dataset."""
+    labels must then be canonical over the whole dataset, and when a graph whose lines
+    were made is written to afterwards."""
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 
@@ -153,8 +154,10 @@ def test_dump_lines_made_early_give_the_same_dumps(
     assert prepared is not None
     prepared.result()  # made before the later graph exists
     node = BNode() if later == "blank" else URIRef(DEFAULT_BASE + "id/later")
+    # "into-a-source": written into a graph whose lines were made already (stale)
+    later_graph = DEFAULT_BASE + "graph/derived/later"
     engine.add(
-        DEFAULT_BASE + "graph/derived/later",
+        loaded.sources[-1].graph if later == "into-a-source" else later_graph,
         [
             (
                 node,
