@@ -65,16 +65,22 @@ def test_default_view_turtle_is_the_union_of_the_graphs(synthetic: Project) -> N
     assert text == default_view_turtle(canonical)
 
 
-def test_literals_are_dumped_as_written(tmp_path: Path) -> None:
+def one_file_project(tmp_path: Path, turtle: str) -> Project:
+    """A project whose only source is data/x/a.ttl holding ``turtle`` (xsd: declared)."""
     data = tmp_path / "data" / "x"
     data.mkdir(parents=True)
     (data / "a.ttl").write_text(
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n" + turtle, encoding="utf-8"
+    )
+    return Project(root=tmp_path, ontology_dir=tmp_path / "none")
+
+
+def test_literals_are_dumped_as_written(tmp_path: Path) -> None:
+    project = one_file_project(
+        tmp_path,
         '<https://w3id.org/govsm/id/a> <https://w3id.org/govsm/ontology#n> "1"^^xsd:positiveInteger'
         ' , "0.50"^^xsd:decimal .\n',
-        encoding="utf-8",
     )
-    project = Project(root=tmp_path, ontology_dir=tmp_path / "none")
     dump = canonical_dump(load(project, DEFAULT_BASE).engine)
     assert '"1"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>' in dump
     assert '"0.50"^^<http://www.w3.org/2001/XMLSchema#decimal>' in dump
@@ -98,15 +104,11 @@ def test_parse_error_names_file_line_and_column(tmp_path: Path) -> None:
 def test_typed_literal_on_a_blank_node_keeps_store_and_dumps_consistent(tmp_path: Path) -> None:
     """A typed literal on a blank node: the file is loaded quad by quad (one parse for the
     Store and the exact copy), so the dump's blank node is the Store's."""
-    data = tmp_path / "data" / "x"
-    data.mkdir(parents=True)
-    (data / "a.ttl").write_text(
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    project = one_file_project(
+        tmp_path,
         "<https://w3id.org/govsm/id/a> <https://w3id.org/govsm/ontology#n>"
         ' [ <https://w3id.org/govsm/ontology#v> "07"^^xsd:int ] .\n',
-        encoding="utf-8",
     )
-    project = Project(root=tmp_path, ontology_dir=tmp_path / "none")
     engine = load(project, DEFAULT_BASE).engine
     dump = canonical_dump(engine)
     assert '"07"^^<http://www.w3.org/2001/XMLSchema#int>' in dump
