@@ -47,6 +47,8 @@ SITE_LEVEL = {
     "ontology.rdf",
     "ontology.ttl",
     "report.html",
+    "sitemap-pages.xml",
+    "sitemap-resources-1.xml",
     "sitemap.xml",
     "style.css",
 }
@@ -132,7 +134,7 @@ def test_partial_site_has_the_site_level_pages_only(
         digest, name = line.split("  ")
         data = (out / "site" / "dumps" / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == digest
-    sitemap = (out / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    sitemap = (out / "site" / "sitemap-pages.xml").read_text(encoding="utf-8")
     locs = re.findall(r"<loc>([^<]*)</loc>", sitemap)
     assert locs == [DEFAULT_BASE + p for p in ("dataset.html", "", "ontology.html", "report.html")]
     # the site-level pages that do not depend on the resource pages are the full site's
@@ -181,6 +183,62 @@ def test_void_counts_match_the_full_site_and_omit_what_is_not_published(
     comment = [s for s in small[dataset] if s.startswith(f"<{PREFIXES['rdfs']}comment>")]
     assert len(comment) == 1 and "on demand" in comment[0] and "TriG" in comment[0]
     assert not any(s.startswith(f"<{PREFIXES['rdfs']}comment>") for s in large[dataset])
+
+
+def _locs(path: Path) -> list[str]:
+    return re.findall(r"<loc>([^<]*)</loc>", path.read_text(encoding="utf-8"))
+
+
+def _described(nquads: Path) -> set[str]:
+    """Page URLs of every IRI under the base that the dump describes (computed from the
+    dump, not from the store the site used)."""
+    subjects = {
+        q.subject.value
+        for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(DEFAULT_BASE)
+    }
+    paths = {s[len(DEFAULT_BASE) :] for s in subjects} - {"", "dataset", "ontology"}
+    return {f"{DEFAULT_BASE}{p}.html" for p in paths if "#" not in p}
+
+
+def test_sitemap_lists_the_pages_rendered_on_demand(
+    partial: tuple[Path, list[str]], project: Project
+) -> None:
+    site = partial[0] / "site"
+    index = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<sitemapindex " in index
+    assert _locs(site / "sitemap.xml") == [
+        DEFAULT_BASE + "sitemap-pages.xml",
+        DEFAULT_BASE + "sitemap-resources-1.xml",
+    ]
+    listed = _locs(site / "sitemap-resources-1.xml")
+    assert listed == sorted(listed) and len(listed) == len(set(listed))
+    assert set(listed) == _described(partial[0] / "govsm.nq")
+    client = _client(partial[0], project)
+    for url in listed[::25]:  # a sample: each is a page rendered on demand
+        answer = client.get(url[len(DEFAULT_BASE) - 1 :])
+        assert answer.status_code == 200, url
+        assert "<h1>" in answer.text
+
+
+def test_sitemap_files_hold_at_most_the_limit(
+    partial: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg import site as site_module
+
+    store = ox.Store()
+    store.bulk_load(path=str(partial[0] / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
+    monkeypatch.setattr(site_module, "SITEMAP_MAX_URLS", 100)
+    files = site_module.sitemap_index(DEFAULT_BASE, ["index.html"], store)
+    chunks = [name for name in files if name.startswith("sitemap-resources-")]
+    urls = [re.findall(r"<loc>([^<]*)</loc>", files[name]) for name in chunks]
+    total = sum(map(len, urls))
+    assert len(chunks) == -(-total // 100) > 1
+    assert all(len(u) <= 100 for u in urls) and all(len(u) == 100 for u in urls[:-1])
+    assert {u for chunk in urls for u in chunk} == _described(partial[0] / "govsm.nq")
+    assert re.findall(r"<loc>([^<]*)</loc>", files["sitemap.xml"]) == [
+        DEFAULT_BASE + name for name in ["sitemap-pages.xml", *chunks]
+    ]
 
 
 def test_every_link_of_the_partial_site_resolves_on_demand(

@@ -30,7 +30,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +183,11 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     put("style.css", pages.STYLE)
     put(".htaccess", htaccess.HTACCESS)
     html_pages = sorted(p for p in written if p.endswith(".html"))
-    put("sitemap.xml", sitemap(src.base, html_pages))
+    if resources:
+        put("sitemap.xml", sitemap(src.base, html_pages))
+    else:  # the pages rendered on demand are listed too, so that crawlers find them
+        for rel, text in sitemap_index(src.base, html_pages, _store(src)).items():
+            put(rel, text)
 
     _write_all(folder, written, linked)
     return sorted([*written, *linked])
@@ -363,14 +367,47 @@ def dataset_page(
     return pages.layout(page, graph.label(dataset), "\n".join(parts), alternates="dataset")
 
 
+#: URLs per sitemap file (the sitemaps.org limit is 50,000 URLs and 50 MB a file).
+SITEMAP_MAX_URLS = 50_000
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def _urlset(locs: Iterable[str]) -> str:
+    urls = "\n".join(f"<url><loc>{pages.esc(loc)}</loc></url>" for loc in locs)
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">\n'
+    return f"{head}{urls}\n</urlset>\n"
+
+
 def sitemap(base: str, html_pages: list[str]) -> str:
-    urls = []
-    for rel in html_pages:
-        loc = base if rel == "index.html" else base + rel
-        urls.append(f"<url><loc>{pages.esc(loc)}</loc></url>")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(urls)
-        + "\n</urlset>\n"
+    """A sitemap of the site's HTML pages."""
+    return _urlset(base if rel == "index.html" else base + rel for rel in html_pages)
+
+
+def on_demand_pages(store: ox.Store, base: str) -> list[str]:
+    """The page paths ``govsm serve --on-demand`` renders (kg.site.ondemand): every IRI
+    under the base that is the subject of a triple, but the base itself, the dataset,
+    the ontology and IRIs with a fragment; sorted."""
+    prefix = ox.Literal(base)  # written as an escaped SPARQL string
+    query = (
+        "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
+        f"FILTER (isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"
     )
+    rows = store.query(query, use_default_graph_as_union=True)
+    paths = {row["s"].value[len(base) :] for row in rows}
+    return sorted(p for p in paths - {"", "dataset", "ontology"} if "#" not in p)
+
+
+def sitemap_index(base: str, html_pages: list[str], store: ox.Store) -> dict[str, str]:
+    """A site without resource pages: ``sitemap.xml`` is a sitemap index of
+    ``sitemap-pages.xml`` (the static pages) and ``sitemap-resources-N.xml`` (the pages
+    rendered on demand, SITEMAP_MAX_URLS a file)."""
+    files = {"sitemap-pages.xml": sitemap(base, html_pages)}
+    locs = [f"{base}{path}.html" for path in on_demand_pages(store, base)]
+    for n, start in enumerate(range(0, len(locs), SITEMAP_MAX_URLS), 1):
+        files[f"sitemap-resources-{n}.xml"] = _urlset(locs[start : start + SITEMAP_MAX_URLS])
+    entries = "\n".join(f"<sitemap><loc>{pages.esc(base + rel)}</loc></sitemap>" for rel in files)
+    files["sitemap.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_SITEMAP_NS}">\n'
+        f"{entries}\n</sitemapindex>\n"
+    )
+    return files
