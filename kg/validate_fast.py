@@ -5,7 +5,10 @@ Two stores are used. The *validation store* holds every source file in its own n
 graph with literals encoded (see :mod:`kg.shacl_compile`); the compiled Core
 constraints run there. SPARQL-based constraints (``sh:sparql``) and the check queries
 are user SPARQL that compares values, so they run on an ordinary pyoxigraph store (the
-engine's own store in the pipeline).
+engine's own store in the pipeline). In the pipeline the validation store is bulk-loaded
+from the source files beside the engine's own load (start_encoded_store), then its
+rewritable literals are swapped for the ones as written; the queries run several at a
+time in threads.
 """
 
 from __future__ import annotations
