@@ -169,14 +169,6 @@ class QuadIndex:
     def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
         return list(self._graph(graph))
 
-    def exact(self) -> list[ox.Quad]:
-        """The kept quads: those whose literal the Store may hold in another form."""
-        return [q for quads in self._exact.values() for q in quads]
-
-    def graphs(self) -> set[str]:
-        """The graphs with kept quads."""
-        return set(self._exact)
-
     def exact_for(self, graph: str) -> list[ox.Quad]:
         """The kept quads of one graph."""
         return list(self._exact.get(graph, ()))
@@ -271,10 +263,6 @@ class OxigraphEngine:
     def add_quads(self, graph: str, quads: list[ox.Quad]) -> None:
         """Add pyoxigraph quads (already in ``graph``) without converting terms."""
         self._extend(graph, quads)
-
-    def quads(self) -> Iterator[ox.Quad]:
-        """Every quad as loaded or added (exact literals; duplicates possible), streamed."""
-        return iter(self.dataset)
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
         check_offline(query)

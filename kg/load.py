@@ -15,9 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.config import Project, check_base, rewriter
-from kg.engine import Engine, make_engine, supported
-
-_OX_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
+from kg.engine import SOURCE_FORMATS, Engine, make_engine, supported
 
 
 class ParseError(Exception):
@@ -91,7 +89,7 @@ def check_syntax(sources: list[Source]) -> None:
     """Parse every file strictly; raise ParseError naming file, line and column."""
     for source in sources:
         try:
-            for _ in ox.parse(path=str(source.path), format=_OX_FORMATS[source.path.suffix]):
+            for _ in ox.parse(path=str(source.path), format=SOURCE_FORMATS[source.path.suffix][0]):
                 pass
         except SyntaxError as exc:
             raise _parse_error(source, exc) from exc

@@ -156,8 +156,7 @@ def store_canonical_lines(
     done.taken = True
     if any(engine.writes.get(g, 0) != n for g, n in done.writes.items()):
         done = StoreLines(set(), [], [], [])  # a graph changed since: make every line now
-    names = set(engine.graphs()) | engine.dataset.graphs()
-    rest = store_lines(engine, sorted(names - done.graphs))
+    rest = store_lines(engine, sorted(set(engine.graphs()) - done.graphs))
     default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     # nothing the pipeline writes goes there; kept as the Store has it (an N-Triples
     # line is the N-Quads line of the default graph)
@@ -187,11 +186,7 @@ def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
             lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
             batch = []
     lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    if blank:
-        dataset = ox.Dataset(blank)
-        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-        lines += ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    return lines
+    return lines + _canonical_blank_lines(blank)
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> str:
@@ -208,15 +203,17 @@ def canonical_dump_bytes(engine: Engine) -> bytes:
     """Canonical N-Quads (UTF-8) of everything an engine holds, literals as loaded."""
     if isinstance(engine, OxigraphEngine):
         return _sorted_unique(store_canonical_lines(engine))
-    quads = getattr(engine, "quads", None)
-    if callable(quads):  # the oxigraph engine keeps its quads: no serialise-and-parse
-        return canonical_quads_bytes(quads())
-    return canonical_quads_bytes(ox.parse(engine.dump_nquads(), format=ox.RdfFormat.N_QUADS))
+    return canonical_quads_bytes(engine_quads(engine))
 
 
 def canonical_dump(engine: Engine) -> str:
     """Canonical N-Quads of everything an engine holds, literals exactly as loaded."""
     return canonical_dump_bytes(engine).decode("utf-8")
+
+
+def _triple_line(line: bytes) -> bytes:
+    """An N-Quads line of a named graph as the N-Triples line of its triple."""
+    return line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
 
 
 def default_view_turtle_bytes(canonical: bytes) -> bytes:
@@ -231,12 +228,13 @@ def default_view_turtle_bytes(canonical: bytes) -> bytes:
     for line in io.BytesIO(canonical):  # line by line: no list of every canonical line
         line = line.rstrip(b"\n")
         if line:
-            triples.append(line[: line.rindex(b" <", 0, len(line) - 2)] + b" .")
+            triples.append(_triple_line(line))
     text = _sorted_unique(triples)  # already nearly sorted: the sort is linear
     del triples
-    table = {n: ns for n, ns in PREFIXES.items() if n not in _TURTLE_FULL}
     out = ox.serialize(
-        ox.parse(text, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE, prefixes=table
+        ox.parse(text, format=ox.RdfFormat.N_TRIPLES),
+        format=ox.RdfFormat.TURTLE,
+        prefixes=_turtle_prefixes(),
     )
     del text
     # the serialiser writes one @prefix line per prefix first, in an order of its own
@@ -313,7 +311,7 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
     written = _write_unique(folder / "govsm.nq", lines)
     for i, line in enumerate(lines):
         if line:
-            lines[i] = line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
+            lines[i] = _triple_line(line)
     lines.sort()
     with tempfile.TemporaryDirectory(prefix=".govsm-dumps-", dir=folder) as tmp:
         nt, raw = Path(tmp) / "union.nt", Path(tmp) / "union.ttl"
@@ -330,10 +328,8 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
 
 
 def engine_quads(engine: Engine) -> Iterable[ox.Quad]:
-    """Every quad an engine holds, literals as loaded (streamed where the engine can)."""
-    quads = getattr(engine, "quads", None)
-    if callable(quads):
-        return quads()
+    """Every quad an engine other than oxigraph holds (its N-Quads dump, parsed); the
+    oxigraph engine's lines come from its Store (store_canonical_lines)."""
     return ox.parse(engine.dump_nquads(), format=ox.RdfFormat.N_QUADS)
 
 
