@@ -116,19 +116,8 @@ def run_compiled(
     sources: Mapping[str, str],
     only: Callable[[CompiledQuery], bool] | None = None,
 ) -> list[ValidationResult]:
-    """Run the compiled queries (those ``only`` accepts, when given), several at a time;
-    the results in query order."""
-    lookup = _subclass_lookup(stores)
-    chosen = [cq for cq in compiled.queries if only is None or only(cq)]
-    texts = [fill_subclasses(cq.sparql, lookup) for cq in chosen]  # one thread: cache
-
-    def run(i: int) -> list[ValidationResult]:
-        store = stores.encoded if chosen[i].kind == "core" else stores.plain
-        rows = store.query(texts[i], use_default_graph_as_union=True)
-        return [r for _cq, r in _rows(chosen[i], rows, shapes, sources)]
-
-    with ThreadPoolExecutor(_THREADS, thread_name_prefix="govsm-shacl") as pool:
-        return [r for found in pool.map(run, range(len(chosen))) for r in found]
+    """Run the compiled queries (those ``only`` accepts, when given); see iter_compiled."""
+    return [r for _cq, r in iter_compiled(stores, compiled, shapes, sources, only=only)]
 
 
 def iter_compiled(
@@ -138,29 +127,35 @@ def iter_compiled(
     sources: Mapping[str, str],
     only: Callable[[CompiledQuery], bool] | None = None,
     focus: Mapping[int, list] | None = None,
-) -> Iterator[tuple[CompiledQuery, ValidationResult]]:
-    """:func:`run_compiled`, each result with the query that gave it. With ``focus``
-    (query index -> focus nodes), a query runs once for each of its focus nodes, with
-    ``?this`` bound to it, and not at all without one (incremental runs)."""
+) -> list[tuple[CompiledQuery, ValidationResult]]:
+    """The results of the compiled queries (those ``only`` accepts), each with the query
+    that gave it, in query order; the queries run several at a time in threads. With
+    ``focus`` (query index -> focus nodes), a query runs once for each of its focus
+    nodes, with ``?this`` bound to it, and not at all without one (incremental runs)."""
     lookup = _subclass_lookup(stores)
-    for i, cq in enumerate(compiled.queries):
-        if only is not None and not only(cq):
-            continue
-        text = fill_subclasses(cq.sparql, lookup)
+    chosen = [(i, cq) for i, cq in enumerate(compiled.queries) if only is None or only(cq)]
+    texts = [fill_subclasses(cq.sparql, lookup) for _i, cq in chosen]  # one thread: cache
+
+    def run(k: int) -> list[tuple[CompiledQuery, ValidationResult]]:
+        i, cq = chosen[k]
         if cq.kind == "core" and focus is not None and cq.restrictable:
             # ?this bound up front (SEP-0007 substitution): pyoxigraph then looks at that
             # node only; a VALUES block or a marker graph would still scan the targets.
+            found = []
             for node in focus.get(i, ()):
                 rows = stores.encoded.query(
-                    text, use_default_graph_as_union=True, substitutions={_THIS: node}
+                    texts[k], use_default_graph_as_union=True, substitutions={_THIS: node}
                 )
-                yield from _rows(cq, rows, shapes, sources)
-            continue
+                found += _rows(cq, rows, shapes, sources)
+            return found
         # The union default graph: naming the graphs (default_graph=[...]) is ten times
         # slower in pyoxigraph 0.5.
         store = stores.encoded if cq.kind == "core" else stores.plain
-        rows = store.query(text, use_default_graph_as_union=True)
-        yield from _rows(cq, rows, shapes, sources)
+        rows = store.query(texts[k], use_default_graph_as_union=True)
+        return list(_rows(cq, rows, shapes, sources))
+
+    with ThreadPoolExecutor(_THREADS, thread_name_prefix="govsm-shacl") as pool:
+        return [pair for found in pool.map(run, range(len(chosen))) for pair in found]
 
 
 def _rows(
