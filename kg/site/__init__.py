@@ -41,7 +41,7 @@ from kg.engine import Engine
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES
 from kg.publish import default_view_turtle
 from kg.site import figure, htaccess, ontology_docs, pages, rdfio, void
-from kg.site.graph import SiteGraph, Term, compact, relative
+from kg.site.graph import SiteGraph, Term, compact, is_resource_path, relative
 from kg.sparql import read_query
 from kg.trace import ClassificationStep, trace
 
@@ -385,8 +385,8 @@ def sitemap(base: str, html_pages: list[str]) -> str:
 
 def on_demand_pages(store: ox.Store, base: str) -> list[str]:
     """The page paths ``govsm serve --on-demand`` renders (kg.site.ondemand): every IRI
-    under the base that is the subject of a triple, but the base itself, the dataset,
-    the ontology and IRIs with a fragment; sorted."""
+    under the base that is the subject of a triple and can name a resource page
+    (kg.site.graph.is_resource_path), but the dataset's (a static page); sorted."""
     prefix = ox.Literal(base)  # written as an escaped SPARQL string
     query = (
         "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
@@ -394,7 +394,7 @@ def on_demand_pages(store: ox.Store, base: str) -> list[str]:
     )
     rows = store.query(query, use_default_graph_as_union=True)
     paths = {row["s"].value[len(base) :] for row in rows}
-    return sorted(p for p in paths - {"", "dataset", "ontology"} if "#" not in p)
+    return sorted(p for p in paths if is_resource_path(p) and p != "dataset")
 
 
 def sitemap_index(base: str, html_pages: list[str], store: ox.Store) -> dict[str, str]:
