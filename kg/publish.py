@@ -19,11 +19,13 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -216,6 +218,15 @@ def _triple_line(line: bytes) -> bytes:
     return line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
 
 
+def _cut_graph_names(lines: list[bytes], start: int, end: int) -> None:
+    """``lines[start:end]`` (N-Quads lines of named graphs) made their triples' N-Triples
+    lines in place (as _triple_line, without a call per line)."""
+    lines[start:end] = [
+        line[: line.rindex(b" <", 0, len(line) - 2)] + b" ." if line else line
+        for line in lines[start:end]
+    ]
+
+
 def default_view_turtle_bytes(canonical: bytes) -> bytes:
     """Turtle of the union of all named graphs (deterministic for canonical input).
 
@@ -259,20 +270,66 @@ def dumps(engine: Engine) -> tuple[str, str]:
     return canonical.decode("utf-8"), turtle.decode("utf-8")
 
 
-def _write_unique(path: Path, lines: list[bytes]) -> int:
-    """Write sorted ``lines`` once each (no empty line), newline-terminated, in chunks."""
-    written = 0
-    with path.open("wb") as out:
-        chunk: list[bytes] = []
-        for line, _ in groupby(lines):
-            if line:
-                chunk.append(line)
-            if len(chunk) >= _BATCH:
-                written += out.write(b"\n".join(chunk) + b"\n")
-                chunk = []
+def _unique_chunks(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Sorted ``lines`` as newline-terminated byte chunks, each line once (no empty
+    line): (index just past the chunk's last line, chunk), a chunk at a time."""
+    previous = b""  # sorted: an empty line can only come first
+    for start in range(0, len(lines), _BATCH):
+        end = min(start + _BATCH, len(lines))
+        chunk = [line for line, _ in groupby(lines[start:end])]
+        if chunk and chunk[0] == previous:  # empty, or the last line of the chunk before
+            del chunk[0]
         if chunk:
-            written += out.write(b"\n".join(chunk) + b"\n")
+            previous = chunk[-1]
+            yield end, b"\n".join(chunk) + b"\n"
+        else:
+            yield end, b""
+
+
+def _write_unique(
+    path: Path, lines: list[bytes], done: Callable[[int, int], None] | None = None
+) -> int:
+    """Write sorted ``lines`` once each (no empty line), newline-terminated, in chunks;
+    after each chunk is made, ``done(start, end)`` may rewrite ``lines[start:end]`` in
+    place while the chunk is written (the kernel copy runs without the GIL, in a
+    thread of its own)."""
+    written = 0
+    with path.open("wb") as out, ThreadPoolExecutor(1, thread_name_prefix="govsm-write") as pool:
+        pending: list[Future[int]] = []
+        start = 0
+        for end, chunk in _unique_chunks(lines):
+            pending.append(pool.submit(out.write, chunk))
+            if done is not None:
+                done(start, end)
+            start = end
+            while len(pending) > 2:  # at most a few chunks in memory
+                written += pending.pop(0).result()
+        for future in pending:
+            written += future.result()
     return written
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable byte stream over chunks made on demand: what pyoxigraph's parser
+    reads instead of a scratch file."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = memoryview(chunk)
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]  # a view: no copy of the rest
+        return n
 
 
 def _turtle_prefixes() -> dict[str, str]:
@@ -298,9 +355,10 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
     """Write ``govsm.nq`` (canonical N-Quads) and ``govsm.ttl`` (the default view) into
     ``folder``; return the bytes written. Same bytes as :func:`dumps`, with memory for
     one list of lines at most: the canonical lines are sorted and written in chunks,
-    then turned in place into the triples of the default view (graph name cut), sorted
-    again (nearly sorted already: linear), written as N-Triples to a scratch file and
-    streamed through pyoxigraph's parser and Turtle serialiser. ``prepared``: see
+    each chunk's lines turned in place into the triples of the default view (graph
+    name cut) while a thread writes it; the triples are sorted again (nearly sorted
+    already: linear) and streamed, a chunk at a time, through pyoxigraph's parser and
+    Turtle serialiser (no scratch N-Triples file). ``prepared``: see
     store_canonical_lines."""
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(engine, OxigraphEngine):
@@ -308,21 +366,22 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
     else:
         lines = canonical_lines(engine_quads(engine))
     lines.sort()
-    written = _write_unique(folder / "govsm.nq", lines)
-    for i, line in enumerate(lines):
-        if line:
-            lines[i] = _triple_line(line)
-    lines.sort()
+
+    # each N-Quads chunk, once made, becomes the triples of the default view
+    written = _write_unique(folder / "govsm.nq", lines, partial(_cut_graph_names, lines))
+    lines.sort()  # nearly sorted already: linear
     with tempfile.TemporaryDirectory(prefix=".govsm-dumps-", dir=folder) as tmp:
-        nt, raw = Path(tmp) / "union.nt", Path(tmp) / "union.ttl"
-        _write_unique(nt, lines)
-        del lines
+        raw = Path(tmp) / "union.ttl"
+        triples = io.BufferedReader(
+            _ChunkStream(chunk for _end, chunk in _unique_chunks(lines)), 1 << 20
+        )
         ox.serialize(
-            ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES),
+            ox.parse(triples, format=ox.RdfFormat.N_TRIPLES),
             str(raw),
             format=ox.RdfFormat.TURTLE,
             prefixes=_turtle_prefixes(),
         )
+        del lines
         written += _sort_prefix_block(raw, folder / "govsm.ttl")
     return written
 

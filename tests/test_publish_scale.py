@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,6 +17,7 @@ import pytest
 import rdflib
 
 from bench.generate import generate
+from kg import publish
 from kg.config import Project
 from kg.load import ParseError, load
 from kg.prefixes import DEFAULT_BASE
@@ -121,10 +123,18 @@ def test_typed_literal_on_a_blank_node_keeps_store_and_dumps_consistent(tmp_path
     assert len(engine.store) == 2
 
 
+@pytest.mark.parametrize("batch", [None, 7])
 @pytest.mark.parametrize("which", ["review", "synthetic"])
 def test_streamed_dump_files_equal_the_in_memory_dumps(
-    which: str, synthetic: Project, tmp_path: Path
+    which: str,
+    batch: int | None,
+    synthetic: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """``batch``: lines a chunk; 7 makes thousands of chunks (boundaries everywhere)."""
+    if batch is not None:
+        monkeypatch.setattr(publish, "_BATCH", batch)
     project = Project() if which == "review" else synthetic
     engine = load(project, DEFAULT_BASE).engine
     written = write_dumps(tmp_path, engine)
@@ -179,3 +189,29 @@ def test_dump_lines_made_early_give_the_same_dumps(
     assert (early / "govsm.ttl").read_bytes() == (late / "govsm.ttl").read_bytes()
     assert text == reference_canonical(engine.dump_nquads())
     assert '"07"^^<http://www.w3.org/2001/XMLSchema#int>' in text
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5, 100])
+def test_unique_chunks_drop_repeats_and_empty_lines_across_chunk_boundaries(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publish, "_BATCH", batch)
+    lines = sorted([b"", b"", b"a", b"a", b"a", b"b", b"c", b"c", b"d", b"d", b"d", b"d", b"e"])
+    chunks = list(publish._unique_chunks(lines))
+    assert b"".join(chunk for _end, chunk in chunks) == b"a\nb\nc\nd\ne\n"
+    assert [end for end, _chunk in chunks][-1] == len(lines)
+    assert list(publish._unique_chunks([])) == []
+
+
+@pytest.mark.parametrize("buffer", [1, 3, 64, 1 << 20])
+def test_chunk_stream_reads_back_every_byte_in_order(buffer: int) -> None:
+    chunks = [b"first\n", b"", "s\u00e9cond line\n".encode(), b"x" * 1000]
+    stream = io.BufferedReader(publish._ChunkStream(iter(chunks)), buffer)
+    assert stream.read() == b"".join(chunks)
+
+
+def test_cutting_graph_names_in_place_equals_triple_line() -> None:
+    lines = [b"", b'<s> <p> "o <x> ." <g> .', b"<s> <p> <o> <http://g/1> ."]
+    expected = [b"", *(publish._triple_line(line) for line in lines[1:])]
+    publish._cut_graph_names(lines, 0, len(lines))
+    assert lines == expected == [b"", b'<s> <p> "o <x> ." .', b"<s> <p> <o> ."]
