@@ -338,12 +338,16 @@ def with_sources(
 
 
 def _bulk_load_sources(files: Sequence[tuple[Path, str]]) -> ox.Store:
+    """Every file into its graph, then every quad the Store may hold in another form
+    than written taken out again (_REWRITTEN; _finish_encoded_store puts them back as
+    written): the second step needs nothing from the engine, so it runs here too."""
     from kg.engine import SOURCE_FORMATS
 
     store = ox.Store()
     for path, graph in files:
         fmt = SOURCE_FORMATS[path.suffix][0]
         store.bulk_load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
+    store.update(_REWRITTEN)
     return store
 
 
@@ -366,11 +370,11 @@ _REWRITTEN = (
 
 
 def _finish_encoded_store(store: ox.Store, loaded: Loaded) -> ox.Store:
-    """The bulk-loaded store (start_encoded_store) made the validation store: literals
-    as written and encoded; graphs the engine stored quad by quad are taken from the
-    engine instead (their blank-node labels must be the engine's)."""
+    """The bulk-loaded store (start_encoded_store, rewritable quads taken out) made the
+    validation store: literals as written and encoded; graphs the engine stored quad by
+    quad are taken from the engine instead (their blank-node labels must be the
+    engine's)."""
     engine = loaded.engine
-    store.update(_REWRITTEN)
     batch: list[ox.Quad] = []
     for source in loaded.sources:
         graph = ox.NamedNode(source.graph)
@@ -422,9 +426,18 @@ def validate_loaded(
     (``encoded``: see stores_from_loaded)."""
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
-    stores, rel = stores_from_loaded(loaded, encoded)
+    from kg.engine import OxigraphEngine
+
     with ThreadPoolExecutor(1, thread_name_prefix="govsm-checks") as pool:
-        checked = pool.submit(run_checks_ox, stores.plain, checks, {})
+        # the check queries read the engine's own store: they start while the
+        # validation store is finished
+        engine = loaded.engine
+        checked = None
+        if isinstance(engine, OxigraphEngine):
+            checked = pool.submit(run_checks_ox, engine.store, checks, {})
+        stores, rel = stores_from_loaded(loaded, encoded)
+        if checked is None:
+            checked = pool.submit(run_checks_ox, stores.plain, checks, {})
         results, compiled = fast_shapes(stores, shapes, {})
         results += checked.result()
     sources = source_files(stores, rel, (r.focus for r in results))
