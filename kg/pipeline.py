@@ -2,7 +2,10 @@
 
 Each stage is a plain function of the stages before it; ``build`` runs them in order and
 raises a :class:`StageFailure` subclass when one fails. Nothing is written to the output
-folder unless every stage passed.
+folder unless every stage passed. Work that does not depend on the stage before runs
+beside it: the validation store loads with the engine, the dump lines are made while
+derivation runs, and the reasoner (which reads the ontology only) starts with the build
+at a low priority; its verdict is collected last, before the output is swapped in.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from typing import Any
 
 import rdflib
 
+from kg.background import in_background
 from kg.config import BuildOptions, Project, check_base, rewriter
 from kg.derive import Derivation, Rule, derive, select_rules
 from kg.load import Loaded, discover_sources, load
 from kg.publish import write_atomically, write_dumps
+from kg.reason import Stopper
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
 from kg.site import SiteInput, write_site
@@ -134,12 +139,40 @@ def prepare_dumps(loaded: Loaded) -> Future[Any] | None:
 # --- reason --------------------------------------------------------------------------
 
 
-def reason(project: Project, log: Log = _quiet) -> Any:
-    """HermiT over the ontology and its alignments; None (with a warning) without Java."""
+@dataclass
+class PreparedReasoning:
+    """A reasoning run started early (prepare_reasoning): its report, and a way to stop
+    it when the build fails before the report is wanted."""
+
+    report: Future[Any]
+    stopper: Stopper
+
+    def stop(self) -> None:
+        """Stop the run (HermiT killed) unless it has finished."""
+        self.stopper.stop()
+
+
+def prepare_reasoning(project: Project) -> PreparedReasoning | None:
+    """Start the reasoning stage now, in a background thread: it reads the ontology
+    only, not the data, and HermiT is a process of its own (at a low priority), so it
+    runs on whatever core the other stages leave idle. Hand the result to
+    :func:`reason` as late as possible; call its ``stop`` if the build fails first.
+    None without Java (reason() says so)."""
+    if shutil.which("java") is None:
+        return None
+    stopper = Stopper(low_priority=True)
+    return PreparedReasoning(
+        in_background(run_reasoner, project.ontology, stopper=stopper), stopper
+    )
+
+
+def reason(project: Project, log: Log = _quiet, prepared: PreparedReasoning | None = None) -> Any:
+    """HermiT over the ontology and its alignments; None (with a warning) without Java.
+    ``prepared``: the run prepare_reasoning started for the same project."""
     if shutil.which("java") is None:
         log("warning: Java not found, reasoning skipped (apt-get install default-jre-headless)")
         return None
-    report = run_reasoner(project.ontology)
+    report = prepared.report.result() if prepared is not None else run_reasoner(project.ontology)
     if report.java is None:
         log(f"warning: reasoning skipped: {report.message}")
         return None
@@ -169,6 +202,21 @@ def build(
     validate_stage: bool = True,
 ) -> BuildResult:
     """Run every stage and publish into ``options.out`` (atomically)."""
+    reasoning = prepare_reasoning(project) if options.reason else None
+    try:
+        return _build(project, options, log, validate_stage, reasoning)
+    finally:
+        if reasoning is not None:
+            reasoning.stop()  # a failed build does not wait for HermiT; no-op once done
+
+
+def _build(
+    project: Project,
+    options: BuildOptions,
+    log: Log,
+    validate_stage: bool,
+    reasoning: PreparedReasoning | None,
+) -> BuildResult:
     rules = select_rules(project.queries, options.rules)
     prepared = prepare_validation(project, options.base, options.engine) if validate_stage else None
     loaded = load(project, options.base, options.engine)
@@ -185,14 +233,17 @@ def build(
     # after validation (whose second store is gone by then), beside the next stages
     result.source_lines = prepare_dumps(loaded)
 
-    if options.reason:
-        result.reasoning = reason(project, log)
-        if result.reasoning is None:
-            result.warnings.append("reasoning skipped: Java not found")
+    def reason_stage() -> None:
+        # Collected last, before the output is swapped in: a failure still fails the
+        # build with nothing published, and HermiT has had the whole build to run.
+        if options.reason:
+            result.reasoning = reason(project, log, reasoning)
+            if result.reasoning is None:
+                result.warnings.append("reasoning skipped: Java not found")
+            else:
+                log(f"reason: {result.reasoning.message} ({result.reasoning.seconds:.1f} s)")
         else:
-            log(f"reason: {result.reasoning.message} ({result.reasoning.seconds:.1f} s)")
-    else:
-        log("reason: skipped (--no-reason)")
+            log("reason: skipped (--no-reason)")
 
     result.derivations = derive(loaded.engine, rules, options.base)
     for d in result.derivations:
@@ -205,7 +256,7 @@ def build(
 
     rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
     result.table = classification_table(loaded.engine, project.queries, rule_iri)
-    publish(result, options, project, log)
+    publish(result, options, project, log, before_swap=reason_stage)
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
@@ -251,11 +302,16 @@ def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> 
 
 
 def publish(
-    result: BuildResult, options: BuildOptions, project: Project | None = None, log: Log = _quiet
+    result: BuildResult,
+    options: BuildOptions,
+    project: Project | None = None,
+    log: Log = _quiet,
+    before_swap: Callable[[], None] | None = None,
 ) -> None:
     """Write the dumps, the reports and the linked-data site (dist/site/, see kg.site)
     into ``options.out``, atomically. Large graphs get the site without resource pages
-    (want_site)."""
+    (want_site). ``before_swap``: called once everything is written, before it is put
+    in place; raising there leaves ``options.out`` as it was."""
     resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [
@@ -287,6 +343,8 @@ def publish(
             if resources:
                 site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
             write_site(folder / "site", site, resources=resources)
+        if before_swap is not None:
+            before_swap()
 
     write_atomically(options.out, write)
 

@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,10 @@ def own_ontology_classes(graph: Graph) -> list[str]:
     )
 
 
+#: N-Triples files smaller than this run with the JVM's start-up settings (_hermit_command)
+_SMALL_INPUT_BYTES = 4_000_000
+
+
 def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str] = ()) -> list[str]:
     """The HermiT command line owlready2's ``sync_reasoner`` uses, on our own file;
     with ``classify=False`` only consistency is checked (``-k``), which is much faster
@@ -155,8 +160,15 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
 
     here = Path(owlready2.__file__).resolve().parent
     classpath = os.pathsep.join([str(here / "hermit"), str(here / "hermit" / "HermiT.jar")])
+    # A small input is reasoned over in well under a second, most of it JVM start-up
+    # and JIT compilation: the quick (C1) compiler alone and the serial collector take
+    # about a third less time and CPU there (0.48 -> 0.35 s, 0.8 -> 0.5 CPU-s on the
+    # review's ontology); long runs on large vocabularies keep the optimising compiler.
+    quick = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+    small = nt_file.stat().st_size < _SMALL_INPUT_BYTES
     return [
         owlready2.JAVA_EXE,
+        *(quick if small else []),
         f"-Xmx{owlready2.reasoning.JAVA_MEMORY}M",
         "-cp",
         classpath,
@@ -170,8 +182,42 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
     ]
 
 
+class Cancelled(Exception):
+    """A reasoning run was stopped (see :class:`Stopper`) before it finished."""
+
+
+class Stopper:
+    """Lets another thread stop a reasoning run: the HermiT process it runs, if any,
+    is killed, and a run that has not reached HermiT yet does not start it."""
+
+    def __init__(self, low_priority: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self.stopped = False
+        #: run HermiT at a low scheduling priority (``nice``): a run started in the
+        #: background of a build then takes the cores the build leaves idle
+        self.low_priority = low_priority
+
+    def started(self, process: subprocess.Popen[str]) -> None:
+        """Register the HermiT process (killed at once if already stopped)."""
+        with self._lock:
+            self._process = process
+            if self.stopped:
+                process.kill()
+
+    def stop(self) -> None:
+        """Stop the run: kill HermiT if it runs, keep it from starting otherwise."""
+        with self._lock:
+            self.stopped = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+
+
 def _hermit(
-    nt_file: Path, classify: bool = True, classes: Sequence[str] = ()
+    nt_file: Path,
+    classify: bool = True,
+    classes: Sequence[str] = (),
+    stopper: Stopper | None = None,
 ) -> tuple[bool, list[str], str]:
     """Run HermiT on an N-Triples file: (consistent, unsatisfiable class IRIs, error).
 
@@ -182,16 +228,25 @@ def _hermit(
     and reads the classification it prints.
     """
     try:
-        done = subprocess.run(
-            _hermit_command(nt_file, classify, classes),
-            capture_output=True,
+        command = _hermit_command(nt_file, classify, classes)
+        nice = shutil.which("nice")
+        if stopper is not None and stopper.low_priority and nice is not None:
+            command = [nice, "-n", "15", *command]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
     except OSError as exc:
         return False, [], f"HermiT could not start: {exc}"
-    output = (done.stdout or "") + (done.stderr or "")
-    if done.returncode != 0:
+    if stopper is not None:
+        stopper.started(process)
+    stdout, stderr = process.communicate()
+    if stopper is not None and stopper.stopped:
+        raise Cancelled("reasoning stopped")
+    output = (stdout or "") + (stderr or "")
+    if process.returncode != 0:
         if "Inconsistent ontology" in output or "InconsistentOntologyException" in output:
             return False, [], ""
         return False, [], f"HermiT failed: {output.strip()[-2000:]}"
@@ -223,6 +278,7 @@ def reason(
     abox_files: Sequence[Path] = (),
     classify: bool = True,
     own_classes: bool = False,
+    stopper: Stopper | None = None,
 ) -> ReasonReport:
     """Check the ontology (with imports, ``extra_files`` and ``abox_files``) with HermiT.
 
@@ -230,6 +286,7 @@ def reason(
     with ``own_classes=True`` as well, it checks the satisfiability of each class in the
     ontology's own namespace instead (which also proves consistency) — far cheaper than
     classifying a large external vocabulary, whose own classes are then not checked.
+    ``stopper``: lets another thread stop the run (it then raises :class:`Cancelled`).
     """
     start = time.monotonic()
     java = java_version()
@@ -253,7 +310,9 @@ def reason(
         nt_file = Path(tmp) / "closure.nt"
         view.serialize(nt_file, format="nt", encoding="utf-8")
         own = own_ontology_classes(graph) if own_classes and not classify else []
-        consistent, unsat_iris, error = _hermit(nt_file, classify, own)
+        if stopper is not None and stopper.stopped:
+            raise Cancelled("reasoning stopped")
+        consistent, unsat_iris, error = _hermit(nt_file, classify, own, stopper)
     unsat = [(iri, label_of(graph, iri)) for iri in unsat_iris]
     if error:
         message = error

@@ -14,6 +14,7 @@ from kg import pipeline, publish
 from kg.cli import app
 from kg.config import BuildOptions, ConfigError, Project
 from kg.load import ParseError, load
+from kg.reason import Cancelled
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
@@ -199,6 +200,58 @@ def test_failure_mid_publish_keeps_previous_dist(
     with pytest.raises(OSError, match="simulated"):
         pipeline.build(project, BuildOptions(out=dist, reason=False))
     assert_untouched(dist)
+
+
+needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Java (HermiT) missing")
+
+
+@needs_java
+def test_reasoning_failure_exits_1_and_leaves_dist(mini: Path, tmp_path: Path) -> None:
+    """HermiT runs beside the other stages and its verdict is collected last, just
+    before the swap: an unsatisfiable class still fails the build, nothing published."""
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    core = ontology / "govsm.ttl"
+    broken = ROOT / "tests" / "fixtures" / "reasoning" / "unsatisfiable-class.ttl"
+    core.write_text(core.read_text() + "\n" + broken.read_text())
+    dist = previous_dist(tmp_path)
+    args = [a for a in build_args(mini, dist, "--ontology", str(ontology)) if a != "--no-reason"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "reasoning failed" in result.output
+    assert "ProcessThatIsAPlan" in result.output.replace("\n", "")
+    assert "verify:" in result.output  # the stages after it ran meanwhile
+    assert_untouched(dist)
+
+
+@needs_java
+def test_failed_build_stops_the_reasoner_it_started(
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[pipeline.PreparedReasoning] = []
+    prepare = pipeline.prepare_reasoning
+
+    def keep(project: Project) -> pipeline.PreparedReasoning | None:
+        prepared = prepare(project)
+        assert prepared is not None
+        started.append(prepared)
+        return prepared
+
+    monkeypatch.setattr(pipeline, "prepare_reasoning", keep)
+    evidence = mini / "data" / "mini-review" / "evidence.ttl"
+    evidence.write_text(
+        evidence.read_text()
+        + "\n<https://w3id.org/govsm/id/evidence/unquoted> a govsm:EvidenceItem .\n"
+    )
+    project = Project(data_dirs=(mini / "data",), shapes_dir=mini / "shapes")
+    with pytest.raises(pipeline.ValidationFailed):
+        pipeline.build(project, BuildOptions(out=tmp_path / "dist", reason=True))
+    (prepared,) = started
+    assert prepared.stopper.stopped
+    # the run ends soon (HermiT killed, or never started) instead of being waited for
+    with pytest.raises(Cancelled):
+        prepared.report.result(timeout=60)
+    assert not (tmp_path / "dist").exists()
 
 
 def test_publish_replaces_previous_dist(tmp_path: Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from kg.reason import ReasonReport, java_version, reason, render
+from kg.background import in_background
+from kg.reason import Cancelled, ReasonReport, Stopper, java_version, reason, render
 
 REPO = Path(__file__).resolve().parents[1]
 ONTOLOGY = REPO / "ontology"
@@ -127,6 +130,48 @@ def test_examples_cover_every_requirement() -> None:
         "public-service",
         "citation",
     } <= stems
+
+
+@needs_java
+def test_a_stopped_run_kills_hermit_and_raises_cancelled() -> None:
+    stopper = Stopper()
+    run = in_background(reason, ONTOLOGY, stopper=stopper)
+    deadline = time.monotonic() + 60
+    while stopper._process is None and not run.done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process = stopper._process
+    assert process is not None, "HermiT did not start"
+    stopper.stop()
+    with pytest.raises(Cancelled):
+        run.result(timeout=60)
+    assert process.poll() is not None
+
+
+@needs_java
+def test_a_run_stopped_before_hermit_never_starts_it() -> None:
+    stopper = Stopper()
+    stopper.stop()
+    with pytest.raises(Cancelled):
+        reason(ONTOLOGY, stopper=stopper)
+    assert stopper._process is None
+
+
+@needs_java
+def test_low_priority_runs_hermit_under_nice(monkeypatch: pytest.MonkeyPatch) -> None:
+    commands: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def record(command: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        commands.append(command)
+        return popen(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "Popen", record)
+    assert reason(ONTOLOGY, stopper=Stopper(low_priority=True)).ok
+    assert reason(ONTOLOGY).ok
+    hermit = [c for c in commands if "org.semanticweb.HermiT.cli.CommandLine" in c]
+    assert len(hermit) == 2
+    assert Path(hermit[0][0]).name == "nice" and hermit[0][1:3] == ["-n", "15"]
+    assert Path(hermit[1][0]).name != "nice"
 
 
 def test_missing_java_gives_one_line_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
