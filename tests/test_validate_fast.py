@@ -168,16 +168,37 @@ _BLANK_REVIEW = """
 """
 
 
+# The same with a named review, which the engine bulk-loads: the validation store then
+# swaps the Store's forms for the literals as written, removing each by its written form,
+# and here two written forms ("07", "7"; "EN-GB", "en-gb") share one Store form.
+_NAMED_REVIEW = """
+@prefix govsm: <https://w3id.org/govsm/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/govsm/id/review/zz-named> a govsm:Review ;
+    rdfs:label "Named review"@EN-GB , "Named review"@en-gb ;
+    govsm:reportedIncludedCount "07"^^xsd:nonNegativeInteger , "7"^^xsd:nonNegativeInteger ,
+        "-3"^^xsd:nonNegativeInteger .
+"""
+
+
 @pytest.mark.parametrize("prepared", [True, False], ids=["beside-load", "from-engine"])
 def test_generated_review_with_every_injected_kind(tmp_path: Path, prepared: bool) -> None:
     generate = pytest.importorskip("bench.generate")
     inject = {kind: 1 for kind in generate.INJECTIONS}
     generated = generate.generate(tmp_path / "g", studies=40, seed=3, inject=inject)
     (generated.root / "data" / "zz-blank-review.ttl").write_text(_BLANK_REVIEW)
+    (generated.root / "data" / "zz-named-review.ttl").write_text(_NAMED_REVIEW)
     project = Project(root=generated.root)
     fast = _validate(project, "fast", prepared)
     ref = _validate(project, "pyshacl", False)
     assert len(fast.violations) >= len(generate.INJECTIONS)
+    named = {
+        (r.component.rsplit("#")[-1], r.value)
+        for r in fast.results
+        if r.focus.endswith("/review/zz-named")
+    }
+    assert {("MaxCountConstraintComponent", None), ("DatatypeConstraintComponent", "-3")} <= named
     blank = [r for r in fast.results if r.focus.startswith("_:")]
     assert {r.source_file for r in blank} == {"data/zz-blank-review.ttl"}
     assert {(r.component.rsplit("#")[-1], r.value) for r in blank} >= {
