@@ -6,7 +6,7 @@ kernel offers it, otherwise two renames). A failed or interrupted build removes 
 temporary directory and leaves the previous ``dist/`` whole.
 
 Canonical N-Quads: blank nodes (RDF lists of authors) get canonical labels
-(oxigraph's dataset canonicalisation), lines are sorted and unique, and nothing records
+(kg.canon), lines are sorted and unique, and nothing records
 a wall-clock time, so two builds of the same sources are byte-identical.
 """
 
@@ -30,6 +30,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.background import in_background
+from kg.canon import canonical_blank_lines, split_line
 from kg.engine import Engine, OxigraphEngine, foldable
 from kg.prefixes import PREFIXES
 
@@ -80,13 +81,13 @@ _FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$')
 @dataclass
 class StoreLines:
     """The canonical N-Quads lines of some graphs of an oxigraph engine, unsorted: the
-    ground ones as lines, the quads with a blank node apart (their labels come from
-    canonicalising every such quad of the dataset together), and those canonicalised
+    ground ones, the lines with a blank node apart (their labels come from
+    canonicalising every such line of the dataset together), and those canonicalised
     on their own (right when no other graph has a blank node)."""
 
     graphs: set[str]
     ground: list[bytes]
-    blank: list[ox.Quad]
+    blank: list[bytes]
     blank_lines: list[bytes]
     #: handed over (store_canonical_lines): its lists then belong to the caller
     taken: bool = False
@@ -94,45 +95,50 @@ class StoreLines:
     writes: dict[str, int] = field(default_factory=dict)
 
 
+def _folded(term: bytes) -> bool:
+    """Whether an N-Triples object is a literal other than a plain string (foldable)."""
+    return term.startswith(b'"') and not term.endswith(b'"')
+
+
 def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     """The lines of ``graphs`` from the Store's own dump of each (no Python object per
     quad): every line is kept as the Store writes it except lines with a literal the
-    Store may have rewritten (replaced by the quads as loaded, kg.engine.QuadIndex) and
-    lines mentioning a blank node (parsed, kept as quads). A graph at a time, so the
-    whole dump is never held next to its lines."""
+    Store may have rewritten (replaced by the quads as loaded, kg.engine.QuadIndex);
+    lines mentioning a blank node are kept apart for canonical labels (kg.canon). A
+    graph at a time, so the whole dump is never held next to its lines."""
     out = StoreLines(set(), [], [], [])
     ground_quads: list[ox.Quad] = []
+    blank_quads: list[ox.Quad] = []
     for name in graphs:
         out.graphs.add(name)
         out.writes[name] = engine.writes.get(name, 0)
         graph = ox.NamedNode(name)
         suffix = str(graph).encode("utf-8") + b" ."
         data = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        candidates = []
+        unsplit = []
         for line in data.split(b"\n"):
-            if b"_:" in line:
-                candidates.append(line)
+            if b"_:" in line:  # "_:" may also stand inside a literal or an IRI
+                terms = split_line(line)
+                if terms is None:
+                    unsplit.append(line)
+                elif not _folded(terms[2]):
+                    blank = terms[0].startswith(b"_:") or terms[2].startswith(b"_:")
+                    (out.blank if blank else out.ground).append(line[:-1] + suffix)
             elif line and not _FOLDED_LINE.search(line):
                 out.ground.append(line[:-1] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
         del data
-        if candidates:  # "_:" may also stand inside a literal or an IRI: parse to know
-            for t in ox.parse(b"\n".join(candidates), format=ox.RdfFormat.N_TRIPLES):
+        if unsplit:  # not as the Store writes lines: parse to know
+            for t in ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES):
                 if not foldable(t.object):
                     quad = ox.Quad(t.subject, t.predicate, t.object, graph)
-                    (out.blank if _has_blank(quad) else ground_quads).append(quad)
+                    (blank_quads if _has_blank(quad) else ground_quads).append(quad)
         for quad in engine.dataset.exact_for(name):
-            (out.blank if _has_blank(quad) else ground_quads).append(quad)
+            (blank_quads if _has_blank(quad) else ground_quads).append(quad)
     out.ground += ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    out.blank_lines = _canonical_blank_lines(out.blank)
+    if blank_quads:  # (an empty list here would still count as blank nodes to label)
+        out.blank += ox.serialize(blank_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")[:-1]
+    out.blank_lines = canonical_blank_lines(out.blank)
     return out
-
-
-def _canonical_blank_lines(blank: list[ox.Quad]) -> list[bytes]:
-    if not blank:
-        return []
-    dataset = ox.Dataset(blank)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).split(b"\n")
 
 
 def start_store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> Future[StoreLines]:
@@ -166,7 +172,7 @@ def store_canonical_lines(
     lines = done.ground
     lines += rest.ground
     if rest.blank:  # blank-node labels are canonical over the whole dataset
-        lines += _canonical_blank_lines(done.blank + rest.blank)
+        lines += canonical_blank_lines(done.blank + rest.blank)
     else:
         lines += done.blank_lines
     return lines
@@ -188,7 +194,8 @@ def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
             lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
             batch = []
     lines += ox.serialize(batch, format=ox.RdfFormat.N_QUADS).split(b"\n")
-    return lines + _canonical_blank_lines(blank)
+    blank_lines = ox.serialize(blank, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    return lines + canonical_blank_lines(blank_lines)
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> str:
