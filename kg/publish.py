@@ -22,24 +22,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import groupby
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
 from kg.background import in_background
 from kg.canon import canonical_blank_lines, split_line
 from kg.engine import Engine, OxigraphEngine, foldable
-from kg.prefixes import PREFIXES
+from kg.turtle import TurtleWriter, turtle_prefixes
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-# Prefixes whose slash IRIs would need escaping in Turtle (id:study\/x): written in full.
-_TURTLE_FULL = {"id", "rule", "shape"}
 _BATCH = 200_000  # quads serialised, or lines written, at a time
 
 
@@ -89,6 +85,8 @@ class StoreLines:
     ground: list[bytes]
     blank: list[bytes]
     blank_lines: list[bytes]
+    #: the N-Triples lines of the ground lines' triples (made in the background)
+    triples: list[bytes] = field(default_factory=list)
     #: handed over (store_canonical_lines): its lists then belong to the caller
     taken: bool = False
     #: the engine's write count of each graph when its lines were made
@@ -141,13 +139,22 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     return out
 
 
+def _prepared_lines(engine: OxigraphEngine, graphs: list[str]) -> StoreLines:
+    out = store_lines(engine, graphs)
+    out.ground.sort()
+    out.triples = _triple_lines(out.ground)
+    out.triples.sort()  # nearly sorted already: linear
+    return out
+
+
 def start_store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> Future[StoreLines]:
     """:func:`store_lines` in a background thread, for graphs that will not change any
-    more (the sources, once loaded): the Store's dumps release the GIL, the rest shares
+    more (the sources, once loaded), with the ground lines sorted and their triples'
+    lines made (the default view's): the Store's dumps release the GIL, the rest shares
     it with stages that mostly run inside the Store (validation, derivation). Hand the
     result to :func:`write_dumps`. A daemon thread: a build that fails meanwhile does
     not wait for it."""
-    return in_background(store_lines, engine, list(graphs))
+    return in_background(_prepared_lines, engine, list(graphs))
 
 
 def store_canonical_lines(
@@ -158,6 +165,14 @@ def store_canonical_lines(
     (start_store_lines), the others are made now; if the engine has written to one of
     those graphs since, they are all made again. Prepared lines are used once: the
     returned list is theirs (no copy of millions of lines at scale)."""
+    return _store_lines_and_triples(engine, prepared, triples=False)[0]
+
+
+def _store_lines_and_triples(
+    engine: OxigraphEngine, prepared: Future[StoreLines] | None, triples: bool = True
+) -> tuple[list[bytes], list[bytes]]:
+    """store_canonical_lines, and (``triples``) the N-Triples lines of every line's
+    triple (the default view's, unsorted; prepared ones reused)."""
     done = prepared.result() if prepared is not None else StoreLines(set(), [], [], [])
     if done.taken:  # the lines are sorted and rewritten in place by write_dumps
         raise ValueError("these prepared dump lines were used already: prepare them again")
@@ -169,13 +184,18 @@ def store_canonical_lines(
     # nothing the pipeline writes goes there; kept as the Store has it (an N-Triples
     # line is the N-Quads line of the default graph)
     rest.ground += default.split(b"\n")
-    lines = done.ground
-    lines += rest.ground
     if rest.blank:  # blank-node labels are canonical over the whole dataset
-        lines += canonical_blank_lines(done.blank + rest.blank)
+        rest.ground += canonical_blank_lines(done.blank + rest.blank)
     else:
-        lines += done.blank_lines
-    return lines
+        rest.ground += done.blank_lines
+    lines, made = done.ground, done.triples
+    if triples and lines and not made:  # lines made by store_lines alone
+        made = _triple_lines(lines)
+    done.triples = []
+    lines += rest.ground
+    if triples:
+        made += _triple_lines(rest.ground)
+    return lines, made
 
 
 def canonical_lines(quads: Iterable[ox.Quad]) -> list[bytes]:
@@ -225,13 +245,10 @@ def _triple_line(line: bytes) -> bytes:
     return line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
 
 
-def _cut_graph_names(lines: list[bytes], start: int, end: int) -> None:
-    """``lines[start:end]`` (N-Quads lines of named graphs) made their triples' N-Triples
-    lines in place (as _triple_line, without a call per line)."""
-    lines[start:end] = [
-        line[: line.rindex(b" <", 0, len(line) - 2)] + b" ." if line else line
-        for line in lines[start:end]
-    ]
+def _triple_lines(lines: list[bytes]) -> list[bytes]:
+    """N-Quads lines of named graphs as their triples' N-Triples lines (as
+    _triple_line, without a call per line)."""
+    return [line[: line.rindex(b" <", 0, len(line) - 2)] + b" ." for line in lines if line]
 
 
 def default_view_turtle_bytes(canonical: bytes) -> bytes:
@@ -252,7 +269,7 @@ def default_view_turtle_bytes(canonical: bytes) -> bytes:
     out = ox.serialize(
         ox.parse(text, format=ox.RdfFormat.N_TRIPLES),
         format=ox.RdfFormat.TURTLE,
-        prefixes=_turtle_prefixes(),
+        prefixes=turtle_prefixes(),
     )
     del text
     # the serialiser writes one @prefix line per prefix first, in an order of its own
@@ -277,9 +294,9 @@ def dumps(engine: Engine) -> tuple[str, str]:
     return canonical.decode("utf-8"), turtle.decode("utf-8")
 
 
-def _unique_chunks(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:
+def _unique_chunks(lines: list[bytes]) -> Iterator[bytes]:
     """Sorted ``lines`` as newline-terminated byte chunks, each line once (no empty
-    line): (index just past the chunk's last line, chunk), a chunk at a time."""
+    line), a chunk at a time."""
     previous = b""  # sorted: an empty line can only come first
     for start in range(0, len(lines), _BATCH):
         end = min(start + _BATCH, len(lines))
@@ -288,27 +305,18 @@ def _unique_chunks(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:
             del chunk[0]
         if chunk:
             previous = chunk[-1]
-            yield end, b"\n".join(chunk) + b"\n"
-        else:
-            yield end, b""
+            yield b"\n".join(chunk) + b"\n"
 
 
-def _write_unique(
-    path: Path, lines: list[bytes], done: Callable[[int, int], None] | None = None
-) -> int:
+def _write_unique(path: Path, lines: list[bytes]) -> int:
     """Write sorted ``lines`` once each (no empty line), newline-terminated, in chunks;
-    after each chunk is made, ``done(start, end)`` may rewrite ``lines[start:end]`` in
-    place while the chunk is written (the kernel copy runs without the GIL, in a
-    thread of its own)."""
+    a thread does the writing (the kernel copy runs without the GIL) while the next
+    chunk is made."""
     written = 0
     with path.open("wb") as out, ThreadPoolExecutor(1, thread_name_prefix="govsm-write") as pool:
         pending: list[Future[int]] = []
-        start = 0
-        for end, chunk in _unique_chunks(lines):
+        for chunk in _unique_chunks(lines):
             pending.append(pool.submit(out.write, chunk))
-            if done is not None:
-                done(start, end)
-            start = end
             while len(pending) > 2:  # at most a few chunks in memory
                 written += pending.pop(0).result()
         for future in pending:
@@ -316,81 +324,31 @@ def _write_unique(
     return written
 
 
-class _ChunkStream(io.RawIOBase):
-    """A readable byte stream over chunks made on demand: what pyoxigraph's parser
-    reads instead of a scratch file."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._rest = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._rest:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._rest = memoryview(chunk)
-        n = min(len(buffer), len(self._rest))
-        buffer[:n] = self._rest[:n]
-        self._rest = self._rest[n:]  # a view: no copy of the rest
-        return n
-
-
-def _turtle_prefixes() -> dict[str, str]:
-    return {n: ns for n, ns in PREFIXES.items() if n not in _TURTLE_FULL}
-
-
-def _sort_prefix_block(raw: Path, target: Path) -> int:
-    """Copy the serialiser's Turtle, its leading @prefix lines sorted (their order is
-    the serialiser's own)."""
-    with raw.open("rb") as src, target.open("wb") as out:
-        head: list[bytes] = []
-        line = src.readline()
-        while line.startswith(b"@prefix "):
-            head.append(line)
-            line = src.readline()
-        out.write(b"".join(sorted(head)))
-        out.write(line)
-        shutil.copyfileobj(src, out, 1 << 20)
-    return target.stat().st_size
-
-
 def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | None = None) -> int:
     """Write ``govsm.nq`` (canonical N-Quads) and ``govsm.ttl`` (the default view) into
-    ``folder``; return the bytes written. Same bytes as :func:`dumps`, with memory for
-    one list of lines at most: the canonical lines are sorted and written in chunks,
-    each chunk's lines turned in place into the triples of the default view (graph
-    name cut) while a thread writes it; the triples are sorted again (nearly sorted
-    already: linear) and streamed, a chunk at a time, through pyoxigraph's parser and
-    Turtle serialiser (no scratch N-Triples file). ``prepared``: see
-    store_canonical_lines."""
+    ``folder``; return the bytes written. Same bytes as :func:`dumps`, streamed: the
+    canonical lines are sorted and written in chunks by a thread, while their triples
+    (graph name cut; sorted, unique) go to a child process that writes the Turtle
+    (kg.turtle: pyoxigraph's parser and serialiser hold the GIL, so they get a core of
+    their own). ``prepared``: see store_canonical_lines."""
     folder.mkdir(parents=True, exist_ok=True)
-    if isinstance(engine, OxigraphEngine):
-        lines = store_canonical_lines(engine, prepared)
-    else:
-        lines = canonical_lines(engine_quads(engine))
-    lines.sort()
-
-    # each N-Quads chunk, once made, becomes the triples of the default view
-    written = _write_unique(folder / "govsm.nq", lines, partial(_cut_graph_names, lines))
-    lines.sort()  # nearly sorted already: linear
-    with tempfile.TemporaryDirectory(prefix=".govsm-dumps-", dir=folder) as tmp:
-        raw = Path(tmp) / "union.ttl"
-        triples = io.BufferedReader(
-            _ChunkStream(chunk for _end, chunk in _unique_chunks(lines)), 1 << 20
-        )
-        ox.serialize(
-            ox.parse(triples, format=ox.RdfFormat.N_TRIPLES),
-            str(raw),
-            format=ox.RdfFormat.TURTLE,
-            prefixes=_turtle_prefixes(),
-        )
+    turtle = TurtleWriter(folder / "govsm.ttl")  # starts now, while the lines are made
+    try:
+        if isinstance(engine, OxigraphEngine):
+            lines, triples = _store_lines_and_triples(engine, prepared)
+        else:
+            lines = canonical_lines(engine_quads(engine))
+            triples = _triple_lines(lines)
+        lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
+        triples.sort()
+        fed = in_background(turtle.feed, _unique_chunks(triples))
+        del triples  # the feeding thread holds them until they are sent
+        written = _write_unique(folder / "govsm.nq", lines)
         del lines
-        written += _sort_prefix_block(raw, folder / "govsm.ttl")
-    return written
+        fed.result()
+        return written + turtle.finish()
+    finally:
+        turtle.stop()
 
 
 def engine_quads(engine: Engine) -> Iterable[ox.Quad]:

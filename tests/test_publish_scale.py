@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -212,23 +211,15 @@ def test_unique_chunks_drop_repeats_and_empty_lines_across_chunk_boundaries(
     monkeypatch.setattr(publish, "_BATCH", batch)
     lines = sorted([b"", b"", b"a", b"a", b"a", b"b", b"c", b"c", b"d", b"d", b"d", b"d", b"e"])
     chunks = list(publish._unique_chunks(lines))
-    assert b"".join(chunk for _end, chunk in chunks) == b"a\nb\nc\nd\ne\n"
-    assert [end for end, _chunk in chunks][-1] == len(lines)
+    assert b"".join(chunks) == b"a\nb\nc\nd\ne\n"
+    assert all(chunks)
     assert list(publish._unique_chunks([])) == []
 
 
-@pytest.mark.parametrize("buffer", [1, 3, 64, 1 << 20])
-def test_chunk_stream_reads_back_every_byte_in_order(buffer: int) -> None:
-    chunks = [b"first\n", b"", "s\u00e9cond line\n".encode(), b"x" * 1000]
-    stream = io.BufferedReader(publish._ChunkStream(iter(chunks)), buffer)
-    assert stream.read() == b"".join(chunks)
-
-
-def test_cutting_graph_names_in_place_equals_triple_line() -> None:
+def test_triple_lines_equal_triple_line() -> None:
     lines = [b"", b'<s> <p> "o <x> ." <g> .', b"<s> <p> <o> <http://g/1> ."]
-    expected = [b"", *(publish._triple_line(line) for line in lines[1:])]
-    publish._cut_graph_names(lines, 0, len(lines))
-    assert lines == expected == [b"", b'<s> <p> "o <x> ." .', b"<s> <p> <o> ."]
+    expected = [publish._triple_line(line) for line in lines[1:]]
+    assert publish._triple_lines(lines) == expected == [b'<s> <p> "o <x> ." .', b"<s> <p> <o> ."]
 
 
 def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
@@ -242,3 +233,52 @@ def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic:
     assert plain, [s.rel for s in loaded.sources]
     none = publish.store_lines(loaded.engine, plain)
     assert none.ground and none.blank == [] and none.blank_lines == []
+
+
+def test_turtle_child_writes_the_in_memory_turtle(tmp_path: Path) -> None:
+    from kg.turtle import TurtleWriter
+
+    nt = b'<http://example.org/s> <http://purl.org/dc/terms/title> "T" .\n'
+    writer = TurtleWriter(tmp_path / "out.ttl")
+    writer.feed([nt[:20], nt[20:]])
+    size = writer.finish()
+    writer.stop()
+    text = (tmp_path / "out.ttl").read_bytes()
+    assert (
+        size == len(text)
+        and text == default_view_turtle(nt.decode().replace(" .", " <g> .")).encode()
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ttl"]  # no scratch left
+
+
+def test_turtle_child_failure_is_an_error_with_its_message(tmp_path: Path) -> None:
+    from kg.turtle import TurtleWriter
+
+    writer = TurtleWriter(tmp_path / "out.ttl")
+    writer.feed([b"<http://example.org/s> not n-triples .\n"])
+    with pytest.raises(RuntimeError, match="out.ttl failed: .*"):
+        writer.finish()
+    writer.stop()
+
+
+def test_a_failed_dump_stops_the_turtle_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg import turtle
+
+    started: list[turtle.TurtleWriter] = []
+    real = turtle.TurtleWriter
+
+    def keep(target: Path) -> turtle.TurtleWriter:
+        started.append(real(target))
+        return started[-1]
+
+    def explode(*_args: object) -> list[bytes]:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(publish, "TurtleWriter", keep)
+    monkeypatch.setattr(publish, "canonical_lines", explode)
+    engine = load(Project(), DEFAULT_BASE, "rdflib").engine
+    with pytest.raises(OSError, match="simulated"):
+        write_dumps(tmp_path, engine)
+    assert started and started[0]._process.poll() is not None
