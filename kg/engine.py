@@ -130,6 +130,14 @@ _XSD_STRING = str(XSD.string)
 _BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
 
 
+# Whether a graph holds a literal other than a plain string: the Store never turns one
+# into a plain string, so without one no quad of the graph was rewritten (foldable).
+_HAS_FOLDABLE = (
+    "ASK { GRAPH %s { ?s ?p ?o "
+    f"FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
+)
+
+
 def foldable(term: object) -> bool:
     """Whether the Store may hold this object in another form than written: every literal
     but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
@@ -246,6 +254,8 @@ class OxigraphEngine:
         target = ox.NamedNode(graph)
         self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
         self._written(graph)
+        if not self.store.query(_HAS_FOLDABLE % target):
+            return True  # nothing the Store may have rewritten: no need to parse again
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
             if foldable(q.object):

@@ -282,3 +282,34 @@ def test_a_failed_dump_stops_the_turtle_child(
     with pytest.raises(OSError, match="simulated"):
         write_dumps(tmp_path, engine)
     assert started and started[0]._process.poll() is not None
+
+
+def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg import engine as engine_module
+    from kg.engine import OxigraphEngine
+
+    plain = tmp_path / "plain.ttl"
+    plain.write_text(
+        '<http://example.org/s> <http://example.org/p> "text", <http://example.org/o> .\n'
+    )
+    shorthand = tmp_path / "shorthand.ttl"  # an integer and a language tag, neither quoted typed
+    shorthand.write_text(
+        '<http://example.org/s> <http://example.org/n> 007 ; <http://example.org/l> "x"@EN .\n'
+    )
+    parsed: list[str] = []
+    real_parse = engine_module.ox.parse
+
+    def counting(*args: object, **kwargs: object) -> object:
+        parsed.append(str(kwargs.get("path")))
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module.ox, "parse", counting)
+    engine = OxigraphEngine()
+    engine.load(plain, "http://example.org/g/plain")
+    engine.load(shorthand, "http://example.org/g/shorthand")
+    assert parsed == [str(shorthand)]
+    text = publish.canonical_dump(engine)
+    assert '"007"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
+    assert '"x"@en' in text and '"text"' in text  # (the parser lower-cases tags)
