@@ -26,18 +26,9 @@ BASE = "https://w3id.org/govsm/"
 
 
 def emit(stage: str, seconds: float, **info: Any) -> None:
-    """One JSON line: stage, seconds, peak RSS (MB) so far of this process and of its
-largest child, counts."""
+    """One JSON line: stage, seconds, peak RSS (MB) so far, counts."""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the largest finished child process (HermiT's JVM, the Turtle writer) so far
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    line = {
-        "stage": stage,
-        "seconds": round(seconds, 4),
-        "rss_mb": round(rss, 1),
-        "child_rss_mb": round(child, 1),
-        **info,
-    }
+    line = {"stage": stage, "seconds": round(seconds, 4), "rss_mb": round(rss, 1), **info}
     print(json.dumps(line), flush=True)
 
 

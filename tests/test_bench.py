@@ -36,7 +36,7 @@ def test_measure_ours_reports_every_stage_and_the_counts(
     stages = {line["stage"]: line for line in lines if "stage" in line}
     # as in the build, the reasoner's verdict (HermiT started with the load) comes last
     assert list(stages) == ["load", "validate", "derive", "verify", "dumps", "reason"]
-    assert all(line["cpu_s"] >= 0 and line["child_rss_mb"] >= 0 for line in stages.values())
+    assert all(line["cpu_s"] >= 0 for line in stages.values())
     assert lines[-1] == {"done": True}
     assert stages["validate"]["violations"] == 0
     assert stages["derive"]["classifications"] == 16 * 4
