@@ -133,8 +133,7 @@ _BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
 # Whether a graph holds a literal other than a plain string: the Store never turns one
 # into a plain string, so without one no quad of the graph was rewritten (foldable).
 _HAS_FOLDABLE = (
-    "ASK { GRAPH %s { ?s ?p ?o "
-    f"FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
+    f"ASK {{ GRAPH %s {{ ?s ?p ?o FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
 )
 
 
