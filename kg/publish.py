@@ -328,11 +328,14 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
     """Write ``govsm.nq`` (canonical N-Quads) and ``govsm.ttl`` (the default view) into
     ``folder``; return the bytes written. Same bytes as :func:`dumps`, streamed: the
     canonical lines are sorted and written in chunks by a thread, while their triples
-    (graph name cut; sorted, unique) go to a child process that writes the Turtle
-    (kg.turtle: pyoxigraph's parser and serialiser hold the GIL, so they get a core of
-    their own). ``prepared``: see store_canonical_lines."""
+    (graph name cut; sorted, unique), split at a subject into two halves, go to two
+    child processes that write the Turtle (kg.turtle: pyoxigraph's parser and
+    serialiser hold the GIL, so they get cores of their own). ``prepared``: see
+    store_canonical_lines."""
     folder.mkdir(parents=True, exist_ok=True)
-    turtle = TurtleWriter(folder / "govsm.ttl")  # starts now, while the lines are made
+    # two writers (start now, while the lines are made), each for one half
+    target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
+    writers = [TurtleWriter(target), TurtleWriter(rest, body_only=True)]
     try:
         if isinstance(engine, OxigraphEngine):
             lines, triples = _store_lines_and_triples(engine, prepared)
@@ -341,14 +344,35 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
             triples = _triple_lines(lines)
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
         triples.sort()
-        fed = in_background(turtle.feed, _unique_chunks(triples))
-        del triples  # the feeding thread holds them until they are sent
+        half = _subject_boundary(triples, len(triples) // 2)
+        fed = [
+            in_background(writers[0].feed, _unique_chunks(triples[:half])),
+            in_background(writers[1].feed, _unique_chunks(triples[half:])),
+        ]
+        del triples  # the feeding threads hold the halves until they are sent
         written = _write_unique(folder / "govsm.nq", lines)
         del lines
-        fed.result()
-        return written + turtle.finish()
+        for future in fed:
+            future.result()
+        written += writers[0].finish() + writers[1].finish()
+        with rest.open("rb") as src, target.open("ab") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        rest.unlink()
+        return written
     finally:
-        turtle.stop()
+        for writer in writers:
+            writer.stop()
+
+
+def _subject_boundary(triples: list[bytes], at: int) -> int:
+    """The first index from ``at`` on where the subject changes (or the end), in
+    sorted N-Triples lines: no subject's triples are split there."""
+    if at <= 0:
+        return 0
+    subject = triples[at - 1].split(b" ", 1)[0]
+    while at < len(triples) and triples[at].split(b" ", 1)[0] == subject:
+        at += 1
+    return at
 
 
 def engine_quads(engine: Engine) -> Iterable[ox.Quad]:

@@ -1,10 +1,12 @@
-"""The Turtle dump (the default view) written by a process of its own.
+"""The Turtle dump (the default view) written by processes of their own.
 
 pyoxigraph's parser and serialiser hand every triple through Python objects, so making
 the Turtle holds the GIL for most of its time (0.6 s at 10^4 studies, several seconds at
 10^5). In a child process it runs on a second core while the build writes the N-Quads
-dump. The child reads sorted, unique N-Triples on its standard input and writes the
-Turtle file; ``python -m kg.turtle TARGET`` is that child.
+dump; split at a subject into two halves, it takes two children (a subject's triples
+stay together, so the halves' Turtle, the second without @prefix lines, put end to end
+is the Turtle of the whole). A child reads sorted, unique N-Triples on its standard
+input and writes the Turtle file; ``python -m kg.turtle TARGET [--body]`` is that child.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def turtle_prefixes() -> dict[str, str]:
     return {n: ns for n, ns in PREFIXES.items() if n not in _TURTLE_FULL}
 
 
-def write_turtle(ntriples: BinaryIO, target: Path) -> int:
+def write_turtle(ntriples: BinaryIO, target: Path, body_only: bool = False) -> int:
     """Turtle of sorted, unique N-Triples read from ``ntriples``, written to ``target``
-    with its @prefix lines sorted (their order is the serialiser's own); its size."""
+    with its @prefix lines sorted (their order is the serialiser's own), or without
+    them (``body_only``: the continuation of a Turtle file split at a subject); its
+    size."""
     with tempfile.TemporaryDirectory(prefix=".govsm-turtle-", dir=target.parent) as tmp:
         raw = Path(tmp) / "union.ttl"
         ox.serialize(
@@ -48,7 +52,8 @@ def write_turtle(ntriples: BinaryIO, target: Path) -> int:
             while line.startswith(b"@prefix "):
                 head.append(line)
                 line = src.readline()
-            out.write(b"".join(sorted(head)))
+            if not body_only:
+                out.write(b"".join(sorted(head)))
             out.write(line)
             shutil.copyfileobj(src, out, 1 << 20)
     return target.stat().st_size
@@ -58,10 +63,10 @@ class TurtleWriter:
     """A child process (``python -m kg.turtle``) writing one Turtle file from the
     N-Triples chunks it is fed."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, body_only: bool = False) -> None:
         self.target = target
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "kg.turtle", str(target)],
+            [sys.executable, "-m", "kg.turtle", str(target), *(["--body"] if body_only else [])],
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -101,11 +106,13 @@ class TurtleWriter:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m kg.turtle TARGET``: N-Triples on standard input -> Turtle at TARGET."""
-    if len(argv) != 1:
-        print("usage: python -m kg.turtle TARGET < union.nt", file=sys.stderr)
+    """``python -m kg.turtle TARGET [--body]``: N-Triples on standard input -> Turtle at
+    TARGET (``--body``: without the @prefix lines)."""
+    body_only = argv[1:] == ["--body"]
+    if len(argv) not in (1, 2) or (len(argv) == 2 and not body_only):
+        print("usage: python -m kg.turtle TARGET [--body] < union.nt", file=sys.stderr)
         return 2
-    write_turtle(sys.stdin.buffer, Path(argv[0]))
+    write_turtle(sys.stdin.buffer, Path(argv[0]), body_only)
     return 0
 
 

@@ -269,8 +269,8 @@ def test_a_failed_dump_stops_the_turtle_child(
     started: list[turtle.TurtleWriter] = []
     real = turtle.TurtleWriter
 
-    def keep(target: Path) -> turtle.TurtleWriter:
-        started.append(real(target))
+    def keep(target: Path, body_only: bool = False) -> turtle.TurtleWriter:
+        started.append(real(target, body_only))
         return started[-1]
 
     def explode(*_args: object) -> list[bytes]:
@@ -281,7 +281,7 @@ def test_a_failed_dump_stops_the_turtle_child(
     engine = load(Project(), DEFAULT_BASE, "rdflib").engine
     with pytest.raises(OSError, match="simulated"):
         write_dumps(tmp_path, engine)
-    assert started and started[0]._process.poll() is not None
+    assert len(started) == 2 and all(w._process.poll() is not None for w in started)
 
 
 def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
@@ -313,3 +313,37 @@ def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
     text = publish.canonical_dump(engine)
     assert '"007"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
     assert '"x"@en' in text and '"text"' in text  # (the parser lower-cases tags)
+
+
+@pytest.mark.parametrize("at", [0, 1, 2, 3, 4, 5, 6])
+def test_subject_boundary_never_splits_a_subject(at: int) -> None:
+    triples = [
+        b"<a> <p> 1 .",
+        b"<a> <q> 2 .",
+        b"<b> <p> 1 .",
+        b"<c> <p> 1 .",
+        b"<c> <q> 2 .",
+        b"<c> <r> 3 .",
+    ]
+    cut = publish._subject_boundary(triples, at)
+    assert at <= cut <= len(triples)
+    assert cut in (0, 2, 3, 6)  # the places where a subject begins, or the end
+    assert cut == min(c for c in (0, 2, 3, 6) if c >= at)
+
+
+def test_turtle_halves_put_end_to_end_equal_the_whole(tmp_path: Path) -> None:
+    from kg.turtle import TurtleWriter
+
+    engine = load(Project(), DEFAULT_BASE).engine
+    canonical, turtle = dumps(engine)
+    triples = sorted({publish._triple_line(line.encode()) for line in canonical.splitlines()})
+    half = publish._subject_boundary(triples, len(triples) // 2)
+    assert 0 < half < len(triples)
+    parts = []
+    for i, (chunk, body) in enumerate([(triples[:half], False), (triples[half:], True)]):
+        writer = TurtleWriter(tmp_path / f"part{i}.ttl", body_only=body)
+        writer.feed([b"\n".join(chunk) + b"\n"])
+        writer.finish()
+        parts.append((tmp_path / f"part{i}.ttl").read_text(encoding="utf-8"))
+    assert not parts[1].startswith("@prefix") and parts[0].startswith("@prefix")
+    assert parts[0] + parts[1] == turtle
