@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from kg.background import in_background
 from kg.canon import canonical_blank_lines, split_line
 from kg.engine import Engine, OxigraphEngine, foldable
-from kg.turtle import TurtleWriter, turtle_prefixes
+from kg.turtle import TurtleWriter, turtle_bytes
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -50,8 +50,7 @@ def _has_blank(quad: ox.Quad) -> bool:
 def _sorted_unique(lines: list[bytes]) -> bytes:
     """Sort in place, drop empty and repeated lines, join with a final newline."""
     lines.sort()
-    unique = [line for line, _ in groupby(lines) if line]
-    return b"\n".join(unique) + b"\n" if unique else b""
+    return b"".join(_unique_chunks(lines))
 
 
 def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
@@ -93,11 +92,6 @@ class StoreLines:
     writes: dict[str, int] = field(default_factory=dict)
 
 
-def _folded(term: bytes) -> bool:
-    """Whether an N-Triples object is a literal other than a plain string (foldable)."""
-    return term.startswith(b'"') and not term.endswith(b'"')
-
-
 def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     """The lines of ``graphs`` from the Store's own dump of each (no Python object per
     quad): every line is kept as the Store writes it except lines with a literal the
@@ -119,7 +113,7 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
                 terms = split_line(line)
                 if terms is None:
                     unsplit.append(line)
-                elif not _folded(terms[2]):
+                elif not _FOLDED_LINE.search(line):
                     blank = terms[0].startswith(b"_:") or terms[2].startswith(b"_:")
                     (out.blank if blank else out.ground).append(line[:-1] + suffix)
             elif line and not _FOLDED_LINE.search(line):
@@ -240,14 +234,9 @@ def canonical_dump(engine: Engine) -> str:
     return canonical_dump_bytes(engine).decode("utf-8")
 
 
-def _triple_line(line: bytes) -> bytes:
-    """An N-Quads line of a named graph as the N-Triples line of its triple."""
-    return line[: line.rindex(b" <", 0, len(line) - 2)] + b" ."
-
-
-def _triple_lines(lines: list[bytes]) -> list[bytes]:
-    """N-Quads lines of named graphs as their triples' N-Triples lines (as
-    _triple_line, without a call per line)."""
+def _triple_lines(lines: Iterable[bytes]) -> list[bytes]:
+    """N-Quads lines of named graphs as their triples' N-Triples lines (the graph name
+    cut: lines end ``<graph> .``); empty lines left out."""
     return [line[: line.rindex(b" <", 0, len(line) - 2)] + b" ." for line in lines if line]
 
 
@@ -256,29 +245,13 @@ def default_view_turtle_bytes(canonical: bytes) -> bytes:
 
     The graph name is cut from each canonical line (N-Quads lines end ``<graph> .``), the
     triples deduplicated and sorted as text (so each subject's triples are adjacent) and
-    written by pyoxigraph's streaming serialiser with the project's prefixes, prefix
-    lines sorted.
+    written as kg.turtle writes the dump's Turtle.
     """
-    triples = []
-    for line in io.BytesIO(canonical):  # line by line: no list of every canonical line
-        line = line.rstrip(b"\n")
-        if line:
-            triples.append(_triple_line(line))
+    # line by line: no list of every canonical line
+    triples = _triple_lines(line.rstrip(b"\n") for line in io.BytesIO(canonical))
     text = _sorted_unique(triples)  # already nearly sorted: the sort is linear
     del triples
-    out = ox.serialize(
-        ox.parse(text, format=ox.RdfFormat.N_TRIPLES),
-        format=ox.RdfFormat.TURTLE,
-        prefixes=turtle_prefixes(),
-    )
-    del text
-    # the serialiser writes one @prefix line per prefix first, in an order of its own
-    head, body = [], 0
-    while out.startswith(b"@prefix ", body):
-        end = out.index(b"\n", body) + 1
-        head.append(out[body:end])
-        body = end
-    return b"".join(sorted(head)) + out[body:]
+    return turtle_bytes(text)
 
 
 def default_view_turtle(canonical: str) -> str:

@@ -12,6 +12,7 @@ input and writes the Turtle file; ``python -m kg.turtle TARGET [--body]`` is tha
 from __future__ import annotations
 
 import contextlib
+import io
 import shutil
 import subprocess
 import sys
@@ -47,16 +48,33 @@ def write_turtle(ntriples: BinaryIO, target: Path, body_only: bool = False) -> i
             prefixes=turtle_prefixes(),
         )
         with raw.open("rb") as src, target.open("wb") as out:
-            head: list[bytes] = []
-            line = src.readline()
-            while line.startswith(b"@prefix "):
-                head.append(line)
-                line = src.readline()
-            if not body_only:
-                out.write(b"".join(sorted(head)))
-            out.write(line)
-            shutil.copyfileobj(src, out, 1 << 20)
+            _copy_sorting_prefixes(src, out, body_only)
     return target.stat().st_size
+
+
+def turtle_bytes(ntriples: bytes) -> bytes:
+    """The Turtle write_turtle writes, of N-Triples held in memory."""
+    raw = ox.serialize(
+        ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES),
+        format=ox.RdfFormat.TURTLE,
+        prefixes=turtle_prefixes(),
+    )
+    out = io.BytesIO()
+    _copy_sorting_prefixes(io.BytesIO(raw), out)
+    return out.getvalue()
+
+
+def _copy_sorting_prefixes(src: BinaryIO, out: BinaryIO, body_only: bool = False) -> None:
+    """Copy the serialiser's Turtle, its leading @prefix lines sorted (or left out)."""
+    head: list[bytes] = []
+    line = src.readline()
+    while line.startswith(b"@prefix "):
+        head.append(line)
+        line = src.readline()
+    if not body_only:
+        out.write(b"".join(sorted(head)))
+    out.write(line)
+    shutil.copyfileobj(src, out, 1 << 20)
 
 
 class TurtleWriter:
