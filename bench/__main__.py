@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import jena
-from bench.generate import EVIDENCE_PER_STUDY, generate
+from bench.generate import EVIDENCE_PER_STUDY, copy_project_folders, generate
 
 STAGES = ("load", "validate", "reason", "derive", "verify", "dumps")
 #: Stages every system has: the totals that are compared (Jena has no OWL reasoner).
@@ -558,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = root / "generated.json"
         if manifest.is_file():
             triples = json.loads(manifest.read_text(encoding="utf-8"))["triples"]
+            copy_project_folders(root)
         else:
             if root.exists():
                 shutil.rmtree(root)

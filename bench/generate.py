@@ -612,6 +612,22 @@ class _Plan:
 _CATEGORY = {"study-with-doi": "study", "title-evidence": "evidence"}
 
 
+PROJECT_FOLDERS = ("ontology", "shapes", "queries")
+
+
+def copy_project_folders(out: Path) -> None:
+    """Put fresh copies of the project's ontology, shapes and queries into ``out``.
+
+    Also called on cached data before each measurement: stale copies would measure the
+    queries and shapes of the day the data was generated, not the ones being changed.
+    """
+    for folder in PROJECT_FOLDERS:
+        target = out / folder
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(REPO_ROOT / folder, target)
+
+
 def generate(
     out: Path,
     studies: int,
@@ -633,11 +649,7 @@ def generate(
     review_dir = out / "data" / REVIEW_SLUG
     review_dir.mkdir(parents=True, exist_ok=True)
     if copy_project:
-        for folder in ("ontology", "shapes", "queries"):
-            target = out / folder
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(REPO_ROOT / folder, target)
+        copy_project_folders(out)
 
     rng = random.Random(seed)
     gen = _Generator(review_dir, studies, evidence_per_study, contexts, rng)

@@ -19,7 +19,7 @@ import pytest
 
 from bench import jena
 from bench.__main__ import Measured, consistency, main
-from bench.generate import generate
+from bench.generate import REPO_ROOT, generate
 from bench.measure import main as measure_main
 
 
@@ -76,6 +76,27 @@ def test_bench_writes_csv_and_svg(project: Path, tmp_path: Path) -> None:
     svg = ET.parse(out / "scale.svg").getroot()
     assert svg.tag.endswith("svg")
     assert "ours" in (out / "scale.svg").read_text(encoding="utf-8")
+
+
+def test_cached_data_is_measured_with_the_projects_current_queries(tmp_path: Path) -> None:
+    """The cache keeps the generated data, not copies of queries and shapes made the day
+    the data was generated: a change to a rule must be what the next run measures."""
+    data = tmp_path / "data"
+    args = ["--scales", "20", "--seed", "3", "--systems", "ours", "--data", str(data)]
+    assert main([*args, "--out", str(tmp_path / "first")]) == 0
+    root = data / "20-2-4-3"
+    rule = root / "queries" / "derive" / "classification-from-assessment.rq"
+    current = (REPO_ROOT / "queries" / "derive" / rule.name).read_text(encoding="utf-8")
+    assert rule.read_text(encoding="utf-8") == current
+    rule.write_text("# stale copy\n", encoding="utf-8")
+    (root / "shapes" / "stale.ttl").write_text("", encoding="utf-8")
+    evidence = sorted((root / "data").rglob("*.ttl"))
+    stamps = [path.stat().st_mtime_ns for path in evidence]
+    assert main([*args, "--out", str(tmp_path / "second")]) == 0
+    assert rule.read_text(encoding="utf-8") == current
+    assert not (root / "shapes" / "stale.ttl").exists()
+    # the data itself came from the cache
+    assert [path.stat().st_mtime_ns for path in evidence] == stamps
 
 
 def test_site_measurement_reports_both_ways_of_publishing(
