@@ -78,14 +78,12 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
 
     def load_stage() -> Loaded:
         # as in the build: reasoning starts first (it reads the ontology only; HermiT at
-        # a low priority, its verdict collected last), the validation store is
-        # bulk-loaded beside the engine's load
+        # a low priority, its verdict collected last)
         reasoning.append(pipeline.prepare_reasoning(project))
-        prepared.append(pipeline.prepare_validation(project, BASE, validator=validator))
         return load(project, BASE)
 
     def validate_stage() -> Any:
-        report = pipeline.validate(loaded, project, validator=validator, prepared=prepared.pop())
+        report = pipeline.validate(loaded, project, validator=validator)
         # as in the build: the source graphs' dump lines are made while the next stages run
         prepared.append(pipeline.prepare_dumps(loaded))
         return report

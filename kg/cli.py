@@ -336,8 +336,7 @@ def validate(
             report = outcome.report
             err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
     if report is None:
-        prepared = pipeline.prepare_validation(project, base, engine, validator)
-        report = pipeline.validate(load(project, base, engine), project, validator, prepared)
+        report = pipeline.validate(load(project, base, engine), project, validator)
     for note in report.notes:
         err.print(f"[yellow]note: {note}[/]", highlight=False)
     if not report.conforms:

@@ -20,9 +20,9 @@ from typing import Any
 import rdflib
 
 from kg.background import in_background
-from kg.config import BuildOptions, Project, check_base, rewriter
+from kg.config import BuildOptions, Project
 from kg.derive import Derivation, Rule, derive, select_rules
-from kg.load import Loaded, discover_sources, load
+from kg.load import Loaded, load
 from kg.publish import write_atomically, write_dumps
 from kg.reason import Stopper
 from kg.reason import reason as run_reasoner
@@ -91,35 +91,15 @@ def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, d
     return data, ontology, sources
 
 
-def prepare_validation(
-    project: Project, base: str, engine: str = "oxigraph", validator: str = "fast"
-) -> Future[Any] | None:
-    """Call just before :func:`kg.load.load` with the same arguments: for the fast
-    validator on the oxigraph engine, starts building the validation store beside the
-    load (kg.validate_fast.start_encoded_store); hand the result to :func:`validate`.
-    None where that does not apply (another engine or validator, a moved base)."""
-    check_base(base)
-    if validator != "fast" or engine != "oxigraph" or rewriter(base) is not None:
-        return None
-    from kg.validate_fast import start_encoded_store
-
-    return start_encoded_store(discover_sources(project, base))
-
-
-def validate(
-    loaded: Loaded,
-    project: Project,
-    validator: str = "fast",
-    prepared: Future[Any] | None = None,
-) -> ValidationReport:
+def validate(loaded: Loaded, project: Project, validator: str = "fast") -> ValidationReport:
     """SHACL shapes and check queries: the compiled fast path on the loaded engine
-    (kg.validate_fast), or pySHACL (``validator="pyshacl"``, kg.validate.validate_graph).
-    ``prepared``: what :func:`prepare_validation` returned before the load."""
+    (kg.validate_fast; on the oxigraph engine in its own store), or pySHACL
+    (``validator="pyshacl"``, kg.validate.validate_graph)."""
     checks = project.checks if project.checks.is_dir() else None
     if validator == "fast":
         from kg.validate_fast import validate_loaded
 
-        return validate_loaded(loaded, project.shapes, checks, prepared)
+        return validate_loaded(loaded, project.shapes, checks)
     data, ontology, sources = graphs_for_validation(loaded)
     return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
@@ -218,19 +198,17 @@ def _build(
     reasoning: PreparedReasoning | None,
 ) -> BuildResult:
     rules = select_rules(project.queries, options.rules)
-    prepared = prepare_validation(project, options.base, options.engine) if validate_stage else None
     loaded = load(project, options.base, options.engine)
     result = BuildResult(loaded)
     log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
 
     if validate_stage:
-        report = validate(loaded, project, prepared=prepared)
-        del prepared  # the validation store: not needed any more (memory at scale)
+        report = validate(loaded, project)
         result.validation = report
         if not report.conforms:
             raise ValidationFailed(report)
         log(f"validate: conforms ({len(report.warnings)} warning(s))")
-    # after validation (whose second store is gone by then), beside the next stages
+    # after validation (which changes the store for a while), beside the next stages
     result.source_lines = prepare_dumps(loaded)
 
     def reason_stage() -> None:

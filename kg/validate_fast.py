@@ -1,22 +1,22 @@
 """The fast validation path: compiled SHACL (kg.shacl_compile) and the check queries on
 pyoxigraph, with pySHACL for any shape the compiler does not cover.
 
-Two stores are used. The *validation store* holds every source file in its own named
-graph with literals encoded (see :mod:`kg.shacl_compile`); the compiled Core
-constraints run there. SPARQL-based constraints (``sh:sparql``) and the check queries
-are user SPARQL that compares values, so they run on an ordinary pyoxigraph store (the
-engine's own store in the pipeline). In the pipeline the validation store is bulk-loaded
-from the source files beside the engine's own load (start_encoded_store), then its
-rewritable literals are swapped for the ones as written; the queries run several at a
-time in threads.
+The compiled Core constraints run on a *validation store*: every source file in its own
+named graph with literals encoded (see :mod:`kg.shacl_compile`). In the pipeline that is
+the engine's own store for the time of the shapes (encoded_in_place: the few quads whose
+literal the Store rewrites are swapped for the written ones, encoded, and put back
+after). SPARQL-based constraints (``sh:sparql``) and the check queries are user SPARQL
+that compares values, so they run on the plain store (the engine's own, as it holds the
+data). Queries run several at a time in threads.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,6 @@ import rdflib
 from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDFS
 
-from kg.background import in_background
 from kg.shacl_compile import (
     Compiled,
     CompiledQuery,
@@ -52,7 +51,7 @@ from kg.validate import (
 )
 
 if TYPE_CHECKING:
-    from kg.load import Loaded, Source
+    from kg.load import Loaded
 
 _THIS = ox.Variable("this")
 _OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
@@ -248,19 +247,24 @@ def _fill(template: str, bindings: Mapping[str, str]) -> str:
 def run_checks_ox(
     store: ox.Store, checks: Iterable[CheckQuery], sources: Mapping[str, str]
 ) -> list[ValidationResult]:
-    """Each check query on pyoxigraph (union default graph); every row is a violation,
-    reported as :func:`kg.validate.run_checks` reports it."""
-    out: list[ValidationResult] = []
-    for check in checks:
+    """Each check query on pyoxigraph (union default graph), several at a time in
+    threads; every row is a violation, reported as :func:`kg.validate.run_checks`
+    reports it (in the order of the checks)."""
+
+    def run(check: CheckQuery) -> list[ValidationResult]:
         try:
             rows = store.query(check.text, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise ValidationSetupError(f"{check.path}: {exc}") from exc
         variables = [v.value for v in rows.variables]
+        found = []
         for row in rows:
             bound = {v: decode(row[v]) for v in variables if row[v] is not None}
-            out.append(check_result(check, bound, sources))
-    return out
+            found.append(check_result(check, bound, sources))
+        return found
+
+    with ThreadPoolExecutor(_THREADS, thread_name_prefix="govsm-checks") as pool:
+        return [result for found in pool.map(run, list(checks)) for result in found]
 
 
 def run_fallback(
@@ -337,66 +341,54 @@ def with_sources(
     return [replace(r, source_file=sources.get(r.focus)) for r in results]
 
 
-def _bulk_load_sources(files: Sequence[tuple[Path, str]]) -> ox.Store:
-    from kg.engine import SOURCE_FORMATS
+@contextmanager
+def encoded_in_place(loaded: Loaded) -> Iterator[Stores]:
+    """The engine's own store made the validation store for the time of the block.
 
-    store = ox.Store()
-    for path, graph in files:
-        fmt = SOURCE_FORMATS[path.suffix][0]
-        store.bulk_load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
-    return store
-
-
-def start_encoded_store(sources: Sequence[Source]) -> Future[ox.Store]:
-    """Begin the validation store while the engine loads: every source file bulk-loaded
-    into its graph by the Store's own loader in a background thread. The loader releases
-    the GIL, so with a second core this costs little wall time; building the store from
-    the engine's quads instead took about as long as the load itself. A file that does
-    not parse fails here too (the engine's load reports it); see stores_from_loaded."""
-    return in_background(_bulk_load_sources, [(s.path, s.graph) for s in sources])
-
-
-def _finish_encoded_store(store: ox.Store, loaded: Loaded) -> ox.Store:
-    """The bulk-loaded store (start_encoded_store) made the validation store. The quads
-    it holds in another form than written are replaced by the quads as written,
-    encoded: those with a literal other than a plain string (kg.engine.foldable; the
-    engine kept them as parsed). Each is removed by its quad as written, which the
-    Store canonicalises the same way (ten times faster at scale than a DELETE that
-    scans every quad for such literals). owl:imports is never part of the validated
-    data. Graphs the engine stored quad by quad are taken from the engine whole (their
-    blank-node labels must be the engine's)."""
+    Its quads with a literal the Store may hold in another form than written
+    (kg.engine.foldable; the engine keeps them as parsed, ``dataset.exact_for``) are
+    swapped for the written ones, encoded, and owl:imports (never validated data) is
+    taken out; on leaving, everything is put back as the Store had it. Each quad is
+    removed by its written form, which the Store canonicalises the same way (two written
+    forms may share one Store form). A second store bulk-loaded from the same files cost
+    a full load, and its memory, to change some 5 % of the quads; the engine's quads
+    also carry its own blank-node labels. Nothing else may use the store meanwhile (in
+    the pipeline validation runs alone on it; the check queries run after the block).
+    """
     engine = loaded.engine
-    batch: list[ox.Quad] = []
-    for source in loaded.sources:
-        graph = ox.NamedNode(source.graph)
-        if source.graph in engine.quad_by_quad:
-            store.remove_graph(graph)
-            quads = engine.dataset.quads_for_graph_name(graph)
-        else:
-            quads = engine.dataset.exact_for(source.graph)
-            for quad in quads:
-                store.remove(quad)
-        batch += [q for q in quads if q.predicate != _OWL_IMPORTS]
-    for quad in list(store.quads_for_pattern(None, _OWL_IMPORTS, None, None)):
+    store: ox.Store = engine.store
+    written = [q for s in loaded.sources for q in engine.dataset.exact_for(s.graph)]
+    imports = list(store.quads_for_pattern(None, _OWL_IMPORTS, None, None))
+    for quad in written + imports:
         store.remove(quad)
-    store.bulk_extend(list(encode_quads(batch)))
-    return store
+    encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
+    store.extend(encoded)
+    try:
+        yield Stores(store, store, [ox.NamedNode(s.graph) for s in loaded.sources])
+    finally:
+        for quad in encoded:
+            store.remove(quad)
+        store.extend(written + imports)
 
 
-def stores_from_loaded(
-    loaded: Loaded, encoded: Future[ox.Store] | None = None
-) -> tuple[Stores, dict[str, str]]:
-    """Validation stores from a loaded engine (its own store is the plain one when it is
-    pyoxigraph), and graph IRI -> relative path of each data file. ``encoded`` is the
-    store start_encoded_store began for the same sources, if any."""
+def in_place(loaded: Loaded) -> bool:
+    """Whether the fast path can validate in the engine's own store (encoded_in_place):
+    a pyoxigraph engine holding nothing but the source graphs (a file may be empty)."""
+    from kg.engine import OxigraphEngine
+
+    engine = loaded.engine
+    return isinstance(engine, OxigraphEngine) and set(engine.graphs()) <= {
+        s.graph for s in loaded.sources
+    }
+
+
+def stores_from_loaded(loaded: Loaded) -> tuple[Stores, dict[str, str]]:
+    """Validation stores copied from a loaded engine (a pyoxigraph engine's own store is
+    the plain one), and graph IRI -> relative path of each data file; see
+    encoded_in_place for the pipeline's way."""
     from kg.engine import OxigraphEngine, to_ox
 
     engine = loaded.engine
-    rel = {s.graph: s.rel for s in loaded.sources if s.kind == "data"}
-    if encoded is not None and isinstance(engine, OxigraphEngine):
-        store = _finish_encoded_store(encoded.result(), loaded)
-        graphs = [ox.NamedNode(s.graph) for s in loaded.sources]
-        return Stores(store, engine.store, graphs), rel
     by_graph: dict[str, list[ox.Quad]] = {}
     for source in loaded.sources:
         if isinstance(engine, OxigraphEngine):
@@ -408,33 +400,30 @@ def stores_from_loaded(
             ]
         by_graph[source.graph] = quads
     plain = engine.store if isinstance(engine, OxigraphEngine) else None
-    return stores_from_quads(by_graph, plain), rel
+    return stores_from_quads(by_graph, plain), _data_files(loaded)
+
+
+def _data_files(loaded: Loaded) -> dict[str, str]:
+    return {s.graph: s.rel for s in loaded.sources if s.kind == "data"}
 
 
 def validate_loaded(
-    loaded: Loaded,
-    shapes_dir: Path,
-    checks_dir: Path | None = None,
-    encoded: Future[ox.Store] | None = None,
+    loaded: Loaded, shapes_dir: Path, checks_dir: Path | None = None, copy: bool = False
 ) -> ValidationReport:
-    """The fast path over a loaded engine (kg.load.Loaded): shapes and check queries
-    (``encoded``: see stores_from_loaded)."""
+    """The fast path over a loaded engine (kg.load.Loaded): shapes, then check queries.
+    On the pyoxigraph engine the shapes are checked in its own store (encoded_in_place)
+    unless ``copy`` (or the engine holds more than the sources): then in copies."""
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
-    from kg.engine import OxigraphEngine
-
-    with ThreadPoolExecutor(1, thread_name_prefix="govsm-checks") as pool:
-        # the check queries read the engine's own store: they start while the
-        # validation store is finished
-        engine = loaded.engine
-        checked = None
-        if isinstance(engine, OxigraphEngine):
-            checked = pool.submit(run_checks_ox, engine.store, checks, {})
-        stores, rel = stores_from_loaded(loaded, encoded)
-        if checked is None:
-            checked = pool.submit(run_checks_ox, stores.plain, checks, {})
+    if in_place(loaded) and not copy:
+        with encoded_in_place(loaded) as stores:
+            results, compiled = fast_shapes(stores, shapes, {})
+        rel = _data_files(loaded)
+    else:
+        stores, rel = stores_from_loaded(loaded)
         results, compiled = fast_shapes(stores, shapes, {})
-        results += checked.result()
+    # the check queries compare values as the Store has them: run once it is put back
+    results += run_checks_ox(stores.plain, checks, {})
     sources = source_files(stores, rel, (r.focus for r in results))
     return ValidationReport(
         sort_results(with_sources(results, sources)), fallback_notes(compiled.fallback)

@@ -18,6 +18,7 @@ compared as blank nodes, since their labels differ between stores):
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from kg.validate import (
     term_str,
     validate_graph,
 )
-from kg.validate_fast import validate_with_shapes
+from kg.validate_fast import in_place, validate_loaded, validate_with_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -136,20 +137,26 @@ def test_fixture_reports_are_equal(path: Path, background: Graph, ontology: Grap
         assert fast.results  # the comparison is not between two empty reports
 
 
-def _validate(project: Project, validator: str, prepared: bool) -> ValidationReport:
-    """Load and validate as the build does; ``prepared``: with the validation store
-    bulk-loaded beside the load (pipeline.prepare_validation), else built from the
-    engine's quads."""
-    started = pipeline.prepare_validation(project, DEFAULT_BASE) if prepared else None
-    assert prepared == (started is not None)
+def _validate(project: Project, validator: str, copy: bool) -> ValidationReport:
+    """Load and validate as the build does (``copy``: the fast path in copies of the
+    engine's store instead of in the store itself); the engine's store is left as the
+    load made it."""
     loaded = load(project, DEFAULT_BASE)
-    return pipeline.validate(loaded, project, validator, started)
+    before = set(loaded.engine.store)
+    assert validator != "fast" or in_place(loaded)
+    if validator == "fast":
+        checks = project.checks if project.checks.is_dir() else None
+        report = validate_loaded(loaded, project.shapes, checks, copy=copy)
+    else:
+        report = pipeline.validate(loaded, project, validator)
+    assert set(loaded.engine.store) == before
+    return report
 
 
-@pytest.mark.parametrize("prepared", [True, False], ids=["beside-load", "from-engine"])
-def test_review_data_reports_are_equal(prepared: bool) -> None:
+@pytest.mark.parametrize("copy", [False, True], ids=["in-place", "copied"])
+def test_review_data_reports_are_equal(copy: bool) -> None:
     project = Project()
-    fast = _validate(project, "fast", prepared)
+    fast = _validate(project, "fast", copy)
     ref = _validate(project, "pyshacl", False)
     assert fast.results, "the review's data gives warnings: something to compare"
     assert_same(fast.results, ref.results)
@@ -182,15 +189,15 @@ _NAMED_REVIEW = """
 """
 
 
-@pytest.mark.parametrize("prepared", [True, False], ids=["beside-load", "from-engine"])
-def test_generated_review_with_every_injected_kind(tmp_path: Path, prepared: bool) -> None:
+@pytest.mark.parametrize("copy", [False, True], ids=["in-place", "copied"])
+def test_generated_review_with_every_injected_kind(tmp_path: Path, copy: bool) -> None:
     generate = pytest.importorskip("bench.generate")
     inject = {kind: 1 for kind in generate.INJECTIONS}
     generated = generate.generate(tmp_path / "g", studies=40, seed=3, inject=inject)
     (generated.root / "data" / "zz-blank-review.ttl").write_text(_BLANK_REVIEW)
     (generated.root / "data" / "zz-named-review.ttl").write_text(_NAMED_REVIEW)
     project = Project(root=generated.root)
-    fast = _validate(project, "fast", prepared)
+    fast = _validate(project, "fast", copy)
     ref = _validate(project, "pyshacl", False)
     assert len(fast.violations) >= len(generate.INJECTIONS)
     named = {
@@ -208,8 +215,41 @@ def test_generated_review_with_every_injected_kind(tmp_path: Path, prepared: boo
     }
     # pySHACL's report names no file for a blank focus node (rdflib relabels them)
     assert_same(fast.results, ref.results, key=_file_unless_blank)
-    other = _validate(project, "fast", not prepared)
+    other = _validate(project, "fast", not copy)
     assert_same(fast.results, other.results)
+
+
+def test_in_place_validation_puts_the_store_back_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's store holds the written literals, encoded, only while the shapes
+    run: a failure there still leaves it as the load made it (owl:imports included)."""
+    import kg.validate_fast as fast_module
+    from kg.shacl_compile import ENC_DT
+
+    root = tmp_path / "p"
+    shutil.copytree(Project().root / "ontology", root / "ontology")
+    shutil.copytree(Project().root / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    (root / "data" / "zz-named-review.ttl").write_text(_NAMED_REVIEW)
+    project = Project(root=root)
+    loaded = load(project, DEFAULT_BASE)
+    store = loaded.engine.store
+    before = set(store)
+    assert any(q.predicate.value.endswith("#imports") for q in before)
+    seen: list[set[str]] = []
+
+    def failing(stores, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        assert stores.encoded is store
+        seen.append({q.object.datatype.value for q in store if hasattr(q.object, "datatype")})
+        assert not any(q.predicate.value.endswith("#imports") for q in store)
+        raise RuntimeError("a compiled query failed")
+
+    monkeypatch.setattr(fast_module, "fast_shapes", failing)
+    with pytest.raises(RuntimeError, match="a compiled query failed"):
+        validate_loaded(loaded, project.shapes)
+    assert any(dt.startswith(ENC_DT) for dt in seen[0])  # it was encoded meanwhile
+    assert set(store) == before
 
 
 # ---------------------------------------------------------------------------
