@@ -9,6 +9,8 @@ see the union of all named graphs as their default graph.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -210,6 +212,10 @@ class OxigraphEngine:
         #: graph -> how many times the engine has written to it (work prepared from a
         #: graph, such as its dump lines, is stale once this moves on)
         self.writes: dict[str, int] = {}
+        # inside loading(): the scans of loaded files, running in a thread
+        self._pool: ThreadPoolExecutor | None = None
+        self._scans: list[tuple[Path, ox.RdfFormat, str, Future[list[ox.Quad] | None]]] | None
+        self._scans = None
 
     def _written(self, graph: str) -> None:
         self.writes[graph] = self.writes.get(graph, 0) + 1
@@ -224,9 +230,14 @@ class OxigraphEngine:
         """Parse one file into ``graph``, a batch at a time (no list of every quad);
         a syntax error raises SyntaxError (line, column)."""
         fmt = SOURCE_FORMATS[path.suffix][0]
-        target = ox.NamedNode(graph)
         if rewrite is None and self._bulk_load(path, fmt, graph):
             return
+        self._load_quad_by_quad(path, fmt, graph, rewrite)
+
+    def _load_quad_by_quad(
+        self, path: Path, fmt: ox.RdfFormat, graph: str, rewrite: Rewrite | None
+    ) -> None:
+        target = ox.NamedNode(graph)
         batch: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
             if rewrite is None:
@@ -245,25 +256,58 @@ class OxigraphEngine:
                 batch = []
         self._extend(graph, batch)
 
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Loads made inside the block scan their file for the quads the Store rewrites
+        (see _bulk_load) in a thread, beside the next file's load: the Store's loader
+        releases the GIL, the scan builds Python objects. The block's end waits for
+        every scan (and loads quad by quad a file whose scan asks for it)."""
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="govsm-scan")
+        self._scans = []
+        try:
+            yield
+            for path, fmt, graph, scan in self._scans:
+                kept = scan.result()
+                if kept is None:
+                    self.store.remove_graph(ox.NamedNode(graph))
+                    self._load_quad_by_quad(path, fmt, graph, None)
+                else:
+                    self.dataset.note(graph, kept)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._scans, self._pool = None, None
+
     def _bulk_load(self, path: Path, fmt: ox.RdfFormat, graph: str) -> bool:
         """Load a file with the Store's own bulk loader (no Python object per quad), then
-        scan it once for the quads whose literal the Store rewrites. Those must share the
-        Store's blank-node labels, which a second parse does not give: if one has a blank
-        subject, the graph is dropped again and False returned (load it quad by quad)."""
+        scan it once for the quads whose literal the Store rewrites (_scan; in a thread
+        inside :meth:`loading`). Those must share the Store's blank-node labels, which a
+        second parse does not give: if one has a blank subject, the graph is dropped
+        again and False returned (load it quad by quad)."""
         target = ox.NamedNode(graph)
         self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
         self._written(graph)
+        if self._pool is not None and self._scans is not None:
+            self._scans.append((path, fmt, graph, self._pool.submit(self._scan, path, fmt, target)))
+            return True
+        kept = self._scan(path, fmt, target)
+        if kept is None:
+            self.store.remove_graph(target)
+            return False
+        self.dataset.note(graph, kept)
+        return True
+
+    def _scan(self, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode) -> list[ox.Quad] | None:
+        """The quads of a bulk-loaded file whose literal the Store may have rewritten (a
+        second parse), or None when one has a blank subject."""
         if not self.store.query(_HAS_FOLDABLE % target):
-            return True  # nothing the Store may have rewritten: no need to parse again
+            return []  # nothing the Store may have rewritten: no need to parse again
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
             if foldable(q.object):
                 if not isinstance(q.subject, ox.NamedNode):
-                    self.store.remove_graph(target)
-                    return False
+                    return None
                 kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
-        self.dataset.note(graph, kept)
-        return True
+        return kept
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
         target = ox.NamedNode(graph)

@@ -9,13 +9,14 @@ listed under ontology/).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.config import Project, check_base, rewriter
-from kg.engine import SOURCE_FORMATS, Engine, make_engine, supported
+from kg.engine import SOURCE_FORMATS, Engine, OxigraphEngine, make_engine, supported
 
 
 class ParseError(Exception):
@@ -108,9 +109,10 @@ def load(project: Project, base: str, engine: str = "oxigraph") -> Loaded:
     if store.name != "oxigraph":
         check_syntax(sources)
     rewrite = rewriter(base)
-    for source in sources:
-        try:
-            store.load(source.path, source.graph, rewrite)
-        except SyntaxError as exc:
-            raise _parse_error(source, exc) from exc
+    with store.loading() if isinstance(store, OxigraphEngine) else nullcontext():
+        for source in sources:
+            try:
+                store.load(source.path, source.graph, rewrite)
+            except SyntaxError as exc:
+                raise _parse_error(source, exc) from exc
     return Loaded(store, sources, base)
