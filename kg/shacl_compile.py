@@ -37,6 +37,7 @@ original terms.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 import logging
 import re
@@ -152,14 +153,18 @@ class NotCompiled(Exception):
 _ILL_CACHE: dict[tuple[str, str], bool] = {}
 
 
-def ill_typed(lexical: str, datatype: str) -> bool:
-    """True when pySHACL (through rdflib) would not accept ``lexical`` as ``datatype``."""
+def ill_typed(lexical: str, datatype: str, quieted: bool = False) -> bool:
+    """True when pySHACL (through rdflib) would not accept ``lexical`` as ``datatype``
+    (``quieted``: the caller holds _quiet_rdflib already)."""
     key = (lexical, datatype)
     found = _ILL_CACHE.get(key)
     if found is None:
-        # rdflib logs a traceback for each lexical form it cannot convert: not news here.
-        with _quiet_rdflib():
+        if quieted:
             lit = Literal(lexical, datatype=URIRef(datatype))
+        else:
+            # rdflib logs a traceback for each lexical form it cannot convert: not news.
+            with _quiet_rdflib():
+                lit = Literal(lexical, datatype=URIRef(datatype))
         found = bool(getattr(lit, "ill_typed", False)) or not _actual(lit, datatype)
         if len(_ILL_CACHE) < 200_000:
             _ILL_CACHE[key] = found
@@ -179,28 +184,28 @@ def _quiet_rdflib() -> Iterator[None]:
         log.setLevel(level)
 
 
-def _actual(lit: Literal, datatype: str) -> bool:
-    # pySHACL's DatatypeConstraintComponent._assert_actual_datatype, for the types it checks.
-    import datetime as dt
+# pySHACL's DatatypeConstraintComponent._assert_actual_datatype, for the types it checks.
+_ACTUAL_TYPES: dict[str, type] = {
+    str(XSD.integer): int,
+    str(XSD.float): float,
+    str(XSD.decimal): Decimal,
+    str(XSD.boolean): bool,
+    str(XSD.date): datetime.date,
+    str(XSD.time): datetime.time,
+    str(XSD.dateTime): datetime.datetime,
+}
 
-    value = lit.value
-    checks: dict[str, type | tuple[type, ...]] = {
-        str(XSD.integer): int,
-        str(XSD.float): float,
-        str(XSD.decimal): Decimal,
-        str(XSD.boolean): bool,
-        str(XSD.date): dt.date,
-        str(XSD.time): dt.time,
-        str(XSD.dateTime): dt.datetime,
-    }
-    kind = checks.get(datatype)
-    return kind is None or isinstance(value, kind)
+
+def _actual(lit: Literal, datatype: str) -> bool:
+    kind = _ACTUAL_TYPES.get(datatype)
+    return kind is None or isinstance(lit.value, kind)
 
 
 def encode_ox(
-    term: ox.NamedNode | ox.BlankNode | ox.Literal,
+    term: ox.NamedNode | ox.BlankNode | ox.Literal, quieted: bool = False
 ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """A pyoxigraph term as the validation store keeps it (see the module docstring)."""
+    """A pyoxigraph term as the validation store keeps it (see the module docstring);
+    ``quieted``: see ill_typed."""
     if not isinstance(term, ox.Literal):
         return term
     lang = term.language
@@ -210,28 +215,33 @@ def encode_ox(
         return term
     dt = term.datatype.value
     if dt.startswith(_XSD) and dt != _XSD_STRING:
-        prefix = ENC_ILL if ill_typed(term.value, dt) else ENC_DT
+        prefix = ENC_ILL if ill_typed(term.value, dt, quieted) else ENC_DT
         return ox.Literal(term.value, datatype=ox.NamedNode(prefix + dt))
     return term
 
 
-def encode_quads(quads: Iterable[ox.Quad], graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+def encode_quads(quads: Iterable[ox.Quad], graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     """``quads`` with their objects encoded (and moved into ``graph`` when given). A quad
     that needs no change is passed on as it is (most of them: building quads is the
     cost at scale)."""
-    for q in quads:
-        obj = q.object
-        if isinstance(obj, ox.Literal):
-            enc = encode_ox(obj)
-            if enc is not obj or graph is not None:
-                yield ox.Quad(
-                    q.subject, q.predicate, enc, graph if graph is not None else q.graph_name
-                )
+    return list(_encoded(quads, graph))
+
+
+def _encoded(quads: Iterable[ox.Quad], graph: ox.NamedNode | None) -> Iterator[ox.Quad]:
+    with _quiet_rdflib():  # once for every literal (entering it costs as much as one)
+        for q in quads:
+            obj = q.object
+            if isinstance(obj, ox.Literal):
+                enc = encode_ox(obj, quieted=True)
+                if enc is not obj or graph is not None:
+                    yield ox.Quad(
+                        q.subject, q.predicate, enc, graph if graph is not None else q.graph_name
+                    )
+                    continue
+            elif graph is not None:
+                yield ox.Quad(q.subject, q.predicate, obj, graph)
                 continue
-        elif graph is not None:
-            yield ox.Quad(q.subject, q.predicate, obj, graph)
-            continue
-        yield q
+            yield q
 
 
 def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

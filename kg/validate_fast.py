@@ -95,7 +95,7 @@ def stores_from_quads(
             q if q.graph_name == g else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads
         ]
         batch += [q for q in moved if q.predicate != _OWL_IMPORTS]
-    encoded.bulk_extend(list(encode_quads(batch)))  # one bulk load
+    encoded.bulk_extend(encode_quads(batch))  # one bulk load
     if own_plain:
         plain.bulk_extend(batch)
     return Stores(encoded, plain, graphs)
@@ -359,16 +359,19 @@ def encoded_in_place(loaded: Loaded) -> Iterator[Stores]:
     store: ox.Store = engine.store
     written = [q for s in loaded.sources for q in engine.dataset.exact_for(s.graph)]
     imports = list(store.quads_for_pattern(None, _OWL_IMPORTS, None, None))
-    for quad in written + imports:
-        store.remove(quad)
-    encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
-    store.extend(encoded)
+    encoded: list[ox.Quad] = []
     try:
+        for quad in written + imports:
+            store.remove(quad)
+        encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
+        # the bulk loader: a third of the time of a transaction, and the block's end
+        # puts everything back whatever happened
+        store.bulk_extend(encoded)
         yield Stores(store, store, [ox.NamedNode(s.graph) for s in loaded.sources])
     finally:
         for quad in encoded:
             store.remove(quad)
-        store.extend(written + imports)
+        store.bulk_extend(written + imports)
 
 
 def in_place(loaded: Loaded) -> bool:

@@ -718,7 +718,7 @@ def _load_all(cache: _Cache, stores: Stores, sources: list[Source], base: str) -
         cache.keep_copy(source)
         entries[source.rel] = {**_file_entry(source), "dups": dups, "whole": split.whole}
     # One bulk load per store: each call writes its own files on disk.
-    stores.encoded.bulk_extend(list(encode_quads(quads)))
+    stores.encoded.bulk_extend(encode_quads(quads))
     stores.plain.bulk_extend(quads)
     return entries
 
@@ -784,14 +784,14 @@ def _patch(
             continue
         # Another (unchanged) block of this file states it too. Asked of the encoded
         # store: the plain one would equate "05"^^xsd:integer with "5"^^xsd:integer.
-        if next(encode_quads([q])) in stores.encoded:
+        if encode_quads([q])[0] in stores.encoded:
             dups.add(str(q))
             continue
         came_net.append(q)
     for q in gone_net:
         stores.plain.remove(q)
     stores.plain.extend(came_net)
-    gone_enc, came_enc = list(encode_quads(gone_net)), list(encode_quads(came_net))
+    gone_enc, came_enc = encode_quads(gone_net), encode_quads(came_net)
     for q in gone_enc:
         stores.encoded.remove(q)
     stores.encoded.extend(came_enc)
@@ -811,7 +811,7 @@ def _replace(
     for store in (stores.encoded, stores.plain):
         if store.contains_named_graph(graph):
             store.remove_graph(graph)
-    new_enc = list(encode_quads(quads))
+    new_enc = encode_quads(quads)
     stores.encoded.extend(new_enc)
     stores.plain.extend(quads)
     if entry is not None:
