@@ -3,9 +3,10 @@
 Each stage is a plain function of the stages before it; ``build`` runs them in order and
 raises a :class:`StageFailure` subclass when one fails. Nothing is written to the output
 folder unless every stage passed. Work that does not depend on the stage before runs
-beside it: the validation store loads with the engine, the dump lines are made while
-derivation runs, and the reasoner (which reads the ontology only) starts with the build
-at a low priority; its verdict is collected last, before the output is swapped in.
+beside it: each file's scan for rewritten literals runs beside the next file's load, the
+dump lines are made while derivation runs, and the reasoner (which reads the ontology
+only) starts with the build at a low priority; its verdict is collected last, before the
+output is swapped in.
 """
 
 from __future__ import annotations
