@@ -28,7 +28,7 @@ from kg.publish import write_atomically, write_dumps
 from kg.reason import Stopper
 from kg.reason import reason as run_reasoner
 from kg.report import Table, classification_table, to_html, to_markdown
-from kg.site import SiteInput, write_site
+from kg.site import RESOURCE_SUBJECTS, SiteInput, write_site
 from kg.validate import ValidationReport, validate_graph
 from kg.verify import VerifyReport, verify
 
@@ -257,7 +257,7 @@ SITE_MAX_RESOURCES = 20_000
 def count_resources(loaded: Loaded, limit: int | None = None) -> int:
     """IRIs under the base that are the subject of a triple (each would get a page),
     counted up to ``limit`` (enough to compare with a threshold)."""
-    query = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }"
+    query = RESOURCE_SUBJECTS
     if limit is not None:
         query += f" LIMIT {int(limit)}"
     return len(loaded.engine.select(query, {"base": rdflib.Literal(loaded.base)}).rows)

@@ -36,13 +36,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 
 from kg.engine import Engine
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES
 from kg.publish import default_view_turtle
 from kg.site import figure, htaccess, ontology_docs, pages, rdfio, void
 from kg.site.graph import SiteGraph, Term, compact, is_resource_path, relative
-from kg.sparql import read_query
+from kg.sparql import inject_values, read_query
 from kg.trace import ClassificationStep, trace
 
 GOVSM = PREFIXES["govsm"]
@@ -383,15 +384,18 @@ def sitemap(base: str, html_pages: list[str]) -> str:
     return _urlset(base if rel == "index.html" else base + rel for rel in html_pages)
 
 
+#: IRIs under the base (bound to ?base, a string) that are the subject of a triple: the
+#: resources a page per resource would cover (also counted by kg.pipeline.count_resources)
+RESOURCE_SUBJECTS = (
+    "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }"
+)
+
+
 def on_demand_pages(store: ox.Store, base: str) -> list[str]:
     """The page paths ``govsm serve --on-demand`` renders (kg.site.ondemand): every IRI
     under the base that is the subject of a triple and can name a resource page
     (kg.site.graph.is_resource_path), but the dataset's (a static page); sorted."""
-    prefix = ox.Literal(base)  # written as an escaped SPARQL string
-    query = (
-        "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
-        f"FILTER (isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"
-    )
+    query = inject_values(RESOURCE_SUBJECTS, {"base": rdflib.Literal(base)})
     rows = store.query(query, use_default_graph_as_union=True)
     paths = {row["s"].value[len(base) :] for row in rows}
     return sorted(p for p in paths if is_resource_path(p) and p != "dataset")
