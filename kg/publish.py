@@ -47,10 +47,14 @@ def _has_blank(quad: ox.Quad) -> bool:
     )
 
 
-def _sorted_unique(lines: list[bytes]) -> bytes:
-    """Sort in place, drop empty and repeated lines, join with a final newline."""
+# The end of an N-Triples line, put back on the triples of _triples_of and store_lines.
+_TRIPLE_END = b" .\n"
+
+
+def _sorted_unique(lines: list[bytes], end: bytes = b"\n") -> bytes:
+    """Sort in place, drop empty and repeated lines, end each with ``end``."""
     lines.sort()
-    return b"".join(_unique_chunks(lines))
+    return b"".join(_unique_chunks(lines, end))
 
 
 def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
@@ -84,7 +88,8 @@ class StoreLines:
     ground: list[bytes]
     blank: list[bytes]
     blank_lines: list[bytes]
-    #: the N-Triples lines of the ground lines' triples (made in the background)
+    #: the ground lines' triples, each an N-Triples line without its final " ." (a
+    #: triple held by several graphs comes once from each)
     triples: list[bytes] = field(default_factory=list)
     #: handed over (store_canonical_lines): its lists then belong to the caller
     taken: bool = False
@@ -105,8 +110,17 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
         out.graphs.add(name)
         out.writes[name] = engine.writes.get(name, 0)
         graph = ox.NamedNode(name)
-        suffix = str(graph).encode("utf-8") + b" ."
+        suffix = b" " + str(graph).encode("utf-8") + b" ."
         data = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        exact = engine.dataset.exact_for(name)
+        if not exact and b"_:" not in data and data.endswith(b" .\n"):
+            # no blank node and no literal kept as written: every line as the Store
+            # writes it, split at the line ends (no Python work per line but the join)
+            triples = data[:-3].split(b" .\n")
+            del data
+            out.ground += [triple + suffix for triple in triples]
+            out.triples += triples
+            continue
         unsplit = []
         for line in data.split(b"\n"):
             if b"_:" in line:  # "_:" may also stand inside a literal or an IRI
@@ -114,19 +128,25 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
                 if terms is None:
                     unsplit.append(line)
                 elif not _FOLDED_LINE.search(line):
-                    blank = terms[0].startswith(b"_:") or terms[2].startswith(b"_:")
-                    (out.blank if blank else out.ground).append(line[:-1] + suffix)
+                    if terms[0].startswith(b"_:") or terms[2].startswith(b"_:"):
+                        out.blank.append(line[:-2] + suffix)
+                    else:
+                        out.ground.append(line[:-2] + suffix)
+                        out.triples.append(line[:-2])
             elif line and not _FOLDED_LINE.search(line):
-                out.ground.append(line[:-1] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
+                out.ground.append(line[:-2] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
+                out.triples.append(line[:-2])
         del data
         if unsplit:  # not as the Store writes lines: parse to know
             for t in ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES):
                 if not foldable(t.object):
                     quad = ox.Quad(t.subject, t.predicate, t.object, graph)
                     (blank_quads if _has_blank(quad) else ground_quads).append(quad)
-        for quad in engine.dataset.exact_for(name):
+        for quad in exact:
             (blank_quads if _has_blank(quad) else ground_quads).append(quad)
-    out.ground += ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    written = ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    out.ground += written
+    out.triples += _triples_of(written)
     if blank_quads:  # (an empty list here would still count as blank nodes to label)
         out.blank += ox.serialize(blank_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")[:-1]
     out.blank_lines = canonical_blank_lines(out.blank)
@@ -136,8 +156,7 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
 def _prepared_lines(engine: OxigraphEngine, graphs: list[str]) -> StoreLines:
     out = store_lines(engine, graphs)
     out.ground.sort()
-    out.triples = _triple_lines(out.ground)
-    out.triples.sort()  # nearly sorted already: linear
+    out.triples.sort()
     return out
 
 
@@ -165,8 +184,8 @@ def store_canonical_lines(
 def _store_lines_and_triples(
     engine: OxigraphEngine, prepared: Future[StoreLines] | None, triples: bool = True
 ) -> tuple[list[bytes], list[bytes]]:
-    """store_canonical_lines, and (``triples``) the N-Triples lines of every line's
-    triple (the default view's, unsorted; prepared ones reused)."""
+    """store_canonical_lines, and (``triples``) every line's triple as an N-Triples line
+    without its final " ." (the default view's, unsorted; prepared ones reused)."""
     done = prepared.result() if prepared is not None else StoreLines(set(), [], [], [])
     if done.taken:  # the lines are sorted and rewritten in place by write_dumps
         raise ValueError("these prepared dump lines were used already: prepare them again")
@@ -177,18 +196,18 @@ def _store_lines_and_triples(
     default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     # nothing the pipeline writes goes there; kept as the Store has it (an N-Triples
     # line is the N-Quads line of the default graph)
-    rest.ground += default.split(b"\n")
-    if rest.blank:  # blank-node labels are canonical over the whole dataset
-        rest.ground += canonical_blank_lines(done.blank + rest.blank)
-    else:
-        rest.ground += done.blank_lines
+    default_lines = [line for line in default.split(b"\n") if line]
+    rest.ground += default_lines
+    rest.triples += [line[:-2] for line in default_lines]
+    # blank-node labels are canonical over the whole dataset
+    blank_lines = canonical_blank_lines(done.blank + rest.blank) if rest.blank else done.blank_lines
+    rest.ground += blank_lines
     lines, made = done.ground, done.triples
-    if triples and lines and not made:  # lines made by store_lines alone
-        made = _triple_lines(lines)
     done.triples = []
     lines += rest.ground
     if triples:
-        made += _triple_lines(rest.ground)
+        made += rest.triples
+        made += _triples_of(blank_lines)
     return lines, made
 
 
@@ -234,10 +253,10 @@ def canonical_dump(engine: Engine) -> str:
     return canonical_dump_bytes(engine).decode("utf-8")
 
 
-def _triple_lines(lines: Iterable[bytes]) -> list[bytes]:
-    """N-Quads lines of named graphs as their triples' N-Triples lines (the graph name
-    cut: lines end ``<graph> .``); empty lines left out."""
-    return [line[: line.rindex(b" <", 0, len(line) - 2)] + b" ." for line in lines if line]
+def _triples_of(lines: Iterable[bytes]) -> list[bytes]:
+    """The triples of N-Quads lines of named graphs (lines end ``<graph> .``), each an
+    N-Triples line without its final `` .``; empty lines left out."""
+    return [line[: line.rindex(b" <", 0, len(line) - 2)] for line in lines if line]
 
 
 def default_view_turtle_bytes(canonical: bytes) -> bytes:
@@ -248,8 +267,8 @@ def default_view_turtle_bytes(canonical: bytes) -> bytes:
     written as kg.turtle writes the dump's Turtle.
     """
     # line by line: no list of every canonical line
-    triples = _triple_lines(line.rstrip(b"\n") for line in io.BytesIO(canonical))
-    text = _sorted_unique(triples)  # already nearly sorted: the sort is linear
+    triples = _triples_of(line.rstrip(b"\n") for line in io.BytesIO(canonical))
+    text = _sorted_unique(triples, _TRIPLE_END)  # already nearly sorted: linear
     del triples
     return turtle_bytes(text)
 
@@ -267,18 +286,17 @@ def dumps(engine: Engine) -> tuple[str, str]:
     return canonical.decode("utf-8"), turtle.decode("utf-8")
 
 
-def _unique_chunks(lines: list[bytes]) -> Iterator[bytes]:
-    """Sorted ``lines`` as newline-terminated byte chunks, each line once (no empty
-    line), a chunk at a time."""
+def _unique_chunks(lines: list[bytes], end: bytes = b"\n") -> Iterator[bytes]:
+    """Sorted ``lines`` as byte chunks, each line once (no empty line) and ended with
+    ``end``, a chunk at a time."""
     previous = b""  # sorted: an empty line can only come first
     for start in range(0, len(lines), _BATCH):
-        end = min(start + _BATCH, len(lines))
-        chunk = [line for line, _ in groupby(lines[start:end])]
+        chunk = [line for line, _ in groupby(lines[start : start + _BATCH])]
         if chunk and chunk[0] == previous:  # empty, or the last line of the chunk before
             del chunk[0]
         if chunk:
             previous = chunk[-1]
-            yield b"\n".join(chunk) + b"\n"
+            yield end.join(chunk) + end
 
 
 def _write_unique(path: Path, lines: list[bytes]) -> int:
@@ -314,13 +332,13 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
             lines, triples = _store_lines_and_triples(engine, prepared)
         else:
             lines = canonical_lines(engine_quads(engine))
-            triples = _triple_lines(lines)
+            triples = _triples_of(lines)
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
         triples.sort()
         half = _subject_boundary(triples, len(triples) // 2)
         fed = [
-            in_background(writers[0].feed, _unique_chunks(triples[:half])),
-            in_background(writers[1].feed, _unique_chunks(triples[half:])),
+            in_background(writers[0].feed, _unique_chunks(triples[:half], _TRIPLE_END)),
+            in_background(writers[1].feed, _unique_chunks(triples[half:], _TRIPLE_END)),
         ]
         del triples  # the feeding threads hold the halves until they are sent
         written = _write_unique(folder / "govsm.nq", lines)

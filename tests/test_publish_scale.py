@@ -214,11 +214,13 @@ def test_unique_chunks_drop_repeats_and_empty_lines_across_chunk_boundaries(
     assert b"".join(chunks) == b"a\nb\nc\nd\ne\n"
     assert all(chunks)
     assert list(publish._unique_chunks([])) == []
+    ended = b"".join(publish._unique_chunks(lines, b" .\n"))
+    assert ended == b"a .\nb .\nc .\nd .\ne .\n"
 
 
-def test_triple_lines_cut_the_graph_name() -> None:
+def test_triples_of_lines_cut_the_graph_name_and_the_end() -> None:
     lines = [b"", b'<s> <p> "o <x> ." <g> .', b"<s> <p> <o> <http://g/1> ."]
-    assert publish._triple_lines(lines) == [b'<s> <p> "o <x> ." .', b"<s> <p> <o> ."]
+    assert publish._triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
 
 
 def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
@@ -335,13 +337,13 @@ def test_turtle_halves_put_end_to_end_equal_the_whole(tmp_path: Path) -> None:
 
     engine = load(Project(), DEFAULT_BASE).engine
     canonical, turtle = dumps(engine)
-    triples = sorted(set(publish._triple_lines(canonical.encode().splitlines())))
+    triples = sorted(set(publish._triples_of(canonical.encode().splitlines())))
     half = publish._subject_boundary(triples, len(triples) // 2)
     assert 0 < half < len(triples)
     parts = []
     for i, (chunk, body) in enumerate([(triples[:half], False), (triples[half:], True)]):
         writer = TurtleWriter(tmp_path / f"part{i}.ttl", body_only=body)
-        writer.feed([b"\n".join(chunk) + b"\n"])
+        writer.feed([b" .\n".join(chunk) + b" .\n"])
         writer.finish()
         parts.append((tmp_path / f"part{i}.ttl").read_text(encoding="utf-8"))
     assert not parts[1].startswith("@prefix") and parts[0].startswith("@prefix")
