@@ -223,6 +223,33 @@ def test_triples_of_lines_cut_the_graph_name_and_the_end() -> None:
     assert publish._triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
 
 
+def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path: Path) -> None:
+    """A graph with neither blank nodes nor literals kept as written is split at the
+    Store's line ends: its lines and triples must be what serialising its quads gives,
+    also for literals that hold " .", escaped line ends, quotes and other scripts."""
+    from kg.engine import OxigraphEngine
+
+    data = tmp_path / "plain.ttl"
+    data.write_text(
+        "@prefix ex: <https://example.org/> .\n"
+        'ex:a ex:p "ends with ." , "two\\nlines .\\n" , "quote \\" ." , "été 漢 ." ;\n'
+        "    ex:q ex:b , <https://example.org/c%20d> .\n"
+        'ex:b ex:p "x" .\n',
+        encoding="utf-8",
+    )
+    engine = OxigraphEngine()
+    engine.load(data, "https://example.org/g")
+    assert engine.dataset.exact_for("https://example.org/g") == []
+    out = publish.store_lines(engine, ["https://example.org/g"])
+    expected = ox.serialize(
+        list(engine.store.quads_for_pattern(None, None, None, None)),
+        format=ox.RdfFormat.N_QUADS,
+    ).split(b"\n")
+    assert sorted(line for line in out.ground if line) == sorted(line for line in expected if line)
+    assert sorted(out.triples) == sorted(publish._triples_of(expected))
+    assert len(out.triples) == 7 and not out.blank
+
+
 def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
     """A graph without blank nodes (as derivation writes) must not make the dumps label
     every blank node of the dataset again (store_canonical_lines)."""
