@@ -79,10 +79,11 @@ _FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$')
 
 @dataclass
 class StoreLines:
-    """The canonical N-Quads lines of some graphs of an oxigraph engine, unsorted: the
-    ground ones, the lines with a blank node apart (their labels come from
-    canonicalising every such line of the dataset together), and those canonicalised
-    on their own (right when no other graph has a blank node)."""
+    """The canonical N-Quads lines of some graphs of an oxigraph engine, unsorted, each
+    once and none empty (write_dumps relies on it): the ground ones, the lines with a
+    blank node apart (their labels come from canonicalising every such line of the
+    dataset together), and those canonicalised on their own (right when no other graph
+    has a blank node)."""
 
     graphs: set[str]
     ground: list[bytes]
@@ -144,12 +145,14 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
                     (blank_quads if _has_blank(quad) else ground_quads).append(quad)
         for quad in exact:
             (blank_quads if _has_blank(quad) else ground_quads).append(quad)
-    written = ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")
+    # the quads as written may repeat one (a file may state a triple twice); the Store's
+    # own lines never do, nor meet these (those it rewrote are left out above)
+    written = _unique(ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n"))
     out.ground += written
     out.triples += _triples_of(written)
     if blank_quads:  # (an empty list here would still count as blank nodes to label)
         out.blank += ox.serialize(blank_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")[:-1]
-    out.blank_lines = canonical_blank_lines(out.blank)
+    out.blank_lines = _unique(canonical_blank_lines(out.blank))
     return out
 
 
@@ -200,7 +203,9 @@ def _store_lines_and_triples(
     rest.ground += default_lines
     rest.triples += [line[:-2] for line in default_lines]
     # blank-node labels are canonical over the whole dataset
-    blank_lines = canonical_blank_lines(done.blank + rest.blank) if rest.blank else done.blank_lines
+    blank_lines = (
+        _unique(canonical_blank_lines(done.blank + rest.blank)) if rest.blank else done.blank_lines
+    )
     rest.ground += blank_lines
     lines, made = done.ground, done.triples
     done.triples = []
@@ -299,14 +304,20 @@ def _unique_chunks(lines: list[bytes], end: bytes = b"\n") -> Iterator[bytes]:
             yield end.join(chunk) + end
 
 
-def _write_unique(path: Path, lines: list[bytes]) -> int:
-    """Write sorted ``lines`` once each (no empty line), newline-terminated, in chunks;
-    a thread does the writing (the kernel copy runs without the GIL) while the next
-    chunk is made."""
+def _unique(lines: Iterable[bytes]) -> list[bytes]:
+    """``lines`` without empty and repeated ones, in their order."""
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> int:
+    """Write sorted, unique, non-empty ``lines`` newline-terminated, in chunks; a thread
+    does the writing (the kernel copy runs without the GIL) while the next chunk is
+    made."""
     written = 0
     with path.open("wb") as out, ThreadPoolExecutor(1, thread_name_prefix="govsm-write") as pool:
         pending: list[Future[int]] = []
-        for chunk in _unique_chunks(lines):
+        for start in range(0, len(lines), _BATCH):
+            chunk = b"\n".join(lines[start : start + _BATCH]) + b"\n"
             pending.append(pool.submit(out.write, chunk))
             while len(pending) > 2:  # at most a few chunks in memory
                 written += pending.pop(0).result()
@@ -331,7 +342,7 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
         if isinstance(engine, OxigraphEngine):
             lines, triples = _store_lines_and_triples(engine, prepared)
         else:
-            lines = canonical_lines(engine_quads(engine))
+            lines = _unique(canonical_lines(engine_quads(engine)))
             triples = _triples_of(lines)
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
         triples.sort()
@@ -341,7 +352,7 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
             in_background(writers[1].feed, _unique_chunks(triples[half:], _TRIPLE_END)),
         ]
         del triples  # the feeding threads hold the halves until they are sent
-        written = _write_unique(folder / "govsm.nq", lines)
+        written = _write_lines(folder / "govsm.nq", lines)
         del lines
         for future in fed:
             future.result()

@@ -250,6 +250,32 @@ def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path:
     assert len(out.triples) == 7 and not out.blank
 
 
+def test_a_triple_stated_twice_is_dumped_once(tmp_path: Path) -> None:
+    """The quads as written keep a repeated statement twice (the Store keeps it once):
+    the N-Quads dump, written without a dedupe pass, must still have each line once."""
+    from kg.engine import OxigraphEngine
+
+    data = tmp_path / "twice.ttl"
+    data.write_text(
+        "@prefix ex: <https://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:n "07"^^xsd:int , "07"^^xsd:int ; ex:l "x"@EN , "x"@EN ; ex:p ex:b .\n'
+        'ex:a ex:n "07"^^xsd:int .\n'
+        '[] ex:n "08"^^xsd:int , "08"^^xsd:int ; ex:p ex:b .\n',
+        encoding="utf-8",
+    )
+    engine = OxigraphEngine()
+    engine.load(data, "https://example.org/g")
+    assert len(engine.dataset.exact_for("https://example.org/g")) > 3  # repeats kept
+    write_dumps(tmp_path / "out", engine)
+    lines = (tmp_path / "out" / "govsm.nq").read_bytes().split(b"\n")
+    assert lines[-1] == b"" and b"" not in lines[:-1]
+    assert lines[:-1] == sorted(set(lines[:-1]))
+    assert (tmp_path / "out" / "govsm.nq").read_text(encoding="utf-8") == canonical_nquads(
+        engine.dump_nquads()
+    )
+
+
 def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
     """A graph without blank nodes (as derivation writes) must not make the dumps label
     every blank node of the dataset again (store_canonical_lines)."""
