@@ -365,6 +365,10 @@ class CompiledQuery:
     # a given focus node can appear in.
     targets: dict[str, list[str]] = field(default_factory=dict)
     path_text: str | None = None  # the result path in SPARQL syntax (kg.validate.path_str)
+    # Queries with the same group (a kind and the targets' SPARQL) may run as one
+    # (grouped_sparql): the targets are then enumerated once for all their predicates.
+    group: tuple[str, str] | None = None
+    group_predicate: str = ""  # the predicate (SPARQL syntax) this query checks
 
 
 @dataclass
@@ -1071,12 +1075,16 @@ def _property_shape_queries(
             f"SELECT DISTINCT ?this ?value WHERE {{ {targets} ?this {p} ?value . FILTER ({expr}) }}"
         )
         out.append(_query(c, g, shape, comp, sparql, path=path_node, radius=_add(length, r)))
+    # a predicate path at the top level: minCount/maxCount 1 may run grouped
+    group_predicate = p if not keep and _IRI.fullmatch(p) else ""
     for n in g.objects(shape, SH.minCount):
         k = _int(n, SH.minCount)
+        group: tuple[str, str] | None = None
         if k == 1:  # the common case: NOT EXISTS is three times faster than counting
             sparql = (
                 f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {p} ?v }} }}"
             )
+            group = (_MIN_1, targets) if group_predicate else None
         else:
             sparql = (
                 f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
@@ -1084,16 +1092,26 @@ def _property_shape_queries(
             )
         out.append(
             _query(
-                c, g, shape, SH.MinCountConstraintComponent, sparql, path=path_node, radius=length
+                c,
+                g,
+                shape,
+                SH.MinCountConstraintComponent,
+                sparql,
+                path=path_node,
+                radius=length,
+                group=group,
+                group_predicate=group_predicate if group else "",
             )
         )
     for n in g.objects(shape, SH.maxCount):
         k = _int(n, SH.maxCount)
+        group = None
         if k == 1:  # the common case: two distinct values; a quarter faster than counting
             sparql = (
                 f"SELECT DISTINCT ?this WHERE {{ {targets} ?this {p} ?v . ?this {p} ?w . "
                 "FILTER (!sameTerm(?v, ?w)) }"
             )
+            group = (_MAX_1, targets) if group_predicate else None
         else:
             sparql = (
                 f"SELECT ?this WHERE {{ {targets} ?this {p} ?v . }} "
@@ -1101,7 +1119,15 @@ def _property_shape_queries(
             )
         out.append(
             _query(
-                c, g, shape, SH.MaxCountConstraintComponent, sparql, path=path_node, radius=length
+                c,
+                g,
+                shape,
+                SH.MaxCountConstraintComponent,
+                sparql,
+                path=path_node,
+                radius=length,
+                group=group,
+                group_predicate=group_predicate if group else "",
             )
         )
     for cval in g.objects(shape, SH.hasValue):
@@ -1176,6 +1202,29 @@ def _property_shape_queries(
                 raise NotCompiled("sh:sparql in a property shape nested in a property shape")
             q.sparql = _keep(q.sparql, keep)
     return out
+
+
+_IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+_MIN_1, _MAX_1 = "minCount 1", "maxCount 1"
+
+
+def grouped_sparql(group: tuple[str, str], predicates: list[str]) -> str:
+    """One query for the minCount 1 or maxCount 1 queries of one group (CompiledQuery.group)
+    on ``predicates``: its rows give ``?this`` and, in ``?p``, the predicate whose
+    constraint the focus node violates (what each query alone would return)."""
+    kind, targets = group
+    values = f"VALUES ?p {{ {' '.join(predicates)} }}"
+    if kind == _MIN_1:
+        return (
+            f"SELECT DISTINCT ?this ?p WHERE {{ {targets} {values} "
+            "FILTER NOT EXISTS { ?this ?p ?v } }"
+        )
+    if kind == _MAX_1:
+        return (
+            f"SELECT DISTINCT ?this ?p WHERE {{ {targets} {values} ?this ?p ?v . ?this ?p ?w . "
+            "FILTER (!sameTerm(?v, ?w)) }"
+        )
+    raise ValueError(f"no grouped query for {kind!r}")
 
 
 def _keep(sparql: str, keep: str) -> str:

@@ -33,6 +33,7 @@ from kg.shacl_compile import (
     decode,
     encode_quads,
     fill_subclasses,
+    grouped_sparql,
 )
 from kg.validate import (
     CheckQuery,
@@ -128,44 +129,91 @@ def iter_compiled(
     focus: Mapping[int, list] | None = None,
 ) -> list[tuple[CompiledQuery, ValidationResult]]:
     """The results of the compiled queries (those ``only`` accepts), each with the query
-    that gave it, in query order; the queries run several at a time in threads. With
-    ``focus`` (query index -> focus nodes), a query runs once for each of its focus
-    nodes, with ``?this`` bound to it, and not at all without one (incremental runs)."""
+    that gave it, in query order; the queries run several at a time in threads, and
+    those of one group (CompiledQuery.group) as one query. With ``focus`` (query index
+    -> focus nodes), a query runs once for each of its focus nodes, with ``?this`` bound
+    to it, and not at all without one (incremental runs)."""
     lookup = _subclass_lookup(stores)
     chosen = [(i, cq) for i, cq in enumerate(compiled.queries) if only is None or only(cq)]
-    texts = [fill_subclasses(cq.sparql, lookup) for _i, cq in chosen]  # one thread: cache
+    jobs = _jobs([cq for _i, cq in chosen] if focus is None else [])
+    jobs += [[k] for k in range(len(chosen)) if not any(k in job for job in jobs)]
+    texts = {}  # job's first index -> its SPARQL; made in one thread (lookup's cache)
+    for job in jobs:
+        cq = chosen[job[0]][1]
+        if len(job) == 1:
+            texts[job[0]] = fill_subclasses(cq.sparql, lookup)
+        else:
+            assert cq.group is not None
+            predicates = [chosen[k][1].group_predicate for k in job]
+            texts[job[0]] = fill_subclasses(grouped_sparql(cq.group, predicates), lookup)
 
-    def run(k: int) -> list[tuple[CompiledQuery, ValidationResult]]:
-        i, cq = chosen[k]
+    def run(job: list[int]) -> list[tuple[int, list[tuple[CompiledQuery, ValidationResult]]]]:
+        i, cq = chosen[job[0]]
+        text = texts[job[0]]
+        if len(job) > 1:
+            rows = stores.encoded.query(text, use_default_graph_as_union=True)
+            variables = [v.value for v in rows.variables]
+            by_predicate: dict[str, list[ox.QuerySolution]] = {}
+            for row in rows:
+                by_predicate.setdefault(str(row["p"]), []).append(row)
+            return [
+                (
+                    k,
+                    list(
+                        _rows(
+                            chosen[k][1],
+                            by_predicate.get(chosen[k][1].group_predicate, []),
+                            variables,
+                            shapes,
+                            sources,
+                        )
+                    ),
+                )
+                for k in job
+            ]
         if cq.kind == "core" and focus is not None and cq.restrictable:
             # ?this bound up front (SEP-0007 substitution): pyoxigraph then looks at that
             # node only; a VALUES block or a marker graph would still scan the targets.
             found = []
             for node in focus.get(i, ()):
                 rows = stores.encoded.query(
-                    texts[k], use_default_graph_as_union=True, substitutions={_THIS: node}
+                    text, use_default_graph_as_union=True, substitutions={_THIS: node}
                 )
-                found += _rows(cq, rows, shapes, sources)
-            return found
+                found += _rows(cq, rows, [v.value for v in rows.variables], shapes, sources)
+            return [(job[0], found)]
         # The union default graph: naming the graphs (default_graph=[...]) is ten times
         # slower in pyoxigraph 0.5.
         store = stores.encoded if cq.kind == "core" else stores.plain
-        rows = store.query(texts[k], use_default_graph_as_union=True)
-        return list(_rows(cq, rows, shapes, sources))
+        rows = store.query(text, use_default_graph_as_union=True)
+        variables = [v.value for v in rows.variables]
+        return [(job[0], list(_rows(cq, rows, variables, shapes, sources)))]
 
     with ThreadPoolExecutor(_THREADS, thread_name_prefix="govsm-shacl") as pool:
-        return [pair for found in pool.map(run, range(len(chosen))) for pair in found]
+        by_query = dict(pair for done in pool.map(run, jobs) for pair in done)
+    return [pair for k in range(len(chosen)) for pair in by_query[k]]
+
+
+def _jobs(queries: list[CompiledQuery]) -> list[list[int]]:
+    """The indexes of ``queries`` that run as one query: two or more of a group."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, cq in enumerate(queries):
+        if cq.group is not None and cq.kind == "core":
+            groups.setdefault(cq.group, []).append(k)
+    return [job for job in groups.values() if len(job) > 1]
 
 
 def _rows(
-    cq: CompiledQuery, rows: ox.QuerySolutions, shapes: Graph, sources: Mapping[str, str]
+    cq: CompiledQuery,
+    rows: Iterable[ox.QuerySolution],
+    variables: list[str],
+    shapes: Graph,
+    sources: Mapping[str, str],
 ) -> Iterator[tuple[CompiledQuery, ValidationResult]]:
     """Each row of a compiled query as a validation result."""
     shape_iri = cq.shape_name or named_shape(shapes, cq.shape)
     base_path = cq.path_text
     if base_path is None and cq.path is not None:
         base_path = path_str(shapes, cq.path)
-    variables = [v.value for v in rows.variables]
     for row in rows:
         yield cq, _result(cq, row, variables, shape_iri, base_path, sources)
 

@@ -277,6 +277,49 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ;
 """
 
 
+_GROUPED_DATA = """
+@prefix ex: <http://example.org/> .
+ex:a a ex:C ; ex:p 1 , 2 ; ex:q 1 .
+ex:b a ex:C ; ex:q 1 , 2 ; ex:r 1 , 2 .
+ex:c a ex:D ; ex:p 1 , 2 .
+ex:d a ex:C ; ex:p 1 ; ex:q 1 ; ex:r 1 .
+"""
+_GROUPED_SHAPES = """
+@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:maxCount 1 ] ;
+    sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:maxCount 1 ] ;
+    sh:property [ sh:path ex:r ; sh:minCount 1 ; sh:maxCount 1 ; sh:severity sh:Warning ] ;
+    sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:maxCount 1 ] .
+ex:T a sh:NodeShape ; sh:targetClass ex:D ;
+    sh:property [ sh:path ex:p ; sh:maxCount 1 ; sh:message "one p on a D" ] .
+"""
+
+
+def test_grouped_min_and_max_count_queries_report_as_apart() -> None:
+    """minCount 1 and maxCount 1 on several predicates of one target run as one query
+    each (the targets enumerated once): every result still names its own constraint,
+    path, severity and message, as pySHACL and the queries run apart do."""
+    data = Graph().parse(data=_GROUPED_DATA, format="turtle")
+    shapes = Graph().parse(data=_GROUPED_SHAPES, format="turtle")
+    fast, compiled = validate_with_shapes(data, shapes)
+    groups = Counter(cq.group for cq in compiled.queries if cq.group)
+    # ex:C's three minCounts and three maxCounts; ex:T's alone (runs apart, as does the
+    # inverse path, which has no group)
+    assert sorted(groups.values()) == [1, 3, 3]
+    ref = run_shapes(Graph() + data, Graph(), shapes)
+    assert_same(fast, ref, key=result_key)
+    from kg.validate_fast import fast_shapes, quads_from_rdflib, stores_from_quads
+
+    for cq in compiled.queries:
+        cq.group = None
+    stores = stores_from_quads({"urn:x-govsm:data": quads_from_rdflib(data)})
+    apart, _ = fast_shapes(stores, shapes, {}, compiled)
+    assert_same(fast, apart, key=full_key)
+    assert len(fast) == 6
+
+
 def test_literals_are_validated_as_written() -> None:
     """The pyoxigraph Store would turn "05" into 5, xsd:positiveInteger into xsd:integer
     and language tags into lower case; the encoded validation store must not."""
