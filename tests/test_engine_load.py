@@ -107,3 +107,22 @@ def test_a_syntax_error_names_its_file_and_stops_the_scans(tmp_path: Path) -> No
     assert caught.value.path.name == "e.ttl" and caught.value.line == 2
     left = {t.name for t in threading.enumerate()} - before
     assert not [name for name in left if name.startswith("govsm-scan")]
+
+
+def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
+    tmp_path: Path,
+) -> None:
+    """Their scans then run beside the later loads; nothing else about a source changes."""
+    from kg.load import Source, _scans_first
+
+    texts = {
+        "1.ttl": "<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n",
+        "2.ttl": '<https://e.org/s> <https://e.org/p> "1"^^<https://e.org/t> .\n',
+        "3.ttl": '<https://e.org/s> <https://e.org/p> "plain" .\n',
+        "4.ttl": '<https://e.org/s> <https://e.org/p> "hi"@en .\n',
+    }
+    sources = []
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        sources.append(Source(tmp_path / name, f"data/{name}", G + name, "data"))
+    assert [s.path.name for s in _scans_first(sources)] == ["2.ttl", "4.ttl", "1.ttl", "3.ttl"]
