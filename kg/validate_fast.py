@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +26,7 @@ import rdflib
 from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDFS
 
+from kg.background import in_background
 from kg.shacl_compile import (
     Compiled,
     CompiledQuery,
@@ -390,7 +391,9 @@ def with_sources(
 
 
 @contextmanager
-def encoded_in_place(loaded: Loaded) -> Iterator[Stores]:
+def encoded_in_place(
+    loaded: Loaded, before_change: Callable[[], object] | None = None
+) -> Iterator[Stores]:
     """The engine's own store made the validation store for the time of the block.
 
     Its quads with a literal the Store may hold in another form than written
@@ -400,24 +403,26 @@ def encoded_in_place(loaded: Loaded) -> Iterator[Stores]:
     removed by its written form, which the Store canonicalises the same way (two written
     forms may share one Store form). A second store bulk-loaded from the same files cost
     a full load, and its memory, to change some 5 % of the quads; the engine's quads
-    also carry its own blank-node labels. Nothing else may use the store meanwhile (in
-    the pipeline validation runs alone on it; the check queries run after the block).
+    also carry its own blank-node labels. Nothing else may use the store meanwhile:
+    ``before_change`` is called once the encoded quads are made, just before the store
+    changes (validate_loaded waits there for the check queries).
     """
     engine = loaded.engine
     store: ox.Store = engine.store
     written = [q for s in loaded.sources for q in engine.dataset.exact_for(s.graph)]
     imports = list(store.quads_for_pattern(None, _OWL_IMPORTS, None, None))
-    encoded: list[ox.Quad] = []
+    encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
+    if before_change is not None:
+        before_change()
     try:
         for quad in written + imports:
             store.remove(quad)
-        encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
         # the bulk loader: a third of the time of a transaction, and the block's end
         # puts everything back whatever happened
         store.bulk_extend(encoded)
         yield Stores(store, store, [ox.NamedNode(s.graph) for s in loaded.sources])
     finally:
-        for quad in encoded:
+        for quad in encoded:  # (removing one never added is a no-op)
             store.remove(quad)
         store.bulk_extend(written + imports)
 
@@ -467,14 +472,17 @@ def validate_loaded(
     shapes = load_shapes(shapes_dir)
     checks = load_checks(checks_dir) if checks_dir is not None else []
     if in_place(loaded) and not copy:
-        with encoded_in_place(loaded) as stores:
+        # The check queries compare values as the Store has them: they run before the
+        # store changes, while the written literals are encoded.
+        checked = in_background(run_checks_ox, loaded.engine.store, checks, {})
+        with encoded_in_place(loaded, before_change=lambda: wait([checked])) as stores:
             results, compiled = fast_shapes(stores, shapes, {})
+        results += checked.result()
         rel = _data_files(loaded)
     else:
         stores, rel = stores_from_loaded(loaded)
         results, compiled = fast_shapes(stores, shapes, {})
-    # the check queries compare values as the Store has them: run once it is put back
-    results += run_checks_ox(stores.plain, checks, {})
+        results += run_checks_ox(stores.plain, checks, {})
     sources = source_files(stores, rel, (r.focus for r in results))
     return ValidationReport(
         sort_results(with_sources(results, sources)), fallback_notes(compiled.fallback)

@@ -252,6 +252,28 @@ def test_in_place_validation_puts_the_store_back_when_it_fails(
     assert set(store) == before
 
 
+def test_check_queries_see_the_values_as_the_store_has_them(tmp_path: Path) -> None:
+    """The check queries compare values: they run on the engine's store before it holds
+    the written literals encoded for the shapes ("07"^^xsd:nonNegativeInteger is 7)."""
+    root = tmp_path / "p"
+    shutil.copytree(Project().root / "ontology", root / "ontology")
+    shutil.copytree(Project().root / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    (root / "data" / "zz-named-review.ttl").write_text(_NAMED_REVIEW)
+    (root / "checks").mkdir()
+    (root / "checks" / "count-seven-violation.rq").write_text(
+        "# title: A count of seven\n"
+        "PREFIX govsm: <https://w3id.org/govsm/ontology#>\n"
+        "SELECT ?focus ?n WHERE { ?focus govsm:reportedIncludedCount ?n FILTER (?n = 7) }\n"
+    )
+    project = Project(root=root)
+    loaded = load(project, DEFAULT_BASE)
+    for copy in (False, True):
+        report = validate_loaded(loaded, project.shapes, root / "checks", copy=copy)
+        seven = [r for r in report.results if r.shape.endswith("count-seven-violation.rq")]
+        assert {r.focus for r in seven} == {DEFAULT_BASE + "id/review/zz-named"}, copy
+
+
 # ---------------------------------------------------------------------------
 # Literals kept as written; shapes left to pySHACL
 # ---------------------------------------------------------------------------
