@@ -104,8 +104,14 @@ def _scans_first(sources: list[Source]) -> list[Source]:
     changes: each file still goes to its own graph."""
 
     def tagged(source: Source) -> bool:
-        data = source.path.read_bytes()
-        return b"^^" in data or b'"@' in data or b"'@" in data
+        with source.path.open("rb") as text:
+            before = b""  # a marker may straddle two blocks
+            while block := text.read(1 << 20):
+                joined = before + block
+                if b"^^" in joined or b'"@' in joined or b"'@" in joined:
+                    return True
+                before = block[-1:]
+        return False
 
     return sorted(sources, key=lambda source: not tagged(source))
 

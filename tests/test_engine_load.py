@@ -126,3 +126,19 @@ def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
         (tmp_path / name).write_text(text, encoding="utf-8")
         sources.append(Source(tmp_path / name, f"data/{name}", G + name, "data"))
     assert [s.path.name for s in _scans_first(sources)] == ["2.ttl", "4.ttl", "1.ttl", "3.ttl"]
+
+
+def test_a_datatype_marker_across_two_blocks_is_seen(tmp_path: Path) -> None:
+    from kg.load import Source, _scans_first
+
+    path = tmp_path / "big.ttl"
+    lead = b"# " + b"x" * ((1 << 20) - 43) + b"\n"  # the first block ends inside "^^"
+    path.write_bytes(lead + b'<https://e.org/s> <https://e.org/p> "1"^^<https://e.org/t> .\n')
+    plain = tmp_path / "plain.ttl"
+    plain.write_text("<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n")
+    sources = [
+        Source(plain, "data/plain.ttl", G + "plain", "data"),
+        Source(path, "data/big.ttl", G + "big", "data"),
+    ]
+    assert path.read_bytes().index(b"^^") == (1 << 20) - 1
+    assert [s.path.name for s in _scans_first(sources)] == ["big.ttl", "plain.ttl"]
