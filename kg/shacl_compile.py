@@ -1077,6 +1077,21 @@ def _property_shape_queries(
         out.append(_query(c, g, shape, comp, sparql, path=path_node, radius=_add(length, r)))
     # a predicate path at the top level: minCount/maxCount 1 may run grouped
     group_predicate = p if not keep and _IRI.fullmatch(p) else ""
+
+    def counted(comp: URIRef, sparql: str, group: tuple[str, str] | None) -> CompiledQuery:
+        predicate = group_predicate if group else ""
+        return _query(
+            c,
+            g,
+            shape,
+            comp,
+            sparql,
+            path=path_node,
+            radius=length,
+            group=group,
+            group_predicate=predicate,
+        )
+
     for n in g.objects(shape, SH.minCount):
         k = _int(n, SH.minCount)
         group: tuple[str, str] | None = None
@@ -1090,19 +1105,7 @@ def _property_shape_queries(
                 f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {k})"
             )
-        out.append(
-            _query(
-                c,
-                g,
-                shape,
-                SH.MinCountConstraintComponent,
-                sparql,
-                path=path_node,
-                radius=length,
-                group=group,
-                group_predicate=group_predicate if group else "",
-            )
-        )
+        out.append(counted(SH.MinCountConstraintComponent, sparql, group))
     for n in g.objects(shape, SH.maxCount):
         k = _int(n, SH.maxCount)
         group = None
@@ -1117,19 +1120,7 @@ def _property_shape_queries(
                 f"SELECT ?this WHERE {{ {targets} ?this {p} ?v . }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {k})"
             )
-        out.append(
-            _query(
-                c,
-                g,
-                shape,
-                SH.MaxCountConstraintComponent,
-                sparql,
-                path=path_node,
-                radius=length,
-                group=group,
-                group_predicate=group_predicate if group else "",
-            )
-        )
+        out.append(counted(SH.MaxCountConstraintComponent, sparql, group))
     for cval in g.objects(shape, SH.hasValue):
         sparql = (
             f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {p} ?h . "
