@@ -1092,35 +1092,22 @@ def _property_shape_queries(
             group_predicate=predicate,
         )
 
-    for n in g.objects(shape, SH.minCount):
-        k = _int(n, SH.minCount)
-        group: tuple[str, str] | None = None
-        if k == 1:  # the common case: NOT EXISTS is three times faster than counting
-            sparql = (
-                f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {p} ?v }} }}"
-            )
-            group = (_MIN_1, targets) if group_predicate else None
-        else:
-            sparql = (
-                f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {k})"
-            )
-        out.append(counted(SH.MinCountConstraintComponent, sparql, group))
-    for n in g.objects(shape, SH.maxCount):
-        k = _int(n, SH.maxCount)
-        group = None
-        if k == 1:  # the common case: two distinct values; a quarter faster than counting
-            sparql = (
-                f"SELECT DISTINCT ?this WHERE {{ {targets} ?this {p} ?v . ?this {p} ?w . "
-                "FILTER (!sameTerm(?v, ?w)) }"
-            )
-            group = (_MAX_1, targets) if group_predicate else None
-        else:
-            sparql = (
-                f"SELECT ?this WHERE {{ {targets} ?this {p} ?v . }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {k})"
-            )
-        out.append(counted(SH.MaxCountConstraintComponent, sparql, group))
+    for prop, comp, kind, op in (
+        (SH.minCount, SH.MinCountConstraintComponent, _MIN_1, "<"),
+        (SH.maxCount, SH.MaxCountConstraintComponent, _MAX_1, ">"),
+    ):
+        for n in g.objects(shape, prop):
+            k = _int(n, prop)
+            group: tuple[str, str] | None = None
+            if k == 1:  # the common case: NOT EXISTS, or two distinct values, beat counting
+                sparql = f"SELECT DISTINCT ?this WHERE {{ {targets} {_count_1(kind, p)} }}"
+                group = (kind, targets) if group_predicate else None
+            else:
+                sparql = (
+                    f"SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this {p} ?v }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) {op} {k})"
+                )
+            out.append(counted(comp, sparql, group))
     for cval in g.objects(shape, SH.hasValue):
         sparql = (
             f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {p} ?h . "
@@ -1199,23 +1186,23 @@ _IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
 _MIN_1, _MAX_1 = "minCount 1", "maxCount 1"
 
 
+def _count_1(kind: str, p: str) -> str:
+    """The pattern of a focus node ``?this`` that violates minCount 1 or maxCount 1 on
+    ``p`` (a predicate, or ``?p`` in a grouped query)."""
+    if kind == _MIN_1:
+        return f"FILTER NOT EXISTS {{ ?this {p} ?v }}"
+    if kind == _MAX_1:
+        return f"?this {p} ?v . ?this {p} ?w . FILTER (!sameTerm(?v, ?w))"
+    raise ValueError(f"no query for {kind!r}")
+
+
 def grouped_sparql(group: tuple[str, str], predicates: list[str]) -> str:
     """One query for the minCount 1 or maxCount 1 queries of one group (CompiledQuery.group)
     on ``predicates``: its rows give ``?this`` and, in ``?p``, the predicate whose
     constraint the focus node violates (what each query alone would return)."""
     kind, targets = group
     values = f"VALUES ?p {{ {' '.join(predicates)} }}"
-    if kind == _MIN_1:
-        return (
-            f"SELECT DISTINCT ?this ?p WHERE {{ {targets} {values} "
-            "FILTER NOT EXISTS { ?this ?p ?v } }"
-        )
-    if kind == _MAX_1:
-        return (
-            f"SELECT DISTINCT ?this ?p WHERE {{ {targets} {values} ?this ?p ?v . ?this ?p ?w . "
-            "FILTER (!sameTerm(?v, ?w)) }"
-        )
-    raise ValueError(f"no grouped query for {kind!r}")
+    return f"SELECT DISTINCT ?this ?p WHERE {{ {targets} {values} {_count_1(kind, '?p')} }}"
 
 
 def _keep(sparql: str, keep: str) -> str:
