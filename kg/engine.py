@@ -212,10 +212,9 @@ class OxigraphEngine:
         #: graph -> how many times the engine has written to it (work prepared from a
         #: graph, such as its dump lines, is stale once this moves on)
         self.writes: dict[str, int] = {}
-        # inside loading(): the scans of loaded files, running in a thread
+        # inside loading(): the thread that scans loaded files, and their scans
         self._pool: ThreadPoolExecutor | None = None
-        self._scans: list[tuple[Path, ox.RdfFormat, str, Future[list[ox.Quad] | None]]] | None
-        self._scans = None
+        self._scans: list[tuple[Path, ox.RdfFormat, str, Future[list[ox.Quad] | None]]] = []
 
     def _written(self, graph: str) -> None:
         self.writes[graph] = self.writes.get(graph, 0) + 1
@@ -275,7 +274,7 @@ class OxigraphEngine:
                     self.dataset.note(graph, kept)
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._scans, self._pool = None, None
+            self._scans, self._pool = [], None
 
     def _bulk_load(self, path: Path, fmt: ox.RdfFormat, graph: str) -> bool:
         """Load a file with the Store's own bulk loader (no Python object per quad), then
@@ -286,7 +285,7 @@ class OxigraphEngine:
         target = ox.NamedNode(graph)
         self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
         self._written(graph)
-        if self._pool is not None and self._scans is not None:
+        if self._pool is not None:
             self._scans.append((path, fmt, graph, self._pool.submit(self._scan, path, fmt, target)))
             return True
         kept = self._scan(path, fmt, target)
