@@ -9,7 +9,7 @@ measurement in its own process (peak RSS = that process's ru_maxrss):
   rdflib serialisers) on the same files and queries;
 - ``jena``: baseline (b), Apache Jena's command-line tools from Debian (bench.jena);
 - ``floor``: bare pyoxigraph bulk-loading the same files (the stretch target's floor);
-- ``revalidate``: validation after a one-file edit (kg.validate_incremental).
+- ``revalidate``: validation after a one-file edit (kg.validation.incremental).
 
 Every system's counts (validation results, classifications, comparisons) are checked
 against ours, so a fast wrong answer cannot pass for a fast one. Printed: a table per
@@ -156,7 +156,7 @@ def measure_jena(root: Path, scratch: Path, cap: float) -> Measured:
 
 def measure_site(root: Path, scratch: Path, static: bool) -> Measured:
     """bench.site in its own process: static site (or not), the site-level pages alone
-    (what a build above kg.pipeline.SITE_MAX_RESOURCES writes), on-demand start and
+    (what a build above kg.build.pipeline.SITE_MAX_RESOURCES writes), on-demand start and
     pages, the largest pages."""
     extra = ["--partial"] if static else ["--no-static", "--partial"]
     scratch.mkdir(parents=True, exist_ok=True)

@@ -154,10 +154,10 @@ def stages(root: Path, work: Path, cap: float) -> list[dict]:
 
     from bench.measure import BASE, source_files
     from kg.config import DEFAULT_RULES, Project
-    from kg.derive import select_rules
-    from kg.sparql import inject_values, read_query
-    from kg.validate import load_checks
-    from kg.verify import VERIFY_QUERY
+    from kg.sparql.files import inject_values, read_query
+    from kg.stages.derive import select_rules
+    from kg.stages.verify import VERIFY_QUERY
+    from kg.validation.core import load_checks
 
     project = Project(root=root)
     work.mkdir(parents=True, exist_ok=True)

@@ -104,7 +104,7 @@ def ensure_dist(dist: Path, rebuild: bool) -> None:
         return
     print(f"building {dist}/ ...", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--out", str(dist)],
+        [sys.executable, "-m", "kg.cli.main", "build", "--no-reason", "--out", str(dist)],
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -115,7 +115,17 @@ class Server:
     """``govsm serve`` in a subprocess on a free port (read from its first line)."""
 
     def __init__(self, dist: Path, extra: list[str]) -> None:
-        cmd = [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--dist", str(dist), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "kg.cli.main",
+            "serve",
+            "--port",
+            "0",
+            "--dist",
+            str(dist),
+            *extra,
+        ]
         env = {**os.environ, "COLUMNS": "400"}  # one unwrapped 'serving ... on URL' line
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
@@ -174,7 +184,7 @@ def cpu_seconds(pid: int) -> float:
 def serve_options() -> str:
     """The ``govsm serve --help`` text (to see which limit options it has)."""
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "serve", "--help"],
+        [sys.executable, "-m", "kg.cli.main", "serve", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -263,7 +273,7 @@ def bare_baseline(
     threads (1: the cost of one query with no queueing)."""
     import pyoxigraph
 
-    from kg.endpoint.api import bind, load_catalogue
+    from kg.web.endpoint.api import bind, load_catalogue
 
     store = pyoxigraph.Store()
     store.bulk_load(path=str(dist / "govsm.nq"), format=pyoxigraph.RdfFormat.N_QUADS)

@@ -52,9 +52,9 @@ def cpu_seconds() -> float:
 
 
 def source_files(root: Path) -> list[Path]:
-    """The ontology's and the data's Turtle files, as kg.load discovers them."""
+    """The ontology's and the data's Turtle files, as kg.rdf.load discovers them."""
     from kg.config import Project
-    from kg.load import discover_sources
+    from kg.rdf.load import discover_sources
 
     return [s.path for s in discover_sources(Project(root=root), BASE)]
 
@@ -64,12 +64,12 @@ def source_files(root: Path) -> list[Path]:
 
 def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     """The govsm stages: load, validate, reason, derive, verify, dumps."""
-    from kg import pipeline
+    from kg.build import pipeline
+    from kg.build.dumps import write_dumps
     from kg.config import DEFAULT_RULES, Project
-    from kg.derive import derive, select_rules
-    from kg.load import Loaded, load
-    from kg.publish import write_dumps
-    from kg.verify import verify
+    from kg.rdf.load import Loaded, load
+    from kg.stages.derive import derive, select_rules
+    from kg.stages.verify import verify
 
     project = Project(root=root)
     rules = select_rules(project.queries, DEFAULT_RULES)
@@ -123,12 +123,12 @@ def run_rdflib(root: Path, out: Path, validate_only: bool = False) -> None:
     import rdflib
     from rdflib.namespace import RDF
 
-    from kg import pipeline
+    from kg.build import pipeline
     from kg.config import DEFAULT_RULES, Project
-    from kg.derive import select_rules
     from kg.prefixes import GOVSM
-    from kg.sparql import read_query
-    from kg.verify import VERIFY_QUERY
+    from kg.sparql.files import read_query
+    from kg.stages.derive import select_rules
+    from kg.stages.verify import VERIFY_QUERY
 
     project = Project(root=root)
     graph = rdflib.Graph()
@@ -194,7 +194,7 @@ def rdflib_shacl(project: Any, graph: Any) -> tuple[int, int]:
     from pyshacl import validate
     from rdflib.namespace import OWL, RDF
 
-    from kg.validate import load_checks
+    from kg.validation.core import load_checks
 
     shapes = rdflib.Graph()
     for path in sorted(project.shapes.glob("*.ttl")):
@@ -241,14 +241,14 @@ def run_floor(root: Path, out: Path) -> None:
 
 
 def run_revalidate(root: Path, out: Path) -> None:
-    """Validation after a one-file edit (kg.validate_incremental): a copy of the project
+    """Validation after a one-file edit (kg.validation.incremental): a copy of the project
     is validated in full (untimed: it fills the cache), one quote in evidence.ttl (the
     largest data file) is edited, and the incremental run is timed ("revalidate"),
     with the mode it chose and how many focus nodes it re-checked."""
     import shutil
 
     from kg.config import Project
-    from kg.validate_incremental import validate_incremental
+    from kg.validation.incremental import validate_incremental
 
     copy = out / "project"
     if copy.exists():

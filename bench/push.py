@@ -1,12 +1,12 @@
 """How fast is ``govsm push`` into Virtuoso, against Virtuoso's own bulk path?
 
 ``python -m bench.push [--triples N] [--graphs G]`` starts a throwaway local Virtuoso
-(kg.virtuoso; needs Debian's virtuoso-opensource-7-bin), then, in this one process:
+(tests.support.virtuoso; needs Debian's virtuoso-opensource-7-bin), then, in this one process:
 
 1. the baseline: Virtuoso's server-side bulk loader (``DB.DBA.TTLP_MT`` over a file in
    the database folder, through isql) loads a synthetic N-Quads set of N triples in G
    named graphs;
-2. ``kg.push`` sends the same graphs with the Graph Store Protocol at several chunk
+2. ``kg.remote.push`` sends the same graphs with the Graph Store Protocol at several chunk
    sizes (one PUT per graph; PUT + POSTs of 50 000, 10 000 and 1 000 triples);
 3. the review's own graph (the canonical N-Quads of ontology + data, derived), pushed
    three times (median), with its per-graph counts verified.
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.build.dumps import canonical_nquads
+from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
-from kg.pipeline import load_and_derive
-from kg.publish import canonical_nquads
-from kg.push import GraphStore, push, read_graphs
-from kg.remote import Credentials, Remote, count_triples
-from kg.virtuoso import LocalVirtuoso, VirtuosoError
+from kg.remote.client import Credentials, Remote, count_triples
+from kg.remote.push import GraphStore, push, read_graphs
+from tests.support.virtuoso import LocalVirtuoso, VirtuosoError
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

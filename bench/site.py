@@ -2,12 +2,12 @@
 
 Loads and derives the project at ROOT (untimed), then measures, in this process:
 
-- ``static``: :func:`kg.site.write_site` writing the whole site into OUT (every resource's
+- ``static``: :func:`kg.web.site.write_site` writing the whole site into OUT (every resource's
   page and four RDF documents, the ontology and dataset pages, dumps, sitemap);
-- ``ondemand-start``: building a :class:`kg.site.ondemand.OnDemandSite` from the dump a
+- ``ondemand-start``: building a :class:`kg.web.site.ondemand.OnDemandSite` from the dump a
   server would hold (``govsm.nq`` bulk-loaded into a fresh store);
 - ``partial`` (with ``--partial``): the site without resource pages (the site-level
-  pages only, as ``govsm build`` writes above kg.pipeline.SITE_MAX_RESOURCES);
+  pages only, as ``govsm build`` writes above kg.build.pipeline.SITE_MAX_RESOURCES);
 - ``ondemand-page``: rendering the HTML page of N resources spread evenly over all of
   them (first request of each: nothing cached), with the mean, the slowest and the
   largest page's size;
@@ -48,8 +48,8 @@ def dump_cost(nquads: Path) -> int:
     sorted quads, JSON-LD of the parsed default view."""
     import pyoxigraph as ox
 
-    from kg.site import rdfio
-    from kg.site.graph import SiteGraph
+    from kg.web.site import rdfio
+    from kg.web.site.graph import SiteGraph
 
     start = time.perf_counter()
     text = nquads.read_text(encoding="utf-8")
@@ -73,15 +73,15 @@ def main(argv: list[str]) -> int:
     """``ROOT OUT [--sample N] [--no-static] [--partial]``, or ``--dump-cost NQ``."""
     if argv[:1] == ["--dump-cost"] and len(argv) == 2:
         return dump_cost(Path(argv[1]))
-    from kg import pipeline
+    from kg.build import pipeline
+    from kg.build.dumps import dumps
     from kg.config import BuildOptions, Project
-    from kg.derive import derive, select_rules
-    from kg.load import load
-    from kg.publish import dumps
-    from kg.report import classification_table
-    from kg.site import write_site
-    from kg.site.ondemand import OnDemandSite
-    from kg.verify import verify
+    from kg.rdf.load import load
+    from kg.stages.derive import derive, select_rules
+    from kg.stages.report import classification_table
+    from kg.stages.verify import verify
+    from kg.web.site import write_site
+    from kg.web.site.ondemand import OnDemandSite
 
     if len(argv) < 2:
         print(

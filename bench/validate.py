@@ -6,14 +6,14 @@ incremental validation after a one-file change, on generated reviews.
 
 For each scale it generates a review (bench.generate, with a few violations of every
 injectable kind), loads it once (pyoxigraph engine, as ``govsm build``), then times in
-the same process: the fast validation stage (kg.pipeline.validate, validator "fast") and
+the same process: the fast validation stage (kg.build.pipeline.validate, validator "fast") and
 the reference (validator "pyshacl", which includes converting the loaded graphs to
 rdflib, as the pipeline did before). It checks that both reports are the same (focus
 node, path, component, severity, value, shape, message, source file) and prints the
 ratio pySHACL / fast.
 
 At the incremental scale it then runs ``govsm validate``'s incremental path
-(kg.validate_incremental): a first run (no cache: everything), one evidence item changed
+(kg.validation.incremental): a first run (no cache: everything), one evidence item changed
 in evidence.ttl (an error introduced), the same file restored, a title changed in
 references.ttl (a block that also holds a blank-node author list). Each incremental
 report is compared with a full validation of the same files. Times are wall-clock,
@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.generate import INJECTIONS, REVIEW_SLUG, generate
-from kg import pipeline
+from kg.build import pipeline
 from kg.config import DEFAULT_BASE, Project
-from kg.load import load
-from kg.validate import ValidationReport, ValidationResult
-from kg.validate_incremental import validate_incremental
+from kg.rdf.load import load
+from kg.validation.core import ValidationReport, ValidationResult
+from kg.validation.incremental import validate_incremental
 
 T = TypeVar("T")
 

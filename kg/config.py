@@ -58,7 +58,7 @@ class BuildOptions:
     out: Path = field(default_factory=lambda: Path("dist"))
     reason: bool = True
     # The static site (dist/site/): True a page per resource always, False no site, None
-    # (default) a page per resource up to kg.pipeline.SITE_MAX_RESOURCES resources and
+    # (default) a page per resource up to kg.build.pipeline.SITE_MAX_RESOURCES resources and
     # above it the site-level pages only (resource pages are rendered on demand).
     site: bool | None = None
 

@@ -45,7 +45,11 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def sparql_prologue(names: list[str] | None = None) -> str:
-    """Return ``PREFIX`` lines for the given prefix names (all of them by default)."""
-    chosen = names if names is not None else list(PREFIXES)
-    return "".join(f"PREFIX {n}: <{PREFIXES[n]}>\n" for n in chosen)
+def compact(iri: str) -> str:
+    """``prefix:local`` for display, by the longest namespace of PREFIXES the IRI starts
+    with; the IRI itself when none does."""
+    best, name = "", ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(best):
+            best, name = namespace, prefix
+    return f"{name}:{iri[len(best) :]}" if best else iri

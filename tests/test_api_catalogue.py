@@ -20,8 +20,18 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from kg.build.pipeline import build
 from kg.config import BuildOptions, Project
-from kg.endpoint.api import (
+from kg.sparql.files import (
+    Parameter,
+    ParameterError,
+    QueryError,
+    make_term,
+    parse_parameters,
+    read_query,
+)
+from kg.stages.query import declared_data
+from kg.web.endpoint.api import (
     RESERVED,
     api_routes,
     bind,
@@ -32,17 +42,7 @@ from kg.endpoint.api import (
     query_form,
     read_arguments,
 )
-from kg.endpoint.service import SparqlService
-from kg.pipeline import build
-from kg.query import declared_data
-from kg.sparql import (
-    Parameter,
-    ParameterError,
-    QueryError,
-    make_term,
-    parse_parameters,
-    read_query,
-)
+from kg.web.endpoint.service import SparqlService
 
 ROOT = Path(__file__).resolve().parents[1]
 CQ_DIR = ROOT / "queries" / "cq"
@@ -606,7 +606,7 @@ def test_lexical_forms(type_: str, good: list[str], bad: list[str]) -> None:
 
 def test_make_app_serves_the_api_beside_the_site() -> None:
     from kg.prefixes import DEFAULT_BASE
-    from kg.serve import make_app
+    from kg.web.server import make_app
 
     dist = build_dist()
     client = TestClient(make_app(dist / "site", DEFAULT_BASE, service=service_for(dist)))

@@ -23,8 +23,8 @@ from test_cq_catalogue import (
     top_level_order_keys,
 )
 
-from kg.query import declared_data
-from kg.sparql import read_query
+from kg.sparql.files import read_query
+from kg.stages.query import declared_data
 
 
 @pytest.mark.parametrize("stem", STEMS)

@@ -182,7 +182,7 @@ def test_values_of_every_catalogue_query_are_only_in_the_values_line(tmp_path: P
     """Binding into every catalogue query changes nothing outside its VALUES line."""
     from test_api_catalogue import CQ_DIR
 
-    from kg.endpoint.api import bind, load_catalogue, prefixes_for
+    from kg.web.endpoint.api import bind, load_catalogue, prefixes_for
 
     prefixes = prefixes_for("https://w3id.org/govsm/")
     for name, query in load_catalogue(CQ_DIR).items():
@@ -196,10 +196,10 @@ def test_values_of_every_catalogue_query_are_only_in_the_values_line(tmp_path: P
 
 
 def test_the_rdflib_caveat_on_unicode_escape_text() -> None:
-    """The limitation kg.sparql documents, pinned: rdflib (not the endpoint's engine)
+    """The limitation kg.sparql.files documents, pinned: rdflib (not the endpoint's engine)
     expands \\uXXXX before parsing, so such text changes value or fails to parse there,
     never changing the query's shape; pyoxigraph keeps the value exactly."""
-    from kg.engine import EngineError, make_engine
+    from kg.rdf.engine import EngineError, make_engine
 
     text = "SELECT ?text WHERE { BIND (1 AS ?one) }"
     for value, on_rdflib in (("\\u0022", '"'), ("x\\U00000022 } #", 'x" } #'), ("\\u000A", None)):

@@ -37,8 +37,8 @@ from support import (
     site_of,
 )
 
-from kg.endpoint import editor
 from kg.prefixes import DEFAULT_BASE
+from kg.web.endpoint import editor
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected" / "cq"

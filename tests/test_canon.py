@@ -1,4 +1,4 @@
-"""Canonical blank-node labels (kg.canon): hashes for trees, pyoxigraph for the rest."""
+"""Canonical blank-node labels (kg.rdf.canon): hashes for trees, pyoxigraph for the rest."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from kg import canon
-from kg.canon import canonical_blank_lines
+from kg.rdf import canon
+from kg.rdf.canon import canonical_blank_lines
 
 G = "<http://example.org/g>"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

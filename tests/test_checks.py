@@ -17,8 +17,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.prefixes import PREFIXES
-from kg.sparql import parse_header
-from kg.validate import load_checks
+from kg.sparql.files import parse_header
+from kg.validation.core import load_checks
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS_DIR = REPO / "queries" / "checks"

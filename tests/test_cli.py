@@ -15,10 +15,9 @@ from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from typer.testing import CliRunner
 
-from kg.cli import app
-from kg.engine import make_engine
-from kg.serve import make_server
-from kg.sparql import (
+from kg.cli.main import app
+from kg.rdf.engine import make_engine
+from kg.sparql.files import (
     QueryError,
     bind_parameters,
     check_offline,
@@ -26,6 +25,7 @@ from kg.sparql import (
     read_query,
     serialize_term,
 )
+from kg.web.server import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"

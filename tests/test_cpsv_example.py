@@ -16,12 +16,12 @@ import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 from typer.testing import CliRunner
 
-from kg.cli import app
+from kg.build.pipeline import load_and_derive, validate
+from kg.cli.main import app
 from kg.config import BuildOptions, Project
-from kg.load import discover_sources, load
-from kg.pipeline import load_and_derive, validate
-from kg.query import declared_data, run
-from kg.sparql import read_query
+from kg.rdf.load import discover_sources, load
+from kg.sparql.files import read_query
+from kg.stages.query import declared_data, run
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "cpsv-ap"

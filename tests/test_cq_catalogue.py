@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
+from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
-from kg.engine import Engine, Rows
-from kg.pipeline import load_and_derive
-from kg.query import declared_data, run, to_json
-from kg.sparql import read_query, strip_for_scan
+from kg.rdf.engine import Engine, Rows
+from kg.sparql.files import read_query, strip_for_scan
+from kg.stages.query import declared_data, run, to_json
 
 REPO = Path(__file__).resolve().parents[1]
 CQ_DIR = REPO / "queries" / "cq"

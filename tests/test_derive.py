@@ -9,12 +9,12 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
+from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
-from kg.derive import derive, rule_sets, select_rules
-from kg.engine import ENGINES
-from kg.load import derived_graph_iri, load
-from kg.pipeline import load_and_derive
 from kg.prefixes import DEFAULT_BASE, GOVSM
+from kg.rdf.engine import ENGINES
+from kg.rdf.load import derived_graph_iri, load
+from kg.stages.derive import derive, rule_sets, select_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -170,9 +170,9 @@ WHERE {
 def test_rule_results_are_stored_as_the_query_gave_them(tmp_path: Path, template: str) -> None:
     import pyoxigraph as ox
 
-    from kg.derive import describe_rule
-    from kg.engine import to_ox
-    from kg.publish import canonical_dump, canonical_nquads, canonical_quads
+    from kg.build.dumps import canonical_dump, canonical_nquads, canonical_quads
+    from kg.rdf.engine import to_ox
+    from kg.stages.derive import describe_rule
 
     queries = tmp_path / "queries"
     shutil.copytree(QUERIES, queries)

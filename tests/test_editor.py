@@ -1,4 +1,4 @@
-"""The SPARQL query editor's page and routes, without a browser (kg.endpoint.editor).
+"""The SPARQL query editor's page and routes, without a browser (kg.web.endpoint.editor).
 
 The editor only reads the service's ``limits``, ``graphs``, ``base`` and ``queries_dir``
 (the contract of issue 6), so these tests give it a small stand-in with those four fields
@@ -22,18 +22,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kg.endpoint import editor
-from kg.endpoint.limits import Limits
-from kg.sparql import read_query
+from kg.sparql.files import read_query
+from kg.web.endpoint import editor
+from kg.web.endpoint.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "queries" / "cq"
-STATIC = ROOT / "kg" / "endpoint" / "static"
+STATIC = ROOT / "kg" / "web" / "endpoint" / "static"
 
 
 @dataclass
 class StandIn:
-    """The fields of kg.endpoint.service.SparqlService that the editor reads."""
+    """The fields of kg.web.endpoint.service.SparqlService that the editor reads."""
 
     limits: Limits = field(default_factory=Limits)
     graphs: frozenset[str] = frozenset({"https://w3id.org/govsm/id/graph/a"})

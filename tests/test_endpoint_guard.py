@@ -12,8 +12,8 @@ import pyoxigraph as ox
 import pytest
 from support import listener
 
-from kg.endpoint.guard import Refused, inspect
-from kg.sparql import QueryError, check_offline, code_words
+from kg.sparql.files import QueryError, check_offline, code_words
+from kg.web.endpoint.guard import Refused, inspect
 
 BASE = "https://w3id.org/govsm/"
 ROOT = Path(__file__).resolve().parents[1]

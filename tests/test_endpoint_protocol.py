@@ -17,8 +17,8 @@ import rdflib
 from starlette.testclient import TestClient
 from support import built_dist, service_over
 
-from kg.endpoint.service import SparqlService
-from kg.serve import make_app
+from kg.web.endpoint.service import SparqlService
+from kg.web.server import make_app
 
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 GOVSM = "https://w3id.org/govsm/ontology#"
@@ -565,7 +565,7 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
 
 
 def test_limits_validate_and_clamp() -> None:
-    from kg.endpoint.limits import Limits
+    from kg.web.endpoint.limits import Limits
 
     limits = Limits(timeout_s=10)
     assert limits.clamp_timeout(None) == 10

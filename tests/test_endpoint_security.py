@@ -19,9 +19,9 @@ import pytest
 from starlette.testclient import TestClient
 from support import LiveServer, built_dist, listener, live_server, service_over
 
-from kg.endpoint.executor import Job
-from kg.endpoint.service import SparqlService
-from kg.serve import make_app
+from kg.web.endpoint.executor import Job
+from kg.web.endpoint.service import SparqlService
+from kg.web.server import make_app
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -452,11 +452,11 @@ def test_a_client_that_hangs_up_keeps_its_slot_until_its_query_ends(dist: Path) 
 
 
 def test_no_free_worker_in_time_is_busy(dist: Path) -> None:
-    from kg.endpoint.executor import Busy
+    from kg.web.endpoint.executor import Busy
 
     with service_over(dist, workers=1, timeout_s=5) as service:
         job = Job(CARTESIAN, service.base, 10, "json", "json", "ttl")
-        from kg.endpoint.executor import QueryTimeout
+        from kg.web.endpoint.executor import QueryTimeout
 
         outcome: list[BaseException] = []
 

@@ -22,7 +22,7 @@ from rdflib.collection import Collection
 from starlette.testclient import TestClient
 from support import service_over
 
-from kg.serve import make_app
+from kg.web.server import make_app
 
 MANIFEST = (
     Path(__file__).resolve().parents[1].parent

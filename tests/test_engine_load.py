@@ -16,8 +16,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.engine import OxigraphEngine
-from kg.load import ParseError
+from kg.rdf.engine import OxigraphEngine
+from kg.rdf.load import ParseError
 
 G = "https://example.org/graph/"
 
@@ -93,7 +93,7 @@ def test_loads_with_scans_in_a_thread_equal_loads_one_after_another(tmp_path: Pa
 
 def test_a_syntax_error_names_its_file_and_stops_the_scans(tmp_path: Path) -> None:
     from kg.config import Project
-    from kg.load import load
+    from kg.rdf.load import load
 
     root = tmp_path / "p"
     (root / "data").mkdir(parents=True)
@@ -113,7 +113,7 @@ def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
     tmp_path: Path,
 ) -> None:
     """Their scans then run beside the later loads; nothing else about a source changes."""
-    from kg.load import Source, _scans_first
+    from kg.rdf.load import Source, _scans_first
 
     texts = {
         "1.ttl": "<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n",
@@ -129,7 +129,7 @@ def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
 
 
 def test_a_datatype_marker_across_two_blocks_is_seen(tmp_path: Path) -> None:
-    from kg.load import Source, _scans_first
+    from kg.rdf.load import Source, _scans_first
 
     path = tmp_path / "big.ttl"
     lead = b"# " + b"x" * ((1 << 20) - 43) + b"\n"  # the first block ends inside "^^"

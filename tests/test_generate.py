@@ -23,12 +23,12 @@ from bench.generate import (
     generate,
     main,
 )
-from kg import pipeline
+from kg.build import pipeline
 from kg.config import DEFAULT_RULES, Project
-from kg.derive import derive, select_rules
-from kg.load import load
 from kg.prefixes import DEFAULT_BASE
-from kg.verify import verify
+from kg.rdf.load import load
+from kg.stages.derive import derive, select_rules
+from kg.stages.verify import verify
 
 
 def report_keys(generated: Generated) -> Counter:

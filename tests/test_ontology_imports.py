@@ -8,13 +8,13 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg.ontology import (
+from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES
+from kg.stages.ontology import (
     ImportNotInCatalogError,
     load_ontology,
     rdf_format,
     read_catalog,
 )
-from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES
 
 ALIGNED = ("prov", "skos", "dcterms", "bibo", "fabio", "cito", "oa", "dcat", "cpsv", "org")
 ALIGNED += ("schema", "sioc")

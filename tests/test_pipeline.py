@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg import pipeline, publish
-from kg.cli import app
+from kg.build import dumps, pipeline
+from kg.cli.main import app
 from kg.config import BuildOptions, ConfigError, Project
-from kg.load import ParseError, load
-from kg.reason import Cancelled
+from kg.rdf.load import ParseError, load
+from kg.stages.reason import Cancelled
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
@@ -161,7 +161,7 @@ def test_missing_derived_and_missing_reported_fail(mini: Path) -> None:
 
 
 def _run_build_subprocess(mini: Path, out: Path) -> None:
-    code = "from kg.cli import app; app()"
+    code = "from kg.cli.main import app; app()"
     subprocess.run(
         [sys.executable, "-c", code, *build_args(mini, out)], check=True, capture_output=True
     )
@@ -256,7 +256,7 @@ def test_failed_build_stops_the_reasoner_it_started(
 
 def test_publish_replaces_previous_dist(tmp_path: Path) -> None:
     dist = previous_dist(tmp_path)
-    publish.write_atomically(dist, lambda folder: (folder / "new.txt").write_text("new"))
+    dumps.write_atomically(dist, lambda folder: (folder / "new.txt").write_text("new"))
     assert sorted(p.name for p in dist.iterdir()) == ["new.txt"]
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".dist.")] == []
 

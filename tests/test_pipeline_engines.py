@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from kg.config import BuildOptions, Project
-from kg.derive import derive, rule_sets
-from kg.engine import ENGINES, Engine
-from kg.load import load
 from kg.prefixes import DEFAULT_BASE
-from kg.query import declared_data, run
-from kg.sparql import read_query, strip_for_scan
+from kg.rdf.engine import ENGINES, Engine
+from kg.rdf.load import load
+from kg.sparql.files import read_query, strip_for_scan
+from kg.stages.derive import derive, rule_sets
+from kg.stages.query import declared_data, run
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "social-media-service-delivery"

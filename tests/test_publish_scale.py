@@ -17,11 +17,11 @@ import pytest
 import rdflib
 
 from bench.generate import generate
-from kg import publish
+from kg.build import dumps as dump_module
+from kg.build.dumps import canonical_dump, canonical_nquads, default_view_turtle, dumps, write_dumps
 from kg.config import Project
-from kg.load import ParseError, load
 from kg.prefixes import DEFAULT_BASE
-from kg.publish import canonical_dump, canonical_nquads, default_view_turtle, dumps, write_dumps
+from kg.rdf.load import ParseError, load
 
 
 def reference_canonical(nquads: str) -> str:
@@ -60,7 +60,7 @@ def test_canonical_dump_is_the_dataset_with_canonical_blank_node_labels(
     assert reference_canonical(fast) == reference_canonical(raw)  # the same dataset
     assert canonical_nquads(raw) == fast
     assert canonical_nquads(relabelled(raw, 1)) == fast  # labels from the data alone
-    assert re.search(r"_:c[0-9a-f]{16} ", fast), "tree-shaped: kg.canon's own labels"
+    assert re.search(r"_:c[0-9a-f]{16} ", fast), "tree-shaped: kg.rdf.canon's own labels"
 
 
 def test_default_view_turtle_is_the_union_of_the_graphs(synthetic: Project) -> None:
@@ -146,7 +146,7 @@ def test_streamed_dump_files_equal_the_in_memory_dumps(
 ) -> None:
     """``batch``: lines a chunk; 7 makes thousands of chunks (boundaries everywhere)."""
     if batch is not None:
-        monkeypatch.setattr(publish, "_BATCH", batch)
+        monkeypatch.setattr(dump_module, "_BATCH", batch)
     project = Project() if which == "review" else synthetic
     engine = load(project, DEFAULT_BASE).engine
     written = write_dumps(tmp_path, engine)
@@ -169,8 +169,8 @@ def test_dump_lines_made_early_give_the_same_dumps(
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 
-    from kg.load import load as load_project
-    from kg.pipeline import prepare_dumps
+    from kg.build.pipeline import prepare_dumps
+    from kg.rdf.load import load as load_project
 
     loaded = load_project(synthetic, DEFAULT_BASE)
     engine = loaded.engine
@@ -208,26 +208,26 @@ def test_dump_lines_made_early_give_the_same_dumps(
 def test_unique_chunks_drop_repeats_and_empty_lines_across_chunk_boundaries(
     batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(publish, "_BATCH", batch)
+    monkeypatch.setattr(dump_module, "_BATCH", batch)
     lines = sorted([b"", b"", b"a", b"a", b"a", b"b", b"c", b"c", b"d", b"d", b"d", b"d", b"e"])
-    chunks = list(publish._unique_chunks(lines))
+    chunks = list(dump_module._unique_chunks(lines))
     assert b"".join(chunks) == b"a\nb\nc\nd\ne\n"
     assert all(chunks)
-    assert list(publish._unique_chunks([])) == []
-    ended = b"".join(publish._unique_chunks(lines, b" .\n"))
+    assert list(dump_module._unique_chunks([])) == []
+    ended = b"".join(dump_module._unique_chunks(lines, b" .\n"))
     assert ended == b"a .\nb .\nc .\nd .\ne .\n"
 
 
 def test_triples_of_lines_cut_the_graph_name_and_the_end() -> None:
     lines = [b"", b'<s> <p> "o <x> ." <g> .', b"<s> <p> <o> <http://g/1> ."]
-    assert publish._triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
+    assert dump_module._triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
 
 
 def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path: Path) -> None:
     """A graph with neither blank nodes nor literals kept as written is split at the
     Store's line ends: its lines and triples must be what serialising its quads gives,
     also for literals that hold " .", escaped line ends, quotes and other scripts."""
-    from kg.engine import OxigraphEngine
+    from kg.rdf.engine import OxigraphEngine
 
     data = tmp_path / "plain.ttl"
     data.write_text(
@@ -240,20 +240,20 @@ def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path:
     engine = OxigraphEngine()
     engine.load(data, "https://example.org/g")
     assert engine.dataset.exact_for("https://example.org/g") == []
-    out = publish.store_lines(engine, ["https://example.org/g"])
+    out = dump_module.store_lines(engine, ["https://example.org/g"])
     expected = ox.serialize(
         list(engine.store.quads_for_pattern(None, None, None, None)),
         format=ox.RdfFormat.N_QUADS,
     ).split(b"\n")
     assert sorted(line for line in out.ground if line) == sorted(line for line in expected if line)
-    assert sorted(out.triples) == sorted(publish._triples_of(expected))
+    assert sorted(out.triples) == sorted(dump_module._triples_of(expected))
     assert len(out.triples) == 7 and not out.blank
 
 
 def test_a_triple_stated_twice_is_dumped_once(tmp_path: Path) -> None:
     """The quads as written keep a repeated statement twice (the Store keeps it once):
     the N-Quads dump, written without a dedupe pass, must still have each line once."""
-    from kg.engine import OxigraphEngine
+    from kg.rdf.engine import OxigraphEngine
 
     data = tmp_path / "twice.ttl"
     data.write_text(
@@ -280,17 +280,17 @@ def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic:
     """A graph without blank nodes (as derivation writes) must not make the dumps label
     every blank node of the dataset again (store_canonical_lines)."""
     loaded = load(synthetic, DEFAULT_BASE)
-    with_blank = publish.store_lines(loaded.engine, [s.graph for s in loaded.sources])
+    with_blank = dump_module.store_lines(loaded.engine, [s.graph for s in loaded.sources])
     assert with_blank.blank and with_blank.blank_lines
     assert all(line for line in with_blank.blank)
     plain = [s.graph for s in loaded.sources if s.rel.endswith("evidence.ttl")]
     assert plain, [s.rel for s in loaded.sources]
-    none = publish.store_lines(loaded.engine, plain)
+    none = dump_module.store_lines(loaded.engine, plain)
     assert none.ground and none.blank == [] and none.blank_lines == []
 
 
 def test_turtle_child_writes_the_in_memory_turtle(tmp_path: Path) -> None:
-    from kg.turtle import TurtleWriter
+    from kg.rdf.turtle import TurtleWriter
 
     nt = b'<http://example.org/s> <http://purl.org/dc/terms/title> "T" .\n'
     writer = TurtleWriter(tmp_path / "out.ttl")
@@ -306,7 +306,7 @@ def test_turtle_child_writes_the_in_memory_turtle(tmp_path: Path) -> None:
 
 
 def test_turtle_child_failure_is_an_error_with_its_message(tmp_path: Path) -> None:
-    from kg.turtle import TurtleWriter
+    from kg.rdf.turtle import TurtleWriter
 
     writer = TurtleWriter(tmp_path / "out.ttl")
     writer.feed([b"<http://example.org/s> not n-triples .\n"])
@@ -318,7 +318,7 @@ def test_turtle_child_failure_is_an_error_with_its_message(tmp_path: Path) -> No
 def test_a_failed_dump_stops_the_turtle_child(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kg import turtle
+    from kg.rdf import turtle
 
     started: list[turtle.TurtleWriter] = []
     real = turtle.TurtleWriter
@@ -330,8 +330,8 @@ def test_a_failed_dump_stops_the_turtle_child(
     def explode(*_args: object) -> list[bytes]:
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(publish, "TurtleWriter", keep)
-    monkeypatch.setattr(publish, "canonical_lines", explode)
+    monkeypatch.setattr(dump_module, "TurtleWriter", keep)
+    monkeypatch.setattr(dump_module, "canonical_lines", explode)
     engine = load(Project(), DEFAULT_BASE, "rdflib").engine
     with pytest.raises(OSError, match="simulated"):
         write_dumps(tmp_path, engine)
@@ -341,8 +341,8 @@ def test_a_failed_dump_stops_the_turtle_child(
 def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kg import engine as engine_module
-    from kg.engine import OxigraphEngine
+    from kg.rdf import engine as engine_module
+    from kg.rdf.engine import OxigraphEngine
 
     plain = tmp_path / "plain.ttl"
     plain.write_text(
@@ -364,7 +364,7 @@ def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
     engine.load(plain, "http://example.org/g/plain")
     engine.load(shorthand, "http://example.org/g/shorthand")
     assert parsed == [str(shorthand)]
-    text = publish.canonical_dump(engine)
+    text = dump_module.canonical_dump(engine)
     assert '"007"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
     assert '"x"@en' in text and '"text"' in text  # (the parser lower-cases tags)
 
@@ -379,19 +379,19 @@ def test_subject_boundary_never_splits_a_subject(at: int) -> None:
         b"<c> <q> 2 .",
         b"<c> <r> 3 .",
     ]
-    cut = publish._subject_boundary(triples, at)
+    cut = dump_module._subject_boundary(triples, at)
     assert at <= cut <= len(triples)
     assert cut in (0, 2, 3, 6)  # the places where a subject begins, or the end
     assert cut == min(c for c in (0, 2, 3, 6) if c >= at)
 
 
 def test_turtle_halves_put_end_to_end_equal_the_whole(tmp_path: Path) -> None:
-    from kg.turtle import TurtleWriter
+    from kg.rdf.turtle import TurtleWriter
 
     engine = load(Project(), DEFAULT_BASE).engine
     canonical, turtle = dumps(engine)
-    triples = sorted(set(publish._triples_of(canonical.encode().splitlines())))
-    half = publish._subject_boundary(triples, len(triples) // 2)
+    triples = sorted(set(dump_module._triples_of(canonical.encode().splitlines())))
+    half = dump_module._subject_boundary(triples, len(triples) // 2)
     assert 0 < half < len(triples)
     parts = []
     for i, (chunk, body) in enumerate([(triples[:half], False), (triples[half:], True)]):

@@ -24,17 +24,8 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli import app
-from kg.push import (
-    GraphStore,
-    PushError,
-    RemoteFailure,
-    default_graph_store,
-    prepare,
-    push,
-    read_graphs,
-)
-from kg.remote import (
+from kg.cli.main import app
+from kg.remote.client import (
     Credentials,
     Remote,
     RemoteError,
@@ -42,6 +33,15 @@ from kg.remote import (
     detect_server,
     engine_timeout_parameter,
     select,
+)
+from kg.remote.push import (
+    GraphStore,
+    PushError,
+    RemoteFailure,
+    default_graph_store,
+    prepare,
+    push,
+    read_graphs,
 )
 
 GRAPH_A = "https://w3id.org/govsm/graph/a"
@@ -455,7 +455,7 @@ def test_remote_query_get_for_short_post_for_long_with_timeout(fake: FakeEngine,
 
 def test_remote_query_values_are_bound_not_pasted(fake: FakeEngine, nq: Path) -> None:
     _push(fake, nq)
-    from kg.sparql import QueryError
+    from kg.sparql.files import QueryError
 
     text = "SELECT ?o WHERE { GRAPH ?g { ?s <http://ex.org/p> ?o } }"
     from rdflib import URIRef

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg.background import in_background
-from kg.reason import Cancelled, ReasonReport, Stopper, java_version, reason, render
+from kg.stages.reason import Cancelled, ReasonReport, Stopper, java_version, reason, render
 
 REPO = Path(__file__).resolve().parents[1]
 ONTOLOGY = REPO / "ontology"
@@ -200,7 +200,7 @@ def test_missing_import_is_reported_not_fetched(tmp_path: Path) -> None:
 def test_cli_exit_codes() -> None:
     from typer.testing import CliRunner
 
-    from kg.cli_reason import app
+    from kg.cli.reason import app
 
     runner = CliRunner()
     assert runner.invoke(app, ["--ontology-dir", str(ONTOLOGY)]).exit_code == 0
@@ -222,8 +222,8 @@ def test_examples_conform_to_the_shapes(repo_root: Path) -> None:
     dataset-level completeness check queries are not run: the examples are fragments."""
     import rdflib
 
-    validate = pytest.importorskip("kg.validate")
-    from kg.ontology import load_ontology
+    validate = pytest.importorskip("kg.validation.core")
+    from kg.stages.ontology import load_ontology
 
     data = rdflib.Graph()
     for path in sorted((repo_root / "data").glob("*/*.ttl")):

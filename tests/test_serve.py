@@ -1,4 +1,4 @@
-"""govsm serve: the linked-data server (kg.serve.make_app) through starlette's TestClient.
+"""govsm serve: the linked-data server (kg.web.server.make_app) through starlette's TestClient.
 
 Runs against tests/fixtures/site/, a tiny site that follows the site layout contract
 (for an IRI BASE+P: P.html, P.ttl, P.jsonld, P.nt, P.rdf; /.well-known/void; dumps/).
@@ -20,7 +20,7 @@ from rdflib.namespace import VOID
 from starlette.testclient import TestClient
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
-from kg.serve import make_app, negotiate, parse_accept
+from kg.web.server import make_app, negotiate, parse_accept
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_SITE = ROOT / "tests" / "fixtures" / "site"

@@ -30,9 +30,9 @@ from support import (
 from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
 from typer.testing import CliRunner
 
-from kg.cli import app as cli
+from kg.cli.main import app as cli
 from kg.prefixes import DEFAULT_BASE
-from kg.serve import make_app, make_server
+from kg.web.server import make_app, make_server
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 

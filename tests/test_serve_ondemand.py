@@ -12,12 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from kg import pipeline
-from kg.cli import app
+from kg.build import pipeline
+from kg.cli.main import app
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
-from kg.serve import make_app
-from kg.site.ondemand import OnDemandSite
+from kg.web.server import make_app
+from kg.web.site.ondemand import OnDemandSite
 
 SUBFACTOR = "/id/subfactor/legal-infrastructure"
 

@@ -25,9 +25,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from kg.ontology import load_ontology
 from kg.prefixes import PREFIXES
-from kg.validate import (
+from kg.stages.ontology import load_ontology
+from kg.validation.core import (
     CHECK_COMPONENT,
     VIOLATION,
     WARNING,

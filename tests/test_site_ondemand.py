@@ -1,4 +1,4 @@
-"""Pages rendered on demand from the store (kg.site.ondemand) are the static site's pages.
+"""Pages rendered on demand from the store (kg.web.site.ondemand) are the static site's pages.
 
 The review is built once with its static site; every resource page is then rendered on
 demand from the dump (dist/govsm.nq bulk-loaded into a store) and compared. The only
@@ -14,11 +14,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import pipeline
+from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
-from kg.site import pages
-from kg.site.ondemand import OnDemandSite
+from kg.web.site import pages
+from kg.web.site.ondemand import OnDemandSite
 
 RULE = DEFAULT_BASE + "rule/classification-from-assessment"
 
@@ -112,7 +112,7 @@ def test_the_reviews_pages_are_not_cut(built: Path, site: OnDemandSite) -> None:
 def test_cli_no_site(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from kg.cli.main import app
 
     out = tmp_path / "dist"
     result = CliRunner().invoke(app, ["publish", "--no-site", "--out", str(out)])
@@ -124,7 +124,7 @@ def test_cli_no_site(tmp_path: Path) -> None:
 def test_cli_publish_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from kg.cli.main import app
 
     monkeypatch.setattr(pipeline, "SITE_MAX_RESOURCES", 10)
     out = tmp_path / "dist"

@@ -1,6 +1,6 @@
-"""The static site without resource pages (a build above kg.pipeline.SITE_MAX_RESOURCES,
+"""The static site without resource pages (a build above kg.build.pipeline.SITE_MAX_RESOURCES,
 here lowered), served with pages on demand; ``/`` on demand without any site; incoming
-links capped per page (kg.site.pages.LINKS_PER_PAGE), paged on demand.
+links capped per page (kg.web.site.pages.LINKS_PER_PAGE), paged on demand.
 
 A small synthetic review (bench.generate, 40 studies) is built twice: with a page per
 resource (``--site``) and above a lowered threshold (the site-level pages only).
@@ -19,12 +19,12 @@ from starlette.testclient import TestClient
 from support import Links
 
 from bench.generate import generate
-from kg import pipeline
+from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
-from kg.serve import make_app
-from kg.site import pages
-from kg.site.ondemand import OnDemandSite
+from kg.web.server import make_app
+from kg.web.site import pages
+from kg.web.site.ondemand import OnDemandSite
 
 VOID = PREFIXES["void"]
 SITE_LEVEL = {
@@ -93,7 +93,7 @@ def _links(html: str) -> list[str]:
 
 def _crawl(client: TestClient, start: str, limit: int) -> tuple[set[str], list[str]]:
     """Follow every relative link from ``start`` (pages up to ``limit``); return the
-    pages visited and the links that did not resolve. /sparql (kg.endpoint, not served
+    pages visited and the links that did not resolve. /sparql (kg.web.endpoint, not served
     here) is left out."""
     seen, broken, queue = {start}, [], [start]
     visited: set[str] = set()
@@ -224,7 +224,7 @@ def test_sitemap_lists_the_pages_rendered_on_demand(
 def test_sitemap_files_hold_at_most_the_limit(
     partial: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kg import site as site_module
+    from kg.web import site as site_module
 
     store = ox.Store()
     store.bulk_load(path=str(partial[0] / "govsm.nq"), format=ox.RdfFormat.N_QUADS)

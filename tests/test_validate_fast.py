@@ -27,12 +27,12 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
-from kg import pipeline
+from kg.build import pipeline
 from kg.config import DEFAULT_BASE, Project
-from kg.load import load
-from kg.ontology import load_ontology
-from kg.shacl_compile import compile_shapes
-from kg.validate import (
+from kg.rdf.load import load
+from kg.stages.ontology import load_ontology
+from kg.validation.compiler import compile_shapes
+from kg.validation.core import (
     ValidationReport,
     ValidationResult,
     _local,
@@ -42,7 +42,7 @@ from kg.validate import (
     term_str,
     validate_graph,
 )
-from kg.validate_fast import in_place, validate_loaded, validate_with_shapes
+from kg.validation.fast import in_place, validate_loaded, validate_with_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -224,8 +224,8 @@ def test_in_place_validation_puts_the_store_back_when_it_fails(
 ) -> None:
     """The engine's store holds the written literals, encoded, only while the shapes
     run: a failure there still leaves it as the load made it (owl:imports included)."""
-    import kg.validate_fast as fast_module
-    from kg.shacl_compile import ENC_DT
+    import kg.validation.fast as fast_module
+    from kg.validation.compiler import ENC_DT
 
     root = tmp_path / "p"
     shutil.copytree(Project().root / "ontology", root / "ontology")
@@ -332,7 +332,7 @@ def test_grouped_min_and_max_count_queries_report_as_apart() -> None:
     assert sorted(groups.values()) == [1, 3, 3]
     ref = run_shapes(Graph() + data, Graph(), shapes)
     assert_same(fast, ref, key=result_key)
-    from kg.validate_fast import fast_shapes, quads_from_rdflib, stores_from_quads
+    from kg.validation.fast import fast_shapes, quads_from_rdflib, stores_from_quads
 
     for cq in compiled.queries:
         cq.group = None
@@ -365,7 +365,7 @@ def test_non_canonical_lexical_forms_are_distinct_terms() -> None:
     so pySHACL, rewrites "05" to "5" when it builds the literal: there the two collapse.)"""
     import pyoxigraph as ox
 
-    from kg.validate_fast import fast_shapes, stores_from_quads
+    from kg.validation.fast import fast_shapes, stores_from_quads
 
     quads = list(ox.parse(_LITERALS_DATA.encode(), format=ox.RdfFormat.TURTLE))
     stores = stores_from_quads({"urn:x-test:data": quads})

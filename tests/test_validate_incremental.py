@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli import app
+from kg.cli.main import app
 from kg.config import DEFAULT_BASE, Project
-from kg.validate import ValidationResult
-from kg.validate_incremental import Outcome, split_blocks, validate_incremental
+from kg.validation.core import ValidationResult
+from kg.validation.incremental import Outcome, split_blocks, validate_incremental
 
 generate = pytest.importorskip("bench.generate")
 
@@ -241,7 +241,7 @@ def test_project_copy_is_independent(tmp_path: Path, editor: Editor) -> None:
 
 
 def test_syntax_error_in_a_changed_block_names_file_and_line(editor: Editor) -> None:
-    from kg.load import ParseError
+    from kg.rdf.load import ParseError
 
     editor.edit("platforms.ttl", " .\n", " ;;; oops .\n")
     with pytest.raises(ParseError) as caught:
@@ -250,7 +250,7 @@ def test_syntax_error_in_a_changed_block_names_file_and_line(editor: Editor) -> 
 
 
 def test_query_predicates() -> None:
-    from kg.validate_incremental import query_predicates
+    from kg.validation.incremental import query_predicates
 
     found = query_predicates(
         "SELECT * WHERE { ?s <http://a>/(<http://b>|^<http://c>)* ?o "

@@ -1,7 +1,7 @@
 """Virtuoso integration: push the built graph, run every query there, compare with pyoxigraph.
 
 The tests start Virtuoso Open Source themselves (Debian's ``virtuoso-opensource-7-bin``:
-``virtuoso-t`` and ``isql-vt``) with kg.virtuoso.LocalVirtuoso: the template
+``virtuoso-t`` and ``isql-vt``) with tests.support.virtuoso.LocalVirtuoso: the template
 ``deploy/virtuoso/virtuoso.ini`` in a temporary database folder, free ports of 127.0.0.1,
 a user with the rights the Graph Store Protocol needs (SPARQL_UPDATE, graph write
 permission); the server is stopped after the session. Without Virtuoso they are skipped,
@@ -30,19 +30,19 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from support.virtuoso import PACKAGE, LocalVirtuoso, VirtuosoError, missing_tools
 from test_cq_catalogue import compare, expected_of, read_results, top_level_order_keys
 from typer.testing import CliRunner
 
-from kg.cli import app
+from kg.build.dumps import canonical_nquads
+from kg.build.pipeline import load_and_derive
+from kg.cli.main import app
 from kg.config import BuildOptions, Project
-from kg.engine import Engine, Rows, from_ox, make_engine
-from kg.pipeline import load_and_derive
-from kg.publish import canonical_nquads
-from kg.push import GraphStore, push, read_graphs
-from kg.query import run, to_json
-from kg.remote import Credentials, Remote, RemoteError, run_remote
-from kg.sparql import read_query
-from kg.virtuoso import PACKAGE, LocalVirtuoso, VirtuosoError, missing_tools
+from kg.rdf.engine import Engine, Rows, from_ox, make_engine
+from kg.remote.client import Credentials, Remote, RemoteError, run_remote
+from kg.remote.push import GraphStore, push, read_graphs
+from kg.sparql.files import read_query
+from kg.stages.query import run, to_json
 
 pytestmark = pytest.mark.virtuoso
 
@@ -135,7 +135,7 @@ def pushed(virtuoso: Virtuoso, built_nq: Path) -> Virtuoso:
 
 
 def remote_total(virtuoso: Virtuoso) -> int:
-    from kg.remote import select
+    from kg.remote.client import select
 
     result = select(
         virtuoso.remote(),
@@ -149,7 +149,7 @@ def remote_total(virtuoso: Virtuoso) -> int:
 
 
 def test_push_counts_every_graph_on_both_sides(pushed: Virtuoso, built_nq: Path) -> None:
-    from kg.remote import count_triples
+    from kg.remote.client import count_triples
 
     expected = local_counts(built_nq)
     assert len(expected) > 40  # ontology, imports, alignments, data, derived, example
@@ -168,7 +168,7 @@ def test_second_push_replaces_and_never_duplicates(pushed: Virtuoso, built_nq: P
 
 
 def test_stale_graphs_are_listed_and_pruned(pushed: Virtuoso, built_nq: Path) -> None:
-    from kg.remote import count_triples
+    from kg.remote.client import count_triples
 
     store = GraphStore(pushed.graph_store, pushed.credentials)
     stale = GRAPH_PREFIX + "data/renamed-since.ttl"
@@ -228,7 +228,7 @@ def test_push_with_a_wrong_password_exits_3_naming_401(
 def test_push_without_credentials_is_refused(pushed: Virtuoso, built_nq: Path) -> None:
     # The unauthenticated Graph Store endpoint: the anonymous SPARQL user may not write.
     anonymous = GraphStore(pushed.graph_store.replace("-auth", ""))
-    from kg.push import RemoteFailure
+    from kg.remote.push import RemoteFailure
 
     with pytest.raises(RemoteFailure, match=r"40[13]"):
         push(built_nq, anonymous, Remote(pushed.endpoint))
@@ -258,7 +258,7 @@ def _queries(folder: str) -> list[Path]:
 
 def _params(path: Path) -> dict[str, str]:
     """The parameters a query runs with: the recorded ones for the catalogue; the rule's own
-    IRI for a derivation rule (as kg.derive binds it); the default rule for verification."""
+    IRI for a derivation rule (as kg.stages.derive binds it); the default rule for verification."""
     if path.parent.name == "cq":
         file = REPO / "tests" / "expected" / "cq" / f"{path.stem}.params.json"
         return json.loads(file.read_text(encoding="utf-8"))
@@ -332,7 +332,7 @@ def test_remote_timeout_is_sent_to_virtuoso_and_enforced(pushed: Virtuoso) -> No
     remote = Remote(pushed.endpoint, timeout=1, server="virtuoso")
     text = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(STR(?c) < STR(?f)) }"
     started = time.monotonic()
-    from kg.remote import select
+    from kg.remote.client import select
 
     with pytest.raises(RemoteError) as caught:
         select(remote, text)

@@ -1,0 +1,1 @@
+"""The build: the pipeline, its concurrency schedule, dumps and atomic writes."""

@@ -1,0 +1,1 @@
+"""The govsm command line: a thin shell over the library."""

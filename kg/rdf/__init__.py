@@ -1,0 +1,1 @@
+"""RDF terms, the two engines, loading source files and canonical labels."""

@@ -1,0 +1,472 @@
+"""Two interchangeable RDF engines behind one small interface.
+
+``oxigraph`` (the default, an embedded pyoxigraph Store) and ``rdflib`` (an rdflib
+Dataset with the default graph as the union of the named graphs). Both speak rdflib
+terms at the boundary so that results can be compared across engines. Queries always
+see the union of all named graphs as their default graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.sparql.files import Term, check_offline, inject_values
+
+Triple = tuple[Term, Term, Term]
+Rewrite = Callable[[str], str]
+ENGINES = ("oxigraph", "rdflib")
+
+SOURCE_FORMATS = {
+    ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
+    ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
+}
+
+
+class EngineError(RuntimeError):
+    """The engine could not run what it was asked."""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """SELECT results: variable names and rows of terms (None where unbound)."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]]
+
+    def dicts(self) -> list[dict[str, Term | None]]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
+class Engine(Protocol):
+    """What the pipeline needs from an RDF engine."""
+
+    name: str
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None: ...
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None: ...
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows: ...
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
+
+    def graphs(self) -> list[str]: ...
+
+    def triples(self, graph: str) -> list[Triple]: ...
+
+    def dump_nquads(self) -> str: ...
+
+
+def supported(path: Path) -> bool:
+    """Whether a source file's format is one the loader reads (local, no remote contexts)."""
+    return path.suffix in SOURCE_FORMATS
+
+
+def make_engine(name: str) -> Engine:
+    """Return a fresh, empty engine by name."""
+    if name == "oxigraph":
+        return OxigraphEngine()
+    if name == "rdflib":
+        return RdflibEngine()
+    raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+# --- term conversion -------------------------------------------------------------------
+
+
+def from_ox(term: object) -> Term:
+    """pyoxigraph term -> rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == str(XSD.string):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise EngineError(f"unsupported term {term!r}")
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """rdflib term -> pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None and term.datatype != RDF.langString:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise EngineError(f"unsupported term {term!r}")
+
+
+def _rewrite_ox(term, rewrite: Rewrite):  # noqa: ANN001, ANN202 - pyoxigraph terms
+    if isinstance(term, ox.NamedNode):
+        return ox.NamedNode(rewrite(term.value))
+    return term
+
+
+def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
+    return URIRef(rewrite(str(term))) if isinstance(term, URIRef) else term
+
+
+# --- oxigraph --------------------------------------------------------------------------
+
+
+_XSD_STRING = str(XSD.string)
+_BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
+
+
+# Whether a graph holds a literal other than a plain string: the Store never turns one
+# into a plain string, so without one no quad of the graph was rewritten (foldable).
+_HAS_FOLDABLE = (
+    f"ASK {{ GRAPH %s {{ ?s ?p ?o FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
+)
+
+
+def foldable(term: object) -> bool:
+    """Whether the Store may hold this object in another form than written: every literal
+    but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
+    ``"1"^^xsd:integer``; language tags may be case-normalised)."""
+    return isinstance(term, ox.Literal) and term.datatype.value != _XSD_STRING
+
+
+class QuadIndex:
+    """The quads as loaded, exactly as written, per named graph — backed by the Store.
+
+    Keeping a copy of every quad as Python objects cost about as much memory as the Store
+    itself (some 450 bytes a quad). The Store already holds every quad exactly as
+    written except the literals it canonicalises (:func:`foldable`): only those quads
+    are kept here, as parsed; reads take the Store's quads without such literals and add
+    the kept ones. Same blank-node labels as the Store (both come from one parse).
+    Offers the reads the pipeline needs, with the names of :class:`pyoxigraph.Dataset`:
+    ``quads_for_graph_name`` and iteration over every quad (duplicates are possible:
+    a file may repeat a triple; the canonical dumps deduplicate).
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+        self._exact: dict[str, list[ox.Quad]] = {}
+
+    def note(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Remember the quads of ``graph`` whose literal the Store may rewrite."""
+        kept = [q for q in quads if foldable(q.object)]
+        if kept:
+            self._exact.setdefault(graph, []).extend(kept)
+
+    def _graph(self, graph: ox.NamedNode) -> Iterator[ox.Quad]:
+        for quad in self._store.quads_for_pattern(None, None, None, graph):
+            if not foldable(quad.object):
+                yield quad
+        yield from self._exact.get(graph.value, ())
+
+    def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
+        return list(self._graph(graph))
+
+    def exact_for(self, graph: str) -> list[ox.Quad]:
+        """The kept quads of one graph."""
+        return list(self._exact.get(graph, ()))
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
+        for name in sorted(graphs | set(self._exact)):
+            yield from self._graph(ox.NamedNode(name))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class OxigraphEngine:
+    """The embedded engine: an in-memory pyoxigraph Store.
+
+    The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
+    xsd:integer and normalises decimals, which would change the published data. So the
+    quads with such literals are also kept as parsed (:class:`QuadIndex`, ``dataset``):
+    queries run on the Store, the dumps and the graphs handed to validation come from
+    the quads as written.
+    """
+
+    name = "oxigraph"
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.dataset = QuadIndex(self.store)
+        #: graphs given quads from Python (not only by the Store's bulk loader): their
+        #: blank-node labels are the parser's, not ones the bulk loader chose
+        self.quad_by_quad: set[str] = set()
+        #: graph -> how many times the engine has written to it (work prepared from a
+        #: graph, such as its dump lines, is stale once this moves on)
+        self.writes: dict[str, int] = {}
+        # inside loading(): the thread that scans loaded files, and their scans
+        self._pool: ThreadPoolExecutor | None = None
+        self._scans: list[tuple[Path, ox.RdfFormat, str, Future[list[ox.Quad] | None]]] = []
+
+    def _written(self, graph: str) -> None:
+        self.writes[graph] = self.writes.get(graph, 0) + 1
+
+    def _extend(self, graph: str, quads: list[ox.Quad]) -> None:
+        self.store.extend(quads)
+        self.dataset.note(graph, quads)
+        self.quad_by_quad.add(graph)
+        self._written(graph)
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
+        """Parse one file into ``graph``, a batch at a time (no list of every quad);
+        a syntax error raises SyntaxError (line, column)."""
+        fmt = SOURCE_FORMATS[path.suffix][0]
+        if rewrite is None and self._bulk_load(path, fmt, graph):
+            return
+        self._load_quad_by_quad(path, fmt, graph, rewrite)
+
+    def _load_quad_by_quad(
+        self, path: Path, fmt: ox.RdfFormat, graph: str, rewrite: Rewrite | None
+    ) -> None:
+        target = ox.NamedNode(graph)
+        batch: list[ox.Quad] = []
+        for q in ox.parse(path=str(path), format=fmt):
+            if rewrite is None:
+                batch.append(ox.Quad(q.subject, q.predicate, q.object, target))
+            else:
+                batch.append(
+                    ox.Quad(
+                        _rewrite_ox(q.subject, rewrite),
+                        q.predicate,
+                        _rewrite_ox(q.object, rewrite),
+                        target,
+                    )
+                )
+            if len(batch) >= _BATCH:
+                self._extend(graph, batch)
+                batch = []
+        self._extend(graph, batch)
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Loads made inside the block scan their file for the quads the Store rewrites
+        (see _bulk_load) in a thread, beside the next file's load: the Store's loader
+        releases the GIL, the scan builds Python objects. The block's end waits for
+        every scan (and loads quad by quad a file whose scan asks for it)."""
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="govsm-scan")
+        self._scans = []
+        try:
+            yield
+            for path, fmt, graph, scan in self._scans:
+                kept = scan.result()
+                if kept is None:
+                    self.store.remove_graph(ox.NamedNode(graph))
+                    self._load_quad_by_quad(path, fmt, graph, None)
+                else:
+                    self.dataset.note(graph, kept)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._scans, self._pool = [], None
+
+    def _bulk_load(self, path: Path, fmt: ox.RdfFormat, graph: str) -> bool:
+        """Load a file with the Store's own bulk loader (no Python object per quad), then
+        scan it once for the quads whose literal the Store rewrites (_scan; in a thread
+        inside :meth:`loading`). Those must share the Store's blank-node labels, which a
+        second parse does not give: if one has a blank subject, the graph is dropped
+        again and False returned (load it quad by quad)."""
+        target = ox.NamedNode(graph)
+        self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        self._written(graph)
+        if self._pool is not None:
+            self._scans.append((path, fmt, graph, self._pool.submit(self._scan, path, fmt, target)))
+            return True
+        kept = self._scan(path, fmt, target)
+        if kept is None:
+            self.store.remove_graph(target)
+            return False
+        self.dataset.note(graph, kept)
+        return True
+
+    def _scan(self, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode) -> list[ox.Quad] | None:
+        """The quads of a bulk-loaded file whose literal the Store may have rewritten (a
+        second parse), or None when one has a blank subject."""
+        if not self.store.query(_HAS_FOLDABLE % target):
+            return []  # nothing the Store may have rewritten: no need to parse again
+        kept: list[ox.Quad] = []
+        for q in ox.parse(path=str(path), format=fmt):
+            if foldable(q.object):
+                if not isinstance(q.subject, ox.NamedNode):
+                    return None
+                kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
+        return kept
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None:
+        target = ox.NamedNode(graph)
+        self._extend(graph, [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples])
+
+    def add_quads(self, graph: str, quads: list[ox.Quad]) -> None:
+        """Add pyoxigraph quads (already in ``graph``) without converting terms."""
+        self._extend(graph, quads)
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
+        check_offline(query)
+        text = inject_values(query, bindings or {})
+        try:
+            return self.store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise EngineError(f"SPARQL syntax error: {exc}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise EngineError("not a SELECT query")
+        variables = [v.value for v in result.variables]
+        rows = [
+            tuple(None if sol[v] is None else from_ox(sol[v]) for v in variables) for sol in result
+        ]
+        return Rows(variables, rows)
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        return [
+            (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
+            for t in self.construct_ox(query, bindings)
+        ]
+
+    def construct_ox(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[ox.Triple]:
+        """CONSTRUCT results as pyoxigraph triples (no conversion to rdflib terms)."""
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise EngineError("not a CONSTRUCT query")
+        return list(result)
+
+    def construct_into(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None,
+        graph: str,
+        counted_class: str,
+    ) -> tuple[int, int]:
+        """Add what a CONSTRUCT query gives to ``graph``; return the triples now in the
+        graph and how many of its subjects have type ``counted_class``.
+
+        The results are serialised and loaded by the Store itself (no Python object per
+        triple). Results with a blank node or a literal other than a plain string go
+        through :meth:`add_quads` instead, so that the quads as written are kept
+        (:class:`QuadIndex`) with the Store's own blank-node labels.
+        """
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise EngineError("not a CONSTRUCT query")
+        data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
+        target = ox.NamedNode(graph)
+        if b"_:" in data or b'"^^' in data or b'"@' in data:
+            triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            self.add_quads(
+                graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
+            )
+        else:
+            self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            self._written(graph)
+        del data
+        counts = []
+        for pattern in ("?s ?p ?o", f"?s a {ox.NamedNode(counted_class)}"):
+            rows = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ {pattern} }} }}")
+            counts.append(int(next(iter(rows))["n"].value))
+        return counts[0], counts[1]
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triples(self, graph: str) -> list[Triple]:
+        return [
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+            for q in self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+        ]
+
+    def dump_nquads(self) -> str:
+        return ox.serialize(self.dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+
+
+# --- rdflib ----------------------------------------------------------------------------
+
+
+class RdflibEngine:
+    """The reference engine: an rdflib Dataset whose default graph is the union."""
+
+    name = "rdflib"
+
+    def __init__(self) -> None:
+        self.dataset = rdflib.Dataset(default_union=True)
+        self._names: set[str] = set()  # named graphs in use (cheaper than asking rdflib)
+
+    def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
+        parsed = rdflib.Graph()
+        # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
+        parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
+        target = self.dataset.graph(URIRef(graph))
+        self._names.add(graph)
+        if rewrite is None:
+            for triple in parsed:
+                target.add(triple)
+        else:
+            for s, p, o in parsed:
+                target.add((_rewrite_rdflib(s, rewrite), p, _rewrite_rdflib(o, rewrite)))
+
+    def add(self, graph: str, triples: Iterable[Triple]) -> None:
+        target = self.dataset.graph(URIRef(graph))
+        self._names.add(graph)
+        for triple in triples:
+            target.add(triple)
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202
+        check_offline(query)
+        text = inject_values(query, bindings or {})
+        try:
+            return self.dataset.query(text)
+        except Exception as exc:  # rdflib raises pyparsing errors for bad syntax
+            raise EngineError(f"SPARQL error: {exc}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows:
+        result = self._run(query, bindings)
+        if result.type != "SELECT":
+            raise EngineError("not a SELECT query")
+        variables = [str(v) for v in result.vars]
+        rows = [tuple(_plain(row[i]) for i in range(len(variables))) for row in result]
+        return Rows(variables, rows)
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        result = self._run(query, bindings)
+        if result.type != "CONSTRUCT":
+            raise EngineError("not a CONSTRUCT query")
+        return [(s, p, _plain(o)) for s, p, o in result.graph]
+
+    def graphs(self) -> list[str]:
+        return sorted(name for name in self._names if len(self.dataset.graph(URIRef(name))))
+
+    def triples(self, graph: str) -> list[Triple]:
+        return list(self.dataset.graph(URIRef(graph)))
+
+    def dump_nquads(self) -> str:
+        lines = []
+        for name in self.graphs():
+            g = to_ox(URIRef(name))
+            for s, p, o in self.dataset.graph(URIRef(name)):
+                lines.append(f"{to_ox(s)} {to_ox(p)} {to_ox(o)} {g} .\n")
+        return "".join(lines)
+
+
+def _plain(term: Term | None) -> Term | None:
+    """Drop rdflib's explicit xsd:string so literals compare equal across engines."""
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    return term

@@ -1,0 +1,1 @@
+"""External SPARQL engines: remote queries and the push."""

@@ -1,0 +1,1 @@
+"""SPARQL query files: headers, parameters, safe binding and scanning."""

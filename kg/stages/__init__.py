@@ -1,0 +1,1 @@
+"""The stages after validation: reason, derive, verify, trace, report, query."""

@@ -1,0 +1,1 @@
+"""The validate stage: SHACL shapes and check queries."""

@@ -1,0 +1,1 @@
+"""The web: the linked-data site, the SPARQL endpoint and the server."""

@@ -1,0 +1,265 @@
+"""The SPARQL service: one per server, built from the build output (``dist/``).
+
+:meth:`SparqlService.answer` is the one way a query is run over HTTP (the protocol
+endpoint, the named-query API and the editor all call it): it checks the query (the
+guard), checks the dataset against the graphs held, negotiates the result format,
+enforces the per-client concurrency cap, runs the query in a worker with the time
+limit and the row cap, and returns the response, errors included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kg.config import REPO_ROOT
+from kg.prefixes import DEFAULT_BASE
+from kg.web.endpoint import formats
+from kg.web.endpoint.executor import Busy, Job, QueryTimeout, WorkerLost, WorkerPool
+from kg.web.endpoint.guard import Refused, inspect
+from kg.web.endpoint.limits import Limits
+
+STORE_FILE = "govsm.nq"
+log = logging.getLogger("govsm.sparql")
+EXPOSED_HEADERS = "X-Result-Row-Limit, X-Result-Truncated, X-Result-Count, Retry-After"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": EXPOSED_HEADERS}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A plain-text error answer with the CORS headers (browsers may read it)."""
+    all_headers = {**CORS, **(headers or {})}
+    return Response(
+        message.rstrip("\n") + "\n",
+        status_code=status,
+        headers=all_headers,
+        media_type="text/plain; charset=utf-8",
+    )
+
+
+def syntax_message(query: str, message: str) -> str:
+    """The parser's message, with the offending line and a caret under the column when
+    the message gives a position (``error at LINE:COLUMN: ...``)."""
+    import re
+
+    out = f"Syntax error in the query: {message}"
+    match = re.search(r"at (\d+):(\d+)", message)
+    if match:
+        line_no, column = int(match.group(1)), int(match.group(2))
+        lines = query.splitlines()
+        if 1 <= line_no <= len(lines):
+            line = lines[line_no - 1]
+            out += f"\n\n{line_no:>4} | {line}\n     | {' ' * max(column - 1, 0)}^"
+    return out
+
+
+def _one_line(query: str, size: int = 200) -> str:
+    """The query on one line, shortened, for the log."""
+    flat = " ".join(query.split())
+    return flat if len(flat) <= size else flat[: size - 1] + "…"
+
+
+class SparqlService:
+    """The read-only SPARQL service over a build output folder."""
+
+    def __init__(
+        self,
+        dist: Path,
+        limits: Limits | None = None,
+        base: str = DEFAULT_BASE,
+        queries_dir: Path | None = None,
+        sandbox: bool = True,
+    ) -> None:
+        self.dist = Path(dist)
+        self.store_path = self.dist / STORE_FILE
+        if not self.store_path.is_file():
+            raise FileNotFoundError(f"{self.store_path} not found: run `govsm build` first")
+        self.limits = limits or Limits()
+        self.base = base
+        self.queries_dir = queries_dir or REPO_ROOT / "queries" / "cq"
+        counts = self._graph_sizes()
+        self.graph_sizes: dict[str, int] = counts
+        self.graphs: frozenset[str] = frozenset(counts)
+        self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox)
+        self.triples = self.pool.size
+        # One thread per query waiting on a worker; enough that waiting never starves.
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.limits.workers + 64, thread_name_prefix="sparql"
+        )
+        self._clients: dict[str, int] = {}
+        self._clients_lock = threading.Lock()
+
+    def _graph_sizes(self) -> dict[str, int]:
+        store = ox.Store()
+        store.load(path=str(self.store_path), format=ox.RdfFormat.N_QUADS)
+        sizes: dict[str, int] = {}
+        for quad in store:
+            if isinstance(quad.graph_name, ox.NamedNode):
+                name = quad.graph_name.value
+                sizes[name] = sizes.get(name, 0) + 1
+        return dict(sorted(sizes.items()))
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self.pool.close()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    # --- per-client concurrency ----------------------------------------------------
+
+    def _take_slot(self, client: str) -> bool:
+        """Count one more running query for ``client``; False if it has its maximum."""
+        with self._clients_lock:
+            running = self._clients.get(client, 0)
+            if running >= self.limits.max_concurrent_per_client:
+                return False
+            self._clients[client] = running + 1
+            return True
+
+    def _release_slot(self, client: str) -> None:
+        with self._clients_lock:
+            left = self._clients[client] - 1
+            if left:
+                self._clients[client] = left
+            else:
+                del self._clients[client]
+
+    # --- answering -------------------------------------------------------------------
+
+    def check_graphs(self, graphs: Sequence[str], where: str) -> None:
+        """Refuse (400) any graph we do not hold, naming it."""
+        for graph in graphs:
+            if graph not in self.graphs:
+                raise Refused(
+                    400,
+                    f"{where} names the graph <{graph}>, which this service does not hold "
+                    "(it never fetches graphs; GET /sparql lists the graphs held).",
+                )
+
+    async def answer(
+        self,
+        request: Request,
+        query: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout_s: float | None = None,
+        result_format: str | None = None,
+    ) -> Response:
+        """Check, run and serialise ``query`` for ``request`` (see the module doc)."""
+        try:
+            job = self._job(request, query, default_graph_uris, named_graph_uris, result_format)
+        except Refused as exc:
+            return error_response(exc.status, exc.message)
+        except formats.UnknownFormat as exc:
+            return error_response(400, str(exc))
+        if isinstance(job, Response):
+            return job
+        if timeout_s is not None and not timeout_s > 0:
+            return error_response(
+                400, f"timeout must be a positive number of seconds, got {timeout_s}"
+            )
+        limit = self.limits.clamp_timeout(timeout_s)
+        client = request.client.host if request.client else "unknown"
+        if not self._take_slot(client):
+            return error_response(
+                429,
+                f"Too many queries at once from {client}: at most "
+                f"{self.limits.max_concurrent_per_client} may run together. "
+                "Retry when one has finished.",
+                {"Retry-After": "1"},
+            )
+        # The slot is given back when the worker is done, not when this coroutine ends:
+        # a client that hangs up does not free its slot while its query still runs.
+        work = self._threads.submit(self.pool.run, job, limit, self.limits.timeout_s)
+        work.add_done_callback(lambda _: self._release_slot(client))
+        try:
+            outcome = await asyncio.wrap_future(work)
+        except QueryTimeout:
+            log.warning("query from %s stopped at %g s: %s", client, limit, _one_line(query))
+            return error_response(
+                503,
+                f"The query was stopped after its time limit of {limit:g} s "
+                f"(server limit {self.limits.timeout_s:g} s). Narrow it, add a LIMIT, "
+                "or avoid patterns that multiply (cartesian products).",
+            )
+        except Busy:
+            return error_response(
+                503,
+                "Every query worker is busy; retry shortly.",
+                {"Retry-After": str(max(1, round(self.limits.timeout_s / 2)))},
+            )
+        except WorkerLost:
+            log.warning("query from %s ended its worker: %s", client, _one_line(query))
+            return error_response(
+                500, "The query ended its worker (too much memory?); the worker was replaced."
+            )
+        return self._response(request, query, outcome)
+
+    def _job(
+        self,
+        request: Request,
+        query: str,
+        default_graph_uris: Sequence[str],
+        named_graph_uris: Sequence[str],
+        result_format: str | None,
+    ) -> Job | Response:
+        info = inspect(query, self.base)
+        self.check_graphs(default_graph_uris, "default-graph-uri")
+        self.check_graphs(named_graph_uris, "named-graph-uri")
+        self.check_graphs(info.from_graphs, "FROM")
+        self.check_graphs(info.from_named_graphs, "FROM NAMED")
+        accept = request.headers.get("accept")
+        chosen = {
+            kind: formats.choose(kind, accept, result_format)
+            for kind in ("tabular", "boolean", "graph")
+        }
+        if info.form is not None and chosen[info.form] is None:
+            return self._not_acceptable(info.form)
+        protocol_dataset = bool(default_graph_uris or named_graph_uris)
+        return Job(
+            query=query,
+            base=self.base,
+            max_rows=self.limits.max_rows,
+            tabular_format=chosen["tabular"].name if chosen["tabular"] else None,
+            boolean_format=chosen["boolean"].name if chosen["boolean"] else None,
+            graph_format=chosen["graph"].name if chosen["graph"] else None,
+            # The protocol's dataset replaces the query's FROM (SPARQL 1.1 Protocol §2.1.4).
+            default_graphs=tuple(default_graph_uris) if protocol_dataset else None,
+            named_graphs=tuple(named_graph_uris) if protocol_dataset else None,
+            union_default_graph=not protocol_dataset and not info.has_dataset,
+        )
+
+    def _not_acceptable(self, kind: str) -> Response:
+        types = ", ".join(f.content_type.split(";")[0] for f in formats.KINDS[kind])
+        return error_response(
+            406,
+            f"Not Acceptable: a {'boolean' if kind == 'boolean' else kind} result is "
+            f"available as {types} (Accept header, or the format parameter).",
+            {"Vary": "Accept"},
+        )
+
+    def _response(self, request: Request, query: str, outcome: object) -> Response:
+        from kg.web.endpoint.executor import Outcome
+
+        assert isinstance(outcome, Outcome)
+        if outcome.kind == "syntax":
+            return error_response(400, syntax_message(query, outcome.message))
+        if outcome.kind == "not-acceptable":
+            return self._not_acceptable(outcome.message)
+        if outcome.kind == "error":
+            return error_response(500, f"The query failed: {outcome.message}")
+        fmt = formats.by_name(outcome.format or "")
+        headers = {**CORS, "Vary": "Accept", "Cache-Control": "no-store"}
+        if outcome.kind in ("tabular", "graph"):
+            headers["X-Result-Row-Limit"] = str(self.limits.max_rows)
+            headers["X-Result-Count"] = str(outcome.count)
+            if outcome.truncated:
+                headers["X-Result-Truncated"] = "true"
+        return Response(outcome.body, headers=headers, media_type=fmt.content_type)

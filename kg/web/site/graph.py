@@ -1,0 +1,307 @@
+"""The view the site is rendered from: one parse of the canonical N-Quads, or a store.
+
+:meth:`SiteGraph.from_nquads` indexes every triple by subject and by object once; every
+page, every RDF document and every statistic is read from these indexes (no per-page
+parsing or querying). :meth:`SiteGraph.from_store` reads the same indexes lazily from a
+pyoxigraph store, a term at a time (pages rendered on demand, and the site-level pages
+of a build too large for a page per resource), so memory does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, PREFIXES, compact
+
+RDF = PREFIXES["rdf"]
+RDFS = PREFIXES["rdfs"]
+SKOS = PREFIXES["skos"]
+DCTERMS = PREFIXES["dcterms"]
+FOAF = PREFIXES["foaf"]
+TYPE = ox.NamedNode(RDF + "type")
+LABEL_PREDICATES = tuple(
+    ox.NamedNode(iri)
+    for iri in (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", FOAF + "name")
+)
+DESCRIPTION_PREDICATES = tuple(
+    ox.NamedNode(iri) for iri in (DCTERMS + "description", SKOS + "definition", RDFS + "comment")
+)
+# The ontology, its alignment modules and its version IRIs are documented by one page.
+ONTOLOGY_SPACE = DEFAULT_BASE + "ontology"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def sort_key(term: object) -> tuple[int, str]:
+    """IRIs, then blank nodes, then literals; within each by their N-Triples text."""
+    rank = 0 if isinstance(term, ox.NamedNode) else 1 if isinstance(term, ox.BlankNode) else 2
+    return rank, str(term)
+
+
+def triple_key(t: ox.Triple) -> tuple:
+    return (sort_key(t.subject), str(t.predicate), sort_key(t.object))
+
+
+class LazyIndex(dict):
+    """term -> its triples (sorted, no duplicates across graphs), fetched on first use.
+
+    Fetched lists are cached up to ``max_triples`` triples in all, then the cache
+    starts afresh (so a long-running server, or the ontology page of a class with 10^5
+    instances, does not end up holding the whole graph). Triples added with
+    :meth:`add` (the site's own metadata, absent from the store) are kept apart and
+    appended to what the store gives, as :meth:`SiteGraph.add` does for the full index.
+    """
+
+    def __init__(
+        self, fetch: Callable[[Term], list[ox.Triple]], max_triples: int = 2_000_000
+    ) -> None:
+        super().__init__()
+        self._fetch, self._max_triples, self._cached = fetch, max_triples, 0
+        self.added: dict[Term, list[ox.Triple]] = defaultdict(list)
+
+    def __missing__(self, key: Term) -> list[ox.Triple]:
+        found = self._fetch(key) + self.added.get(key, [])
+        if self._cached + len(found) > self._max_triples:
+            self.clear()
+            self._cached = 0
+        self[key] = found
+        self._cached += len(found) + 1
+        return found
+
+    def get(self, key: Term, default: object = ()) -> list[ox.Triple]:  # type: ignore[override]
+        return self[key] or default  # type: ignore[return-value]
+
+    def add(self, key: Term, triple: ox.Triple) -> None:
+        self.added[key].append(triple)
+        self.pop(key, None)
+
+
+class StorePages:
+    """The set of page paths of a store: every IRI under the base that is the subject of
+    a triple (as :meth:`SiteGraph.resources`), plus the site-level pages; looked up in
+    the store on first use and remembered (a bounded cache)."""
+
+    def __init__(self, store: ox.Store, base: str, max_entries: int = 100_000) -> None:
+        self.store, self.base, self._max_entries = store, base, max_entries
+        self.site = {"", "dataset", "ontology"}  # the site-level pages beside them
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        if path in self.site:
+            return True
+        if path not in self._known:
+            if len(self._known) >= self._max_entries:
+                self._known.clear()
+            self._known[path] = is_resource_path(path) and (
+                next(
+                    iter(self.store.quads_for_pattern(ox.NamedNode(self.base + path), None, None)),
+                    None,
+                )
+                is not None
+            )
+        return self._known[path]
+
+
+def is_resource_path(path: str) -> bool:
+    """Whether the part of an IRI after the base can name a resource page."""
+    if not path or "#" in path or path.endswith("/") or path == "ontology":
+        return False
+    return ".." not in path.split("/")
+
+
+def store_triples(store: ox.Store, subject: Term | None, obj: Term | None) -> list[ox.Triple]:
+    """The distinct triples (over every graph) with that subject / object, sorted."""
+    if isinstance(subject, ox.Literal):
+        return []
+    found = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(subject, None, obj, None)
+    }
+    return sorted(found, key=triple_key)
+
+
+@dataclass
+class SiteGraph:
+    """The default view (union of the named graphs), indexed, with the site's base."""
+
+    base: str
+    triples: list[ox.Triple]
+    ontology_triples: list[ox.Triple]
+    out: dict[Term, list[ox.Triple]] = field(default_factory=lambda: defaultdict(list))
+    inc: dict[Term, list[ox.Triple]] = field(default_factory=lambda: defaultdict(list))
+    _pages: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)  # plain files of the site (dumps/…)
+
+    @classmethod
+    def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:
+        seen: set[ox.Triple] = set()
+        onto: set[ox.Triple] = set()
+        for quad in ox.parse(canonical, format=ox.RdfFormat.N_QUADS):
+            triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+            seen.add(triple)
+            if (
+                isinstance(quad.graph_name, ox.NamedNode)
+                and quad.graph_name.value in ontology_graphs
+            ):
+                onto.add(triple)
+        graph = cls(base, sorted(seen, key=triple_key), sorted(onto, key=triple_key))
+        graph.index(graph.triples)
+        return graph
+
+    @classmethod
+    def from_store(
+        cls, store: ox.Store, base: str, ontology_graphs: Iterable[str] = ()
+    ) -> SiteGraph:
+        """The default view of a store, read lazily (``triples`` stays empty: nothing
+        that needs every triple may be asked of it); ``ontology_triples`` are read at
+        once from the ontology's named graphs."""
+        onto: set[ox.Triple] = set()
+        for name in ontology_graphs:
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+                onto.add(ox.Triple(q.subject, q.predicate, q.object))
+        graph = cls(base, [], sorted(onto, key=triple_key))
+        graph.out = LazyIndex(lambda term: store_triples(store, term, None))
+        graph.inc = LazyIndex(lambda term: store_triples(store, None, term))
+        graph._pages = StorePages(store, base)  # type: ignore[assignment]
+        return graph
+
+    def index(self, triples: list[ox.Triple]) -> None:
+        for t in triples:
+            if isinstance(self.out, LazyIndex) and isinstance(self.inc, LazyIndex):
+                self.out.add(t.subject, t)
+                self.inc.add(t.object, t)
+            else:
+                self.out[t.subject].append(t)
+                self.inc[t.object].append(t)
+
+    def add(self, triples: list[ox.Triple]) -> None:
+        """Add (site metadata) triples to the indexes, not to ``triples`` (the dumps)."""
+        self.index(sorted(set(triples), key=triple_key))
+
+    # --- reading ---------------------------------------------------------------------
+
+    def objects(self, subject: Term, predicate: str) -> list[Term]:
+        return [t.object for t in self.out.get(subject, ()) if t.predicate.value == predicate]
+
+    def value(self, subject: Term, predicate: str) -> Term | None:
+        found = self.objects(subject, predicate)
+        return found[0] if found else None
+
+    def types(self, subject: Term) -> list[str]:
+        return sorted(
+            t.object.value
+            for t in self.out.get(subject, ())
+            if t.predicate == TYPE and isinstance(t.object, ox.NamedNode)
+        )
+
+    def label(self, term: Term) -> str:
+        """skos:prefLabel, rdfs:label, dcterms:title, foaf:name (English first), else compact."""
+        if isinstance(term, ox.Literal):
+            return term.value
+        for literal in self._first(term, LABEL_PREDICATES):
+            return literal
+        classified = self.value(term, GOVSM + "classifiedSubFactor")
+        direction = self.value(term, GOVSM + "hasDirection")
+        if classified is not None and direction is not None and classified != term:
+            # classifications carry no label of their own: name them by what they say
+            kind = "derived" if GOVSM + "DerivedClassification" in self.types(term) else "reported"
+            return f"{self.label(classified)}: {self.label(direction)} ({kind} classification)"
+        return compact(term.value) if isinstance(term, ox.NamedNode) else "(blank node)"
+
+    def description(self, term: Term) -> str | None:
+        for text in self._first(term, DESCRIPTION_PREDICATES):
+            return text
+        return None
+
+    def _first(self, term: Term, predicates: tuple[ox.NamedNode, ...]) -> list[str]:
+        triples = self.out.get(term, ())
+        for predicate in predicates:
+            values = [
+                t.object
+                for t in triples
+                if t.predicate == predicate and isinstance(t.object, ox.Literal)
+            ]
+            if values:
+                values.sort(
+                    key=lambda v: (v.language not in ("en", None), v.language or "", v.value)
+                )
+                return [values[0].value]
+        return []
+
+    # --- where things live in the site ------------------------------------------------
+
+    def page_path(self, iri: str) -> tuple[str, str] | None:
+        """(page path without extension, fragment) of the page describing an IRI, or None."""
+        if iri.startswith(GOVSM):
+            return ("ontology", iri[len(GOVSM) :]) if "ontology" in self.pages else None
+        if iri.startswith(self.base):
+            path, _, fragment = iri[len(self.base) :].partition("#")
+            if path in self.pages:
+                return path, fragment
+        if iri == ONTOLOGY_IRI or iri.startswith(ONTOLOGY_SPACE + "/"):
+            return ("ontology", "") if "ontology" in self.pages else None
+        return None
+
+    def file_path(self, iri: str) -> str | None:
+        """The site file an IRI under the base names directly (a dump), or None."""
+        if iri.startswith(self.base) and iri[len(self.base) :] in self.files:
+            return iri[len(self.base) :]
+        return None
+
+    @property
+    def pages(self) -> set[str]:
+        return self._pages
+
+    def set_pages(self, pages: set[str]) -> None:
+        self._pages = pages
+
+    def resources(self) -> list[ox.NamedNode]:
+        """IRIs under the base that are the subject of a triple (each gets its documents)."""
+        found = []
+        for subject in self.out:
+            if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(self.base):
+                continue
+            if is_resource_path(subject.value[len(self.base) :]):
+                found.append(subject)
+        return sorted(found, key=lambda s: s.value)
+
+    # --- concise bounded description --------------------------------------------------
+
+    def description_of(self, subjects: list[Term]) -> list[ox.Triple]:
+        """CBD: the subjects' triples, their blank-node closure, and labels of linked IRIs."""
+        result: set[ox.Triple] = set()
+        queue = list(subjects)
+        done: set[Term] = set()
+        while queue:
+            node = queue.pop()
+            if node in done:
+                continue
+            done.add(node)
+            for t in self.out.get(node, ()):
+                result.add(t)
+                if isinstance(t.object, ox.BlankNode):
+                    queue.append(t.object)
+        for t in list(result):
+            if isinstance(t.object, ox.NamedNode) and t.object not in done:
+                for lt in self.out.get(t.object, ()):
+                    if lt.predicate in LABEL_PREDICATES:
+                        result.add(lt)
+        first = set(subjects)
+        return sorted(result, key=lambda t: (t.subject not in first, triple_key(t)))
+
+
+def relative(from_path: str, to_path: str, fragment: str = "", ext: str = ".html") -> str:
+    """A relative link from the page at ``from_path`` to ``to_path`` + ext (+ #fragment)."""
+    target = (to_path or "index") + ext
+    start = posixpath.dirname(from_path) or "."
+    # percent-encode what a browser would decode or read as a scheme ("%", ":", spaces)
+    href = quote(posixpath.relpath(target, start), safe="/-._~!$&'()*+,;=@")
+    return href + (f"#{quote(fragment, safe='-._~')}" if fragment else "")
