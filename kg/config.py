@@ -47,6 +47,11 @@ class Project:
     def checks(self) -> Path:
         return self.queries / "checks"
 
+    @property
+    def templates(self) -> Path:
+        """Page templates and style.css that override the package's (kg.web.templates)."""
+        return self.root / "templates"
+
 
 @dataclass(frozen=True)
 class BuildOptions:
