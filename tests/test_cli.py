@@ -15,7 +15,7 @@ from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from typer.testing import CliRunner
 
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.rdf.engine import make_engine
 from kg.sparql.files import (
     QueryError,

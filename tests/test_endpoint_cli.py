@@ -12,7 +12,7 @@ import rdflib
 from support import built_dist, serve_command
 from typer.testing import CliRunner
 
-from kg.cli.main import app as cli
+from kg.cli.app import app as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GOVSM = rdflib.Namespace("https://w3id.org/govsm/ontology#")
