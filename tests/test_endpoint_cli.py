@@ -76,6 +76,7 @@ def test_missing_queries_folder_exits_2(dist: Path, tmp_path: Path) -> None:
         cli, ["serve", "--dist", str(dist), "--port", "0", "--queries", str(tmp_path / "none")]
     )
     assert result.exit_code == 2 and "not a folder" in result.output
+    assert result.output.count("error:") == 1  # one line, not a second "error: 2"
 
 
 def test_bad_catalogue_header_exits_2_naming_the_file(dist: Path, tmp_path: Path) -> None:
