@@ -109,13 +109,7 @@ def push_command(
     replaces, never duplicates) and verify the triple count of each graph afterwards."""
     if blank_nodes not in BLANK_NODE_MODES:
         fail(f"--blank-nodes must be one of {', '.join(BLANK_NODE_MODES)}", USAGE)
-    try:
-        credentials = credentials_from_env(auth)
-        remote = Remote(endpoint, credentials, timeout=timeout, server=server)
-        store_url = graph_store or default_graph_store(endpoint, credentials is not None)
-        store = GraphStore(store_url, credentials, timeout=timeout)
-    except (RemoteError, PushError) as exc:
-        fail(str(exc), USAGE)
+    remote, store, store_url = _connect(endpoint, graph_store, auth, timeout, server)
     if not source.is_file():
         fail(f"{source} not found: run `govsm build` first (or pass --from FILE.nq)", USAGE)
     err.print(f"graph store: {store_url}", highlight=False)
@@ -134,12 +128,12 @@ def push_command(
     except PushError as exc:
         fail(str(exc), USAGE)
     if not report.ok:
-        err.print(count_table(report, only_mismatches=True))
+        err.print(_count_table(report, only_mismatches=True))
         fail(
             f"{sum(not r.ok for r in report.counts)} graph(s) differ between local and remote",
             FAILED,
         )
-    console.print(count_table(report))
+    console.print(_count_table(report))
     _print_stale(report)
     console.print(
         f"[green]pushed[/] {len(report.counts)} graphs, {report.triples} triples "
@@ -147,6 +141,20 @@ def push_command(
         f"{report.upload_seconds:.2f} s; counts verified in {report.verify_seconds:.2f} s",
         highlight=False,
     )
+
+
+def _connect(
+    endpoint: str, graph_store: str | None, auth: str | None, timeout: float, server: str
+) -> tuple[Remote, GraphStore, str]:
+    """The query endpoint, the Graph Store and its URL (the endpoint's usual one unless
+    --graph-store names it), with the credentials --auth asks for from the environment."""
+    try:
+        credentials = credentials_from_env(auth)
+        remote = Remote(endpoint, credentials, timeout=timeout, server=server)
+        store_url = graph_store or default_graph_store(endpoint, credentials is not None)
+        return remote, GraphStore(store_url, credentials, timeout=timeout), store_url
+    except (RemoteError, PushError) as exc:
+        fail(str(exc), USAGE)
 
 
 def _push_with_progress(
@@ -210,7 +218,7 @@ def _print_stale(report: PushReport) -> None:
         )
 
 
-def count_table(report: PushReport, only_mismatches: bool = False) -> RichTable:
+def _count_table(report: PushReport, only_mismatches: bool = False) -> RichTable:
     """Triple counts per graph, local and remote."""
     out = RichTable(title="Triples per graph: local vs remote")
     for heading, justify in (("Graph", "left"), ("Local", "right"), ("Remote", "right")):
