@@ -16,7 +16,6 @@ import ctypes
 import ctypes.util
 import io
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +28,8 @@ import pyoxigraph as ox
 
 from kg.background import in_background
 from kg.rdf.canon import canonical_blank_lines, split_line
-from kg.rdf.engine import Engine, OxigraphEngine, foldable
+from kg.rdf.engine import Engine, OxigraphEngine
+from kg.rdf.literals import rewritable, rewritable_line
 from kg.rdf.turtle import TurtleWriter, turtle_bytes
 
 _AT_FDCWD = -100
@@ -72,11 +72,6 @@ def canonical_quads_bytes(quads: Iterable[ox.Quad]) -> bytes:
     return _sorted_unique(canonical_lines(quads))
 
 
-# An N-Triples line whose object is a literal other than a plain string (typed or
-# language-tagged): the Store may hold it in another form than written.
-_FOLDED_LINE = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$')
-
-
 @dataclass
 class StoreLines:
     """The canonical N-Quads lines of some graphs of an oxigraph engine, unsorted, each
@@ -101,7 +96,7 @@ class StoreLines:
 def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     """The lines of ``graphs`` from the Store's own dump of each (no Python object per
     quad): every line is kept as the Store writes it except lines with a literal the
-    Store may have rewritten (replaced by the quads as loaded, kg.rdf.engine.QuadIndex);
+    Store may have rewritten (replaced by the quads as loaded, kg.rdf.literals);
     lines mentioning a blank node are kept apart for canonical labels (kg.rdf.canon). A
     graph at a time, so the whole dump is never held next to its lines."""
     out = StoreLines(set(), [], [], [])
@@ -128,19 +123,19 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
                 terms = split_line(line)
                 if terms is None:
                     unsplit.append(line)
-                elif not _FOLDED_LINE.search(line):
+                elif not rewritable_line(line):
                     if terms[0].startswith(b"_:") or terms[2].startswith(b"_:"):
                         out.blank.append(line[:-2] + suffix)
                     else:
                         out.ground.append(line[:-2] + suffix)
                         out.triples.append(line[:-2])
-            elif line and not _FOLDED_LINE.search(line):
+            elif line and not rewritable_line(line):
                 out.ground.append(line[:-2] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
                 out.triples.append(line[:-2])
         del data
         if unsplit:  # not as the Store writes lines: parse to know
             for t in ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES):
-                if not foldable(t.object):
+                if not rewritable(t.object):
                     quad = ox.Quad(t.subject, t.predicate, t.object, graph)
                     (blank_quads if _has_blank(quad) else ground_quads).append(quad)
         for quad in exact:

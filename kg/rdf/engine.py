@@ -20,6 +20,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from kg.rdf.literals import WrittenQuads, ask_rewritable, ntriples_marked, rewritable
 from kg.sparql.files import Term, check_offline, inject_values
 
 Triple = tuple[Term, Term, Term]
@@ -128,84 +129,23 @@ def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
 # --- oxigraph --------------------------------------------------------------------------
 
 
-_XSD_STRING = str(XSD.string)
 _BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
-
-
-# Whether a graph holds a literal other than a plain string: the Store never turns one
-# into a plain string, so without one no quad of the graph was rewritten (foldable).
-_HAS_FOLDABLE = (
-    f"ASK {{ GRAPH %s {{ ?s ?p ?o FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
-)
-
-
-def foldable(term: object) -> bool:
-    """Whether the Store may hold this object in another form than written: every literal
-    but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
-    ``"1"^^xsd:integer``; language tags may be case-normalised)."""
-    return isinstance(term, ox.Literal) and term.datatype.value != _XSD_STRING
-
-
-class QuadIndex:
-    """The quads as loaded, exactly as written, per named graph — backed by the Store.
-
-    Keeping a copy of every quad as Python objects cost about as much memory as the Store
-    itself (some 450 bytes a quad). The Store already holds every quad exactly as
-    written except the literals it canonicalises (:func:`foldable`): only those quads
-    are kept here, as parsed; reads take the Store's quads without such literals and add
-    the kept ones. Same blank-node labels as the Store (both come from one parse).
-    Offers the reads the pipeline needs, with the names of :class:`pyoxigraph.Dataset`:
-    ``quads_for_graph_name`` and iteration over every quad (duplicates are possible:
-    a file may repeat a triple; the canonical dumps deduplicate).
-    """
-
-    def __init__(self, store: ox.Store) -> None:
-        self._store = store
-        self._exact: dict[str, list[ox.Quad]] = {}
-
-    def note(self, graph: str, quads: Iterable[ox.Quad]) -> None:
-        """Remember the quads of ``graph`` whose literal the Store may rewrite."""
-        kept = [q for q in quads if foldable(q.object)]
-        if kept:
-            self._exact.setdefault(graph, []).extend(kept)
-
-    def _graph(self, graph: ox.NamedNode) -> Iterator[ox.Quad]:
-        for quad in self._store.quads_for_pattern(None, None, None, graph):
-            if not foldable(quad.object):
-                yield quad
-        yield from self._exact.get(graph.value, ())
-
-    def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
-        return list(self._graph(graph))
-
-    def exact_for(self, graph: str) -> list[ox.Quad]:
-        """The kept quads of one graph."""
-        return list(self._exact.get(graph, ()))
-
-    def __iter__(self) -> Iterator[ox.Quad]:
-        graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
-        for name in sorted(graphs | set(self._exact)):
-            yield from self._graph(ox.NamedNode(name))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 class OxigraphEngine:
     """The embedded engine: an in-memory pyoxigraph Store.
 
-    The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
-    xsd:integer and normalises decimals, which would change the published data. So the
-    quads with such literals are also kept as parsed (:class:`QuadIndex`, ``dataset``):
-    queries run on the Store, the dumps and the graphs handed to validation come from
-    the quads as written.
+    The Store holds some literals in a form of its own (kg.rdf.literals), which would
+    change the published data. So the quads with such literals are also kept as parsed
+    (:class:`kg.rdf.literals.WrittenQuads`, ``dataset``): queries run on the Store, the
+    dumps and the graphs handed to validation come from the quads as written.
     """
 
     name = "oxigraph"
 
     def __init__(self) -> None:
         self.store = ox.Store()
-        self.dataset = QuadIndex(self.store)
+        self.dataset = WrittenQuads(self.store)
         #: graphs given quads from Python (not only by the Store's bulk loader): their
         #: blank-node labels are the parser's, not ones the bulk loader chose
         self.quad_by_quad: set[str] = set()
@@ -298,11 +238,11 @@ class OxigraphEngine:
     def _scan(self, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode) -> list[ox.Quad] | None:
         """The quads of a bulk-loaded file whose literal the Store may have rewritten (a
         second parse), or None when one has a blank subject."""
-        if not self.store.query(_HAS_FOLDABLE % target):
+        if not self.store.query(ask_rewritable(target)):
             return []  # nothing the Store may have rewritten: no need to parse again
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
-            if foldable(q.object):
+            if rewritable(q.object):
                 if not isinstance(q.subject, ox.NamedNode):
                     return None
                 kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
@@ -362,14 +302,14 @@ class OxigraphEngine:
         The results are serialised and loaded by the Store itself (no Python object per
         triple). Results with a blank node or a literal other than a plain string go
         through :meth:`add_quads` instead, so that the quads as written are kept
-        (:class:`QuadIndex`) with the Store's own blank-node labels.
+        (kg.rdf.literals.WrittenQuads) with the Store's own blank-node labels.
         """
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
         target = ox.NamedNode(graph)
-        if b"_:" in data or b'"^^' in data or b'"@' in data:
+        if b"_:" in data or ntriples_marked(data):
             triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
             self.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]

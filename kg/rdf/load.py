@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from kg.config import Project, check_base, rewriter
 from kg.rdf.engine import SOURCE_FORMATS, Engine, OxigraphEngine, make_engine, supported
+from kg.rdf.literals import file_marked
 
 
 class ParseError(Exception):
@@ -97,23 +98,12 @@ def check_syntax(sources: list[Source]) -> None:
 
 
 def _scans_first(sources: list[Source]) -> list[Source]:
-    """The sources in load order for the oxigraph engine: first those whose text has a
-    datatype or language tag (``^^``, ``"@``), which most likely need a second parse
-    for their typed literals (OxigraphEngine.loading runs it beside the next load), so
-    that the last files loaded, whose scans wait at the end, need none. Only the order
-    changes: each file still goes to its own graph."""
-
-    def tagged(source: Source) -> bool:
-        with source.path.open("rb") as text:
-            before = b""  # a marker may straddle two blocks
-            while block := text.read(1 << 20):
-                joined = before + block
-                if b"^^" in joined or b'"@' in joined or b"'@" in joined:
-                    return True
-                before = block[-1:]
-        return False
-
-    return sorted(sources, key=lambda source: not tagged(source))
+    """The sources in load order for the oxigraph engine: first those whose text marks a
+    literal the Store may rewrite (kg.rdf.literals.file_marked), which most likely need
+    a second parse (OxigraphEngine.loading runs it beside the next load), so that the
+    last files loaded, whose scans wait at the end, need none. Only the order changes:
+    each file still goes to its own graph."""
+    return sorted(sources, key=lambda source: not file_marked(source.path))
 
 
 def load(project: Project, base: str, engine: str = "oxigraph") -> Loaded:
