@@ -331,7 +331,7 @@ def test_a_failed_dump_stops_the_turtle_child(
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(dump_module, "TurtleWriter", keep)
-    monkeypatch.setattr(dump_module, "canonical_lines", explode)
+    monkeypatch.setattr(dump_module, "store_lines", explode)
     engine = load(Project(), DEFAULT_BASE, "rdflib").engine
     with pytest.raises(OSError, match="simulated"):
         write_dumps(tmp_path, engine)

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from kg.background import in_background
 from kg.rdf.canon import canonical_blank_lines, split_line
-from kg.rdf.engine import Engine, OxigraphEngine
+from kg.rdf.engine import Engine
 from kg.rdf.literals import rewritable, rewritable_line
 from kg.rdf.turtle import TurtleWriter, turtle_bytes
 
@@ -93,12 +93,13 @@ class StoreLines:
     writes: dict[str, int] = field(default_factory=dict)
 
 
-def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
-    """The lines of ``graphs`` from the Store's own dump of each (no Python object per
-    quad): every line is kept as the Store writes it except lines with a literal the
-    Store may have rewritten (replaced by the quads as loaded, kg.rdf.literals);
-    lines mentioning a blank node are kept apart for canonical labels (kg.rdf.canon). A
-    graph at a time, so the whole dump is never held next to its lines."""
+def store_lines(engine: Engine, graphs: Iterable[str]) -> StoreLines:
+    """The lines of ``graphs`` from the engine's own dump of each (Engine.graph_dump: the
+    oxigraph engine's Store writes it, no Python object per quad): every line is kept as
+    written there except lines with a literal the Store may have rewritten (replaced by
+    the quads as loaded, kg.rdf.literals); lines mentioning a blank node are kept apart
+    for canonical labels (kg.rdf.canon). A graph at a time, so the whole dump is never
+    held next to its lines."""
     out = StoreLines(set(), [], [], [])
     ground_quads: list[ox.Quad] = []
     blank_quads: list[ox.Quad] = []
@@ -107,8 +108,7 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
         out.writes[name] = engine.writes.get(name, 0)
         graph = ox.NamedNode(name)
         suffix = b" " + str(graph).encode("utf-8") + b" ."
-        data = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        exact = engine.dataset.exact_for(name)
+        data, exact = engine.graph_dump(name)
         if not exact and b"_:" not in data and data.endswith(b" .\n"):
             # no blank node and no literal kept as written: every line as the Store
             # writes it, split at the line ends (no Python work per line but the join)
@@ -151,14 +151,14 @@ def store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> StoreLines:
     return out
 
 
-def _prepared_lines(engine: OxigraphEngine, graphs: list[str]) -> StoreLines:
+def _prepared_lines(engine: Engine, graphs: list[str]) -> StoreLines:
     out = store_lines(engine, graphs)
     out.ground.sort()
     out.triples.sort()
     return out
 
 
-def start_store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> Future[StoreLines]:
+def start_store_lines(engine: Engine, graphs: Iterable[str]) -> Future[StoreLines]:
     """:func:`store_lines` in a background thread, for graphs that will not change any
     more (the sources, once loaded), with the ground lines sorted and their triples'
     lines made (the default view's): the Store's dumps release the GIL, the rest shares
@@ -169,7 +169,7 @@ def start_store_lines(engine: OxigraphEngine, graphs: Iterable[str]) -> Future[S
 
 
 def store_canonical_lines(
-    engine: OxigraphEngine, prepared: Future[StoreLines] | None = None
+    engine: Engine, prepared: Future[StoreLines] | None = None
 ) -> list[bytes]:
     """The lines of the canonical N-Quads of an oxigraph engine, unsorted (see
     store_lines); ``prepared``: the lines of some graphs already made
@@ -180,7 +180,7 @@ def store_canonical_lines(
 
 
 def _store_lines_and_triples(
-    engine: OxigraphEngine, prepared: Future[StoreLines] | None, triples: bool = True
+    engine: Engine, prepared: Future[StoreLines] | None, triples: bool = True
 ) -> tuple[list[bytes], list[bytes]]:
     """store_canonical_lines, and (``triples``) every line's triple as an N-Triples line
     without its final " ." (the default view's, unsorted; prepared ones reused)."""
@@ -190,13 +190,8 @@ def _store_lines_and_triples(
     done.taken = True
     if any(engine.writes.get(g, 0) != n for g, n in done.writes.items()):
         done = StoreLines(set(), [], [], [])  # a graph changed since: make every line now
+    # (the named graphs only, as in Engine.dump_nquads: nothing writes to the default graph)
     rest = store_lines(engine, sorted(set(engine.graphs()) - done.graphs))
-    default = engine.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    # nothing the pipeline writes goes there; kept as the Store has it (an N-Triples
-    # line is the N-Quads line of the default graph)
-    default_lines = [line for line in default.split(b"\n") if line]
-    rest.ground += default_lines
-    rest.triples += [line[:-2] for line in default_lines]
     # blank-node labels are canonical over the whole dataset
     blank_lines = (
         _unique(canonical_blank_lines(done.blank + rest.blank)) if rest.blank else done.blank_lines
@@ -243,9 +238,7 @@ def canonical_nquads(nquads: str) -> str:
 
 def canonical_dump_bytes(engine: Engine) -> bytes:
     """Canonical N-Quads (UTF-8) of everything an engine holds, literals as loaded."""
-    if isinstance(engine, OxigraphEngine):
-        return _sorted_unique(store_canonical_lines(engine))
-    return canonical_quads_bytes(engine_quads(engine))
+    return _sorted_unique(store_canonical_lines(engine))
 
 
 def canonical_dump(engine: Engine) -> str:
@@ -334,11 +327,7 @@ def write_dumps(folder: Path, engine: Engine, prepared: Future[StoreLines] | Non
     target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
     writers = [TurtleWriter(target), TurtleWriter(rest, body_only=True)]
     try:
-        if isinstance(engine, OxigraphEngine):
-            lines, triples = _store_lines_and_triples(engine, prepared)
-        else:
-            lines = _unique(canonical_lines(engine_quads(engine)))
-            triples = _triples_of(lines)
+        lines, triples = _store_lines_and_triples(engine, prepared)
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
         triples.sort()
         half = _subject_boundary(triples, len(triples) // 2)
@@ -370,12 +359,6 @@ def _subject_boundary(triples: list[bytes], at: int) -> int:
     while at < len(triples) and triples[at].split(b" ", 1)[0] == subject:
         at += 1
     return at
-
-
-def engine_quads(engine: Engine) -> Iterable[ox.Quad]:
-    """Every quad an engine other than oxigraph holds (its N-Quads dump, parsed); the
-    oxigraph engine's lines come from its Store (store_canonical_lines)."""
-    return ox.parse(engine.dump_nquads(), format=ox.RdfFormat.N_QUADS)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,7 +20,13 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.rdf.literals import WrittenQuads, ask_rewritable, ntriples_marked, rewritable
+from kg.rdf.literals import (
+    WrittenQuads,
+    ask_rewritable,
+    file_marked,
+    ntriples_marked,
+    rewritable,
+)
 from kg.sparql.files import Term, check_offline, inject_values
 
 Triple = tuple[Term, Term, Term]
@@ -49,9 +55,31 @@ class Rows:
 
 
 class Engine(Protocol):
-    """What the pipeline needs from an RDF engine."""
+    """What the stages need from an RDF engine. Where the two engines differ in what they
+    can do, the engine says so here (a capability, or a method each implements its own
+    way), so that no caller asks which engine it has."""
 
     name: str
+    #: load() parses with the strict parser check_syntax uses and raises its SyntaxError
+    #: (line, column) itself: no separate syntax check is needed before loading
+    strict_parser: bool
+    #: may be read from another thread while the stages write to it (pyoxigraph's reads
+    #: are snapshots): the build then makes the source graphs' dump lines beside them
+    concurrent_reads: bool
+    #: graph -> how many times the engine has written to it (work prepared from a graph,
+    #: such as its dump lines, is stale once this moves on)
+    writes: dict[str, int]
+    #: the pyoxigraph Store the engine queries, None for an engine without one
+    store: ox.Store | None
+
+    def loading(self) -> AbstractContextManager[None]:
+        """A block of loads: the engine may run work of its own beside them; the block's
+        end waits for it."""
+        ...
+
+    def loads_early(self, path: Path) -> bool:
+        """Whether this file is best loaded before the others (see OxigraphEngine)."""
+        ...
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None: ...
 
@@ -61,9 +89,26 @@ class Engine(Protocol):
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
 
+    def construct_into(
+        self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        """Add what a CONSTRUCT query gives to the empty ``graph``: the triples now in the
+        graph, and how many of its subjects have type ``counted_class``."""
+        ...
+
     def graphs(self) -> list[str]: ...
 
     def triples(self, graph: str) -> list[Triple]: ...
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        """The quads of one named graph exactly as written, as pyoxigraph terms."""
+        ...
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """One named graph for the canonical dumps: N-Triples in pyoxigraph's own
+        serialisation, whose lines with a rewritable literal (kg.rdf.literals) are to be
+        left out, and the quads as written that those lines leave out."""
+        ...
 
     def dump_nquads(self) -> str: ...
 
@@ -142,9 +187,11 @@ class OxigraphEngine:
     """
 
     name = "oxigraph"
+    strict_parser = True
+    concurrent_reads = True
 
     def __init__(self) -> None:
-        self.store = ox.Store()
+        self.store: ox.Store = ox.Store()
         self.dataset = WrittenQuads(self.store)
         #: graphs given quads from Python (not only by the Store's bulk loader): their
         #: blank-node labels are the parser's, not ones the bulk loader chose
@@ -194,6 +241,13 @@ class OxigraphEngine:
                 self._extend(graph, batch)
                 batch = []
         self._extend(graph, batch)
+
+    def loads_early(self, path: Path) -> bool:
+        """Whether the file's text marks a literal the Store may rewrite
+        (kg.rdf.literals.file_marked): such a file most likely needs a second parse, which
+        :meth:`loading` runs beside the next load, so it is best loaded before the files
+        that need none (the scans of the last files loaded are waited for at the end)."""
+        return file_marked(path)
 
     @contextmanager
     def loading(self) -> Iterator[None]:
@@ -329,9 +383,17 @@ class OxigraphEngine:
 
     def triples(self, graph: str) -> list[Triple]:
         return [
-            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
-            for q in self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in self.quads(graph)
         ]
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        return self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """The Store's own N-Triples dump of the graph (no Python object per quad) and
+        the quads with a rewritable literal as written (kg.rdf.literals.WrittenQuads)."""
+        data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        return data, self.dataset.exact_for(graph)
 
     def dump_nquads(self) -> str:
         return ox.serialize(self.dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
@@ -341,20 +403,41 @@ class OxigraphEngine:
 
 
 class RdflibEngine:
-    """The reference engine: an rdflib Dataset whose default graph is the union."""
+    """The reference engine: an rdflib Dataset whose default graph is the union.
+
+    It holds the terms its parser made (no second form to keep apart), runs every load
+    in the calling thread, and is read only from the thread that writes to it (rdflib's
+    in-memory store does not allow a read beside a write)."""
 
     name = "rdflib"
+    strict_parser = False
+    concurrent_reads = False
+    store = None
 
     def __init__(self) -> None:
         self.dataset = rdflib.Dataset(default_union=True)
         self._names: set[str] = set()  # named graphs in use (cheaper than asking rdflib)
+        self.writes: dict[str, int] = {}
+
+    def _target(self, graph: str) -> rdflib.Graph:
+        self._names.add(graph)
+        self.writes[graph] = self.writes.get(graph, 0) + 1
+        return self.dataset.graph(URIRef(graph))
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Loads one after another: nothing runs beside them."""
+        yield
+
+    def loads_early(self, path: Path) -> bool:
+        """No file: the order of loads changes nothing here."""
+        return False
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         parsed = rdflib.Graph()
         # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
         parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
-        target = self.dataset.graph(URIRef(graph))
-        self._names.add(graph)
+        target = self._target(graph)
         if rewrite is None:
             for triple in parsed:
                 target.add(triple)
@@ -363,8 +446,7 @@ class RdflibEngine:
                 target.add((_rewrite_rdflib(s, rewrite), p, _rewrite_rdflib(o, rewrite)))
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
-        target = self.dataset.graph(URIRef(graph))
-        self._names.add(graph)
+        target = self._target(graph)
         for triple in triples:
             target.add(triple)
 
@@ -390,11 +472,27 @@ class RdflibEngine:
             raise EngineError("not a CONSTRUCT query")
         return [(s, p, _plain(o)) for s, p, o in result.graph]
 
+    def construct_into(
+        self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        triples = list(dict.fromkeys(self.construct(query, bindings)))
+        self.add(graph, triples)
+        kind = URIRef(counted_class)
+        return len(triples), sum(1 for _s, p, o in triples if p == RDF.type and o == kind)
+
     def graphs(self) -> list[str]:
         return sorted(name for name in self._names if len(self.dataset.graph(URIRef(name))))
 
     def triples(self, graph: str) -> list[Triple]:
         return list(self.dataset.graph(URIRef(graph)))
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        target = ox.NamedNode(graph)
+        return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in self.triples(graph)]
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """No N-Triples of its own: every quad as written."""
+        return b"", self.quads(graph)
 
     def dump_nquads(self) -> str:
         lines = []
