@@ -8,8 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build.dumps import canonical_dump
 from kg.rdf.engine import ENGINES, Engine, make_engine
+from kg.rdf.nquads import canonical_dump
 
 EX = "https://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -21,7 +21,7 @@ from typing import Any
 import rdflib
 
 from kg.background import in_background
-from kg.build.dumps import start_store_lines, write_atomically, write_dumps
+from kg.build.dumps import start_dump_lines, write_atomically, write_dumps
 from kg.config import BuildOptions, Project
 from kg.rdf.load import Loaded, load
 from kg.stages.derive import Derivation, Rule, derive, select_rules
@@ -108,11 +108,11 @@ def validate(loaded: Loaded, project: Project, validator: str = "fast") -> Valid
 def prepare_dumps(loaded: Loaded) -> Future[Any] | None:
     """Call once the source graphs are validated: on an engine that may be read beside
     writes (Engine.concurrent_reads), starts making their dump lines
-    (kg.build.dumps.start_store_lines), which no later stage changes, while reasoning and
+    (kg.build.dumps.start_dump_lines), which no later stage changes, while reasoning and
     derivation run; hand the result to :func:`kg.build.dumps.write_dumps`."""
     if not loaded.engine.concurrent_reads:
         return None
-    return start_store_lines(loaded.engine, [s.graph for s in loaded.sources])
+    return start_dump_lines(loaded.engine, [s.graph for s in loaded.sources])
 
 
 # --- reason --------------------------------------------------------------------------
