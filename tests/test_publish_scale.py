@@ -174,20 +174,19 @@ def test_dump_lines_made_early_give_the_same_dumps(
     later: str, synthetic: Project, tmp_path: Path
 ) -> None:
     """The source graphs' lines made in the background right after the load
-    (pipeline.prepare_dumps), then graphs added (as derivation does): the same files as
+    (kg.build.dumps.start_dump_lines), then graphs added (as derivation does): the same files as
     dumping everything at the end — also when a later graph has blank nodes, whose
     labels must then be canonical over the whole dataset, and when a graph whose lines
     were made is written to afterwards."""
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 
-    from kg.build.pipeline import prepare_dumps
+    from kg.build.dumps import start_dump_lines
     from kg.rdf.load import load as load_project
 
     loaded = load_project(synthetic, DEFAULT_BASE)
     engine = loaded.engine
-    prepared = prepare_dumps(loaded)
-    assert prepared is not None
+    prepared = start_dump_lines(engine, [s.graph for s in loaded.sources])
     prepared.result()  # made before the later graph exists
     node = BNode() if later == "blank" else URIRef(DEFAULT_BASE + "id/later")
     # "into-a-source": written into a graph whose lines were made already (stale)

@@ -11,12 +11,8 @@ parser and serialiser hold the GIL, so they get cores of their own).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,9 +23,6 @@ from kg.rdf.nquads import GraphLines, dataset_lines, graph_lines
 from kg.rdf.turtle import TurtleWriter
 
 _CHUNK = 200_000  # lines written at a time
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
 
 
 def start_dump_lines(engine: Engine, graphs: Iterable[str]) -> Future[GraphLines]:
@@ -100,43 +93,3 @@ def _subject_boundary(triples: list[bytes], at: int) -> int:
     while at < len(triples) and triples[at].split(b" ", 1)[0] == subject:
         at += 1
     return at
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2); False where unsupported."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
-
-
-def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmpdir)``, then put tmpdir in place of ``out`` in one step."""
-    out = Path(os.path.abspath(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        tmp.chmod(0o755)
-        write(tmp)
-        if not out.exists():
-            os.rename(tmp, out)
-            return
-        if not _exchange(tmp, out):
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            os.rename(out, old)
-            os.rename(tmp, out)
-            tmp = old
-    finally:
-        # After a swap tmp holds the previous build; after a failure, the partial one.
-        shutil.rmtree(tmp, ignore_errors=True)
