@@ -316,3 +316,16 @@ def test_validate_and_verify_commands(mini: Path) -> None:
     assert result.exit_code == 1  # technical infrastructure: 1 driver, 1 preventer -> mixed
     assert "mixed" in result.output
     assert runner.invoke(app, ["derive", *data, "--engine", "rdflib"]).exit_code == 0
+
+
+def test_dump_lines_start_early_only_on_an_engine_read_beside_writes(mini: Path) -> None:
+    project = Project(data_dirs=(mini / "data",))
+    for engine, early in (("oxigraph", True), ("rdflib", False)):
+        loaded = load(project, "https://w3id.org/govsm/", engine)
+        with schedule.Background() as background:
+            background.start_dump_lines(loaded)
+            assert (background.dump_lines is not None) is early, engine
+            if background.dump_lines is not None:
+                assert background.dump_lines.result(timeout=60).graphs == {
+                    s.graph for s in loaded.sources
+                }
