@@ -202,13 +202,12 @@ def _collect_reasoning(
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
 #: writes the static site without resource pages (the site-level pages only: landing
 #: page, dataset, ontology, dumps, report; kg.web.site.write_site ``resources=False``)
-#: unless asked to (``--site``). Measured by ``python -m bench --site`` (bench.site): a
-#: static page costs about 2-3 ms per resource plus five files, rendering the same page
-#: on demand from the store (kg.web.site.ondemand) about 2-5 ms; at 10^3 studies (7,000
-#: resources) the static site took 22 s against 1.6 s for every other stage but
-#: reasoning, and it grows with the resources: about a minute at 20,000 (about 3,000
-#: studies), half an hour and 3.5 million files at 10^5 studies. Past that point pages
-#: are better rendered when asked for (``govsm serve --on-demand``).
+#: unless asked to (``--site``). A static page costs about as much as rendering it on
+#: demand from the store (kg.web.site.ondemand), plus several files per resource: the
+#: static site grows with the resources until it takes longer than every other stage
+#: together and writes millions of files. Past this point pages are better rendered
+#: when asked for (``govsm serve --on-demand``); ``python -m bench --site``
+#: (bench.site) measures both.
 SITE_MAX_RESOURCES = 20_000
 
 

@@ -2,8 +2,8 @@
 
 The dumps must be byte-identical for the same data, so every blank node gets a label
 computed from the data alone. pyoxigraph's dataset canonicalisation does that for any
-shape of blank nodes, but it needs a Python object per quad and holds the GIL: about
-7 s for the 500,000 author-list quads of a review of 10^5 studies.
+shape of blank nodes, but it needs a Python object per quad and holds the GIL, which
+on a large review's many author lists costs more than the rest of the dumps.
 
 Our blank nodes are RDF lists (author lists) and other nested descriptions: each blank
 node is the object of at most one quad, and following those quads upwards never comes

@@ -1,6 +1,6 @@
 """N-Quads and N-Triples lines as bytes: sorted, unique, cut to their triples.
 
-The dumps handle millions of lines; as bytes they take half the memory of str, and
+The dumps handle millions of lines; as bytes they take less memory than str, and
 UTF-8 byte order is code point order, so sorting bytes sorts the text. Nothing here
 parses RDF: the lines are those pyoxigraph writes (one statement a line, terms separated
 by single spaces, a final `` .``).

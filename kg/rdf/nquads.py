@@ -7,7 +7,7 @@ canonicalisation: a blank node's label is a function of the quads that mention i
 through them, of other blank nodes), never of ground quads, so ground quads are written
 as they are and the (much smaller) rest is canonicalised — the same text as
 canonicalising the whole dataset (tested), at a fraction of the cost. Lines are bytes
-(UTF-8 byte order is code point order, and bytes take half the memory of str).
+(kg.rdf.lines).
 
 An engine's lines are made from its own dump of each graph (Engine.graph_dump: on the
 oxigraph engine the Store writes it, no Python object per quad), a few graphs at a time

@@ -1,8 +1,8 @@
 """The Turtle dump (the default view) written by processes of their own.
 
 pyoxigraph's parser and serialiser hand every triple through Python objects, so making
-the Turtle holds the GIL for most of its time (0.6 s at 10^4 studies, several seconds at
-10^5). In a child process it runs on a second core while the build writes the N-Quads
+the Turtle holds the GIL for most of its time, a time that grows with the data. In a
+child process it runs on a second core while the build writes the N-Quads
 dump; split at a subject into two halves, it takes two children (a subject's triples
 stay together, so the halves' Turtle, the second without @prefix lines, put end to end
 is the Turtle of the whole). A child reads sorted, unique N-Triples on its standard

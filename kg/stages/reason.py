@@ -160,10 +160,9 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
 
     here = Path(owlready2.__file__).resolve().parent
     classpath = os.pathsep.join([str(here / "hermit"), str(here / "hermit" / "HermiT.jar")])
-    # A small input is reasoned over in well under a second, most of it JVM start-up
-    # and JIT compilation: the quick (C1) compiler alone and the serial collector take
-    # about a third less time and CPU there (0.48 -> 0.35 s, 0.8 -> 0.5 CPU-s on the
-    # review's ontology); long runs on large vocabularies keep the optimising compiler.
+    # On a small input most of HermiT's time is JVM start-up and JIT compilation, where
+    # the quick (C1) compiler alone and the serial collector spend less time and CPU;
+    # long runs on large vocabularies keep the optimising compiler.
     quick = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
     small = nt_file.stat().st_size < _SMALL_INPUT_BYTES
     return [
@@ -175,8 +174,9 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
         "org.semanticweb.HermiT.cli.CommandLine",
         *actions,
         # Not owlready2's -I (realisation: every individual's types), which it needs to
-        # write types back and we do not: it made a consistency check with SEPIO take
-        # 417 s instead of seconds. Consistency and classification check the ABox anyway.
+        # write types back and we do not: on a large vocabulary such as SEPIO it takes
+        # far longer than the check itself. Consistency and classification check the
+        # ABox anyway.
         nt_file.resolve().as_uri(),
         "--ignoreUnsupportedDatatypes",
     ]
