@@ -113,34 +113,33 @@ class _Forest:
                 self.parent[o] = i
                 self.children.setdefault(o, [])
 
-    def _blank_objects(self, node: bytes) -> list[bytes]:
-        """The blank nodes ``node`` says something about whose content is not hashed yet."""
-        objects = (self.parsed[i][2] for i in self.children[node])
-        return [o for o in objects if o.startswith(b"_:") and o not in self.content]
-
     def content_of(self, node: bytes) -> bytes:
         """The hash of what ``node`` says, a child blank node standing for its own hash
         (iterative post-order: lists of authors are deep)."""
+        parsed, children, content = self.parsed, self.children, self.content
         stack, seen = [node], {node}
         while stack:
             current = stack[-1]
-            pending = self._blank_objects(current)
-            if any(child in seen for child in pending):
-                raise _NotAForest("a cycle of blank nodes")
+            pending = [
+                parsed[i][2]
+                for i in children[current]
+                if parsed[i][2].startswith(b"_:") and parsed[i][2] not in content
+            ]
+            for child in pending:
+                if child in seen:
+                    raise _NotAForest("a cycle of blank nodes")
             if pending:
                 seen.update(pending)
                 stack.extend(pending)
                 continue
             stack.pop()
             said = []
-            for i in self.children[current]:
-                _s, p, o, g = self.parsed[i]
-                said.append(
-                    b" ".join((p, b"_:" + self.content[o] if o.startswith(b"_:") else o, g))
-                )
+            for i in children[current]:
+                _s, p, o, g = parsed[i]
+                said.append(b" ".join((p, b"_:" + content[o] if o.startswith(b"_:") else o, g)))
             said.sort()
-            self.content[current] = _digest(b"c", *said)
-        return self.content[node]
+            content[current] = _digest(b"c", *said)
+        return content[node]
 
     def label_of(self, node: bytes) -> bytes:
         """The label of ``node``: a hash of where it hangs (its parent's label standing
