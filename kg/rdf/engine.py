@@ -3,7 +3,9 @@
 ``oxigraph`` (the default, an embedded pyoxigraph Store) and ``rdflib`` (an rdflib
 Dataset with the default graph as the union of the named graphs). Both speak rdflib
 terms at the boundary so that results can be compared across engines. Queries always
-see the union of all named graphs as their default graph.
+see the union of all named graphs as their default graph. Where the engines differ in
+what they can do (a parser of their own, reads beside writes, a Store to dump from), the
+:class:`Engine` protocol says so, and each implements its methods its own way.
 """
 
 from __future__ import annotations
