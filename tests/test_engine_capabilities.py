@@ -58,6 +58,13 @@ def test_quads_are_the_triples_as_written(source: Path) -> None:
         assert ox.Literal("2020", datatype=ox.NamedNode(XSD + "gYear")) in literals
 
 
+def test_written_quads_are_those_the_store_may_rewrite(source: Path) -> None:
+    oxigraph, rdflib_engine = (loaded(name, source) for name in ("oxigraph", "rdflib"))
+    written = {str(q.object) for q in oxigraph.written_quads(EX + "g/a")}
+    assert written == {f'"7"^^<{XSD}int>', f'"2020"^^<{XSD}gYear>', '"hi"@en'}
+    assert rdflib_engine.written_quads(EX + "g/a") == []
+
+
 def test_graph_dumps_give_one_canonical_dump(source: Path) -> None:
     """The oxigraph engine's Store lines with its written quads, and the rdflib engine's
     quads alone, make the same canonical N-Quads."""

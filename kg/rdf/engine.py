@@ -106,6 +106,12 @@ class Engine(Protocol):
         """The quads of one named graph exactly as written, as pyoxigraph terms."""
         ...
 
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        """The quads of one named graph whose literal the engine may hold in another form
+        than written (kg.rdf.literals), as written; none on an engine without a form of
+        its own."""
+        ...
+
     def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
         """One named graph for the canonical dumps: N-Triples in pyoxigraph's own
         serialisation, whose lines with a rewritable literal (kg.rdf.literals) are to be
@@ -391,11 +397,14 @@ class OxigraphEngine:
     def quads(self, graph: str) -> list[ox.Quad]:
         return self.dataset.quads_for_graph_name(ox.NamedNode(graph))
 
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        return self.dataset.exact_for(graph)
+
     def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
         """The Store's own N-Triples dump of the graph (no Python object per quad) and
         the quads with a rewritable literal as written (kg.rdf.literals.WrittenQuads)."""
         data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-        return data, self.dataset.exact_for(graph)
+        return data, self.written_quads(graph)
 
     def dump_nquads(self) -> str:
         return ox.serialize(self.dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
@@ -491,6 +500,10 @@ class RdflibEngine:
     def quads(self, graph: str) -> list[ox.Quad]:
         target = ox.NamedNode(graph)
         return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in self.triples(graph)]
+
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        """None: it holds the terms its parser made, with no form of its own."""
+        return []
 
     def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
         """No N-Triples of its own: every quad as written."""
