@@ -38,9 +38,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from kg.build.dumps import default_view_turtle
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES, compact
 from kg.rdf.engine import Engine
+from kg.rdf.turtle import default_view_turtle
 from kg.sparql.files import inject_values, read_query
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.site import figure, htaccess, ontology_docs, pages, rdfio, void
