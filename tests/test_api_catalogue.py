@@ -37,7 +37,6 @@ from kg.web.endpoint.api import (
     bind,
     load_catalogue,
     parameter_example,
-    prefers_html,
     prefixes_for,
     query_form,
     read_arguments,
@@ -253,10 +252,17 @@ def test_head_on_the_catalogue(client: TestClient) -> None:
         ("*/*", False),
         ("text/*", True),
         ("text/html;q=0", False),
+        # Answered as /sparql answers them since the one parser (kg.web.negotiation):
+        # q above 1 counts as 1 (a tie, so data) ...
+        ("text/html;q=2, application/json", False),
+        # ... and the most specific range naming HTML gives its q (here 0.3 < 0.5).
+        ("application/xhtml+xml;q=0.3, text/*;q=0.9, application/json;q=0.5", False),
     ],
 )
-def test_prefers_html(accept: str, expected: bool) -> None:
-    assert prefers_html(accept) is expected
+def test_prefers_html(client: TestClient, accept: str, expected: bool) -> None:
+    response = client.get("/api/queries", headers={"Accept": accept})
+    kind = "text/html" if expected else "application/json"
+    assert response.headers["content-type"].split(";")[0] == kind
 
 
 def test_every_catalogue_parameter_states_its_type_and_meaning() -> None:

@@ -51,6 +51,7 @@ from kg.sparql.files import (
     read_query,
 )
 from kg.stages.query import declared_data
+from kg.web.negotiation import prefers_html
 
 if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
     from kg.web.endpoint.service import SparqlService
@@ -62,6 +63,8 @@ RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 METHODS = ["GET", "HEAD", "OPTIONS"]
 PROBLEM = "application/problem+json"
+# What the catalogue offers beside its HTML page.
+JSON = (("application/json",),)
 
 
 @dataclass(frozen=True)
@@ -181,32 +184,6 @@ def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> R
     return Response(data, media_type=media_type, headers=headers)
 
 
-def prefers_html(accept: str) -> bool:
-    """True when ``Accept`` ranks text/html above application/json (a browser)."""
-    quality: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        quality[media.lower()] = max(q, quality.get(media.lower(), 0.0))
-
-    def q_of(media: str) -> float:
-        major = media.split("/")[0]
-        for key in (media, f"{major}/*", "*/*"):
-            if key in quality:
-                return quality[key]
-        return 0.0
-
-    html_q = max(q_of("text/html"), q_of("application/xhtml+xml"))
-    return html_q > 0 and html_q > q_of("application/json")
-
-
 def read_arguments(
     query: NamedQuery, items: Sequence[tuple[str, str]]
 ) -> tuple[dict[str, str], str | None, float | None]:
@@ -253,7 +230,9 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
         wanted = request.query_params.get("format")
         if wanted not in (None, "json", "html"):
             return problem(400, "Bad Request", f"format {wanted!r}: use json or html")
-        if wanted == "html" or (wanted is None and prefers_html(request.headers.get("accept", ""))):
+        if wanted == "html" or (
+            wanted is None and prefers_html(request.headers.get("accept"), JSON)
+        ):
             return fixed(request, listing_html, "text/html; charset=utf-8", vary=True)
         return fixed(request, listing_json, "application/json", vary=True)
 
