@@ -31,9 +31,9 @@ from kg.sparql.files import (
     read_query,
 )
 from kg.stages.query import declared_data
-from kg.web.endpoint.api import (
+from kg.web.endpoint.api import api_routes
+from kg.web.endpoint.catalogue import (
     RESERVED,
-    api_routes,
     bind,
     load_catalogue,
     parameter_example,

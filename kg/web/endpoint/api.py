@@ -28,36 +28,29 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import math
-import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kg.prefixes import DEFAULT_BASE, PREFIXES
-from kg.sparql.files import (
-    ParameterError,
-    QueryError,
-    QueryFile,
-    bind_parameters,
-    code_words,
-    inject_values,
-    read_query,
+from kg.sparql.files import ParameterError, QueryError
+from kg.web.endpoint.catalogue import (
+    NamedQuery,
+    bind,
+    load_catalogue,
+    parameter_example,
+    prefixes_for,
+    read_arguments,
 )
-from kg.stages.query import declared_data
+from kg.web.endpoint.openapi import openapi_document
 from kg.web.negotiation import prefers_html
 
 if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
     from kg.web.endpoint.service import SparqlService
 
-# Request parameters the API itself reads; no catalogue query may declare them.
-RESERVED = ("format", "timeout")
 # Short names of the result formats of the service (``format=``; media types work too).
 RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
@@ -65,96 +58,6 @@ METHODS = ["GET", "HEAD", "OPTIONS"]
 PROBLEM = "application/problem+json"
 # What the catalogue offers beside its HTML page.
 JSON = (("application/json",),)
-
-
-@dataclass(frozen=True)
-class NamedQuery:
-    """One catalogue query: its file (text, header, typed parameters) and its query form."""
-
-    file: QueryFile
-    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
-
-    @property
-    def name(self) -> str:
-        return self.file.stem
-
-    @property
-    def keywords(self) -> list[str]:
-        return [k.strip() for k in self.file.header.get("keywords", "").split(",") if k.strip()]
-
-    def describe(self) -> dict[str, Any]:
-        """The catalogue entry (the JSON shape of ``/api/queries``)."""
-        header = self.file.header
-        return {
-            "name": self.name,
-            "title": self.file.title,
-            "question": header.get("question", ""),
-            "keywords": self.keywords,
-            "target": header.get("target", ""),
-            "note": header.get("note", ""),
-            "form": self.form,
-            # Data folders the query needs besides the review's data (``# data:``); a
-            # server whose build lacks them answers it on the data it holds.
-            "data": list(declared_data(self.file)),
-            "parameters": [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "required": not p.optional,
-                    "description": p.description,
-                }
-                for p in self.file.parameters
-            ],
-            "query": self.file.text,
-            "run": f"/api/queries/{quote(self.name)}",
-            "editor": "/sparql?" + urlencode({"query": self.file.text}, quote_via=quote),
-        }
-
-
-_EXAMPLE = re.compile(r"\be\.g\.\s+(\S+?)[.,;:)\]]*(?:\s|$)")
-
-
-def parameter_example(description: str) -> str | None:
-    """The first ``e.g. VALUE`` of a parameter's description (its example), if any."""
-    match = _EXAMPLE.search(description)
-    return match.group(1) if match else None
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword of the query (read
-    by :func:`kg.sparql.files.code_words`, so never one inside a name, string, IRI or comment)."""
-    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-    for word, _ in code_words(text, prefixes=False):
-        if word in forms:
-            return word
-    raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-
-
-def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
-    """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API."""
-    catalogue: dict[str, NamedQuery] = {}
-    for path in sorted(queries_dir.glob("*.rq")):
-        file = read_query(path)
-        clash = [p.name for p in file.parameters if p.name in RESERVED]
-        if clash:
-            raise QueryError(
-                f"{path}: parameter {clash[0]!r} clashes with the API's own "
-                f"'{clash[0]}' request parameter; rename it"
-            )
-        catalogue[file.stem] = NamedQuery(file, query_form(file.text))
-    return catalogue
-
-
-def prefixes_for(base: str) -> dict[str, str]:
-    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the base."""
-    table = dict(PREFIXES)
-    if base and base != DEFAULT_BASE:
-        for name, namespace in PREFIXES.items():
-            if namespace.startswith(DEFAULT_BASE + "id/") or namespace.startswith(
-                DEFAULT_BASE + "rule/"
-            ):
-                table[name] = base + namespace[len(DEFAULT_BASE) :]
-    return table
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -184,41 +87,8 @@ def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> R
     return Response(data, media_type=media_type, headers=headers)
 
 
-def read_arguments(
-    query: NamedQuery, items: Sequence[tuple[str, str]]
-) -> tuple[dict[str, str], str | None, float | None]:
-    """Split the request's parameters into the query's, ``format`` and ``timeout``; refuse
-    repeated ones (raises QueryError)."""
-    seen: dict[str, str] = {}
-    for name, value in items:
-        if name in seen:
-            raise QueryError(f"parameter {name!r} is given more than once")
-        seen[name] = value
-    # The service reads the format (a short name or a media type) and refuses an unknown one.
-    result_format = seen.pop("format", None) or None
-    timeout: float | None = None
-    if "timeout" in seen:
-        raw = seen.pop("timeout")
-        try:
-            timeout = float(raw)
-        except ValueError:
-            timeout = math.nan
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise QueryError(f"timeout must be a positive number of seconds, got {raw!r}")
-    optional = {p.name for p in query.file.parameters if p.optional}
-    given = {k: v for k, v in seen.items() if not (k in optional and v == "")}
-    return given, result_format, timeout
-
-
-def bind(query: NamedQuery, given: Mapping[str, str], prefixes: Mapping[str, str]) -> str:
-    """The query text with the given values bound in a ``VALUES`` block (QueryError if not)."""
-    return inject_values(query.file.text, bind_parameters(query.file, given, prefixes))
-
-
 def api_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the named-query API: the catalogue, one query, the OpenAPI document."""
-    from kg.web.endpoint.openapi import openapi_document
-
     catalogue = load_catalogue(service.queries_dir)
     prefixes = prefixes_for(service.base)
     listing = {"queries": [q.describe() for q in catalogue.values()]}

@@ -38,7 +38,7 @@ from starlette.routing import BaseRoute, Route
 from kg.config import REPO_ROOT
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
 from kg.sparql.files import QueryError
-from kg.web.endpoint.api import bind, load_catalogue, prefixes_for, read_arguments
+from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for, read_arguments
 
 if TYPE_CHECKING:  # the service module does not import this one; avoid a cycle anyway
     from kg.web.endpoint.service import SparqlService

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from kg.web.endpoint.api import parameter_example
+from kg.web.endpoint.catalogue import NamedQuery, parameter_example
 
 if TYPE_CHECKING:
-    from kg.web.endpoint.api import NamedQuery
     from kg.web.endpoint.service import SparqlService
 
 OPENAPI_VERSION = "3.1.0"
