@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
@@ -48,6 +49,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
+from kg.web.endpoint.api import api_routes
+from kg.web.endpoint.editor import editor_routes
+from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
 from kg.web.negotiation import preferred
 
 if TYPE_CHECKING:
@@ -376,10 +380,6 @@ def make_app(
         on_demand.without_site(sparql=service is not None)
     routes: list = []
     if service is not None:
-        from kg.web.endpoint.api import api_routes
-        from kg.web.endpoint.editor import editor_routes
-        from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
-
         sparql = SparqlEndpoint(service)
         # ASGI endpoints, so every method reaches them and 403/405 are theirs.
         routes += [
@@ -413,8 +413,6 @@ class SiteServer:
         service: SparqlService | None = None,
         on_demand: OnDemandSite | None = None,
     ) -> None:
-        import uvicorn
-
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -20,8 +20,6 @@
 
 from __future__ import annotations
 
-import inspect as _inspect
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -29,11 +27,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from kg.web.endpoint import description, formats
-from kg.web.endpoint.service import CORS, error_response
+from kg.web.endpoint.editor import editor_page
+from kg.web.endpoint.service import CORS, SparqlService, error_response
 from kg.web.negotiation import prefers_html
-
-if TYPE_CHECKING:
-    from kg.web.endpoint.service import SparqlService
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 WRITE_METHODS = {"PUT", "DELETE", "PATCH", "POST"}
@@ -108,17 +104,6 @@ def content_type(request: Request) -> tuple[str | None, str | None]:
     return parts[0].lower(), charset
 
 
-async def _editor(request: Request, service: SparqlService) -> Response | None:
-    try:
-        from kg.web.endpoint.editor import editor_page
-    except ImportError:
-        return None
-    page = editor_page(request, service)
-    if _inspect.isawaitable(page):
-        page = await page
-    return page
-
-
 def _common_headers(response: Response) -> Response:
     for name, value in CORS.items():
         response.headers.setdefault(name, value)
@@ -179,9 +164,7 @@ class SparqlEndpoint(_ServiceEndpoint):
             and "format" not in params
             and prefers_html(accept, DATA_TYPES)
         ):
-            page = await _editor(request, self.service)
-            if page is not None:
-                return page
+            return editor_page(request, self.service)
         if query is None:
             if method == "POST":
                 raise BadRequest(
