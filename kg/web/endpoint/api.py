@@ -26,9 +26,9 @@ cannot serve stops the server there.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -47,6 +47,7 @@ from kg.web.endpoint.catalogue import (
 )
 from kg.web.endpoint.openapi import openapi_document
 from kg.web.negotiation import prefers_html
+from kg.web.templates import render
 
 if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
     from kg.web.endpoint.service import SparqlService
@@ -93,7 +94,7 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
     prefixes = prefixes_for(service.base)
     listing = {"queries": [q.describe() for q in catalogue.values()]}
     listing_json = json.dumps(listing, ensure_ascii=False, indent=2) + "\n"
-    listing_html = catalogue_page(catalogue)
+    listing_html = catalogue_page(catalogue, service.templates)
     document = json.dumps(openapi_document(catalogue, service), ensure_ascii=False, indent=2)
 
     async def list_queries(request: Request) -> Response:
@@ -175,87 +176,29 @@ def with_preflight(
     return endpoint
 
 
-def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
-    """A readable HTML page of the catalogue: questions, parameters, a form and links each."""
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Named queries — GovSM-KG</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;"
-        "padding:0 1rem;line-height:1.4}pre{background:#f4f4f4;padding:.5rem;overflow:auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem;"
-        "text-align:left}section{border-top:1px solid #999;margin-top:1.5rem}"
-        "label{display:block;margin:.3rem 0}</style>",
-        "</head><body>",
-        "<h1>Named queries</h1>",
-        "<p>The review's competency questions, ready to run. Each runs at "
-        "<code>/api/queries/NAME?parameter=value</code> in any result format "
-        "(<code>Accept</code> header or <code>format=</code> "
-        + esc(", ".join(RESULT_FORMATS))
-        + '); machine-readable: <a href="queries?format=json">this list as JSON</a> '
-        "(<code>Accept: application/json</code>), "
-        '<a href="openapi.json">the OpenAPI document</a>; '
-        'any query: <a href="../sparql">the SPARQL endpoint</a>.</p>',
-        "<ul>",
-    ]
-    for query in catalogue.values():
-        parts.append(f'<li><a href="#{esc(query.name)}">{esc(query.file.title)}</a></li>')
-    parts.append("</ul>")
-    for query in catalogue.values():
-        entry = query.describe()
-        parts.append(f'<section id="{esc(query.name)}">')
-        parts.append(f"<h2>{esc(entry['title'])} <small>({esc(query.name)})</small></h2>")
-        parts.append(f"<p>{esc(entry['question'])}</p>")
-        if entry["keywords"]:
-            parts.append(f"<p>Keywords: {esc(', '.join(entry['keywords']))}</p>")
-        if entry["target"]:
-            parts.append(f"<p>Target: {esc(entry['target'])}</p>")
-        if entry["note"]:
-            parts.append(f"<p>Note: {esc(entry['note'])}</p>")
-        if entry["data"]:
-            parts.append(
-                "<p>Needs data beyond the review's: "
-                f"<code>{esc(', '.join(entry['data']))}</code> (loaded only by a build that "
-                "includes it).</p>"
-            )
-        # Links relative to the page (/api/queries), so it works under a proxy's sub-path.
-        action = esc(f"queries/{quote(query.name)}")
-        parts.append(f'<form method="get" action="{action}">')
-        if entry["parameters"]:
-            parts.append(
-                "<table><tr><th>parameter</th><th>type</th><th>required</th>"
-                "<th>description</th></tr>"
-            )
-            for p in entry["parameters"]:
-                parts.append(
-                    f"<tr><td><code>{esc(p['name'])}</code></td><td>{esc(p['type'])}</td>"
-                    f"<td>{'yes' if p['required'] else 'no'}</td>"
-                    f"<td>{esc(p['description'])}</td></tr>"
-                )
-            parts.append("</table>")
-            for p in entry["parameters"]:
-                field_id = f"{query.name}-{p['name']}"
-                required = " required" if p["required"] else ""
-                example = parameter_example(p["description"])
-                hint = f' placeholder="{esc(example)}"' if example else ""
-                parts.append(
-                    f'<label for="{esc(field_id)}">{esc(p["name"])} ({esc(p["type"])})</label>'
-                    f'<input id="{esc(field_id)}" name="{esc(p["name"])}" size="60"'
-                    f"{required}{hint}>"
-                )
-        else:
-            parts.append("<p>No parameters.</p>")
-        formats = RESULT_FORMATS[:4] if query.form in {"SELECT", "ASK"} else RESULT_FORMATS[4:]
-        options = "".join(f"<option>{esc(f)}</option>" for f in formats)
-        parts.append(
-            f'<label for="{esc(query.name)}-format">format</label>'
-            f'<select id="{esc(query.name)}-format" name="format">{options}</select>'
-            '<p><button type="submit">Run</button> · '
-            f'<a href="..{esc(entry["editor"])}">open in the query editor</a></p></form>'
-        )
-        parts.append(f"<pre><code>{esc(query.file.text)}</code></pre>")
-        parts.append("</section>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+def catalogue_page(catalogue: Mapping[str, NamedQuery], templates: Path | None = None) -> str:
+    """A readable HTML page of the catalogue (template ``catalogue.html``, overridable
+    from ``templates``): questions, parameters, a form and links each."""
+    return render(
+        "catalogue.html",
+        templates,
+        title="Named queries — GovSM-KG",
+        result_formats=", ".join(RESULT_FORMATS),
+        queries=[_page_entry(query) for query in catalogue.values()],
+    )
+
+
+def _page_entry(query: NamedQuery) -> dict[str, Any]:
+    """A query's entry of the catalogue with what its section of the page needs."""
+    entry = query.describe()
+    tabular = query.form in {"SELECT", "ASK"}
+    return {
+        **entry,
+        # Relative to the page (/api/queries), so the page works under a proxy's sub-path.
+        "action": f"queries/{quote(query.name)}",
+        "editor_link": ".." + entry["editor"],
+        "formats": RESULT_FORMATS[:4] if tabular else RESULT_FORMATS[4:],
+        "parameters": [
+            {**p, "example": parameter_example(p["description"])} for p in entry["parameters"]
+        ],
+    }

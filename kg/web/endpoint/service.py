@@ -75,6 +75,7 @@ class SparqlService:
         base: str = DEFAULT_BASE,
         queries_dir: Path | None = None,
         sandbox: bool = True,
+        templates: Path | None = None,
     ) -> None:
         self.dist = Path(dist)
         self.store_path = self.dist / STORE_FILE
@@ -83,6 +84,8 @@ class SparqlService:
         self.limits = limits or Limits()
         self.base = base
         self.queries_dir = queries_dir or REPO_ROOT / "queries" / "cq"
+        # A project's templates folder: its catalogue.html or editor.html replace ours.
+        self.templates = templates
         counts = self._graph_sizes()
         self.graph_sizes: dict[str, int] = counts
         self.graphs: frozenset[str] = frozenset(counts)
