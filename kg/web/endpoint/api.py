@@ -117,25 +117,10 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
                 f"no named query {name!r}; the catalogue has: {', '.join(catalogue)}",
                 queries=list(catalogue),
             )
-        declared = query.describe()["parameters"]
-        try:
-            given, result_format, timeout = read_arguments(
-                query, request.query_params.multi_items()
-            )
-            text = bind(query, given, prefixes)
-        except ParameterError as error:
-            return problem(
-                400,
-                "Bad Request",
-                str(error),
-                query=name,
-                parameter=error.name,
-                parameterType=error.type,
-                expected=error.expected,
-                parameters=declared,
-            )
-        except QueryError as error:
-            return problem(400, "Bad Request", str(error), query=name, parameters=declared)
+        bound = _bound(query, request, prefixes)
+        if isinstance(bound, Response):
+            return bound
+        text, result_format, timeout = bound
         response = await service.answer(
             request, text, timeout_s=timeout, result_format=result_format
         )
@@ -150,6 +135,30 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
         Route("/api/queries/{name}", with_preflight(run_query), methods=METHODS),
         Route("/api/openapi.json", with_preflight(openapi), methods=METHODS),
     ]
+
+
+def _bound(
+    query: NamedQuery, request: Request, prefixes: Mapping[str, str]
+) -> tuple[str, str | None, float | None] | Response:
+    """The query's text with the request's values bound, its ``format`` and ``timeout``;
+    or the 400 problem naming what is wrong (with the query's declared parameters)."""
+    declared = query.describe()["parameters"]
+    try:
+        given, result_format, timeout = read_arguments(query, request.query_params.multi_items())
+        return bind(query, given, prefixes), result_format, timeout
+    except ParameterError as error:
+        return problem(
+            400,
+            "Bad Request",
+            str(error),
+            query=query.name,
+            parameter=error.name,
+            parameterType=error.type,
+            expected=error.expected,
+            parameters=declared,
+        )
+    except QueryError as error:
+        return problem(400, "Bad Request", str(error), query=query.name, parameters=declared)
 
 
 def with_preflight(
