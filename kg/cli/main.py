@@ -584,7 +584,7 @@ def serve(
         try:
             if queries is not None and not queries.is_dir():
                 _fail(f"{queries} is not a folder of .rq queries", 2)
-            service = SparqlService(dist, limits, base, queries_dir=queries)
+            service = SparqlService(dist, limits, base, queries, templates=Project().templates)
         except (FileNotFoundError, RuntimeError) as exc:
             _fail(str(exc), 2)
     from kg.sparql.files import QueryError
