@@ -21,7 +21,6 @@ import pyoxigraph as ox
 from kg.web.negotiation import preferred
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 
