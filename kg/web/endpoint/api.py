@@ -29,7 +29,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -46,11 +46,9 @@ from kg.web.endpoint.catalogue import (
     read_arguments,
 )
 from kg.web.endpoint.openapi import openapi_document
+from kg.web.endpoint.service import SparqlService
 from kg.web.negotiation import prefers_html
 from kg.web.templates import render
-
-if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
-    from kg.web.endpoint.service import SparqlService
 
 # Short names of the result formats of the service (``format=``; media types work too).
 RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")

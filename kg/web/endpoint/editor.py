@@ -27,7 +27,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -39,10 +39,8 @@ from kg.config import REPO_ROOT
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
 from kg.sparql.files import QueryError
 from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for, read_arguments
+from kg.web.endpoint.service import SparqlService
 from kg.web.templates import render
-
-if TYPE_CHECKING:  # the service module does not import this one; avoid a cycle anyway
-    from kg.web.endpoint.service import SparqlService
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 REPO_WEB_DIR = REPO_ROOT / "web"

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kg.web.endpoint.catalogue import NamedQuery, parameter_example
 from kg.web.endpoint.limits import Limits
-
-if TYPE_CHECKING:
-    from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.service import SparqlService
 
 OPENAPI_VERSION = "3.1.0"
 SELECT_TYPES = (
@@ -29,6 +27,7 @@ SELECT_TYPES = (
     "text/csv",
     "text/tab-separated-values",
 )
+
 GRAPH_TYPES = ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")
 # JSON Schema of a parameter's value, by declared type.
 SCHEMAS: dict[str, dict[str, Any]] = {
