@@ -2,8 +2,9 @@
 
 The editor only reads the service's ``limits``, ``graphs``, ``base`` and ``queries_dir``
 (the contract of issue 6) and ``templates`` (a project's page templates, or None), so these
-tests give it a small stand-in with those five fields and mount ``editor_page`` on ``/sparql`` and ``editor_routes`` beside it, as the endpoint
-does. The browser path (queries really run) is tests/test_browser_editor.py.
+tests give it a small stand-in with those five fields and mount ``editor_page`` on
+``/sparql`` and ``editor_routes`` beside it, as the endpoint does. The browser path
+(queries really run) is tests/test_browser_editor.py.
 """
 
 from __future__ import annotations
