@@ -562,7 +562,9 @@ def serve(
 
         if not (dist / "govsm.nq").is_file():
             _fail(f"{dist}/govsm.nq not found: run `govsm build` first", 2)
-        pages = OnDemandSite.from_nquads(dist / "govsm.nq", base, Project().queries)
+        pages = OnDemandSite.from_nquads(
+            dist / "govsm.nq", base, Project().queries, templates=Project().templates
+        )
     elif not (site / "index.html").is_file():
         _fail(f"{site}/index.html not found: run `govsm build` first", 2)
     service = None

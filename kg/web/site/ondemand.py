@@ -46,9 +46,9 @@ class OnDemandSite:
         templates: Path | None = None,
     ) -> None:
         """``templates``: a project's templates folder (kg.web.templates), as the static
-        site's (kg.web.site.SiteInput.templates)."""
+        site's (kg.web.site.SiteInput.templates); ignored when it does not exist."""
         self.engine, self.base, self.queries, self.rule_iri = engine, base, queries, rule_iri
-        self.templates = templates
+        self.templates = templates if templates is not None and templates.is_dir() else None
         self.graph = SiteGraph.from_store(engine.store, base)
         self.graph.files = {f"dumps/{name}" for name in void.DUMPS}
         # Navigation of the rendered pages: the static site's pages (pages.NAV), or
