@@ -13,6 +13,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -373,6 +374,9 @@ def shorten(text: str, limit: int = QUOTE_LABEL_CHARS) -> str:
     return flat[: cut if cut > 0 else limit].rstrip(" ,;:.") + "…"
 
 
+# Pages link the same few targets (the site-level pages, their neighbours) from the same
+# folders, and posixpath.relpath is the slow part of a link: remembered.
+@lru_cache(maxsize=1 << 16)
 def relative(from_path: str, to_path: str, fragment: str = "", ext: str = ".html") -> str:
     """A relative link from the page at ``from_path`` to ``to_path`` + ext (+ #fragment)."""
     target = (to_path or "index") + ext

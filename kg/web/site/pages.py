@@ -53,7 +53,7 @@ class Value:
     href: str | None = None  # where it links (relative inside the site, else its IRI)
     code: bool = False  # an IRI under the base that is neither a page nor a file
     note: str = ""  # a literal's language tag or datatype
-    quote: str | None = None  # a quote selector's verbatim text, shown as a blockquote
+    quote: str | None = None  # a quote selector's text, shown above the link to its page
     members: tuple[Value, ...] | None = None  # an RDF list (a blank node), in order
     pairs: tuple[tuple[Value, Value], ...] | None = None  # a blank node's properties
 
@@ -128,7 +128,7 @@ class Page:
         """As :meth:`value`, with a quote selector's text shown in full."""
         shown = self.value(term)
         exact = self.graph.exact(term) if isinstance(term, ox.NamedNode) else None
-        return shown if exact is None else replace(shown, quote=exact)
+        return shown if exact is None else replace(shown, text="the quote's page", quote=exact)
 
     def _iri(self, term: ox.NamedNode, text: str | None) -> Value:
         label = text if text is not None else self.graph.label(term)
