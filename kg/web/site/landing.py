@@ -13,13 +13,15 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES, compact
+from kg.stages.report import COLUMNS
 from kg.web.report import Report, report_context
 from kg.web.site.figure import Box, context, figure_title
-from kg.web.site.graph import SiteGraph
+from kg.web.site.graph import SiteGraph, Term
 from kg.web.site.pages import Page, Value, header, incoming, property_rows
 from kg.web.site.void import DUMPS
 
 SKOS = PREFIXES["skos"]
+HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
 #: What the site-level pages say of a site without resource pages.
 ON_DEMAND_NOTE = (
     "This build is too large for a static page per resource: its resource pages are "
@@ -133,21 +135,24 @@ def report_page(page: Page, report: Report) -> str:
 
 def row_links(page: Page, report: Report) -> list[dict[str, str]]:
     """Per row of the report's table (its sub-factor and rule IRIs, Table.subjects): the
-    pages its Sub-factor, Factor and Derived cells link to."""
+    pages its factor, sub-factor and derived classification cells link to, by heading."""
     graph = page.graph
     links = []
     for about in report.table.subjects:
-        hrefs: dict[str, str] = {}
-        subfactor = ox.NamedNode(about["subfactor"]) if about.get("subfactor") else None
-        if subfactor is not None:
-            hrefs["Sub-factor"] = page.href(subfactor.value) or ""
-            factor = graph.value(subfactor, SKOS + "broader")
-            if isinstance(factor, ox.NamedNode):
-                hrefs["Factor"] = page.href(factor.value) or ""
-            derived = _derived(graph, subfactor, about.get("rule"))
-            if derived is not None:
-                hrefs["Derived"] = page.href(derived.value) or ""
-        links.append({k: v for k, v in hrefs.items() if v})
+        targets: dict[str, Term | None] = {}
+        if "subfactor" in about:
+            subfactor = ox.NamedNode(about["subfactor"])
+            targets = {
+                "subfactorLabel": subfactor,
+                "factorLabel": graph.value(subfactor, SKOS + "broader"),
+                "derivedDirection": _derived(graph, subfactor, about.get("rule")),
+            }
+        hrefs = {
+            HEADINGS[column]: page.href(node.value)
+            for column, node in targets.items()
+            if isinstance(node, ox.NamedNode)
+        }
+        links.append({heading: href for heading, href in hrefs.items() if href is not None})
     return links
 
 
