@@ -109,12 +109,11 @@ class OnDemandSite:
         builds before the site-level pages were written above the threshold): the
         figure and links to what is served, all rendered from the store. ``sparql``:
         whether the server has the SPARQL endpoint and its editor."""
-        page = pages.Page("", self.graph, templates=self.templates)
+        nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
+        page = pages.Page("", self.graph, nav=nav, templates=self.templates)
         boxes = None
         if (self.queries / figure.TABLE_QUERY).is_file():
             boxes = figure.figure_boxes(self.graph, self.engine, self.queries, self.rule_iri)
-        nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
-        page.nav = nav
         return landing.on_demand_index(page, TITLE, boxes, sparql)
 
     def style(self) -> str:

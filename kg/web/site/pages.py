@@ -160,34 +160,22 @@ class Page:
         )
         return Value("", pairs=pairs)
 
-    def shell(
-        self, title: str, alternates: str | None = None, nav: tuple | None = None
-    ) -> dict[str, Any]:
-        """The context of the page shell (base.html): title, stylesheet, navigation
-        (``nav``, else the page's, else NAV) and the RDF documents of ``alternates``."""
-        own = self.path or "index"
-        links = []
-        if alternates is not None:
-            links = [
-                (relative(own, alternates, ext="." + ext), mime) for ext, mime in FORMATS.items()
-            ]
+    def shell(self, title: str, alternates: str | None = None) -> dict[str, Any]:
+        """The context of the page shell (base.html): title, stylesheet, navigation (the
+        page's, else NAV) and the RDF documents at ``alternates`` as alternates."""
+        documents = self.formats(alternates) if alternates is not None else []
         return {
             "title": title,
             "stylesheet": self.asset("style.css"),
-            "alternates": links,
-            "nav": [(self.asset(path), text) for path, text in nav or self.nav or NAV],
+            "alternates": [(href, mime) for href, mime, _ in documents],
+            "nav": [(self.asset(path), text) for path, text in self.nav or NAV],
         }
 
     def render(
-        self,
-        template: str,
-        title: str,
-        alternates: str | None = None,
-        nav: tuple | None = None,
-        **context: Any,
+        self, template: str, title: str, alternates: str | None = None, **context: Any
     ) -> str:
         """Render a page template (extending base.html) with the page shell's context."""
-        return render(template, self.templates, **self.shell(title, alternates, nav), **context)
+        return render(template, self.templates, **self.shell(title, alternates), **context)
 
     def formats(self, doc_path: str) -> list[tuple[str, str, str]]:
         """(href, media type, extension) of the RDF documents at ``doc_path``."""
@@ -202,6 +190,7 @@ class Page:
 
 
 def header(page: Page, subject: ox.NamedNode) -> Header:
+    """A resource's heading (site/macros.html's header)."""
     graph = page.graph
     types = [page.value(ox.NamedNode(t), compact(t)) for t in graph.types(subject)]
     return Header(graph.label(subject), subject.value, types, graph.description(subject))
