@@ -104,7 +104,7 @@ def ensure_dist(dist: Path, rebuild: bool) -> None:
         return
     print(f"building {dist}/ ...", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "kg.cli.main", "build", "--no-reason", "--out", str(dist)],
+        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--out", str(dist)],
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -118,7 +118,7 @@ class Server:
         cmd = [
             sys.executable,
             "-m",
-            "kg.cli.main",
+            "kg.cli",
             "serve",
             "--port",
             "0",
@@ -184,7 +184,7 @@ def cpu_seconds(pid: int) -> float:
 def serve_options() -> str:
     """The ``govsm serve --help`` text (to see which limit options it has)."""
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli.main", "serve", "--help"],
+        [sys.executable, "-m", "kg.cli", "serve", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,22 +1,31 @@
-"""The govsm CLI: trace, query (names, parameters, formats, injection), serve."""
+"""The govsm CLI: trace, query (names, parameters, formats, injection), serve, and its
+exit codes (each one tested here, named in kg/cli/exits.py)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
+import socket
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import owlready2
 import pytest
 import rdflib
+import typer
 from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from typer.testing import CliRunner
 
-from kg.cli.main import app
-from kg.rdf.engine import make_engine
+from kg.build import pipeline
+from kg.cli import exits
+from kg.cli.app import app
+from kg.config import ConfigError
+from kg.rdf.engine import EngineError, make_engine
+from kg.rdf.load import ParseError
 from kg.sparql.files import (
     QueryError,
     bind_parameters,
@@ -25,6 +34,9 @@ from kg.sparql.files import (
     read_query,
     serialize_term,
 )
+from kg.stages.reason import ReasonReport
+from kg.stages.verify import Difference, VerifyReport
+from kg.validation.core import ValidationReport
 from kg.web.server import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,3 +312,148 @@ def test_validate_names_file_focus_path_and_message(tmp_path: Path) -> None:
     assert "id:study/lee-2012" in out
     assert "bibo:doi" in out
     assert "DOI" in out
+
+
+# --- exit codes ----------------------------------------------------------------------
+
+
+def test_help_lists_every_exit_code() -> None:
+    assert set(exits.MEANINGS) == {exits.OK, exits.FAILED, exits.USAGE, exits.REMOTE}
+    assert (exits.OK, exits.FAILED, exits.USAGE, exits.REMOTE) == (0, 1, 2, 3)
+    out = flat(runner.invoke(app, ["--help"]).output)
+    assert flat(exits.describe(exits.MEANINGS)) in out
+    for code, meaning in exits.MEANINGS.items():
+        assert f"{code} {flat(meaning)}" in out
+
+
+def test_command_help_lists_its_exit_codes() -> None:
+    out = flat(runner.invoke(app, ["push", "--help"]).output)
+    assert "Exit codes: 0 pushed and verified; 1 a count differs" in out
+    assert "3 the remote failed" in out
+    out = flat(runner.invoke(app, ["reason", "--help"]).output)
+    assert "1 inconsistent, or a class is unsatisfiable; 2 Java is missing" in out
+
+
+_DIFFERENCE = Difference(
+    rule="classification-from-assessment",
+    subfactor="https://w3id.org/govsm/id/subfactor/legal-infrastructure",
+    label="legal infrastructure",
+    context="https://w3id.org/govsm/id/context/iran",
+    derived="preventer",
+    reported="driver",
+    reported_words="motivator",
+    status="direction differs",
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "printed"),
+    [
+        (ParseError(Path("a.ttl"), 3, 4, "bad"), exits.USAGE, "error: parse error: a.ttl:3:4: bad"),
+        (QueryError("unknown query 'x'"), exits.USAGE, "error: unknown query 'x'"),
+        (ConfigError("bad base IRI"), exits.USAGE, "error: bad base IRI"),
+        (EngineError("unknown engine 'x'"), exits.USAGE, "error: unknown engine 'x'"),
+        (
+            pipeline.ValidationFailed(ValidationReport()),
+            exits.FAILED,
+            "error: validation failed: the graph does not conform",
+        ),
+        (
+            pipeline.ReasoningFailed(ReasonReport(consistent=False, java="java 17")),
+            exits.FAILED,
+            "error: reasoning failed",
+        ),
+        (
+            pipeline.VerifyFailed(VerifyReport(1, [_DIFFERENCE])),
+            exits.FAILED,
+            "error: 1 difference(s) from the reported results",
+        ),
+    ],
+)
+def test_library_errors_end_with_their_exit_codes(
+    error: Exception, code: int, printed: str
+) -> None:
+    command = typer.Typer()
+
+    @command.command()
+    @exits.on_library_errors
+    def failing() -> None:
+        raise error
+
+    result = runner.invoke(command, [])
+    assert result.exit_code == code
+    assert printed in flat(result.output)
+    if isinstance(error, pipeline.VerifyFailed):
+        assert "Derived vs reported: differences" in result.output
+
+
+def test_error_messages_print_verbatim() -> None:
+    # A message is data (a path, a parser's words): brackets in it are not rich markup.
+    command = typer.Typer()
+
+    @command.command()
+    def failing() -> None:
+        exits.fail("cannot read /tmp/[bold]x[/bold] [/oops]", exits.USAGE)
+
+    result = runner.invoke(command, [])
+    assert result.exit_code == exits.USAGE
+    assert "error: cannot read /tmp/[bold]x[/bold] [/oops]" in result.output
+
+
+def _exit_codes(tree: ast.Module) -> list[ast.expr]:
+    """The codes given to fail(message, code) and Exit(code) calls (both branches of a
+    conditional expression)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name == "fail" and len(node.args) == 2:
+            found.append(node.args[1])
+        elif name == "Exit" and node.args:
+            found.append(node.args[0])
+    while any(isinstance(code, ast.IfExp) for code in found):
+        found = [
+            branch
+            for code in found
+            for branch in ((code.body, code.orelse) if isinstance(code, ast.IfExp) else (code,))
+        ]
+    return found
+
+
+NAMED_CODES = {"OK", "FAILED", "USAGE", "REMOTE", "exits.OK", "exits.FAILED", "exits.USAGE"}
+NAMED_CODES |= {"exits.REMOTE", "code"}  # code: fail's own parameter
+
+
+def test_commands_name_their_exit_codes() -> None:
+    codes = [
+        (path.name, code)
+        for path in sorted((ROOT / "kg" / "cli").glob("*.py"))
+        for code in _exit_codes(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert len(codes) > 20  # the walk sees the commands' exits
+    bare = [f"{name}:{code.lineno}: {ast.unparse(code)}" for name, code in codes]
+    assert [b for b in bare if b.rsplit(": ", 1)[1] not in NAMED_CODES] == []
+
+
+def test_bare_exit_codes_are_found() -> None:
+    tree = ast.parse("fail('x', 2)\ntyper.Exit(USAGE)\nfail('y', USAGE if usage else 3)")
+    assert [ast.unparse(c) for c in _exit_codes(tree)] == ["2", "USAGE", "USAGE", "3"]
+
+
+def test_remote_failure_exits_3() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(
+        app, ["query", "review-method", "--endpoint", f"http://127.0.0.1:{port}/sparql"]
+    )
+    assert result.exit_code == exits.REMOTE == 3, result.output
+    assert "error:" in result.output
+
+
+def test_reason_without_java_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(owlready2, "JAVA_EXE", "no-such-java-for-govsm")
+    result = runner.invoke(app, ["reason"])
+    assert result.exit_code == exits.USAGE == 2, result.output
+    assert "Java not found" in result.output

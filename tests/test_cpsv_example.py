@@ -17,7 +17,7 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from typer.testing import CliRunner
 
 from kg.build.pipeline import load_and_derive, validate
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.rdf.load import discover_sources, load
 from kg.sparql.files import read_query

@@ -12,7 +12,7 @@ import rdflib
 from support import built_dist, serve_command
 from typer.testing import CliRunner
 
-from kg.cli.main import app as cli
+from kg.cli.app import app as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GOVSM = rdflib.Namespace("https://w3id.org/govsm/ontology#")
@@ -76,6 +76,7 @@ def test_missing_queries_folder_exits_2(dist: Path, tmp_path: Path) -> None:
         cli, ["serve", "--dist", str(dist), "--port", "0", "--queries", str(tmp_path / "none")]
     )
     assert result.exit_code == 2 and "not a folder" in result.output
+    assert result.output.count("error:") == 1  # one line, not a second "error: 2"
 
 
 def test_bad_catalogue_header_exits_2_naming_the_file(dist: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.build import dumps, pipeline
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.config import BuildOptions, ConfigError, Project
 from kg.rdf.load import ParseError, load
 from kg.stages.reason import Cancelled
@@ -161,7 +161,7 @@ def test_missing_derived_and_missing_reported_fail(mini: Path) -> None:
 
 
 def _run_build_subprocess(mini: Path, out: Path) -> None:
-    code = "from kg.cli.main import app; app()"
+    code = "from kg.cli.app import app; app()"
     subprocess.run(
         [sys.executable, "-c", code, *build_args(mini, out)], check=True, capture_output=True
     )

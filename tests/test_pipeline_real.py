@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli.main import app
+from kg.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "social-media-service-delivery"

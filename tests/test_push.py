@@ -24,7 +24,7 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.remote.client import (
     Credentials,
     Remote,

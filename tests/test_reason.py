@@ -200,13 +200,14 @@ def test_missing_import_is_reported_not_fetched(tmp_path: Path) -> None:
 def test_cli_exit_codes() -> None:
     from typer.testing import CliRunner
 
-    from kg.cli.reason import app
+    from kg.cli.app import app
 
     runner = CliRunner()
-    assert runner.invoke(app, ["--ontology-dir", str(ONTOLOGY)]).exit_code == 0
+    assert runner.invoke(app, ["reason", "--ontology-dir", str(ONTOLOGY)]).exit_code == 0
     bad = runner.invoke(
         app,
         [
+            "reason",
             "--ontology-dir",
             str(ONTOLOGY),
             "--extra",

@@ -30,7 +30,7 @@ from support import (
 from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
 from typer.testing import CliRunner
 
-from kg.cli.main import app as cli
+from kg.cli.app import app as cli
 from kg.prefixes import DEFAULT_BASE
 from kg.web.server import make_app, make_server
 

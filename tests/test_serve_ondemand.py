@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from kg.build import pipeline
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.web.server import make_app

@@ -68,7 +68,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site as `govsm publish` writes it."""
     from typer.testing import CliRunner
 
-    from kg.cli.main import app
+    from kg.cli.app import app
 
     out = tmp_path_factory.mktemp("published") / "dist"
     result = CliRunner().invoke(app, ["publish", "--out", str(out)])
@@ -432,7 +432,7 @@ def test_engines_give_the_same_site(site: Path, tmp_path: Path) -> None:
 def test_publish_command(published: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli.main import app
+    from kg.cli.app import app
 
     assert (published / "index.html").is_file() and (published.parent / "govsm.nq").is_file()
     bad = CliRunner().invoke(app, ["publish", "--out", str(tmp_path), "--base", "not-an-iri"])

@@ -112,7 +112,7 @@ def test_the_reviews_pages_are_not_cut(built: Path, site: OnDemandSite) -> None:
 def test_cli_no_site(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli.main import app
+    from kg.cli.app import app
 
     out = tmp_path / "dist"
     result = CliRunner().invoke(app, ["publish", "--no-site", "--out", str(out)])
@@ -124,7 +124,7 @@ def test_cli_no_site(tmp_path: Path) -> None:
 def test_cli_publish_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli.main import app
+    from kg.cli.app import app
 
     monkeypatch.setattr(pipeline, "SITE_MAX_RESOURCES", 10)
     out = tmp_path / "dist"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.config import DEFAULT_BASE, Project
 from kg.validation.core import ValidationResult
 from kg.validation.incremental import Outcome, split_blocks, validate_incremental

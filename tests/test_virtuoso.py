@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 
 from kg.build.dumps import canonical_nquads
 from kg.build.pipeline import load_and_derive
-from kg.cli.main import app
+from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Engine, Rows, from_ox, make_engine
 from kg.remote.client import Credentials, Remote, RemoteError, run_remote

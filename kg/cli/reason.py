@@ -1,4 +1,4 @@
-"""``govsm reason`` as a typer sub-app, for the main CLI to mount (``app.add_typer``)."""
+"""``govsm reason``: HermiT on the ontology, its alignments and optional instance data."""
 
 from __future__ import annotations
 
@@ -7,34 +7,41 @@ from typing import Annotated
 
 import typer
 
+from kg.cli import exits
+from kg.cli.exits import FAILED, OK, USAGE
 from kg.stages.reason import reason, render
 
-app = typer.Typer(add_completion=False)
+OntologyDir = Annotated[Path, typer.Option(help="Folder of govsm.ttl.")]
+Extra = Annotated[
+    list[Path] | None, typer.Option(help="Extra ontology files (TBox) to reason with.")
+]
+Abox = Annotated[
+    list[Path] | None, typer.Option(help="Instance data files to check for consistency.")
+]
+OwnClasses = Annotated[
+    bool,
+    typer.Option(
+        "--own-classes",
+        help="Check each of the ontology's own classes for satisfiability instead of"
+        " classifying everything (for large --extra vocabularies).",
+    ),
+]
 
 
-@app.command("reason")
+@exits.documented(
+    {
+        OK: "consistent, every class satisfiable",
+        FAILED: "inconsistent, or a class is unsatisfiable",
+        USAGE: "Java is missing or the reasoner could not run",
+    }
+)
 def reason_command(
-    ontology_dir: Annotated[Path, typer.Option(help="Folder of govsm.ttl.")] = Path("ontology"),
-    extra: Annotated[
-        list[Path] | None, typer.Option(help="Extra ontology files (TBox) to reason with.")
-    ] = None,
-    abox: Annotated[
-        list[Path] | None, typer.Option(help="Instance data files to check for consistency.")
-    ] = None,
-    own_classes: Annotated[
-        bool,
-        typer.Option(
-            "--own-classes",
-            help="Check each of the ontology's own classes for satisfiability instead of"
-            " classifying everything (for large --extra vocabularies).",
-        ),
-    ] = False,
+    ontology_dir: OntologyDir = Path("ontology"),
+    extra: Extra = None,
+    abox: Abox = None,
+    own_classes: OwnClasses = False,
 ) -> None:
-    """Check the ontology, its alignments and optional data with HermiT.
-
-    Exits 1 if it is inconsistent or any class is unsatisfiable, 2 if Java is missing
-    or the reasoner could not run.
-    """
+    """Check the ontology, its alignments and optional data with HermiT."""
     report = reason(
         ontology_dir,
         extra_files=extra or (),
@@ -44,6 +51,6 @@ def reason_command(
     )
     typer.echo(render(report))
     if report.java is None:
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)

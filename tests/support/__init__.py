@@ -52,7 +52,7 @@ def govsm_build(out: Path, base: str = DEFAULT_BASE) -> Path:
         [
             sys.executable,
             "-m",
-            "kg.cli.main",
+            "kg.cli",
             "build",
             "--no-reason",
             "--base",
@@ -186,7 +186,7 @@ def serve_command(*args: str, seconds: float = 30) -> Iterator[str]:
     """``govsm serve --port 0 ARGS`` in a subprocess; yields its base URL once it answers
     HTTP, and terminates it afterwards."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli.main", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "kg.cli", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,0 +1,202 @@
+"""The commands that run the build pipeline, whole (build, publish) or in part (validate,
+derive, verify)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from kg.build import pipeline
+from kg.cli import exits, options
+from kg.cli.exits import FAILED, OK, USAGE, fail
+from kg.cli.options import Base, Data, Engine, Ontology, Rules, Shapes
+from kg.cli.output import console, err, log, print_table, print_warnings
+from kg.config import BuildOptions, Project
+from kg.prefixes import DEFAULT_BASE
+from kg.rdf.load import load
+from kg.stages.report import classification_table
+from kg.stages.verify import verify as run_verify
+from kg.validation.core import VALIDATORS, ValidationReport
+
+Out = Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")]
+Site = Annotated[
+    bool | None,
+    typer.Option(
+        "--site/--no-site",
+        help="Write the static site dist/site/ with a page per resource always / no site "
+        "(default: resource pages only up to 20,000 resources; above it the site-level "
+        "pages, resource pages served by govsm serve --on-demand).",
+    ),
+]
+Validator = Annotated[
+    str,
+    typer.Option(
+        "--validator",
+        help="fast (SHACL compiled to SPARQL on pyoxigraph) or pyshacl (the reference).",
+    ),
+]
+Incremental = Annotated[
+    bool,
+    typer.Option(
+        "--incremental/--full",
+        help="Re-check only what the files changed since the last run can affect "
+        "(fast validator, oxigraph engine; cache in .govsm-cache/validate/); --full "
+        "validates everything without the cache.",
+    ),
+]
+Cache = Annotated[
+    Path | None, typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/).")
+]
+
+
+@exits.on_library_errors
+def build(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    out: Out = Path("dist"),
+    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+    site: Site = None,
+) -> None:
+    """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
+    build_options = BuildOptions(
+        base=base, engine=engine, rules=rules, out=out, reason=not no_reason, site=site
+    )
+    result = pipeline.build(options.project(data, shapes, ontology), build_options, log=log)
+    assert result.table is not None
+    print_table(result.table)
+    written = ", site/" if (out / "site").is_dir() else ""
+    console.print(
+        f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html{written}"
+    )
+
+
+@exits.on_library_errors
+def publish(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    out: Out = Path("dist"),
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+    site: Site = None,
+) -> None:
+    """Rebuild dist/ and its linked-data site dist/site/ from the sources (load, validate,
+    derive, verify, publish; the OWL reasoner is skipped, `govsm build` runs it)."""
+    build_options = BuildOptions(
+        base=base, engine=engine, rules=rules, out=out, reason=False, site=site
+    )
+    pipeline.build(options.project(data, shapes, ontology), build_options, log=log)
+    site_dir = out / "site"
+    if not site_dir.is_dir():
+        console.print(f"[green]published[/] {out}/: dumps and reports, no static site")
+        return
+    pages = sum(1 for _ in site_dir.rglob("*.html"))
+    on_demand = "" if (site_dir / "id").is_dir() else " (resource pages: govsm serve --on-demand)"
+    console.print(
+        f"[green]published[/] {site_dir}/: {pages} HTML pages, dumps, VoID, ontology{on_demand}"
+    )
+
+
+@exits.documented(
+    {OK: "the data conforms", FAILED: "a violation", USAGE: "a parse error or a bad option"}
+)
+@exits.on_library_errors
+def validate(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+    validator: Validator = "fast",
+    incremental: Incremental = True,
+    cache: Cache = None,
+) -> None:
+    """Check the data against the SHACL shapes and the check queries."""
+    if validator not in VALIDATORS:
+        fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", USAGE)
+    project = options.project(data, shapes, ontology)
+    report = None
+    if validator == "fast" and engine == "oxigraph" and incremental:
+        report = _validate_with_cache(project, base, cache)
+    if report is None:
+        report = pipeline.validate(load(project, base, engine), project, validator)
+    for note in report.notes:
+        err.print(f"[yellow]note: {note}[/]", highlight=False)
+    if not report.conforms:
+        raise pipeline.ValidationFailed(report)
+    print_warnings(report)
+    console.print(f"[green]conforms[/] ({len(report.warnings)} warning(s))")
+
+
+def _validate_with_cache(
+    project: Project, base: str, cache: Path | None
+) -> ValidationReport | None:
+    """The incremental validation's report, or None (after a warning) when its cache
+    cannot be used: locked by another run, or not writable."""
+    # Imported when used: the cache machinery is not needed by `govsm --help` or any
+    # other command, and would slow their start.
+    from kg.validation.incremental import CacheBusy, validate_incremental
+
+    try:
+        outcome = validate_incremental(project, base, cache)
+    except (CacheBusy, OSError) as exc:
+        err.print(
+            "[yellow]warning: validation cache unusable, validating without it "
+            f"({escape(str(exc))})[/]"
+        )
+        return None
+    err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
+    return outcome.report
+
+
+@exits.on_library_errors
+def derive(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Run a rule set and show the classifications it derives (nothing is written)."""
+    project = options.project(data, None, ontology)
+    loaded, rule_list, derivations = pipeline.load_and_derive(
+        project, BuildOptions(base=base, engine=engine, rules=rules)
+    )
+    for d in derivations:
+        console.print(f"{d.rule.stem}: {d.classifications} classifications, {d.triples} triples")
+    rule = rule_list[0].iri(base) if len(rule_list) == 1 else None
+    print_table(classification_table(loaded.engine, project.queries, rule))
+
+
+@exits.documented(
+    {
+        OK: "every classification matches",
+        FAILED: "a difference (a table of differences is printed)",
+        USAGE: "a parse error or a bad option",
+    }
+)
+@exits.on_library_errors
+def verify(
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = "assessment",
+    data: Data = None,
+    ontology: Ontology = None,
+) -> None:
+    """Compare derived classifications with the reported ones."""
+    project = options.project(data, None, ontology)
+    loaded, rule_list, _ = pipeline.load_and_derive(
+        project, BuildOptions(base=base, engine=engine, rules=rules)
+    )
+    report = run_verify(loaded.engine, rule_list, base, project.queries)
+    if not report.ok:
+        raise pipeline.VerifyFailed(report)
+    console.print(f"[green]all {report.compared} classifications match the reported ones[/]")

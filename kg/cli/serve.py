@@ -1,0 +1,187 @@
+"""``govsm serve``: the built site as linked data, with the SPARQL endpoint beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kg.cli import exits
+from kg.cli.exits import OK, USAGE, fail
+from kg.cli.output import console, err
+from kg.config import Project
+from kg.prefixes import DEFAULT_BASE
+from kg.sparql.files import QueryError
+from kg.web.endpoint.limits import Limits
+from kg.web.site.ondemand import OnDemandSite
+
+if TYPE_CHECKING:
+    from kg.web.endpoint.service import SparqlService
+    from kg.web.server import SiteServer
+
+Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
+Port = Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")]
+Dist = Annotated[Path, typer.Option("--dist", help="Build output folder; its site/ is served.")]
+Base = Annotated[
+    str,
+    typer.Option("--base", help="Base IRI the site was built with (its path is also served)."),
+]
+AccessLog = Annotated[bool, typer.Option("--access-log", help="Print one line per request.")]
+Sparql = Annotated[
+    bool, typer.Option("--sparql/--no-sparql", help="Serve the SPARQL endpoint at /sparql.")
+]
+Timeout = Annotated[float, typer.Option("--timeout", help="Longest a query may run, in seconds.")]
+MaxRows = Annotated[
+    int, typer.Option("--max-rows", help="Result rows (or triples) returned at most.")
+]
+MaxBody = Annotated[
+    int, typer.Option("--max-body", help="Largest request body accepted, in bytes.")
+]
+MaxConcurrent = Annotated[
+    int, typer.Option("--max-concurrent", help="Queries one client may run at once.")
+]
+Workers = Annotated[int, typer.Option("--workers", help="Worker processes evaluating queries.")]
+Queries = Annotated[
+    Path | None,
+    typer.Option(
+        "--queries", help="Catalogue of named queries (default: the project's queries/cq)."
+    ),
+]
+OnDemand = Annotated[
+    bool,
+    typer.Option(
+        "--on-demand",
+        help="Render resource pages missing from dist/site from dist/govsm.nq "
+        "(builds too large for a static site).",
+    ),
+]
+
+
+@exits.documented(
+    {
+        OK: "stopped (Ctrl-C)",
+        USAGE: "no build to serve, a bad limit or query catalogue, or the port cannot be bound",
+    }
+)
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    dist: Dist = Path("dist"),
+    base: Base = DEFAULT_BASE,
+    access_log: AccessLog = False,
+    sparql: Sparql = True,
+    timeout: Timeout = 30.0,
+    max_rows: MaxRows = 10_000,
+    max_body: MaxBody = 1_000_000,
+    max_concurrent: MaxConcurrent = 4,
+    workers: Workers = 2,
+    queries: Queries = None,
+    on_demand: OnDemand = False,
+) -> None:
+    """Serve dist/site as linked data (content negotiation, 303 for resources) and the
+    read-only SPARQL endpoint at /sparql over dist/govsm.nq, with its limits."""
+    site = dist / "site"
+    pages = None
+    if on_demand:
+        pages = _on_demand_pages(dist, base)
+    elif not (site / "index.html").is_file():
+        fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
+    service = None
+    store_missing = sparql and not (dist / "govsm.nq").is_file()
+    if sparql and not store_missing:
+        limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
+        service = _sparql_service(dist, limits, base, queries)
+    server = _listen(site, host, port, base, access_log, service, pages)
+    console.print(
+        f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
+    )
+    if store_missing:
+        err.print(
+            f"[bold yellow]warning:[/] {dist}/govsm.nq not found: no SPARQL endpoint "
+            "(run `govsm build`)",
+            highlight=False,
+        )
+    if service is not None:
+        console.print(
+            f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
+            f"{service.triples} triples; timeout {timeout:g} s, {max_rows} rows, "
+            f"{workers} workers)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _serve_until_stopped(server)
+
+
+def _on_demand_pages(dist: Path, base: str) -> OnDemandSite:
+    """The resource pages rendered on request from the build's N-Quads."""
+    if not (dist / "govsm.nq").is_file():
+        fail(f"{dist}/govsm.nq not found: run `govsm build` first", USAGE)
+    return OnDemandSite.from_nquads(dist / "govsm.nq", base, Project().queries)
+
+
+def _limits(
+    timeout: float, max_rows: int, max_body: int, max_concurrent: int, workers: int
+) -> Limits:
+    """The endpoint's limits from the options; a value out of range is a usage error."""
+    try:
+        return Limits(
+            timeout_s=timeout,
+            max_rows=max_rows,
+            max_body_bytes=max_body,
+            max_concurrent_per_client=max_concurrent,
+            workers=workers,
+        )
+    except ValueError as exc:
+        fail(f"bad limit: {exc}", USAGE)
+
+
+def _sparql_service(dist: Path, limits: Limits, base: str, queries: Path | None) -> SparqlService:
+    """The SPARQL endpoint over the build's N-Quads, with its named-query catalogue."""
+    # Imported when used: the endpoint (its worker pool, starlette) takes a noticeable
+    # part of a second to load, which `govsm --help` and the other commands need not pay.
+    from kg.web.endpoint.service import SparqlService
+
+    if queries is not None and not queries.is_dir():
+        fail(f"{queries} is not a folder of .rq queries", USAGE)
+    try:
+        return SparqlService(dist, limits, base, queries_dir=queries)
+    except (FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc), USAGE)
+
+
+def _listen(
+    site: Path,
+    host: str,
+    port: int,
+    base: str,
+    access_log: bool,
+    service: SparqlService | None,
+    pages: OnDemandSite | None,
+) -> SiteServer:
+    """The server bound to host:port; on failure the service is closed and the command
+    ends with a usage error."""
+    # Imported when used: the server (starlette, uvicorn) takes a noticeable part of a
+    # second to load, which `govsm --help` and the other commands need not pay.
+    from kg.web.server import make_server
+
+    try:
+        return make_server(site, host, port, base, access_log, service, pages)
+    except OSError as exc:
+        if service is not None:
+            service.close()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", USAGE)
+    except QueryError as exc:  # a catalogue query whose header or text is wrong
+        if service is not None:
+            service.close()
+        fail(f"query catalogue: {exc}", USAGE)
+
+
+def _serve_until_stopped(server: SiteServer) -> None:
+    """Serve until Ctrl-C, then release the port."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
