@@ -273,7 +273,7 @@ def bare_baseline(
     threads (1: the cost of one query with no queueing)."""
     import pyoxigraph
 
-    from kg.web.endpoint.api import bind, load_catalogue
+    from kg.web.endpoint.catalogue import bind, load_catalogue
 
     store = pyoxigraph.Store()
     store.bulk_load(path=str(dist / "govsm.nq"), format=pyoxigraph.RdfFormat.N_QUADS)

@@ -66,6 +66,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     """The govsm stages: load, validate, reason, derive, verify, dumps."""
     from kg.build import pipeline
     from kg.build.dumps import write_dumps
+    from kg.build.schedule import Background
     from kg.config import DEFAULT_RULES, Project
     from kg.rdf.load import Loaded, load
     from kg.stages.derive import derive, select_rules
@@ -73,19 +74,17 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
 
     project = Project(root=root)
     rules = select_rules(project.queries, DEFAULT_RULES)
-    prepared: list = []
-    reasoning: list = []
+    # as in the build (kg.build.schedule): reasoning starts first, the source graphs'
+    # dump lines after validation, the reasoner's verdict is collected last
+    background = Background()
 
     def load_stage() -> Loaded:
-        # as in the build: reasoning starts first (it reads the ontology only; HermiT at
-        # a low priority, its verdict collected last)
-        reasoning.append(pipeline.prepare_reasoning(project))
+        background.start_reasoning(project)
         return load(project, BASE)
 
     def validate_stage() -> Any:
         report = pipeline.validate(loaded, project, validator=validator)
-        # as in the build: the source graphs' dump lines are made while the next stages run
-        prepared.append(pipeline.prepare_dumps(loaded))
+        background.start_dump_lines(loaded)
         return report
 
     loaded = timed("load", load_stage, lambda x: {"quads": len(x.engine.dataset)})
@@ -104,10 +103,14 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
         lambda: verify(loaded.engine, rules, BASE, project.queries),
         lambda v: {"compared": v.compared, "differences": len(v.differences)},
     )
-    timed("dumps", lambda: write_dumps(out, loaded.engine, prepared.pop()), lambda n: {"bytes": n})
+    timed(
+        "dumps",
+        lambda: write_dumps(out, loaded.engine, background.dump_lines),
+        lambda n: {"bytes": n},
+    )
     timed(
         "reason",
-        lambda: pipeline.reason(project, prepared=reasoning.pop()),
+        lambda: pipeline.reason(project, prepared=background.reasoning),
         lambda r: {"ok": None if r is None else r.ok},
     )
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.build.dumps import canonical_nquads
 from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
+from kg.rdf.nquads import canonical_nquads
 from kg.remote.client import Credentials, Remote, count_triples
 from kg.remote.push import GraphStore, push, read_graphs
 from tests.support.virtuoso import LocalVirtuoso, VirtuosoError

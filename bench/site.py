@@ -74,9 +74,10 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--dump-cost"] and len(argv) == 2:
         return dump_cost(Path(argv[1]))
     from kg.build import pipeline
-    from kg.build.dumps import dumps
     from kg.config import BuildOptions, Project
     from kg.rdf.load import load
+    from kg.rdf.nquads import canonical_dump
+    from kg.rdf.turtle import default_view_turtle
     from kg.stages.derive import derive, select_rules
     from kg.stages.report import classification_table
     from kg.stages.verify import verify
@@ -99,7 +100,8 @@ def main(argv: list[str]) -> int:
     verification = verify(loaded.engine, rules, BASE, project.queries)
     result = pipeline.BuildResult(loaded, derivations, verification)
     result.table = classification_table(loaded.engine, project.queries, rules[0].iri(BASE))
-    canonical, turtle = dumps(loaded.engine)
+    canonical = canonical_dump(loaded.engine)
+    turtle = default_view_turtle(canonical)
     out.mkdir(parents=True, exist_ok=True)
     nq = out / "govsm.nq"
     nq.write_text(canonical, encoding="utf-8")

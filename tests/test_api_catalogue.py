@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -31,17 +32,17 @@ from kg.sparql.files import (
     read_query,
 )
 from kg.stages.query import declared_data
-from kg.web.endpoint.api import (
+from kg.web.endpoint.api import api_routes, catalogue_page
+from kg.web.endpoint.catalogue import (
     RESERVED,
-    api_routes,
     bind,
     load_catalogue,
     parameter_example,
-    prefers_html,
     prefixes_for,
     query_form,
     read_arguments,
 )
+from kg.web.endpoint.limits import Limits
 from kg.web.endpoint.service import SparqlService
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,6 +206,49 @@ def test_catalogue_page_for_a_browser(client: TestClient) -> None:
     assert opened == [p.read_text(encoding="utf-8") for p in sorted(CQ_DIR.glob("*.rq"))]
 
 
+HOSTILE_QUERY = """# title: <script>alert(1)</script> & co
+# question: Is "this" <b>bold</b>?
+# parameters: x (IRI)
+# parameter-x: A value, e.g. "><img src=x onerror=alert(1)>
+# keywords: <i>k</i>
+# target: javascript:alert(1)
+SELECT * WHERE { ?s ?p "</code></pre><script>alert(2)</script>" }
+"""
+
+
+def test_catalogue_page_escapes_the_query_headers(tmp_path: Path) -> None:
+    (tmp_path / "hostile.rq").write_text(HOSTILE_QUERY, encoding="utf-8")
+    page_text = catalogue_page(load_catalogue(tmp_path))
+    assert "<script>" not in page_text and "<img" not in page_text and "<b>" not in page_text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page_text
+    assert "&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;alert(2)" in page_text
+    page = _Page()
+    page.feed(page_text)
+    text = "".join(page.text)
+    assert 'Is "this" <b>bold</b>?' in text and "Target: javascript:alert(1)" in text
+    assert page.actions == ["queries/hostile"]
+    assert all(not h.lower().startswith("javascript:") for h in page.hrefs)
+
+
+def test_a_projects_templates_replace_the_catalogue_page(tmp_path: Path) -> None:
+    (tmp_path / "catalogue.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p>Our own: {{ queries | length }} '
+        "queries</p>{% endblock %}\n",
+        encoding="utf-8",
+    )
+    service = SimpleNamespace(
+        queries_dir=CQ_DIR, base="https://w3id.org/govsm/", limits=Limits(), templates=tmp_path
+    )
+    response = api_client(service).get("/api/queries", headers={"Accept": BROWSER_ACCEPT})
+    assert response.headers["content-type"].startswith("text/html")
+    count = len(list(CQ_DIR.glob("*.rq")))
+    assert f"<p>Our own: {count} queries</p>" in response.text
+    assert "<title>Named queries — GovSM-KG</title>" in response.text  # the shell is ours
+    service.templates = tmp_path / "missing"  # no such folder: the package's page
+    response = api_client(service).get("/api/queries", headers={"Accept": BROWSER_ACCEPT})
+    assert "Our own" not in response.text and "<h1>Named queries</h1>" in response.text
+
+
 @pytest.mark.parametrize(
     ("path", "accept"),
     [
@@ -253,10 +297,17 @@ def test_head_on_the_catalogue(client: TestClient) -> None:
         ("*/*", False),
         ("text/*", True),
         ("text/html;q=0", False),
+        # Answered as /sparql answers them since the one parser (kg.web.negotiation):
+        # q above 1 counts as 1 (a tie, so data) ...
+        ("text/html;q=2, application/json", False),
+        # ... and the most specific range naming HTML gives its q (here 0.3 < 0.5).
+        ("application/xhtml+xml;q=0.3, text/*;q=0.9, application/json;q=0.5", False),
     ],
 )
-def test_prefers_html(accept: str, expected: bool) -> None:
-    assert prefers_html(accept) is expected
+def test_prefers_html(client: TestClient, accept: str, expected: bool) -> None:
+    response = client.get("/api/queries", headers={"Accept": accept})
+    kind = "text/html" if expected else "application/json"
+    assert response.headers["content-type"].split(";")[0] == kind
 
 
 def test_every_catalogue_parameter_states_its_type_and_meaning() -> None:

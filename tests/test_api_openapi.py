@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 from test_api_catalogue import CQ_DIR, api_client, build_dist, service_for
 
-from kg.web.endpoint.api import load_catalogue
+from kg.web.endpoint.catalogue import load_catalogue
 
 ERROR_CODES = {"400", "403", "406", "429", "503"}
 

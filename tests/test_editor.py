@@ -1,9 +1,10 @@
 """The SPARQL query editor's page and routes, without a browser (kg.web.endpoint.editor).
 
 The editor only reads the service's ``limits``, ``graphs``, ``base`` and ``queries_dir``
-(the contract of issue 6), so these tests give it a small stand-in with those four fields
-and mount ``editor_page`` on ``/sparql`` and ``editor_routes`` beside it, as the endpoint
-does. The browser path (queries really run) is tests/test_browser_editor.py.
+(the contract of issue 6) and ``templates`` (a project's page templates, or None), so these
+tests give it a small stand-in with those five fields and mount ``editor_page`` on
+``/sparql`` and ``editor_routes`` beside it, as the endpoint does. The browser path
+(queries really run) is tests/test_browser_editor.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
+from markupsafe import escape
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +41,7 @@ class StandIn:
     graphs: frozenset[str] = frozenset({"https://w3id.org/govsm/id/graph/a"})
     base: str = "https://w3id.org/govsm/"
     queries_dir: Path = CATALOGUE
+    templates: Path | None = None
 
 
 def make_client(service: StandIn) -> TestClient:
@@ -117,9 +120,9 @@ def test_page_lists_every_catalogue_query_with_its_question_and_parameters(clien
     for path in catalogue_files():
         query = read_query(path)
         assert f"id='example-{path.stem}'" in page
-        assert query.title.replace("'", "&#x27;") in page
+        assert escape(query.title) in page
         question = query.header["question"]
-        assert question.replace("'", "&#x27;") in page
+        assert escape(question) in page
         entry = config["examples"][path.stem]
         assert entry["query"] == query.text
         assert [p["name"] for p in entry["parameters"]] == [p.name for p in query.parameters]
@@ -145,7 +148,7 @@ def test_limits_are_shown_on_the_page() -> None:
     assert config["limits"]["max_rows"] == 1234
     # The graphs held, each a link that opens the editor on that graph alone.
     graph = "https://w3id.org/govsm/id/graph/a"
-    assert f"<a href='sparql?default-graph-uri={quote(graph, safe='')}'>" in page
+    assert f'<a href="sparql?default-graph-uri={quote(graph, safe="")}">' in page
     assert f"<code>{graph}</code>" in page
 
 
@@ -359,3 +362,42 @@ def test_urls_are_relative_to_the_page(client) -> None:
                 assert not target.startswith("/sparql/"), (path, url)
                 if "editor/" in url:
                     assert client.get(target).status_code == 200, target
+
+
+def test_catalogue_headers_and_graph_names_are_shown_as_text(tmp_path: Path) -> None:
+    (tmp_path / "hostile.rq").write_text(
+        "# title: <script>alert(1)</script>\n"
+        '# question: Is "this" <b>bold</b>?\n'
+        "# parameters: x (IRI)\n"
+        "# parameter-x: A value, e.g. '><img src=x onerror=alert(1)>\n"
+        "# keywords: <i>k</i>\n"
+        "SELECT * WHERE { ?s ?p ?o }\n",
+        encoding="utf-8",
+    )
+    graph = "https://example.org/<b>'graph'"
+    service = StandIn(queries_dir=tmp_path, graphs=frozenset({graph}))
+    page = make_client(service).get("/sparql").text
+    for raw in ("<script>alert", "<b>", "<img", "<i>k"):
+        assert raw not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<code>https://example.org/&lt;b&gt;&#39;graph&#39;</code>" in page
+    collected = parse(page)
+    assert f"sparql?default-graph-uri={quote(graph, safe='')}" in [u for _, _, u in collected.urls]
+    assert json.loads(collected.config)["examples"]["hostile"]["title"] == (
+        "<script>alert(1)</script>"
+    )
+
+
+def test_a_projects_templates_replace_the_editor_page(tmp_path: Path) -> None:
+    (tmp_path / "editor.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p>Our editor for {{ base }}</p>'
+        '<script type="application/json" id="editor-config">{{ config_json }}</script>'
+        "{% endblock %}\n",
+        encoding="utf-8",
+    )
+    response = make_client(StandIn(templates=tmp_path)).get("/sparql")
+    assert "<p>Our editor for https://w3id.org/govsm/</p>" in response.text
+    assert json.loads(parse(response.text).config)["base"] == "https://w3id.org/govsm/"
+    assert response.headers["content-security-policy"] == editor.CSP
+    page = make_client(StandIn(templates=tmp_path / "missing")).get("/sparql").text
+    assert "Our editor" not in page and 'id="query-text"' in page

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.rdf.engine import OxigraphEngine
+from kg.rdf.engine import OxigraphEngine, make_engine
 from kg.rdf.load import ParseError
 
 G = "https://example.org/graph/"
@@ -113,7 +113,7 @@ def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
     tmp_path: Path,
 ) -> None:
     """Their scans then run beside the later loads; nothing else about a source changes."""
-    from kg.rdf.load import Source, _scans_first
+    from kg.rdf.load import Source, _load_order
 
     texts = {
         "1.ttl": "<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n",
@@ -125,11 +125,14 @@ def test_files_with_typed_literals_load_first_and_the_rest_keep_their_order(
     for name, text in texts.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
         sources.append(Source(tmp_path / name, f"data/{name}", G + name, "data"))
-    assert [s.path.name for s in _scans_first(sources)] == ["2.ttl", "4.ttl", "1.ttl", "3.ttl"]
+    first = _load_order(OxigraphEngine(), sources)
+    assert [s.path.name for s in first] == ["2.ttl", "4.ttl", "1.ttl", "3.ttl"]
+    # an engine that loads every file alike keeps the order discovered
+    assert _load_order(make_engine("rdflib"), sources) == sources
 
 
 def test_a_datatype_marker_across_two_blocks_is_seen(tmp_path: Path) -> None:
-    from kg.rdf.load import Source, _scans_first
+    from kg.rdf.load import Source, _load_order
 
     path = tmp_path / "big.ttl"
     lead = b"# " + b"x" * ((1 << 20) - 43) + b"\n"  # the first block ends inside "^^"
@@ -141,4 +144,4 @@ def test_a_datatype_marker_across_two_blocks_is_seen(tmp_path: Path) -> None:
         Source(path, "data/big.ttl", G + "big", "data"),
     ]
     assert path.read_bytes().index(b"^^") == (1 << 20) - 1
-    assert [s.path.name for s in _scans_first(sources)] == ["big.ttl", "plain.ttl"]
+    assert [s.path.name for s in _load_order(OxigraphEngine(), sources)] == ["big.ttl", "plain.ttl"]

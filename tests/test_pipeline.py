@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.build import dumps, pipeline
+from kg.build import pipeline, schedule
+from kg.build.atomic import atomic_folder
 from kg.cli.app import app
 from kg.config import BuildOptions, ConfigError, Project
 from kg.rdf.load import ParseError, load
@@ -228,16 +229,16 @@ def test_reasoning_failure_exits_1_and_leaves_dist(mini: Path, tmp_path: Path) -
 def test_failed_build_stops_the_reasoner_it_started(
     mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started: list[pipeline.PreparedReasoning] = []
-    prepare = pipeline.prepare_reasoning
+    started: list[schedule.PreparedReasoning] = []
+    prepare = schedule.prepare_reasoning
 
-    def keep(project: Project) -> pipeline.PreparedReasoning | None:
+    def keep(project: Project) -> schedule.PreparedReasoning | None:
         prepared = prepare(project)
         assert prepared is not None
         started.append(prepared)
         return prepared
 
-    monkeypatch.setattr(pipeline, "prepare_reasoning", keep)
+    monkeypatch.setattr(schedule, "prepare_reasoning", keep)
     evidence = mini / "data" / "mini-review" / "evidence.ttl"
     evidence.write_text(
         evidence.read_text()
@@ -256,9 +257,27 @@ def test_failed_build_stops_the_reasoner_it_started(
 
 def test_publish_replaces_previous_dist(tmp_path: Path) -> None:
     dist = previous_dist(tmp_path)
-    dumps.write_atomically(dist, lambda folder: (folder / "new.txt").write_text("new"))
+    with atomic_folder(dist) as folder:
+        (folder / "new.txt").write_text("new")
+        assert (dist / "govsm.nq").read_text() == "previous\n"  # not yet swapped in
     assert sorted(p.name for p in dist.iterdir()) == ["new.txt"]
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".dist.")] == []
+
+
+def test_an_error_inside_the_atomic_block_keeps_previous_dist(tmp_path: Path) -> None:
+    dist = previous_dist(tmp_path)
+    with pytest.raises(RuntimeError, match="verdict"), atomic_folder(dist) as folder:
+        (folder / "govsm.nq").write_text("new\n")
+        raise RuntimeError("a late verdict (simulated)")
+    assert_untouched(dist)
+
+
+def test_atomic_folder_creates_an_output_that_did_not_exist(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "dist"
+    with atomic_folder(out) as folder:
+        (folder / "a.txt").write_text("a")
+    assert [p.name for p in out.iterdir()] == ["a.txt"]
+    assert [p.name for p in out.parent.iterdir()] == ["dist"]
 
 
 def test_base_option_rewrites_instance_iris(mini: Path, tmp_path: Path) -> None:
@@ -297,3 +316,16 @@ def test_validate_and_verify_commands(mini: Path) -> None:
     assert result.exit_code == 1  # technical infrastructure: 1 driver, 1 preventer -> mixed
     assert "mixed" in result.output
     assert runner.invoke(app, ["derive", *data, "--engine", "rdflib"]).exit_code == 0
+
+
+def test_dump_lines_start_early_only_on_an_engine_read_beside_writes(mini: Path) -> None:
+    project = Project(data_dirs=(mini / "data",))
+    for engine, early in (("oxigraph", True), ("rdflib", False)):
+        loaded = load(project, "https://w3id.org/govsm/", engine)
+        with schedule.Background() as background:
+            background.start_dump_lines(loaded)
+            assert (background.dump_lines is not None) is early, engine
+            if background.dump_lines is not None:
+                assert background.dump_lines.result(timeout=60).graphs == {
+                    s.graph for s in loaded.sources
+                }

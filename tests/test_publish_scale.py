@@ -18,10 +18,15 @@ import rdflib
 
 from bench.generate import generate
 from kg.build import dumps as dump_module
-from kg.build.dumps import canonical_dump, canonical_nquads, default_view_turtle, dumps, write_dumps
+from kg.build.dumps import write_dumps
 from kg.config import Project
 from kg.prefixes import DEFAULT_BASE
+from kg.rdf import lines as line_module
+from kg.rdf import nquads
+from kg.rdf.engine import Engine
 from kg.rdf.load import ParseError, load
+from kg.rdf.nquads import canonical_dump, canonical_nquads
+from kg.rdf.turtle import default_view_turtle
 
 
 def reference_canonical(nquads: str) -> str:
@@ -37,6 +42,12 @@ def reference_canonical(nquads: str) -> str:
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Project:
     generated = generate(tmp_path_factory.mktemp("syn"), studies=300, seed=11)
     return Project(root=generated.root)
+
+
+def in_memory(engine: Engine) -> tuple[str, str]:
+    """The two dumps held in memory: canonical N-Quads, and the default view's Turtle."""
+    canonical = canonical_dump(engine)
+    return canonical, default_view_turtle(canonical)
 
 
 def relabelled(nquads: str, seed: int) -> str:
@@ -146,11 +157,12 @@ def test_streamed_dump_files_equal_the_in_memory_dumps(
 ) -> None:
     """``batch``: lines a chunk; 7 makes thousands of chunks (boundaries everywhere)."""
     if batch is not None:
-        monkeypatch.setattr(dump_module, "_BATCH", batch)
+        monkeypatch.setattr(dump_module, "_CHUNK", batch)
+        monkeypatch.setattr(line_module, "BATCH", batch)
     project = Project() if which == "review" else synthetic
     engine = load(project, DEFAULT_BASE).engine
     written = write_dumps(tmp_path, engine)
-    canonical, turtle = dumps(engine)
+    canonical, turtle = in_memory(engine)
     assert (tmp_path / "govsm.nq").read_text(encoding="utf-8") == canonical
     assert (tmp_path / "govsm.ttl").read_text(encoding="utf-8") == turtle
     assert written == len(canonical.encode()) + len(turtle.encode())
@@ -162,20 +174,19 @@ def test_dump_lines_made_early_give_the_same_dumps(
     later: str, synthetic: Project, tmp_path: Path
 ) -> None:
     """The source graphs' lines made in the background right after the load
-    (pipeline.prepare_dumps), then graphs added (as derivation does): the same files as
+    (kg.build.dumps.start_dump_lines), then graphs added (as derivation does): the same files as
     dumping everything at the end — also when a later graph has blank nodes, whose
     labels must then be canonical over the whole dataset, and when a graph whose lines
     were made is written to afterwards."""
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 
-    from kg.build.pipeline import prepare_dumps
+    from kg.build.dumps import start_dump_lines
     from kg.rdf.load import load as load_project
 
     loaded = load_project(synthetic, DEFAULT_BASE)
     engine = loaded.engine
-    prepared = prepare_dumps(loaded)
-    assert prepared is not None
+    prepared = start_dump_lines(engine, [s.graph for s in loaded.sources])
     prepared.result()  # made before the later graph exists
     node = BNode() if later == "blank" else URIRef(DEFAULT_BASE + "id/later")
     # "into-a-source": written into a graph whose lines were made already (stale)
@@ -208,22 +219,22 @@ def test_dump_lines_made_early_give_the_same_dumps(
 def test_unique_chunks_drop_repeats_and_empty_lines_across_chunk_boundaries(
     batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dump_module, "_BATCH", batch)
+    monkeypatch.setattr(line_module, "BATCH", batch)
     lines = sorted([b"", b"", b"a", b"a", b"a", b"b", b"c", b"c", b"d", b"d", b"d", b"d", b"e"])
-    chunks = list(dump_module._unique_chunks(lines))
+    chunks = list(line_module.unique_chunks(lines))
     assert b"".join(chunks) == b"a\nb\nc\nd\ne\n"
     assert all(chunks)
-    assert list(dump_module._unique_chunks([])) == []
-    ended = b"".join(dump_module._unique_chunks(lines, b" .\n"))
+    assert list(line_module.unique_chunks([])) == []
+    ended = b"".join(line_module.unique_chunks(lines, b" .\n"))
     assert ended == b"a .\nb .\nc .\nd .\ne .\n"
 
 
 def test_triples_of_lines_cut_the_graph_name_and_the_end() -> None:
     lines = [b"", b'<s> <p> "o <x> ." <g> .', b"<s> <p> <o> <http://g/1> ."]
-    assert dump_module._triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
+    assert line_module.triples_of(lines) == [b'<s> <p> "o <x> ."', b"<s> <p> <o>"]
 
 
-def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path: Path) -> None:
+def test_graph_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path: Path) -> None:
     """A graph with neither blank nodes nor literals kept as written is split at the
     Store's line ends: its lines and triples must be what serialising its quads gives,
     also for literals that hold " .", escaped line ends, quotes and other scripts."""
@@ -240,13 +251,13 @@ def test_store_lines_of_a_plain_graph_split_at_line_ends_are_its_quads(tmp_path:
     engine = OxigraphEngine()
     engine.load(data, "https://example.org/g")
     assert engine.dataset.exact_for("https://example.org/g") == []
-    out = dump_module.store_lines(engine, ["https://example.org/g"])
+    out = nquads.graph_lines(engine, ["https://example.org/g"])
     expected = ox.serialize(
         list(engine.store.quads_for_pattern(None, None, None, None)),
         format=ox.RdfFormat.N_QUADS,
     ).split(b"\n")
     assert sorted(line for line in out.ground if line) == sorted(line for line in expected if line)
-    assert sorted(out.triples) == sorted(dump_module._triples_of(expected))
+    assert sorted(out.triples) == sorted(line_module.triples_of(expected))
     assert len(out.triples) == 7 and not out.blank
 
 
@@ -276,16 +287,16 @@ def test_a_triple_stated_twice_is_dumped_once(tmp_path: Path) -> None:
     )
 
 
-def test_store_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
+def test_graph_lines_of_graphs_without_blank_nodes_have_none_to_label(synthetic: Project) -> None:
     """A graph without blank nodes (as derivation writes) must not make the dumps label
-    every blank node of the dataset again (store_canonical_lines)."""
+    every blank node of the dataset again (kg.rdf.nquads.dataset_lines)."""
     loaded = load(synthetic, DEFAULT_BASE)
-    with_blank = dump_module.store_lines(loaded.engine, [s.graph for s in loaded.sources])
+    with_blank = nquads.graph_lines(loaded.engine, [s.graph for s in loaded.sources])
     assert with_blank.blank and with_blank.blank_lines
     assert all(line for line in with_blank.blank)
     plain = [s.graph for s in loaded.sources if s.rel.endswith("evidence.ttl")]
     assert plain, [s.rel for s in loaded.sources]
-    none = dump_module.store_lines(loaded.engine, plain)
+    none = nquads.graph_lines(loaded.engine, plain)
     assert none.ground and none.blank == [] and none.blank_lines == []
 
 
@@ -331,7 +342,7 @@ def test_a_failed_dump_stops_the_turtle_child(
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(dump_module, "TurtleWriter", keep)
-    monkeypatch.setattr(dump_module, "canonical_lines", explode)
+    monkeypatch.setattr(dump_module, "dataset_lines", explode)
     engine = load(Project(), DEFAULT_BASE, "rdflib").engine
     with pytest.raises(OSError, match="simulated"):
         write_dumps(tmp_path, engine)
@@ -364,7 +375,7 @@ def test_only_graphs_with_literals_the_store_may_rewrite_are_parsed_twice(
     engine.load(plain, "http://example.org/g/plain")
     engine.load(shorthand, "http://example.org/g/shorthand")
     assert parsed == [str(shorthand)]
-    text = dump_module.canonical_dump(engine)
+    text = canonical_dump(engine)
     assert '"007"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
     assert '"x"@en' in text and '"text"' in text  # (the parser lower-cases tags)
 
@@ -389,8 +400,8 @@ def test_turtle_halves_put_end_to_end_equal_the_whole(tmp_path: Path) -> None:
     from kg.rdf.turtle import TurtleWriter
 
     engine = load(Project(), DEFAULT_BASE).engine
-    canonical, turtle = dumps(engine)
-    triples = sorted(set(dump_module._triples_of(canonical.encode().splitlines())))
+    canonical, turtle = in_memory(engine)
+    triples = sorted(set(line_module.triples_of(canonical.encode().splitlines())))
     half = dump_module._subject_boundary(triples, len(triples) // 2)
     assert 0 < half < len(triples)
     parts = []

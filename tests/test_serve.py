@@ -20,7 +20,7 @@ from rdflib.namespace import VOID
 from starlette.testclient import TestClient
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
-from kg.web.server import make_app, negotiate, parse_accept
+from kg.web.server import make_app, negotiate
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_SITE = ROOT / "tests" / "fixtures" / "site"
@@ -238,10 +238,6 @@ def test_negotiate(accept: str | None, expected: str | None) -> None:
 def test_negotiate_only_among_available() -> None:
     assert negotiate("text/turtle, */*;q=0.1", ["html", "nt"]) == "html"
     assert negotiate("text/turtle", ["html", "nt"]) is None
-
-
-def test_parse_accept_clamps_q() -> None:
-    assert [r.q for r in parse_accept("a/b;q=2, c/d;q=-1")] == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", "text/*"])

@@ -34,11 +34,11 @@ from support.virtuoso import PACKAGE, LocalVirtuoso, VirtuosoError, missing_tool
 from test_cq_catalogue import compare, expected_of, read_results, top_level_order_keys
 from typer.testing import CliRunner
 
-from kg.build.dumps import canonical_nquads
 from kg.build.pipeline import load_and_derive
 from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Engine, Rows, from_ox, make_engine
+from kg.rdf.nquads import canonical_nquads
 from kg.remote.client import Credentials, Remote, RemoteError, run_remote
 from kg.remote.push import GraphStore, push, read_graphs
 from kg.sparql.files import read_query

@@ -1,12 +1,12 @@
-"""The build: load -> validate -> reason -> derive -> verify -> publish.
+"""The build: load -> validate -> derive -> verify -> publish, with reasoning beside them.
 
-Each stage is a plain function of the stages before it; ``build`` runs them in order and
-raises a :class:`StageFailure` subclass when one fails. Nothing is written to the output
-folder unless every stage passed. Work that does not depend on the stage before runs
-beside it: each file's scan for rewritten literals runs beside the next file's load, the
-dump lines are made while derivation runs, and the reasoner (which reads the ontology
-only) starts with the build at a low priority; its verdict is collected last, before the
-output is swapped in.
+:func:`build` runs the stages in the build's own thread, one after another, each on the
+engine the load filled (validation changes it for a while, derivation adds graphs); it
+raises a :class:`StageFailure` subclass when one fails. Work that needs none of the stage
+before it runs beside them (kg.build.schedule: the reasoner from the start, the source
+graphs' dump lines after validation). Everything is written into a temporary folder
+first; the reasoner's verdict is collected last, and only then is the folder swapped in
+(kg.build.atomic), so nothing is published unless every stage passed.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Any
 
 import rdflib
 
-from kg.background import in_background
-from kg.build.dumps import write_atomically, write_dumps
+from kg.build.atomic import atomic_folder
+from kg.build.dumps import write_dumps
+from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
 from kg.rdf.load import Loaded, load
+from kg.rdf.nquads import GraphLines
 from kg.stages.derive import Derivation, Rule, derive, select_rules
-from kg.stages.reason import Stopper
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
@@ -72,8 +73,6 @@ class BuildResult:
     reasoning: Any = None
     out: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    #: the source graphs' dump lines, made while the later stages run (prepare_dumps)
-    source_lines: Future[Any] | None = None
 
 
 def _quiet(_: str) -> None:
@@ -108,51 +107,12 @@ def validate(loaded: Loaded, project: Project, validator: str = "fast") -> Valid
     return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
 
-def prepare_dumps(loaded: Loaded) -> Future[Any] | None:
-    """Call once the source graphs are validated: on the oxigraph engine, starts making
-    their dump lines (kg.build.dumps.start_store_lines), which no later stage changes, while
-    reasoning and derivation run; hand the result to :func:`kg.build.dumps.write_dumps`."""
-    from kg.build.dumps import start_store_lines
-    from kg.rdf.engine import OxigraphEngine
-
-    if not isinstance(loaded.engine, OxigraphEngine):
-        return None
-    return start_store_lines(loaded.engine, [s.graph for s in loaded.sources])
-
-
 # --- reason --------------------------------------------------------------------------
-
-
-@dataclass
-class PreparedReasoning:
-    """A reasoning run started early (prepare_reasoning): its report, and a way to stop
-    it when the build fails before the report is wanted."""
-
-    report: Future[Any]
-    stopper: Stopper
-
-    def stop(self) -> None:
-        """Stop the run (HermiT killed) unless it has finished."""
-        self.stopper.stop()
-
-
-def prepare_reasoning(project: Project) -> PreparedReasoning | None:
-    """Start the reasoning stage now, in a background thread: it reads the ontology
-    only, not the data, and HermiT is a process of its own (at a low priority), so it
-    runs on whatever core the other stages leave idle. Hand the result to
-    :func:`reason` as late as possible; call its ``stop`` if the build fails first.
-    None without Java (reason() says so)."""
-    if shutil.which("java") is None:
-        return None
-    stopper = Stopper(low_priority=True)
-    return PreparedReasoning(
-        in_background(run_reasoner, project.ontology, stopper=stopper), stopper
-    )
 
 
 def reason(project: Project, log: Log = _quiet, prepared: PreparedReasoning | None = None) -> Any:
     """HermiT over the ontology and its alignments; None (with a warning) without Java.
-    ``prepared``: the run prepare_reasoning started for the same project."""
+    ``prepared``: the run kg.build.schedule started for the same project."""
     if shutil.which("java") is None:
         log("warning: Java not found, reasoning skipped (apt-get install default-jre-headless)")
         return None
@@ -186,74 +146,71 @@ def build(
     validate_stage: bool = True,
 ) -> BuildResult:
     """Run every stage and publish into ``options.out`` (atomically)."""
-    reasoning = prepare_reasoning(project) if options.reason else None
-    try:
-        return _build(project, options, log, validate_stage, reasoning)
-    finally:
-        if reasoning is not None:
-            reasoning.stop()  # a failed build does not wait for HermiT; no-op once done
-
-
-def _build(
-    project: Project,
-    options: BuildOptions,
-    log: Log,
-    validate_stage: bool,
-    reasoning: PreparedReasoning | None,
-) -> BuildResult:
-    rules = select_rules(project.queries, options.rules)
-    loaded = load(project, options.base, options.engine)
-    result = BuildResult(loaded)
-    log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
-
-    if validate_stage:
-        report = validate(loaded, project)
-        result.validation = report
-        if not report.conforms:
-            raise ValidationFailed(report)
-        log(f"validate: conforms ({len(report.warnings)} warning(s))")
-    # after validation (which changes the store for a while), beside the next stages
-    result.source_lines = prepare_dumps(loaded)
-
-    def reason_stage() -> None:
-        # Collected last, before the output is swapped in: a failure still fails the
-        # build with nothing published, and HermiT has had the whole build to run.
+    with Background() as background:
         if options.reason:
-            result.reasoning = reason(project, log, reasoning)
-            if result.reasoning is None:
-                result.warnings.append("reasoning skipped: Java not found")
-            else:
-                log(f"reason: {result.reasoning.message} ({result.reasoning.seconds:.1f} s)")
-        else:
-            log("reason: skipped (--no-reason)")
-
-    result.derivations = derive(loaded.engine, rules, options.base)
-    for d in result.derivations:
-        log(f"derive: {d.rule.stem}: {d.classifications} classifications")
-
-    result.verification = verify(loaded.engine, rules, options.base, project.queries)
-    if not result.verification.ok:
-        raise VerifyFailed(result.verification)
-    log(f"verify: {result.verification.compared} classifications match the reported ones")
-
-    rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
-    result.table = classification_table(loaded.engine, project.queries, rule_iri)
-    publish(result, options, project, log, before_swap=reason_stage)
+            background.start_reasoning(project)
+        rules = select_rules(project.queries, options.rules)
+        loaded = load(project, options.base, options.engine)
+        result = BuildResult(loaded)
+        log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
+        if validate_stage:
+            result.validation = _validated(loaded, project, log)
+        background.start_dump_lines(loaded)
+        result.derivations = derive(loaded.engine, rules, options.base)
+        for d in result.derivations:
+            log(f"derive: {d.rule.stem}: {d.classifications} classifications")
+        result.verification = verify(loaded.engine, rules, options.base, project.queries)
+        if not result.verification.ok:
+            raise VerifyFailed(result.verification)
+        log(f"verify: {result.verification.compared} classifications match the reported ones")
+        rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
+        result.table = classification_table(loaded.engine, project.queries, rule_iri)
+        with atomic_folder(options.out) as folder:
+            publish(folder, result, options, project, log, background.dump_lines)
+            # last: a failure still fails the build with nothing published, and HermiT
+            # has had the whole build to run
+            _collect_reasoning(result, project, options, log, background.reasoning)
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
 
 
+def _validated(loaded: Loaded, project: Project, log: Log) -> ValidationReport:
+    """The validation stage of a build: its report, or ValidationFailed."""
+    report = validate(loaded, project)
+    if not report.conforms:
+        raise ValidationFailed(report)
+    log(f"validate: conforms ({len(report.warnings)} warning(s))")
+    return report
+
+
+def _collect_reasoning(
+    result: BuildResult,
+    project: Project,
+    options: BuildOptions,
+    log: Log,
+    prepared: PreparedReasoning | None,
+) -> None:
+    """The reasoning stage of a build: the verdict of the run started early."""
+    if not options.reason:
+        log("reason: skipped (--no-reason)")
+        return
+    result.reasoning = reason(project, log, prepared)
+    if result.reasoning is None:
+        result.warnings.append("reasoning skipped: Java not found")
+    else:
+        log(f"reason: {result.reasoning.message} ({result.reasoning.seconds:.1f} s)")
+
+
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
 #: writes the static site without resource pages (the site-level pages only: landing
 #: page, dataset, ontology, dumps, report; kg.web.site.write_site ``resources=False``)
-#: unless asked to (``--site``). Measured by ``python -m bench --site`` (bench.site): a
-#: static page costs about 2-3 ms per resource plus five files, rendering the same page
-#: on demand from the store (kg.web.site.ondemand) about 2-5 ms; at 10^3 studies (7,000
-#: resources) the static site took 22 s against 1.6 s for every other stage but
-#: reasoning, and it grows with the resources: about a minute at 20,000 (about 3,000
-#: studies), half an hour and 3.5 million files at 10^5 studies. Past that point pages
-#: are better rendered when asked for (``govsm serve --on-demand``).
+#: unless asked to (``--site``). A static page costs about as much as rendering it on
+#: demand from the store (kg.web.site.ondemand), plus several files per resource: the
+#: static site grows with the resources until it takes longer than every other stage
+#: together and writes millions of files. Past this point pages are better rendered
+#: when asked for (``govsm serve --on-demand``); ``python -m bench --site``
+#: (bench.site) measures both.
 SITE_MAX_RESOURCES = 20_000
 
 
@@ -284,16 +241,17 @@ def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> 
 
 
 def publish(
+    folder: Path,
     result: BuildResult,
     options: BuildOptions,
     project: Project | None = None,
     log: Log = _quiet,
-    before_swap: Callable[[], None] | None = None,
+    dump_lines: Future[GraphLines] | None = None,
 ) -> None:
-    """Write the dumps, the reports and the linked-data site (dist/site/, see kg.web.site)
-    into ``options.out``, atomically. Large graphs get the site without resource pages
-    (want_site). ``before_swap``: called once everything is written, before it is put
-    in place; raising there leaves ``options.out`` as it was."""
+    """Write the dumps, the reports and the linked-data site (site/, see kg.web.site)
+    into ``folder`` (the build's temporary folder, kg.build.atomic). Large graphs get the
+    site without resource pages (want_site). ``dump_lines``: the source graphs' lines
+    made early (kg.build.schedule)."""
     resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [
@@ -311,24 +269,18 @@ def publish(
         ("report.md", "report.md"),
         ("report.html", "report.html"),
     ]
-
-    def write(folder: Path) -> None:
-        # streamed: bounded memory at scale
-        write_dumps(folder, result.loaded.engine, result.source_lines)
-        write_reports(folder, result.table, title, notes, links, project_templates(project))
-        if project is not None and resources is not None:
-            # a page per resource only for graphs of modest size: only then is the
-            # whole dump read into memory
-            text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
-            site = site_input(result, options, project, text, title, notes)
-            site.dump_dir = folder
-            if resources:
-                site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
-            write_site(folder / "site", site, resources=resources)
-        if before_swap is not None:
-            before_swap()
-
-    write_atomically(options.out, write)
+    # streamed: bounded memory at scale
+    write_dumps(folder, result.loaded.engine, dump_lines)
+    write_reports(folder, result.table, title, notes, links, project_templates(project))
+    if project is not None and resources is not None:
+        # a page per resource only for graphs of modest size: only then is the whole
+        # dump read into memory
+        text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
+        site = site_input(result, options, project, text, title, notes)
+        site.dump_dir = folder
+        if resources:
+            site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
+        write_site(folder / "site", site, resources=resources)
 
 
 def site_input(

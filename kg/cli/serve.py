@@ -148,7 +148,7 @@ def _sparql_service(dist: Path, limits: Limits, base: str, queries: Path | None)
     if queries is not None and not queries.is_dir():
         fail(f"{queries} is not a folder of .rq queries", USAGE)
     try:
-        return SparqlService(dist, limits, base, queries_dir=queries)
+        return SparqlService(dist, limits, base, queries, templates=Project().templates)
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), USAGE)
 

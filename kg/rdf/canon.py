@@ -2,8 +2,8 @@
 
 The dumps must be byte-identical for the same data, so every blank node gets a label
 computed from the data alone. pyoxigraph's dataset canonicalisation does that for any
-shape of blank nodes, but it needs a Python object per quad and holds the GIL: about
-7 s for the 500,000 author-list quads of a review of 10^5 studies.
+shape of blank nodes, but it needs a Python object per quad and holds the GIL, which
+on a large review's many author lists costs more than the rest of the dumps.
 
 Our blank nodes are RDF lists (author lists) and other nested descriptions: each blank
 node is the object of at most one quad, and following those quads upwards never comes
@@ -33,7 +33,11 @@ _LINE = re.compile(
 )
 
 
-def split_line(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
+#: The terms of an N-Quads line as written: subject, predicate, object, graph (or b"").
+Terms = tuple[bytes, bytes, bytes, bytes]
+
+
+def split_line(line: bytes) -> Terms | None:
     """An N-Quads (or N-Triples) line as pyoxigraph writes it: (subject, predicate,
     object, graph or b""), terms as written; None for anything else."""
     match = _LINE.fullmatch(line)
@@ -72,29 +76,47 @@ def _digest(*parts: bytes) -> bytes:
 
 
 def _forest_lines(lines: list[bytes]) -> list[bytes]:
-    parsed = []
-    children: dict[bytes, list[int]] = {}  # blank node -> the lines it is subject of
-    parent: dict[bytes, int] = {}  # blank node -> the one line it is object of
-    for i, line in enumerate(lines):
-        terms = split_line(line)
-        if terms is None:
-            raise _NotAForest(line)
-        s, p, o, g = terms
-        if g.startswith(b"_:"):
-            raise _NotAForest("a blank graph name")
-        parsed.append(terms)
-        if s.startswith(b"_:"):
-            children.setdefault(s, []).append(i)
-        if o.startswith(b"_:"):
-            if o in parent:
-                raise _NotAForest("a blank node that is the object of two quads")
-            parent[o] = i
-            children.setdefault(o, [])
+    """The lines relabelled with their blank nodes' tree hashes (see the module)."""
+    forest = _Forest(lines)
+    for node in forest.children:
+        forest.label_of(node)
+    if len(set(forest.label.values())) != len(forest.label):
+        raise _NotAForest("interchangeable blank nodes")
+    return forest.relabelled()
 
-    content: dict[bytes, bytes] = {}  # blank node -> hash of what it says, bottom-up
 
-    def content_of(node: bytes) -> bytes:
-        # iterative post-order: lists of authors are deep
+class _Forest:
+    """Blank nodes of N-Quads lines as trees: each the object of at most one line."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self.parsed: list[Terms] = []
+        #: blank node -> the lines it is subject of
+        self.children: dict[bytes, list[int]] = {}
+        #: blank node -> the one line it is object of
+        self.parent: dict[bytes, int] = {}
+        #: blank node -> hash of what it says (bottom-up), and its label (top-down)
+        self.content: dict[bytes, bytes] = {}
+        self.label: dict[bytes, bytes] = {}
+        for i, line in enumerate(lines):
+            terms = split_line(line)
+            if terms is None:
+                raise _NotAForest(line)
+            s, _p, o, g = terms
+            if g.startswith(b"_:"):
+                raise _NotAForest("a blank graph name")
+            self.parsed.append(terms)
+            if s.startswith(b"_:"):
+                self.children.setdefault(s, []).append(i)
+            if o.startswith(b"_:"):
+                if o in self.parent:
+                    raise _NotAForest("a blank node that is the object of two quads")
+                self.parent[o] = i
+                self.children.setdefault(o, [])
+
+    def content_of(self, node: bytes) -> bytes:
+        """The hash of what ``node`` says, a child blank node standing for its own hash
+        (iterative post-order: lists of authors are deep)."""
+        parsed, children, content = self.parsed, self.children, self.content
         stack, seen = [node], {node}
         while stack:
             current = stack[-1]
@@ -119,36 +141,34 @@ def _forest_lines(lines: list[bytes]) -> list[bytes]:
             content[current] = _digest(b"c", *said)
         return content[node]
 
-    label: dict[bytes, bytes] = {}
-
-    def label_of(node: bytes) -> bytes:
+    def label_of(self, node: bytes) -> bytes:
+        """The label of ``node``: a hash of where it hangs (its parent's label standing
+        for a blank subject) and of what it says; its ancestors are labelled first."""
         chain = []
         current = node
-        while current not in label:
+        while current not in self.label:
             chain.append(current)
-            if len(chain) > len(children):
+            if len(chain) > len(self.children):
                 raise _NotAForest("a cycle of blank nodes")
-            at = parent.get(current)
-            if at is None or not parsed[at][0].startswith(b"_:"):
+            at = self.parent.get(current)
+            if at is None or not self.parsed[at][0].startswith(b"_:"):
                 break
-            current = parsed[at][0]
+            current = self.parsed[at][0]
         for current in reversed(chain):
-            at = parent.get(current)
+            at = self.parent.get(current)
             if at is None:
                 where = b"root"
             else:
-                s, p, _o, g = parsed[at]
-                where = b" ".join((label[s] if s.startswith(b"_:") else s, p, g))
-            label[current] = _digest(b"l", where, content_of(current))
-        return label[node]
+                s, p, _o, g = self.parsed[at]
+                where = b" ".join((self.label[s] if s.startswith(b"_:") else s, p, g))
+            self.label[current] = _digest(b"l", where, self.content_of(current))
+        return self.label[node]
 
-    for node in children:
-        label_of(node)
-    if len(set(label.values())) != len(label):
-        raise _NotAForest("interchangeable blank nodes")
-    out = []
-    for s, p, o, g in parsed:
-        s = b"_:c" + label[s] if s.startswith(b"_:") else s
-        o = b"_:c" + label[o] if o.startswith(b"_:") else o
-        out.append(b" ".join((s, p, o, g, b".")) if g else b" ".join((s, p, o, b".")))
-    return out
+    def relabelled(self) -> list[bytes]:
+        """The lines with every blank node written as its label."""
+        out = []
+        for s, p, o, g in self.parsed:
+            s = b"_:c" + self.label[s] if s.startswith(b"_:") else s
+            o = b"_:c" + self.label[o] if o.startswith(b"_:") else o
+            out.append(b" ".join((s, p, o, g, b".")) if g else b" ".join((s, p, o, b".")))
+        return out

@@ -3,14 +3,16 @@
 ``oxigraph`` (the default, an embedded pyoxigraph Store) and ``rdflib`` (an rdflib
 Dataset with the default graph as the union of the named graphs). Both speak rdflib
 terms at the boundary so that results can be compared across engines. Queries always
-see the union of all named graphs as their default graph.
+see the union of all named graphs as their default graph. Where the engines differ in
+what they can do (a parser of their own, reads beside writes, a Store to dump from), the
+:class:`Engine` protocol says so, and each implements its methods its own way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +22,13 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from kg.rdf.literals import (
+    WrittenQuads,
+    ask_rewritable,
+    file_marked,
+    ntriples_marked,
+    rewritable,
+)
 from kg.sparql.files import Term, check_offline, inject_values
 
 Triple = tuple[Term, Term, Term]
@@ -48,9 +57,31 @@ class Rows:
 
 
 class Engine(Protocol):
-    """What the pipeline needs from an RDF engine."""
+    """What the stages need from an RDF engine. Where the two engines differ in what they
+    can do, the engine says so here (a capability, or a method each implements its own
+    way), so that no caller asks which engine it has."""
 
     name: str
+    #: load() parses with the strict parser check_syntax uses and raises its SyntaxError
+    #: (line, column) itself: no separate syntax check is needed before loading
+    strict_parser: bool
+    #: may be read from another thread while the stages write to it (pyoxigraph's reads
+    #: are snapshots): the build then makes the source graphs' dump lines beside them
+    concurrent_reads: bool
+    #: graph -> how many times the engine has written to it (work prepared from a graph,
+    #: such as its dump lines, is stale once this moves on)
+    writes: dict[str, int]
+    #: the pyoxigraph Store the engine queries, None for an engine without one
+    store: ox.Store | None
+
+    def loading(self) -> AbstractContextManager[None]:
+        """A block of loads: the engine may run work of its own beside them; the block's
+        end waits for it."""
+        ...
+
+    def loads_early(self, path: Path) -> bool:
+        """Whether this file is best loaded before the others (see OxigraphEngine)."""
+        ...
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None: ...
 
@@ -60,9 +91,32 @@ class Engine(Protocol):
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
 
+    def construct_into(
+        self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        """Add what a CONSTRUCT query gives to the empty ``graph``: the triples now in the
+        graph, and how many of its subjects have type ``counted_class``."""
+        ...
+
     def graphs(self) -> list[str]: ...
 
     def triples(self, graph: str) -> list[Triple]: ...
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        """The quads of one named graph exactly as written, as pyoxigraph terms."""
+        ...
+
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        """The quads of one named graph whose literal the engine may hold in another form
+        than written (kg.rdf.literals), as written; none on an engine without a form of
+        its own."""
+        ...
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """One named graph for the canonical dumps: N-Triples in pyoxigraph's own
+        serialisation, whose lines with a rewritable literal (kg.rdf.literals) are to be
+        left out, and the quads as written that those lines leave out."""
+        ...
 
     def dump_nquads(self) -> str: ...
 
@@ -128,84 +182,25 @@ def _rewrite_rdflib(term: Term, rewrite: Rewrite) -> Term:
 # --- oxigraph --------------------------------------------------------------------------
 
 
-_XSD_STRING = str(XSD.string)
 _BATCH = 100_000  # quads parsed, stored and dropped at a time while loading
-
-
-# Whether a graph holds a literal other than a plain string: the Store never turns one
-# into a plain string, so without one no quad of the graph was rewritten (foldable).
-_HAS_FOLDABLE = (
-    f"ASK {{ GRAPH %s {{ ?s ?p ?o FILTER (isLiteral(?o) && datatype(?o) != <{_XSD_STRING}>) }} }}"
-)
-
-
-def foldable(term: object) -> bool:
-    """Whether the Store may hold this object in another form than written: every literal
-    but a plain string (typed literals are canonicalised, e.g. ``"01"^^xsd:int`` to
-    ``"1"^^xsd:integer``; language tags may be case-normalised)."""
-    return isinstance(term, ox.Literal) and term.datatype.value != _XSD_STRING
-
-
-class QuadIndex:
-    """The quads as loaded, exactly as written, per named graph — backed by the Store.
-
-    Keeping a copy of every quad as Python objects cost about as much memory as the Store
-    itself (some 450 bytes a quad). The Store already holds every quad exactly as
-    written except the literals it canonicalises (:func:`foldable`): only those quads
-    are kept here, as parsed; reads take the Store's quads without such literals and add
-    the kept ones. Same blank-node labels as the Store (both come from one parse).
-    Offers the reads the pipeline needs, with the names of :class:`pyoxigraph.Dataset`:
-    ``quads_for_graph_name`` and iteration over every quad (duplicates are possible:
-    a file may repeat a triple; the canonical dumps deduplicate).
-    """
-
-    def __init__(self, store: ox.Store) -> None:
-        self._store = store
-        self._exact: dict[str, list[ox.Quad]] = {}
-
-    def note(self, graph: str, quads: Iterable[ox.Quad]) -> None:
-        """Remember the quads of ``graph`` whose literal the Store may rewrite."""
-        kept = [q for q in quads if foldable(q.object)]
-        if kept:
-            self._exact.setdefault(graph, []).extend(kept)
-
-    def _graph(self, graph: ox.NamedNode) -> Iterator[ox.Quad]:
-        for quad in self._store.quads_for_pattern(None, None, None, graph):
-            if not foldable(quad.object):
-                yield quad
-        yield from self._exact.get(graph.value, ())
-
-    def quads_for_graph_name(self, graph: ox.NamedNode) -> list[ox.Quad]:
-        return list(self._graph(graph))
-
-    def exact_for(self, graph: str) -> list[ox.Quad]:
-        """The kept quads of one graph."""
-        return list(self._exact.get(graph, ()))
-
-    def __iter__(self) -> Iterator[ox.Quad]:
-        graphs = {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
-        for name in sorted(graphs | set(self._exact)):
-            yield from self._graph(ox.NamedNode(name))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 class OxigraphEngine:
     """The embedded engine: an in-memory pyoxigraph Store.
 
-    The Store encodes derived integer types (xsd:positiveInteger, xsd:int, ...) as
-    xsd:integer and normalises decimals, which would change the published data. So the
-    quads with such literals are also kept as parsed (:class:`QuadIndex`, ``dataset``):
-    queries run on the Store, the dumps and the graphs handed to validation come from
-    the quads as written.
+    The Store holds some literals in a form of its own (kg.rdf.literals), which would
+    change the published data. So the quads with such literals are also kept as parsed
+    (:class:`kg.rdf.literals.WrittenQuads`, ``dataset``): queries run on the Store, the
+    dumps and the graphs handed to validation come from the quads as written.
     """
 
     name = "oxigraph"
+    strict_parser = True
+    concurrent_reads = True
 
     def __init__(self) -> None:
-        self.store = ox.Store()
-        self.dataset = QuadIndex(self.store)
+        self.store: ox.Store = ox.Store()
+        self.dataset = WrittenQuads(self.store)
         #: graphs given quads from Python (not only by the Store's bulk loader): their
         #: blank-node labels are the parser's, not ones the bulk loader chose
         self.quad_by_quad: set[str] = set()
@@ -255,6 +250,13 @@ class OxigraphEngine:
                 batch = []
         self._extend(graph, batch)
 
+    def loads_early(self, path: Path) -> bool:
+        """Whether the file's text marks a literal the Store may rewrite
+        (kg.rdf.literals.file_marked): such a file most likely needs a second parse, which
+        :meth:`loading` runs beside the next load, so it is best loaded before the files
+        that need none (the scans of the last files loaded are waited for at the end)."""
+        return file_marked(path)
+
     @contextmanager
     def loading(self) -> Iterator[None]:
         """Loads made inside the block scan their file for the quads the Store rewrites
@@ -298,11 +300,11 @@ class OxigraphEngine:
     def _scan(self, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode) -> list[ox.Quad] | None:
         """The quads of a bulk-loaded file whose literal the Store may have rewritten (a
         second parse), or None when one has a blank subject."""
-        if not self.store.query(_HAS_FOLDABLE % target):
+        if not self.store.query(ask_rewritable(target)):
             return []  # nothing the Store may have rewritten: no need to parse again
         kept: list[ox.Quad] = []
         for q in ox.parse(path=str(path), format=fmt):
-            if foldable(q.object):
+            if rewritable(q.object):
                 if not isinstance(q.subject, ox.NamedNode):
                     return None
                 kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
@@ -362,14 +364,14 @@ class OxigraphEngine:
         The results are serialised and loaded by the Store itself (no Python object per
         triple). Results with a blank node or a literal other than a plain string go
         through :meth:`add_quads` instead, so that the quads as written are kept
-        (:class:`QuadIndex`) with the Store's own blank-node labels.
+        (kg.rdf.literals.WrittenQuads) with the Store's own blank-node labels.
         """
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
         target = ox.NamedNode(graph)
-        if b"_:" in data or b'"^^' in data or b'"@' in data:
+        if b"_:" in data or ntriples_marked(data):
             triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
             self.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
@@ -389,9 +391,20 @@ class OxigraphEngine:
 
     def triples(self, graph: str) -> list[Triple]:
         return [
-            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
-            for q in self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in self.quads(graph)
         ]
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        return self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        return self.dataset.exact_for(graph)
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """The Store's own N-Triples dump of the graph (no Python object per quad) and
+        the quads with a rewritable literal as written (kg.rdf.literals.WrittenQuads)."""
+        data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        return data, self.written_quads(graph)
 
     def dump_nquads(self) -> str:
         return ox.serialize(self.dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
@@ -401,20 +414,41 @@ class OxigraphEngine:
 
 
 class RdflibEngine:
-    """The reference engine: an rdflib Dataset whose default graph is the union."""
+    """The reference engine: an rdflib Dataset whose default graph is the union.
+
+    It holds the terms its parser made (no second form to keep apart), runs every load
+    in the calling thread, and is read only from the thread that writes to it (rdflib's
+    in-memory store does not allow a read beside a write)."""
 
     name = "rdflib"
+    strict_parser = False
+    concurrent_reads = False
+    store = None
 
     def __init__(self) -> None:
         self.dataset = rdflib.Dataset(default_union=True)
         self._names: set[str] = set()  # named graphs in use (cheaper than asking rdflib)
+        self.writes: dict[str, int] = {}
+
+    def _target(self, graph: str) -> rdflib.Graph:
+        self._names.add(graph)
+        self.writes[graph] = self.writes.get(graph, 0) + 1
+        return self.dataset.graph(URIRef(graph))
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Loads one after another: nothing runs beside them."""
+        yield
+
+    def loads_early(self, path: Path) -> bool:
+        """No file: the order of loads changes nothing here."""
+        return False
 
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         parsed = rdflib.Graph()
         # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
         parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
-        target = self.dataset.graph(URIRef(graph))
-        self._names.add(graph)
+        target = self._target(graph)
         if rewrite is None:
             for triple in parsed:
                 target.add(triple)
@@ -423,8 +457,7 @@ class RdflibEngine:
                 target.add((_rewrite_rdflib(s, rewrite), p, _rewrite_rdflib(o, rewrite)))
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
-        target = self.dataset.graph(URIRef(graph))
-        self._names.add(graph)
+        target = self._target(graph)
         for triple in triples:
             target.add(triple)
 
@@ -450,11 +483,31 @@ class RdflibEngine:
             raise EngineError("not a CONSTRUCT query")
         return [(s, p, _plain(o)) for s, p, o in result.graph]
 
+    def construct_into(
+        self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        triples = list(dict.fromkeys(self.construct(query, bindings)))
+        self.add(graph, triples)
+        kind = URIRef(counted_class)
+        return len(triples), sum(1 for _s, p, o in triples if p == RDF.type and o == kind)
+
     def graphs(self) -> list[str]:
         return sorted(name for name in self._names if len(self.dataset.graph(URIRef(name))))
 
     def triples(self, graph: str) -> list[Triple]:
         return list(self.dataset.graph(URIRef(graph)))
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        target = ox.NamedNode(graph)
+        return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in self.triples(graph)]
+
+    def written_quads(self, graph: str) -> list[ox.Quad]:
+        """None: it holds the terms its parser made, with no form of its own."""
+        return []
+
+    def graph_dump(self, graph: str) -> tuple[bytes, list[ox.Quad]]:
+        """No N-Triples of its own: every quad as written."""
+        return b"", self.quads(graph)
 
     def dump_nquads(self) -> str:
         lines = []

@@ -9,14 +9,13 @@ listed under ontology/).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.config import Project, check_base, rewriter
-from kg.rdf.engine import SOURCE_FORMATS, Engine, OxigraphEngine, make_engine, supported
+from kg.rdf.engine import SOURCE_FORMATS, Engine, make_engine, supported
 
 
 class ParseError(Exception):
@@ -44,9 +43,6 @@ class Loaded:
     engine: Engine
     sources: list[Source]
     base: str
-
-    def graph_of(self, kind: str) -> list[Source]:
-        return [s for s in self.sources if s.kind == kind]
 
 
 def graph_iri(base: str, rel: str) -> str:
@@ -96,42 +92,29 @@ def check_syntax(sources: list[Source]) -> None:
             raise _parse_error(source, exc) from exc
 
 
-def _scans_first(sources: list[Source]) -> list[Source]:
-    """The sources in load order for the oxigraph engine: first those whose text has a
-    datatype or language tag (``^^``, ``"@``), which most likely need a second parse
-    for their typed literals (OxigraphEngine.loading runs it beside the next load), so
-    that the last files loaded, whose scans wait at the end, need none. Only the order
+def _load_order(engine: Engine, sources: list[Source]) -> list[Source]:
+    """The sources in the order the engine loads best: first those it would load early
+    (Engine.loads_early), the rest after them; otherwise as discovered. Only the order
     changes: each file still goes to its own graph."""
-
-    def tagged(source: Source) -> bool:
-        with source.path.open("rb") as text:
-            before = b""  # a marker may straddle two blocks
-            while block := text.read(1 << 20):
-                joined = before + block
-                if b"^^" in joined or b'"@' in joined or b"'@" in joined:
-                    return True
-                before = block[-1:]
-        return False
-
-    return sorted(sources, key=lambda source: not tagged(source))
+    return sorted(sources, key=lambda source: not engine.loads_early(source.path))
 
 
 def load(project: Project, base: str, engine: str = "oxigraph") -> Loaded:
     """Check, then load, every source into a fresh engine.
 
-    The oxigraph engine parses each file once with the same strict parser the check
-    uses, so its own SyntaxError is the check (one parse instead of two); the rdflib
-    engine's parser reports errors differently, so its files are checked first.
+    An engine whose parser is the strict one the check uses (Engine.strict_parser)
+    raises its own SyntaxError while loading, which is the check (one parse instead of
+    two); another engine's parser reports errors differently, so its files are checked
+    first.
     """
     check_base(base)
     sources = discover_sources(project, base)
     store = make_engine(engine)
-    if store.name != "oxigraph":
+    if not store.strict_parser:
         check_syntax(sources)
     rewrite = rewriter(base)
-    oxigraph = isinstance(store, OxigraphEngine)
-    with store.loading() if oxigraph else nullcontext():
-        for source in _scans_first(sources) if oxigraph else sources:
+    with store.loading():
+        for source in _load_order(store, sources):
             try:
                 store.load(source.path, source.graph, rewrite)
             except SyntaxError as exc:

@@ -1,8 +1,8 @@
 """The Turtle dump (the default view) written by processes of their own.
 
 pyoxigraph's parser and serialiser hand every triple through Python objects, so making
-the Turtle holds the GIL for most of its time (0.6 s at 10^4 studies, several seconds at
-10^5). In a child process it runs on a second core while the build writes the N-Quads
+the Turtle holds the GIL for most of its time, a time that grows with the data. In a
+child process it runs on a second core while the build writes the N-Quads
 dump; split at a subject into two halves, it takes two children (a subject's triples
 stay together, so the halves' Turtle, the second without @prefix lines, put end to end
 is the Turtle of the whole). A child reads sorted, unique N-Triples on its standard
@@ -24,6 +24,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg.prefixes import PREFIXES
+from kg.rdf.lines import TRIPLE_END, sorted_unique, triples_of
 
 # Prefixes whose slash IRIs would need escaping in Turtle (id:study\/x): written in full.
 _TURTLE_FULL = {"id", "rule", "shape"}
@@ -62,6 +63,25 @@ def turtle_bytes(ntriples: bytes) -> bytes:
     out = io.BytesIO()
     _copy_sorting_prefixes(io.BytesIO(raw), out)
     return out.getvalue()
+
+
+def default_view_turtle_bytes(canonical: bytes) -> bytes:
+    """Turtle of the union of all named graphs of canonical N-Quads (deterministic).
+
+    The graph name is cut from each canonical line (N-Quads lines end ``<graph> .``), the
+    triples deduplicated and sorted as text (so each subject's triples are adjacent) and
+    written as the dump's Turtle is written.
+    """
+    # line by line: no list of every canonical line
+    triples = triples_of(line.rstrip(b"\n") for line in io.BytesIO(canonical))
+    text = sorted_unique(triples, TRIPLE_END)  # already nearly sorted: linear
+    del triples
+    return turtle_bytes(text)
+
+
+def default_view_turtle(canonical: str) -> str:
+    """Turtle of the union of all named graphs, as text (see default_view_turtle_bytes)."""
+    return default_view_turtle_bytes(canonical.encode("utf-8")).decode("utf-8")
 
 
 def _copy_sorting_prefixes(src: BinaryIO, out: BinaryIO, body_only: bool = False) -> None:

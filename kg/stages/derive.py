@@ -17,7 +17,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from kg.prefixes import GOVSM
-from kg.rdf.engine import Engine, OxigraphEngine, Triple
+from kg.rdf.engine import Engine, Triple
 from kg.rdf.load import derived_graph_iri
 from kg.sparql.files import QueryError, QueryFile, read_query
 
@@ -82,26 +82,15 @@ def describe_rule(rule: Rule, base: str) -> list[Triple]:
 
 
 def derive(engine: Engine, rules: list[Rule], base: str) -> list[Derivation]:
-    """Run each rule and add its triples to the rule's own named graph.
-
-    On the oxigraph engine the rule's triples go from the query to the store without a
-    Python object per triple (kg.rdf.engine.OxigraphEngine.construct_into: building them cost
-    most of this stage at scale).
-    """
+    """Run each rule and add its triples, then a description of the rule, to the rule's
+    own named graph (Engine.construct_into: on the oxigraph engine the triples go from
+    the query to the store without a Python object per triple)."""
     results = []
     for rule in rules:
-        iri = rule.iri(base)
         graph = derived_graph_iri(base, rule.stem)
-        if isinstance(engine, OxigraphEngine):
-            triples, classifications = engine.construct_into(
-                rule.query.text, {"rule": iri}, graph, GOVSM + "DerivedClassification"
-            )
-            engine.add(graph, describe_rule(rule, base))
-            results.append(Derivation(rule, graph, triples, classifications))
-            continue
-        triples = list(dict.fromkeys(engine.construct(rule.query.text, {"rule": iri})))
-        engine.add(graph, [*triples, *describe_rule(rule, base)])
-        kind = URIRef(GOVSM + "DerivedClassification")
-        count = sum(1 for s, p, o in triples if p == RDF.type and o == kind)
-        results.append(Derivation(rule, graph, len(triples), count))
+        triples, classifications = engine.construct_into(
+            rule.query.text, {"rule": rule.iri(base)}, graph, GOVSM + "DerivedClassification"
+        )
+        engine.add(graph, describe_rule(rule, base))
+        results.append(Derivation(rule, graph, triples, classifications))
     return results

@@ -11,12 +11,14 @@ list is an error that names the IRI.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from kg.rdf.imports import without_imports
 
 ROOT_FILE = "govsm.ttl"
 CATALOG_FILE = "catalog-v001.xml"
@@ -161,10 +163,7 @@ def owl_view(graph: Graph, notes: list[str] | None = None) -> Graph:
       ``prov:atTime`` as ``rdfs:Class``) keeps its property reading: its class typing
       and the class axioms naming it are dropped and described in ``notes``.
     """
-    out = Graph()
-    for triple in graph:
-        if triple[1] != OWL.imports:
-            out.add(triple)
+    out = without_imports(graph)
     properties = {s for t in _PROPERTY_TYPES for s in out.subjects(RDF.type, t)}
     for prop in sorted(properties):
         dropped = [(prop, RDF.type, c) for c in (RDFS.Class, OWL.Class)]
@@ -187,8 +186,6 @@ def owl_view(graph: Graph, notes: list[str] | None = None) -> Graph:
 
 def label_of(graph: Graph, iri: str) -> str:
     """An English (or untagged) rdfs:label or skos:prefLabel of ``iri``; empty if none."""
-    from rdflib.namespace import SKOS
-
     node = URIRef(iri)
     fallback = ""
     for prop in (RDFS.label, SKOS.prefLabel):
@@ -199,8 +196,3 @@ def label_of(graph: Graph, iri: str) -> str:
             if lang is None and not fallback:
                 fallback = str(value)
     return fallback
-
-
-def module_files(ontology_dir: Path) -> Sequence[Path]:
-    """The files of the ontology's import closure, root first."""
-    return list(load_ontology(ontology_dir).modules.values())

@@ -14,7 +14,14 @@ from rdflib import BNode, Literal, URIRef
 
 from kg.prefixes import compact as compact_iri
 from kg.rdf.engine import Engine, Rows
-from kg.sparql.files import QueryError, QueryFile, Term, bind_parameters, read_query
+from kg.sparql.files import (
+    QueryError,
+    QueryFile,
+    Term,
+    bind_parameters,
+    read_query,
+    strip_for_scan,
+)
 
 SEARCH_DIRS = ("cq", "checks", "derive", "verify")
 FORMATS = ("table", "csv", "tsv", "json")
@@ -80,8 +87,6 @@ def run(engine: Engine, query: QueryFile, params: Mapping[str, str]) -> QueryRes
 
 
 def _is_construct(text: str) -> bool:
-    from kg.sparql.files import strip_for_scan
-
     scan = strip_for_scan(text).upper()
     return "CONSTRUCT" in scan and scan.index("CONSTRUCT") < scan.index("WHERE")
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from kg.prefixes import PREFIXES
 from kg.stages.ontology import OntologyLoadError, label_of, load_files, load_ontology, owl_view
 
 INSTALL_HINT = "install a Java runtime, e.g. `apt-get install default-jre-headless`"
@@ -103,7 +104,7 @@ class ReasonReport:
 
 def java_version() -> str | None:
     """The first line of ``java -version`` for owlready2's Java, or None if there is none."""
-    import owlready2
+    import owlready2  # deferred: a heavy import every CLI start would pay for nothing
 
     exe = shutil.which(owlready2.JAVA_EXE)
     if exe is None:
@@ -131,8 +132,6 @@ def unsupported_datatypes(graph: Graph) -> list[str]:
 
 def own_ontology_classes(graph: Graph) -> list[str]:
     """IRIs of the classes declared in the GovSM ontology's own namespace."""
-    from kg.prefixes import PREFIXES
-
     namespace = PREFIXES["govsm"]
     return sorted(
         str(c)
@@ -156,14 +155,13 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
         actions = [f"--consistency=<{iri}>" for iri in classes]
     else:
         actions = ["-k"]
-    import owlready2
+    import owlready2  # deferred: see java_version
 
     here = Path(owlready2.__file__).resolve().parent
     classpath = os.pathsep.join([str(here / "hermit"), str(here / "hermit" / "HermiT.jar")])
-    # A small input is reasoned over in well under a second, most of it JVM start-up
-    # and JIT compilation: the quick (C1) compiler alone and the serial collector take
-    # about a third less time and CPU there (0.48 -> 0.35 s, 0.8 -> 0.5 CPU-s on the
-    # review's ontology); long runs on large vocabularies keep the optimising compiler.
+    # On a small input most of HermiT's time is JVM start-up and JIT compilation, where
+    # the quick (C1) compiler alone and the serial collector spend less time and CPU;
+    # long runs on large vocabularies keep the optimising compiler.
     quick = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
     small = nt_file.stat().st_size < _SMALL_INPUT_BYTES
     return [
@@ -175,8 +173,9 @@ def _hermit_command(nt_file: Path, classify: bool = True, classes: Sequence[str]
         "org.semanticweb.HermiT.cli.CommandLine",
         *actions,
         # Not owlready2's -I (realisation: every individual's types), which it needs to
-        # write types back and we do not: it made a consistency check with SEPIO take
-        # 417 s instead of seconds. Consistency and classification check the ABox anyway.
+        # write types back and we do not: on a large vocabulary such as SEPIO it takes
+        # far longer than the check itself. Consistency and classification check the
+        # ABox anyway.
         nt_file.resolve().as_uri(),
         "--ignoreUnsupportedDatatypes",
     ]
@@ -314,21 +313,7 @@ def reason(
             raise Cancelled("reasoning stopped")
         consistent, unsat_iris, error = _hermit(nt_file, classify, own, stopper)
     unsat = [(iri, label_of(graph, iri)) for iri in unsat_iris]
-    if error:
-        message = error
-    elif not consistent:
-        message = "inconsistent: no model satisfies the ontology and data"
-    elif unsat:
-        message = f"consistent, but {len(unsat)} unsatisfiable class(es)"
-    elif own:
-        message = (
-            f"consistent; each of the ontology's own {len(own)} classes satisfiable"
-            " (external classes not classified)"
-        )
-    elif not classify:
-        message = "consistent (consistency only: classes not classified)"
-    else:
-        message = "consistent; every class satisfiable"
+    message = _verdict(error, consistent, len(unsat), len(own), classify)
     if ignored:
         message += "; datatypes outside the OWL 2 map not checked by HermiT: " + ", ".join(
             _short(d) for d in ignored
@@ -338,9 +323,26 @@ def reason(
     return ReasonReport(consistent, unsat, time.monotonic() - start, java, message)
 
 
-def _short(iri: str) -> str:
-    from kg.prefixes import PREFIXES
+def _verdict(error: str, consistent: bool, unsatisfiable: int, own: int, classify: bool) -> str:
+    """What HermiT said, in words (``own``: the ontology's own classes checked one by one,
+    ``classify``: the whole hierarchy classified)."""
+    if error:
+        return error
+    if not consistent:
+        return "inconsistent: no model satisfies the ontology and data"
+    if unsatisfiable:
+        return f"consistent, but {unsatisfiable} unsatisfiable class(es)"
+    if own:
+        return (
+            f"consistent; each of the ontology's own {own} classes satisfiable"
+            " (external classes not classified)"
+        )
+    if not classify:
+        return "consistent (consistency only: classes not classified)"
+    return "consistent; every class satisfiable"
 
+
+def _short(iri: str) -> str:
     for name, ns in PREFIXES.items():
         if iri.startswith(ns):
             return f"{name}:{iri[len(ns) :]}"

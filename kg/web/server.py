@@ -36,12 +36,12 @@ import hashlib
 import os
 import socket
 import threading
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
@@ -49,6 +49,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
+from kg.web.endpoint.api import api_routes
+from kg.web.endpoint.editor import editor_routes
+from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
+from kg.web.negotiation import preferred
 
 if TYPE_CHECKING:
     from kg.web.endpoint.service import SparqlService
@@ -105,78 +109,10 @@ _PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar, left as is in Location and L
 # --- content negotiation -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MediaRange:
-    """One entry of an Accept header."""
-
-    type: str
-    subtype: str
-    q: float
-
-    def specificity(self, media_type: str) -> int:
-        """How specifically this range names ``media_type``: 2 exact, 1 type/*, 0 */*,
-        -1 no match."""
-        main, _, sub = media_type.partition("/")
-        if self.type == "*" and self.subtype == "*":
-            return 0
-        if self.type != main:
-            return -1
-        if self.subtype == "*":
-            return 1
-        return 2 if self.subtype == sub else -1
-
-
-def parse_accept(header: str | None) -> list[MediaRange]:
-    """Parse an Accept header; a missing or empty one accepts anything. Malformed
-    entries are ignored, and a malformed q counts as 0 (not acceptable)."""
-    if header is None or not header.strip():
-        return [MediaRange("*", "*", 1.0)]
-    ranges = []
-    for entry in header.split(","):
-        parts = [p.strip() for p in entry.split(";")]
-        kind = parts[0].lower()
-        if kind.count("/") != 1:
-            continue
-        main, sub = kind.split("/")
-        if not main or not sub or (main == "*" and sub != "*"):
-            continue
-        q = 1.0
-        for param in parts[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-                q = min(max(q, 0.0), 1.0)
-        ranges.append(MediaRange(main, sub, q))
-    # A header with nothing usable in it is treated as absent, not as "accept nothing".
-    return ranges or [MediaRange("*", "*", 1.0)]
-
-
-def quality(ranges: list[MediaRange], names: tuple[str, ...]) -> float:
-    """The q the client gives a representation known by ``names``: that of the most
-    specific matching range (RFC 9110 §12.5.1); the best of its names."""
-    best_spec, best_q = -1, 0.0
-    for name in names:
-        for r in ranges:
-            spec = r.specificity(name)
-            if spec > best_spec or (spec == best_spec and spec >= 0 and r.q > best_q):
-                best_spec, best_q = spec, r.q
-    return best_q if best_spec >= 0 else 0.0
-
-
 def negotiate(accept: str | None, available: list[str]) -> str | None:
     """The extension (of ``available``) the client prefers, or None if none is acceptable."""
-    ranges = parse_accept(accept)
-    best, best_q = None, 0.0
-    for ext, _, names in REPRESENTATIONS:
-        if ext not in available:
-            continue
-        q = quality(ranges, names)
-        if q > best_q:  # strictly greater: ties keep the server's order
-            best, best_q = ext, q
-    return best
+    offers = [(ext, names) for ext, _, names in REPRESENTATIONS if ext in available]
+    return preferred(accept, offers)
 
 
 # --- files ---------------------------------------------------------------------------
@@ -444,10 +380,6 @@ def make_app(
         on_demand.without_site(sparql=service is not None)
     routes: list = []
     if service is not None:
-        from kg.web.endpoint.api import api_routes
-        from kg.web.endpoint.editor import editor_routes
-        from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
-
         sparql = SparqlEndpoint(service)
         # ASGI endpoints, so every method reaches them and 403/405 are theirs.
         routes += [
@@ -481,8 +413,6 @@ class SiteServer:
         service: SparqlService | None = None,
         on_demand: OnDemandSite | None = None,
     ) -> None:
-        import uvicorn
-
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -26,132 +26,37 @@ cannot serve stops the server there.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import math
-import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kg.prefixes import DEFAULT_BASE, PREFIXES
-from kg.sparql.files import (
-    ParameterError,
-    QueryError,
-    QueryFile,
-    bind_parameters,
-    code_words,
-    inject_values,
-    read_query,
+from kg.sparql.files import ParameterError, QueryError
+from kg.web.endpoint.catalogue import (
+    NamedQuery,
+    bind,
+    load_catalogue,
+    parameter_example,
+    prefixes_for,
+    read_arguments,
 )
-from kg.stages.query import declared_data
+from kg.web.endpoint.openapi import openapi_document
+from kg.web.endpoint.service import SparqlService
+from kg.web.negotiation import prefers_html
+from kg.web.templates import render
 
-if TYPE_CHECKING:  # the service imports nothing from here; avoid a cycle anyway
-    from kg.web.endpoint.service import SparqlService
-
-# Request parameters the API itself reads; no catalogue query may declare them.
-RESERVED = ("format", "timeout")
 # Short names of the result formats of the service (``format=``; media types work too).
 RESULT_FORMATS = ("json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 METHODS = ["GET", "HEAD", "OPTIONS"]
 PROBLEM = "application/problem+json"
-
-
-@dataclass(frozen=True)
-class NamedQuery:
-    """One catalogue query: its file (text, header, typed parameters) and its query form."""
-
-    file: QueryFile
-    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
-
-    @property
-    def name(self) -> str:
-        return self.file.stem
-
-    @property
-    def keywords(self) -> list[str]:
-        return [k.strip() for k in self.file.header.get("keywords", "").split(",") if k.strip()]
-
-    def describe(self) -> dict[str, Any]:
-        """The catalogue entry (the JSON shape of ``/api/queries``)."""
-        header = self.file.header
-        return {
-            "name": self.name,
-            "title": self.file.title,
-            "question": header.get("question", ""),
-            "keywords": self.keywords,
-            "target": header.get("target", ""),
-            "note": header.get("note", ""),
-            "form": self.form,
-            # Data folders the query needs besides the review's data (``# data:``); a
-            # server whose build lacks them answers it on the data it holds.
-            "data": list(declared_data(self.file)),
-            "parameters": [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "required": not p.optional,
-                    "description": p.description,
-                }
-                for p in self.file.parameters
-            ],
-            "query": self.file.text,
-            "run": f"/api/queries/{quote(self.name)}",
-            "editor": "/sparql?" + urlencode({"query": self.file.text}, quote_via=quote),
-        }
-
-
-_EXAMPLE = re.compile(r"\be\.g\.\s+(\S+?)[.,;:)\]]*(?:\s|$)")
-
-
-def parameter_example(description: str) -> str | None:
-    """The first ``e.g. VALUE`` of a parameter's description (its example), if any."""
-    match = _EXAMPLE.search(description)
-    return match.group(1) if match else None
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword of the query (read
-    by :func:`kg.sparql.files.code_words`, so never one inside a name, string, IRI or comment)."""
-    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-    for word, _ in code_words(text, prefixes=False):
-        if word in forms:
-            return word
-    raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-
-
-def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
-    """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API."""
-    catalogue: dict[str, NamedQuery] = {}
-    for path in sorted(queries_dir.glob("*.rq")):
-        file = read_query(path)
-        clash = [p.name for p in file.parameters if p.name in RESERVED]
-        if clash:
-            raise QueryError(
-                f"{path}: parameter {clash[0]!r} clashes with the API's own "
-                f"'{clash[0]}' request parameter; rename it"
-            )
-        catalogue[file.stem] = NamedQuery(file, query_form(file.text))
-    return catalogue
-
-
-def prefixes_for(base: str) -> dict[str, str]:
-    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the base."""
-    table = dict(PREFIXES)
-    if base and base != DEFAULT_BASE:
-        for name, namespace in PREFIXES.items():
-            if namespace.startswith(DEFAULT_BASE + "id/") or namespace.startswith(
-                DEFAULT_BASE + "rule/"
-            ):
-                table[name] = base + namespace[len(DEFAULT_BASE) :]
-    return table
+# What the catalogue offers beside its HTML page.
+JSON = (("application/json",),)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -181,79 +86,22 @@ def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> R
     return Response(data, media_type=media_type, headers=headers)
 
 
-def prefers_html(accept: str) -> bool:
-    """True when ``Accept`` ranks text/html above application/json (a browser)."""
-    quality: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        quality[media.lower()] = max(q, quality.get(media.lower(), 0.0))
-
-    def q_of(media: str) -> float:
-        major = media.split("/")[0]
-        for key in (media, f"{major}/*", "*/*"):
-            if key in quality:
-                return quality[key]
-        return 0.0
-
-    html_q = max(q_of("text/html"), q_of("application/xhtml+xml"))
-    return html_q > 0 and html_q > q_of("application/json")
-
-
-def read_arguments(
-    query: NamedQuery, items: Sequence[tuple[str, str]]
-) -> tuple[dict[str, str], str | None, float | None]:
-    """Split the request's parameters into the query's, ``format`` and ``timeout``; refuse
-    repeated ones (raises QueryError)."""
-    seen: dict[str, str] = {}
-    for name, value in items:
-        if name in seen:
-            raise QueryError(f"parameter {name!r} is given more than once")
-        seen[name] = value
-    # The service reads the format (a short name or a media type) and refuses an unknown one.
-    result_format = seen.pop("format", None) or None
-    timeout: float | None = None
-    if "timeout" in seen:
-        raw = seen.pop("timeout")
-        try:
-            timeout = float(raw)
-        except ValueError:
-            timeout = math.nan
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise QueryError(f"timeout must be a positive number of seconds, got {raw!r}")
-    optional = {p.name for p in query.file.parameters if p.optional}
-    given = {k: v for k, v in seen.items() if not (k in optional and v == "")}
-    return given, result_format, timeout
-
-
-def bind(query: NamedQuery, given: Mapping[str, str], prefixes: Mapping[str, str]) -> str:
-    """The query text with the given values bound in a ``VALUES`` block (QueryError if not)."""
-    return inject_values(query.file.text, bind_parameters(query.file, given, prefixes))
-
-
 def api_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the named-query API: the catalogue, one query, the OpenAPI document."""
-    from kg.web.endpoint.openapi import openapi_document
-
     catalogue = load_catalogue(service.queries_dir)
     prefixes = prefixes_for(service.base)
     listing = {"queries": [q.describe() for q in catalogue.values()]}
     listing_json = json.dumps(listing, ensure_ascii=False, indent=2) + "\n"
-    listing_html = catalogue_page(catalogue)
+    listing_html = catalogue_page(catalogue, service.templates)
     document = json.dumps(openapi_document(catalogue, service), ensure_ascii=False, indent=2)
 
     async def list_queries(request: Request) -> Response:
         wanted = request.query_params.get("format")
         if wanted not in (None, "json", "html"):
             return problem(400, "Bad Request", f"format {wanted!r}: use json or html")
-        if wanted == "html" or (wanted is None and prefers_html(request.headers.get("accept", ""))):
+        if wanted == "html" or (
+            wanted is None and prefers_html(request.headers.get("accept"), JSON)
+        ):
             return fixed(request, listing_html, "text/html; charset=utf-8", vary=True)
         return fixed(request, listing_json, "application/json", vary=True)
 
@@ -267,25 +115,10 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
                 f"no named query {name!r}; the catalogue has: {', '.join(catalogue)}",
                 queries=list(catalogue),
             )
-        declared = query.describe()["parameters"]
-        try:
-            given, result_format, timeout = read_arguments(
-                query, request.query_params.multi_items()
-            )
-            text = bind(query, given, prefixes)
-        except ParameterError as error:
-            return problem(
-                400,
-                "Bad Request",
-                str(error),
-                query=name,
-                parameter=error.name,
-                parameterType=error.type,
-                expected=error.expected,
-                parameters=declared,
-            )
-        except QueryError as error:
-            return problem(400, "Bad Request", str(error), query=name, parameters=declared)
+        bound = _bound(query, request, prefixes)
+        if isinstance(bound, Response):
+            return bound
+        text, result_format, timeout = bound
         response = await service.answer(
             request, text, timeout_s=timeout, result_format=result_format
         )
@@ -300,6 +133,30 @@ def api_routes(service: SparqlService) -> list[BaseRoute]:
         Route("/api/queries/{name}", with_preflight(run_query), methods=METHODS),
         Route("/api/openapi.json", with_preflight(openapi), methods=METHODS),
     ]
+
+
+def _bound(
+    query: NamedQuery, request: Request, prefixes: Mapping[str, str]
+) -> tuple[str, str | None, float | None] | Response:
+    """The query's text with the request's values bound, its ``format`` and ``timeout``;
+    or the 400 problem naming what is wrong (with the query's declared parameters)."""
+    declared = query.describe()["parameters"]
+    try:
+        given, result_format, timeout = read_arguments(query, request.query_params.multi_items())
+        return bind(query, given, prefixes), result_format, timeout
+    except ParameterError as error:
+        return problem(
+            400,
+            "Bad Request",
+            str(error),
+            query=query.name,
+            parameter=error.name,
+            parameterType=error.type,
+            expected=error.expected,
+            parameters=declared,
+        )
+    except QueryError as error:
+        return problem(400, "Bad Request", str(error), query=query.name, parameters=declared)
 
 
 def with_preflight(
@@ -326,87 +183,29 @@ def with_preflight(
     return endpoint
 
 
-def catalogue_page(catalogue: Mapping[str, NamedQuery]) -> str:
-    """A readable HTML page of the catalogue: questions, parameters, a form and links each."""
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Named queries — GovSM-KG</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;"
-        "padding:0 1rem;line-height:1.4}pre{background:#f4f4f4;padding:.5rem;overflow:auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .4rem;"
-        "text-align:left}section{border-top:1px solid #999;margin-top:1.5rem}"
-        "label{display:block;margin:.3rem 0}</style>",
-        "</head><body>",
-        "<h1>Named queries</h1>",
-        "<p>The review's competency questions, ready to run. Each runs at "
-        "<code>/api/queries/NAME?parameter=value</code> in any result format "
-        "(<code>Accept</code> header or <code>format=</code> "
-        + esc(", ".join(RESULT_FORMATS))
-        + '); machine-readable: <a href="queries?format=json">this list as JSON</a> '
-        "(<code>Accept: application/json</code>), "
-        '<a href="openapi.json">the OpenAPI document</a>; '
-        'any query: <a href="../sparql">the SPARQL endpoint</a>.</p>',
-        "<ul>",
-    ]
-    for query in catalogue.values():
-        parts.append(f'<li><a href="#{esc(query.name)}">{esc(query.file.title)}</a></li>')
-    parts.append("</ul>")
-    for query in catalogue.values():
-        entry = query.describe()
-        parts.append(f'<section id="{esc(query.name)}">')
-        parts.append(f"<h2>{esc(entry['title'])} <small>({esc(query.name)})</small></h2>")
-        parts.append(f"<p>{esc(entry['question'])}</p>")
-        if entry["keywords"]:
-            parts.append(f"<p>Keywords: {esc(', '.join(entry['keywords']))}</p>")
-        if entry["target"]:
-            parts.append(f"<p>Target: {esc(entry['target'])}</p>")
-        if entry["note"]:
-            parts.append(f"<p>Note: {esc(entry['note'])}</p>")
-        if entry["data"]:
-            parts.append(
-                "<p>Needs data beyond the review's: "
-                f"<code>{esc(', '.join(entry['data']))}</code> (loaded only by a build that "
-                "includes it).</p>"
-            )
-        # Links relative to the page (/api/queries), so it works under a proxy's sub-path.
-        action = esc(f"queries/{quote(query.name)}")
-        parts.append(f'<form method="get" action="{action}">')
-        if entry["parameters"]:
-            parts.append(
-                "<table><tr><th>parameter</th><th>type</th><th>required</th>"
-                "<th>description</th></tr>"
-            )
-            for p in entry["parameters"]:
-                parts.append(
-                    f"<tr><td><code>{esc(p['name'])}</code></td><td>{esc(p['type'])}</td>"
-                    f"<td>{'yes' if p['required'] else 'no'}</td>"
-                    f"<td>{esc(p['description'])}</td></tr>"
-                )
-            parts.append("</table>")
-            for p in entry["parameters"]:
-                field_id = f"{query.name}-{p['name']}"
-                required = " required" if p["required"] else ""
-                example = parameter_example(p["description"])
-                hint = f' placeholder="{esc(example)}"' if example else ""
-                parts.append(
-                    f'<label for="{esc(field_id)}">{esc(p["name"])} ({esc(p["type"])})</label>'
-                    f'<input id="{esc(field_id)}" name="{esc(p["name"])}" size="60"'
-                    f"{required}{hint}>"
-                )
-        else:
-            parts.append("<p>No parameters.</p>")
-        formats = RESULT_FORMATS[:4] if query.form in {"SELECT", "ASK"} else RESULT_FORMATS[4:]
-        options = "".join(f"<option>{esc(f)}</option>" for f in formats)
-        parts.append(
-            f'<label for="{esc(query.name)}-format">format</label>'
-            f'<select id="{esc(query.name)}-format" name="format">{options}</select>'
-            '<p><button type="submit">Run</button> · '
-            f'<a href="..{esc(entry["editor"])}">open in the query editor</a></p></form>'
-        )
-        parts.append(f"<pre><code>{esc(query.file.text)}</code></pre>")
-        parts.append("</section>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+def catalogue_page(catalogue: Mapping[str, NamedQuery], templates: Path | None = None) -> str:
+    """A readable HTML page of the catalogue (template ``catalogue.html``, overridable
+    from ``templates``): questions, parameters, a form and links each."""
+    return render(
+        "catalogue.html",
+        templates,
+        title="Named queries — GovSM-KG",
+        result_formats=", ".join(RESULT_FORMATS),
+        queries=[_page_entry(query) for query in catalogue.values()],
+    )
+
+
+def _page_entry(query: NamedQuery) -> dict[str, Any]:
+    """A query's entry of the catalogue with what its section of the page needs."""
+    entry = query.describe()
+    tabular = query.form in {"SELECT", "ASK"}
+    return {
+        **entry,
+        # Relative to the page (/api/queries), so the page works under a proxy's sub-path.
+        "action": f"queries/{quote(query.name)}",
+        "editor_link": ".." + entry["editor"],
+        "formats": RESULT_FORMATS[:4] if tabular else RESULT_FORMATS[4:],
+        "parameters": [
+            {**p, "example": parameter_example(p["description"])} for p in entry["parameters"]
+        ],
+    }

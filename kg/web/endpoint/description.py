@@ -3,16 +3,12 @@ dataset it holds and every limit it enforces (``govsm:`` terms of the ontology).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.prefixes import GOVSM, PREFIXES
 from kg.web.endpoint import formats
-
-if TYPE_CHECKING:
-    from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.service import SparqlService
 
 SD = Namespace(PREFIXES["sd"])
 VOID = Namespace(PREFIXES["void"])

@@ -22,15 +22,15 @@ Nothing on the page refers to another host: every asset, request and link is sam
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -38,10 +38,9 @@ from starlette.routing import BaseRoute, Route
 from kg.config import REPO_ROOT
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
 from kg.sparql.files import QueryError
-from kg.web.endpoint.api import bind, load_catalogue, prefixes_for, read_arguments
-
-if TYPE_CHECKING:  # the service module does not import this one; avoid a cycle anyway
-    from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for, read_arguments
+from kg.web.endpoint.service import SparqlService
+from kg.web.templates import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 REPO_WEB_DIR = REPO_ROOT / "web"
@@ -96,10 +95,12 @@ def _limits(service: SparqlService) -> dict[str, Any]:
     return asdict(limits) if is_dataclass(limits) else dict(vars(limits))
 
 
-def _json_for_script(data: Any) -> str:
-    """JSON safe inside a ``<script type="application/json">`` element."""
+def _json_for_script(data: Any) -> Markup:
+    """JSON safe inside a ``<script type="application/json">`` element: ``<``, ``>`` and
+    ``&`` are written as escapes, so it cannot end the element, and it is markup (a
+    script's text is not HTML: escaping it again would break the JSON)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _fmt_number(value: Any) -> str:
@@ -108,91 +109,18 @@ def _fmt_number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _limits_html(limits: dict[str, Any], graphs: dict[str, int | None], root: str) -> str:
-    rows = [
-        ("timeout_s", "Time limit per query", "{} s (a query may ask for less: <i>timeout</i>)"),
-        ("max_rows", "Rows per result", "{} (a longer result is cut, and the page says so)"),
-        ("max_body_bytes", "Request body", "{} bytes"),
-        ("max_concurrent_per_client", "Concurrent queries per client", "{} (then 429)"),
-        ("workers", "Queries evaluated at once", "{}"),
-        ("worker_memory_mb", "Memory per query worker", "{} MB (0: no cap)"),
+def _graph_links(service: SparqlService, root: str) -> list[dict[str, Any]]:
+    """The graphs held, each with its size (if known) and the link that opens the editor
+    on it alone."""
+    sizes = getattr(service, "graph_sizes", None) or {}
+    return [
+        {
+            "iri": iri,
+            "href": f"{root}sparql?default-graph-uri={quote(iri, safe='')}",
+            "size": _fmt_number(sizes[iri]) if sizes.get(iri) is not None else None,
+        }
+        for iri in sorted(service.graphs)
     ]
-    cells = [
-        f"<tr><th scope='row'>{label}</th><td id='limit-{key}'>"
-        f"{text.format(html.escape(_fmt_number(limits[key])))}</td></tr>"
-        for key, label, text in rows
-        if key in limits
-    ]
-    items = "".join(
-        f"<li><a href='{root}sparql?default-graph-uri={quote(iri, safe='')}'>"
-        f"<code>{html.escape(iri)}</code></a>"
-        + (f" ({_fmt_number(size)} triples)" if size is not None else "")
-        + "</li>"
-        for iri, size in graphs.items()
-    )
-    cells.append(
-        f"<tr><th scope='row'>Named graphs</th><td><details id='graphs'><summary>{len(graphs)}"
-        " graphs (the default graph is their union; pick one to query it alone)</summary>"
-        f"<ul>{items}</ul></details></td></tr>"
-    )
-    return "<table class='limits'>" + "".join(cells) + "</table>"
-
-
-def _examples_html(examples: tuple[dict[str, Any], ...]) -> str:
-    items = []
-    for ex in examples:
-        name = html.escape(ex["name"])
-        fields = []
-        for p in ex["parameters"]:
-            pname = html.escape(p["name"])
-            kind = html.escape(p["type"])
-            hint = "IRI or prefixed name, e.g. id:…" if kind == "iri" else kind
-            desc = p.get("description", "")
-            fields.append(
-                f"<label>{pname} <small>({kind}{'' if p['required'] else ', optional'})</small>"
-                f"<input name='{pname}' data-type='{kind}' autocomplete='off'"
-                f" list='values-{name}-{pname}' placeholder='{html.escape(hint)}'"
-                f"{' required' if p['required'] else ''}>"
-                f"<datalist id='values-{name}-{pname}'></datalist>"
-                + (f"<span class='desc'>{html.escape(desc)}</span>" if desc else "")
-                + "</label>"
-            )
-        form = (
-            f"<form class='params' data-name='{name}'>{''.join(fields)}"
-            "<button type='submit'>Bind and run</button></form>"
-            if fields
-            else ""
-        )
-        keywords = ", ".join(html.escape(k) for k in ex["keywords"])
-        title, question = html.escape(ex["title"]), html.escape(ex["question"])
-        items.append(
-            f"<li class='example' id='example-{name}' data-name='{name}'>"
-            f"<button type='button' class='load' data-name='{name}'>{title}</button>"
-            f"<p class='question'>{question}</p>"
-            + (f"<p class='keywords'>{keywords}</p>" if keywords else "")
-            + form
-            + "</li>"
-        )
-    if not items:
-        return "<p>No catalogue queries were found.</p>"
-    return "<ol class='examples'>" + "".join(items) + "</ol>"
-
-
-def _dataset_html(default_graphs: Sequence[str], named_graphs: Sequence[str], root: str) -> str:
-    """The protocol's dataset parameters this page's queries are sent with, if any."""
-    if not default_graphs and not named_graphs:
-        return ""
-    parts = []
-    for label, graphs in (("default graph", default_graphs), ("named graph", named_graphs)):
-        if graphs:
-            iris = ", ".join(f"<code>{html.escape(g)}</code>" for g in graphs)
-            parts.append(f"{label}{'s' if len(graphs) > 1 else ''} {iris}")
-    return (
-        "<p class='dataset-line' id='dataset-line'>Queries run on the dataset: "
-        + "; ".join(parts)
-        + " (<code>default-graph-uri</code>, <code>named-graph-uri</code>; "
-        f"<a href='{root}sparql'>clear</a>).</p>\n"
-    )
 
 
 def render_page(
@@ -202,106 +130,50 @@ def render_page(
     named_graphs: Sequence[str] = (),
     root: str = "",
 ) -> str:
-    """The editor page (HTML) for a service, with ``query`` in the editor and the protocol's
+    """The editor page (template ``editor.html``, overridable from the service's
+    ``templates``) for a service, with ``query`` in the editor and the protocol's
     ``default-graph-uri`` / ``named-graph-uri`` values kept for its requests and permalink.
 
     Every URL on the page is relative: ``root`` leads from the page's folder to the server's
     root (``""`` for ``/sparql``, ``"../"`` for ``/sparql/``), so the editor also works
     behind a proxy that serves the server under a sub-path."""
-    assets = yasgui_dir()
+    yasgui = yasgui_dir() is not None
     examples = catalogue(Path(service.queries_dir))
-    base = service.base
     limits = _limits(service)
-    sizes = getattr(service, "graph_sizes", None) or {}
-    graphs = {iri: sizes.get(iri) for iri in sorted(service.graphs)}
-    timeout = html.escape(str(limits.get("timeout_s", "")))
     config = {
         "root": root,
         "endpoint": root + "sparql",
         "bind": root + "editor/bind/",
-        "mode": "yasgui" if assets else "plain",
+        "mode": "yasgui" if yasgui else "plain",
         "query": query,
         "defaultGraphs": list(default_graphs),
         "namedGraphs": list(named_graphs),
-        "base": base,
-        "local": local_mappings(base),
-        "prefixes": prefixes_for(base),
+        "base": service.base,
+        "local": local_mappings(service.base),
+        "prefixes": prefixes_for(service.base),
         "limits": limits,
         "examples": {ex["name"]: ex for ex in examples},
     }
-    if assets:
-        head_assets = f"<link rel='stylesheet' href='{root}editor/yasgui/yasgui.min.css'>"
-        scripts = f"<script src='{root}editor/yasgui/yasgui.min.js'></script>"
-        notice = ""
-    else:
-        head_assets = scripts = ""
-        notice = (
-            "<p class='notice' id='plain-notice'>The full editor (YASGUI, with syntax "
-            "highlighting) is not installed on this server — it comes from the npm registry "
-            "when <code>make</code> runs <code>npm ci</code> in <code>web/</code>. This is "
-            "the plain editor: it runs queries and shows their results all the same.</p>"
-        )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SPARQL query editor — GovSM-KG</title>
-<link rel="icon" href="data:,">
-{head_assets}
-<link rel="stylesheet" href="{root}editor/static/editor.css">
-</head>
-<body class="editor-mode-{config["mode"]}">
-<header class="site-header">
-<a class="home" href="{root or "./"}">GovSM-KG</a>
-<nav><a href="{root or "./"}">Home</a> <a href="{root}dataset">Dataset</a>
-<a href="{root}ontology">Ontology</a> <a href="{root}sparql" aria-current="page">SPARQL</a>
-<a href="{root}api/queries">Query API</a></nav>
-</header>
-<main class="editor-layout">
-<aside class="catalogue" aria-labelledby="examples-heading">
-<h2 id="examples-heading">The review's questions</h2>
-<p class="hint">Ready-to-run queries from the catalogue (<code>queries/cq/</code>). Pick one to
-load and run it; queries with parameters get a form.</p>
-<input type="search" id="example-filter" placeholder="Filter by word"
-aria-label="Filter the examples">
-{_examples_html(examples)}
-</aside>
-<section class="workspace" aria-labelledby="editor-heading">
-<h1 id="editor-heading">SPARQL query editor</h1>
-<p class="endpoint-line">Endpoint: <code id="endpoint-url">/sparql</code> (SPARQL 1.1
-Protocol, read-only). Base IRI of the data: <code>{html.escape(base)}</code>.</p>
-{_dataset_html(default_graphs, named_graphs, root)}{notice}
-<div id="query-editor"><textarea id="query-text" name="query" rows="18" spellcheck="false"
-aria-label="SPARQL query">{html.escape(query)}</textarea></div>
-<div class="toolbar">
-<button type="button" id="run">Run query</button>
-<label>Time limit <input type="number" id="timeout" min="0.1" step="0.1"
-max="{timeout}" value="{timeout}"> s</label>
-<button type="button" id="download-csv" class="download" data-format="csv"
-disabled>Download CSV</button>
-<button type="button" id="download-json" class="download" data-format="json"
-disabled>Download JSON</button>
-<a id="permalink" href="{root}sparql">Permalink</a>
-</div>
-<p class="keys">Ctrl-Enter runs the query; Run becomes Cancel while it runs.</p>
-<p id="status" role="status" aria-live="polite"></p>
-<p id="truncated" class="warning" role="alert" hidden></p>
-<div id="results"></div>
-<section class="limits-section" aria-labelledby="limits-heading">
-<h2 id="limits-heading">Limits of this service</h2>
-{_limits_html(limits, graphs, root)}
-<p>Updates, <code>SERVICE</code> and graphs we do not hold are refused. Results link every
-resource of the data to its page on this server.</p>
-</section>
-</section>
-</main>
-<script type="application/json" id="editor-config">{_json_for_script(config)}</script>
-{scripts}
-<script src="{root}editor/static/editor.js"></script>
-</body>
-</html>
-"""
+    dataset = [
+        (label, list(graphs))
+        for label, graphs in (("default graph", default_graphs), ("named graph", named_graphs))
+        if graphs
+    ]
+    return render(
+        "editor.html",
+        service.templates,
+        title="SPARQL query editor — GovSM-KG",
+        root=root,
+        yasgui=yasgui,
+        base=service.base,
+        query=query,
+        examples=examples,
+        dataset=dataset,
+        limits={key: _fmt_number(value) for key, value in limits.items()},
+        graphs=_graph_links(service, root),
+        timeout=str(limits.get("timeout_s", "")),
+        config_json=_json_for_script(config),
+    )
 
 
 def editor_page(request: Request, service: SparqlService) -> Response:

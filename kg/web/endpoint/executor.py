@@ -27,6 +27,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
+from kg.prefixes import PREFIXES
+from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
 from kg.web.endpoint.limits import Limits
 
 _CLONE_NEWUSER = 0x10000000
@@ -96,19 +100,14 @@ def _sandbox() -> bool:
 def _limit_memory(megabytes: int) -> None:
     if megabytes <= 0:
         return
-    import resource
+    import resource  # POSIX only: imported here so that the module loads everywhere
 
     cap = megabytes * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _evaluate(store: Any, job: Job) -> Outcome:
-    import pyoxigraph as ox
-
-    from kg.prefixes import PREFIXES
-    from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
-
+def _evaluate(store: ox.Store, job: Job) -> Outcome:
     started = time.perf_counter()
     kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
@@ -164,8 +163,6 @@ def worker_main(conn: Connection, store_path: str, memory_mb: int, sandbox: bool
     """A worker's life: sandbox itself, load the store, then answer jobs until EOF."""
     sandboxed = _sandbox() if sandbox else False
     _limit_memory(memory_mb)
-    import pyoxigraph as ox
-
     store = ox.Store()
     store.load(path=store_path, format=ox.RdfFormat.N_QUADS)
     conn.send(("ready", sandboxed, len(store)))

@@ -2,9 +2,9 @@
 writers of SELECT/ASK results (JSON, XML, CSV, TSV) over pyoxigraph terms.
 
 Graph results (CONSTRUCT, DESCRIBE) are written by pyoxigraph itself (Turtle, JSON-LD,
-N-Triples, RDF/XML). Negotiation reuses :func:`kg.web.server.parse_accept` and
-:func:`kg.web.server.quality` (q-values, wildcards, the most specific range wins); ties go to
-the first format of each table, so ``*/*`` gets JSON results or Turtle.
+N-Triples, RDF/XML). Negotiation is :func:`kg.web.negotiation.preferred` (q-values,
+wildcards, the most specific range wins); ties go to the first format of each table, so
+``*/*`` gets JSON results or Turtle.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.web.server import parse_accept, quality
+from kg.web.negotiation import preferred
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 
@@ -166,13 +165,7 @@ def choose(kind: str, accept: str | None, format_param: str | None) -> Format | 
                 if fmt.name == candidate:
                     return fmt
         return None
-    ranges = parse_accept(accept)
-    best, best_q = None, 0.0
-    for fmt in table:
-        q = quality(ranges, fmt.media_types)
-        if q > best_q:
-            best, best_q = fmt, q
-    return best
+    return preferred(accept, [(fmt, fmt.media_types) for fmt in table])
 
 
 # --- writers -------------------------------------------------------------------------

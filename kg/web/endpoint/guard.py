@@ -73,6 +73,16 @@ def inspect(query: str, base: str) -> QueryInfo:
     """Check ``query`` (raises :class:`Refused`) and return its form and dataset.
 
     ``base`` resolves relative IRIs of FROM clauses when the query has no BASE."""
+    _refuse_service(query)
+    words = code_words(query, prefixes=False)
+    _refuse_updates(words)
+    info = QueryInfo(_form(words))
+    _read_dataset(query, words, base, info)
+    return info
+
+
+def _refuse_service(query: str) -> None:
+    """Refuse (403) a query with SERVICE anywhere, prefixed names included."""
     for word, _ in code_words(query, prefixes=True):
         if "SERVICE" in word:
             raise Refused(
@@ -80,7 +90,10 @@ def inspect(query: str, base: str) -> QueryInfo:
                 "SERVICE is not allowed: this endpoint never contacts other services "
                 "(federated queries are refused before evaluation).",
             )
-    words = code_words(query, prefixes=False)
+
+
+def _refuse_updates(words: list[tuple[str, int]]) -> None:
+    """Refuse (403) a query with any SPARQL Update keyword."""
     for word, _ in words:
         for keyword in UPDATE_KEYWORDS:
             if word.startswith(keyword):
@@ -88,15 +101,20 @@ def inspect(query: str, base: str) -> QueryInfo:
                     403,
                     f"SPARQL Update ({keyword}) is not allowed: this endpoint is read-only.",
                 )
-    form = None
+
+
+def _form(words: list[tuple[str, int]]) -> str | None:
+    """The kind of result of the first query-form keyword (tabular, boolean, graph)."""
     for word, _ in words:
         for keyword, kind in FORMS.items():
             if word.startswith(keyword):
-                form = kind
-                break
-        if form:
-            break
-    info = QueryInfo(form)
+                return kind
+    return None
+
+
+def _read_dataset(query: str, words: list[tuple[str, int]], base: str, info: QueryInfo) -> None:
+    """Add the graphs of the query's FROM and FROM NAMED clauses to ``info``, resolving
+    IRIs against BASE and prefixed names against PREFIX as the query declares them."""
     scan = strip_for_scan(query)  # same length as the query: offsets agree
     prefixes: dict[str, str] = {}
     current_base = base
@@ -119,7 +137,6 @@ def inspect(query: str, base: str) -> QueryInfo:
             if graph is None:
                 raise Refused(400, "cannot read the graph IRI after FROM")
             (info.from_named_graphs if named else info.from_graphs).append(graph)
-    return info
 
 
 def _graph_at(query: str, i: int, prefixes: dict[str, str], base: str) -> str | None:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kg.web.endpoint.api import parameter_example
-
-if TYPE_CHECKING:
-    from kg.web.endpoint.api import NamedQuery
-    from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.catalogue import NamedQuery, parameter_example
+from kg.web.endpoint.limits import Limits
+from kg.web.endpoint.service import SparqlService
 
 OPENAPI_VERSION = "3.1.0"
 SELECT_TYPES = (
@@ -29,6 +27,7 @@ SELECT_TYPES = (
     "text/csv",
     "text/tab-separated-values",
 )
+
 GRAPH_TYPES = ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")
 # JSON Schema of a parameter's value, by declared type.
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -68,21 +67,14 @@ def _results(form: str, limits_note: str) -> dict[str, Any]:
     if form in {"SELECT", "ASK"}:
         content: dict[str, Any] = {t: {"schema": {"type": "string"}} for t in SELECT_TYPES}
         content["application/sparql-results+json"] = {"schema": _ref("schemas", "SparqlResults")}
-        headers = {
-            "X-Result-Row-Limit": _ref("headers", "RowLimit"),
-            "X-Result-Truncated": _ref("headers", "Truncated"),
-        }
         return {
             "description": f"The results ({form}). {limits_note}",
-            "headers": headers,
+            "headers": _row_headers(),
             "content": content,
         }
     return {
         "description": f"The graph ({form}). {limits_note}",
-        "headers": {
-            "X-Result-Row-Limit": _ref("headers", "RowLimit"),
-            "X-Result-Truncated": _ref("headers", "Truncated"),
-        },
+        "headers": _row_headers(),
         "content": {t: {"schema": {"type": "string"}} for t in GRAPH_TYPES},
     }
 
@@ -120,9 +112,78 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
         f"At most {limits.max_rows} rows (or triples) are returned; a longer result is cut "
         "and says so in X-Result-Truncated."
     )
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = {
+        "/sparql": _sparql_operations(limits, limits_note),
+        "/graph-store": _graph_store_operations(limits_note),
+        "/api/queries": _catalogue_operations(),
+        "/api/queries/{name}": _run_by_name_operations(list(catalogue), limits_note),
+    }
+    for name, query in catalogue.items():
+        paths[f"/api/queries/{name}"] = _named_query_operations(query, limits_note)
+    paths["/api/openapi.json"] = _openapi_operations()
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": _info(service),
+        # Relative to this document (/api/openapi.json), so it holds under a proxy's sub-path.
+        "servers": [{"url": "..", "description": "this server"}],
+        "tags": [
+            {"name": "SPARQL", "description": "The SPARQL 1.1 Protocol endpoint."},
+            {"name": "named queries", "description": "The catalogue queries/cq/ as an API."},
+        ],
+        "paths": paths,
+        "components": {
+            "parameters": _shared_parameters(limits),
+            "headers": _shared_headers(),
+            "responses": _error_responses(limits),
+            "schemas": _schemas(),
+        },
+    }
 
-    paths["/sparql"] = {
+
+def _info(service: SparqlService) -> dict[str, Any]:
+    """The document's info object: what the service is, its base IRI and its limits."""
+    limits = service.limits
+    return {
+        "title": "GovSM-KG SPARQL endpoint and named queries",
+        "version": _version(),
+        "summary": "Read-only SPARQL 1.1 endpoint over the GovSM knowledge graph, and the "
+        "review's competency questions as named queries with typed parameters.",
+        "description": (
+            f"Base IRI of the data: {service.base}. Limits: a query runs at most "
+            f"{limits.timeout_s:g} s (a client may ask for less with timeout); at most "
+            f"{limits.max_rows} result rows; request bodies up to {limits.max_body_bytes} "
+            f"bytes; at most {limits.max_concurrent_per_client} concurrent queries per "
+            "client (429 with Retry-After beyond). Updates, SERVICE and datasets naming "
+            "graphs the service does not hold are refused."
+        ),
+        "license": {"name": "MIT", "identifier": "MIT"},
+    }
+
+
+def _protocol_parameters() -> list[dict[str, Any]]:
+    """References to the parameters every SPARQL Protocol operation takes."""
+    return [
+        _ref("parameters", "DefaultGraphUri"),
+        _ref("parameters", "NamedGraphUri"),
+        _ref("parameters", "Timeout"),
+        _ref("parameters", "Format"),
+    ]
+
+
+def _sparql_operations(limits: Limits, limits_note: str) -> dict[str, Any]:
+    """GET and POST of /sparql (SPARQL 1.1 Protocol)."""
+    responses = {
+        "200": _any_results(limits_note),
+        **_errors("400", "403", "406", "413", "429", "503"),
+    }
+    query = {
+        "name": "query",
+        "in": "query",
+        "required": False,
+        "description": "The SPARQL query text.",
+        "schema": {"type": "string"},
+    }
+    return {
         "get": {
             "operationId": "sparqlQueryGet",
             "summary": "SPARQL 1.1 Protocol: query via GET",
@@ -132,23 +193,8 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
                 "text/html) gets the query editor."
             ),
             "tags": ["SPARQL"],
-            "parameters": [
-                {
-                    "name": "query",
-                    "in": "query",
-                    "required": False,
-                    "description": "The SPARQL query text.",
-                    "schema": {"type": "string"},
-                },
-                _ref("parameters", "DefaultGraphUri"),
-                _ref("parameters", "NamedGraphUri"),
-                _ref("parameters", "Timeout"),
-                _ref("parameters", "Format"),
-            ],
-            "responses": {
-                "200": _any_results(limits_note),
-                **_errors("400", "403", "406", "413", "429", "503"),
-            },
+            "parameters": [query, *_protocol_parameters()],
+            "responses": responses,
         },
         "post": {
             "operationId": "sparqlQueryPost",
@@ -160,44 +206,39 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
                 "an update (application/sparql-update or an update form) gets 403."
             ),
             "tags": ["SPARQL"],
-            "parameters": [
-                _ref("parameters", "DefaultGraphUri"),
-                _ref("parameters", "NamedGraphUri"),
-                _ref("parameters", "Timeout"),
-                _ref("parameters", "Format"),
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["query"],
-                            "properties": {
-                                "query": {"type": "string"},
-                                "default-graph-uri": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "iri"},
-                                },
-                                "named-graph-uri": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "iri"},
-                                },
-                                "timeout": {"type": "number", "exclusiveMinimum": 0},
-                                "format": {"type": "string"},
-                            },
-                        }
-                    },
-                    "application/sparql-query": {"schema": {"type": "string"}},
-                },
-            },
-            "responses": {
-                "200": _any_results(limits_note),
-                **_errors("400", "403", "406", "413", "429", "503"),
-            },
+            "parameters": _protocol_parameters(),
+            "requestBody": _sparql_post_body(),
+            "responses": dict(responses),
         },
     }
-    paths["/graph-store"] = {
+
+
+def _sparql_post_body() -> dict[str, Any]:
+    """The request body of POST /sparql: a form, or the query itself."""
+    iri_list = {"type": "array", "items": {"type": "string", "format": "iri"}}
+    form = {
+        "type": "object",
+        "required": ["query"],
+        "properties": {
+            "query": {"type": "string"},
+            "default-graph-uri": iri_list,
+            "named-graph-uri": dict(iri_list),
+            "timeout": {"type": "number", "exclusiveMinimum": 0},
+            "format": {"type": "string"},
+        },
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": form},
+            "application/sparql-query": {"schema": {"type": "string"}},
+        },
+    }
+
+
+def _graph_store_operations(limits_note: str) -> dict[str, Any]:
+    """GET of /graph-store (the read side of the Graph Store HTTP Protocol)."""
+    return {
         "get": {
             "operationId": "graphStoreGet",
             "summary": "SPARQL 1.1 Graph Store HTTP Protocol: read one graph",
@@ -226,17 +267,18 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             "responses": {
                 "200": {
                     "description": f"The graph. {limits_note}",
-                    "headers": {
-                        "X-Result-Row-Limit": _ref("headers", "RowLimit"),
-                        "X-Result-Truncated": _ref("headers", "Truncated"),
-                    },
+                    "headers": _row_headers(),
                     "content": {t: {"schema": {"type": "string"}} for t in GRAPH_TYPES},
                 },
                 **_errors("400", "403", "404", "406", "429", "503"),
             },
         }
     }
-    paths["/api/queries"] = {
+
+
+def _catalogue_operations() -> dict[str, Any]:
+    """GET of /api/queries (the catalogue, as JSON or HTML)."""
+    return {
         "get": {
             "operationId": "listQueries",
             "summary": "The catalogue of named queries",
@@ -262,7 +304,11 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             },
         }
     }
-    paths["/api/queries/{name}"] = {
+
+
+def _run_by_name_operations(names: list[str], limits_note: str) -> dict[str, Any]:
+    """GET of /api/queries/{name}, any named query by its name."""
+    return {
         "get": {
             "operationId": "runNamedQuery",
             "summary": "Run a named query by name",
@@ -274,7 +320,7 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
                     "name": "name",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "enum": list(catalogue)},
+                    "schema": {"type": "string", "enum": names},
                 },
                 _ref("parameters", "Timeout"),
                 _ref("parameters", "Format"),
@@ -285,32 +331,39 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             },
         }
     }
-    for name, query in catalogue.items():
-        entry = query.describe()
-        description = entry["question"]
-        if entry["note"]:
-            description += "\n\nNote: " + entry["note"]
-        if entry["data"]:
-            description += (
-                "\n\nNeeds data beyond the review's (" + ", ".join(entry["data"]) + "); a "
-                "build without it answers on the data it holds."
-            )
-        description += "\n\nQuery:\n\n```sparql\n" + entry["query"] + "```"
-        paths[f"/api/queries/{name}"] = {
-            "get": {
-                "operationId": f"query-{name}",
-                "summary": entry["title"],
-                "description": description,
-                "tags": ["named queries"],
-                "parameters": [_parameter(p) for p in entry["parameters"]]
-                + [_ref("parameters", "Timeout"), _ref("parameters", "Format")],
-                "responses": {
-                    "200": _results(query.form, limits_note),
-                    **_errors("400", "403", "406", "429", "503"),
-                },
-            }
+
+
+def _named_query_operations(query: NamedQuery, limits_note: str) -> dict[str, Any]:
+    """GET of /api/queries/NAME for one query: its question, text and typed parameters."""
+    entry = query.describe()
+    description = entry["question"]
+    if entry["note"]:
+        description += "\n\nNote: " + entry["note"]
+    if entry["data"]:
+        description += (
+            "\n\nNeeds data beyond the review's (" + ", ".join(entry["data"]) + "); a "
+            "build without it answers on the data it holds."
+        )
+    description += "\n\nQuery:\n\n```sparql\n" + entry["query"] + "```"
+    return {
+        "get": {
+            "operationId": f"query-{query.name}",
+            "summary": entry["title"],
+            "description": description,
+            "tags": ["named queries"],
+            "parameters": [_parameter(p) for p in entry["parameters"]]
+            + [_ref("parameters", "Timeout"), _ref("parameters", "Format")],
+            "responses": {
+                "200": _results(query.form, limits_note),
+                **_errors("400", "403", "406", "429", "503"),
+            },
         }
-    paths["/api/openapi.json"] = {
+    }
+
+
+def _openapi_operations() -> dict[str, Any]:
+    """GET of /api/openapi.json (this document)."""
+    return {
         "get": {
             "operationId": "openapi",
             "summary": "This OpenAPI document",
@@ -323,31 +376,13 @@ def openapi_document(catalogue: Mapping[str, NamedQuery], service: SparqlService
             },
         }
     }
+
+
+def _row_headers() -> dict[str, Any]:
+    """The row-cap headers of a result (references to the shared headers)."""
     return {
-        "openapi": OPENAPI_VERSION,
-        "info": {
-            "title": "GovSM-KG SPARQL endpoint and named queries",
-            "version": _version(),
-            "summary": "Read-only SPARQL 1.1 endpoint over the GovSM knowledge graph, and the "
-            "review's competency questions as named queries with typed parameters.",
-            "description": (
-                f"Base IRI of the data: {service.base}. Limits: a query runs at most "
-                f"{limits.timeout_s:g} s (a client may ask for less with timeout); at most "
-                f"{limits.max_rows} result rows; request bodies up to {limits.max_body_bytes} "
-                f"bytes; at most {limits.max_concurrent_per_client} concurrent queries per "
-                "client (429 with Retry-After beyond). Updates, SERVICE and datasets naming "
-                "graphs the service does not hold are refused."
-            ),
-            "license": {"name": "MIT", "identifier": "MIT"},
-        },
-        # Relative to this document (/api/openapi.json), so it holds under a proxy's sub-path.
-        "servers": [{"url": "..", "description": "this server"}],
-        "tags": [
-            {"name": "SPARQL", "description": "The SPARQL 1.1 Protocol endpoint."},
-            {"name": "named queries", "description": "The catalogue queries/cq/ as an API."},
-        ],
-        "paths": paths,
-        "components": _components(service),
+        "X-Result-Row-Limit": _ref("headers", "RowLimit"),
+        "X-Result-Truncated": _ref("headers", "Truncated"),
     }
 
 
@@ -359,167 +394,178 @@ def _any_results(limits_note: str) -> dict[str, Any]:
     return {
         "description": f"Query results (SELECT, ASK) or a graph (CONSTRUCT, DESCRIBE); the "
         f"Service Description for a GET without a query. {limits_note}",
-        "headers": {
-            "X-Result-Row-Limit": _ref("headers", "RowLimit"),
-            "X-Result-Truncated": _ref("headers", "Truncated"),
-        },
+        "headers": _row_headers(),
         "content": content,
     }
 
 
-def _components(service: SparqlService) -> dict[str, Any]:
-    limits = service.limits
-    problem = {"application/problem+json": {"schema": _ref("schemas", "Problem")}}
-    text = {"text/plain": {"schema": {"type": "string"}}}
-
-    def error(description: str, **headers: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"description": description, "content": {**problem, **text}}
-        if headers:
-            out["headers"] = headers
-        return out
-
+def _shared_parameters(limits: Limits) -> dict[str, Any]:
+    """The parameters the operations refer to: timeout, format and the dataset's graphs."""
     iri_list = {"type": "array", "items": {"type": "string", "format": "iri"}}
     return {
-        "parameters": {
-            "Timeout": {
-                "name": "timeout",
-                "in": "query",
-                "required": False,
-                "description": f"Time limit in seconds for this query; at most the server's "
-                f"{limits.timeout_s:g} s (more is clamped to it).",
-                "schema": {"type": "number", "exclusiveMinimum": 0},
-            },
-            "Format": {
-                "name": "format",
-                "in": "query",
-                "required": False,
-                "description": "Result format, overriding Accept: a short name — json, xml, "
-                "csv, tsv (SELECT, ASK); ttl, jsonld, nt, rdf (CONSTRUCT, DESCRIBE); json and "
-                "xml mean JSON-LD and RDF/XML for a graph — or a media type. Unknown: 400.",
-                "schema": {
-                    "type": "string",
-                    "examples": ["json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf"],
-                },
-            },
-            "DefaultGraphUri": {
-                "name": "default-graph-uri",
-                "in": "query",
-                "required": False,
-                "description": "A graph of the default graph (repeatable); only graphs the "
-                "service holds.",
-                "schema": iri_list,
-                "style": "form",
-                "explode": True,
-            },
-            "NamedGraphUri": {
-                "name": "named-graph-uri",
-                "in": "query",
-                "required": False,
-                "description": "A named graph of the dataset (repeatable); only graphs the "
-                "service holds.",
-                "schema": iri_list,
-                "style": "form",
-                "explode": True,
+        "Timeout": {
+            "name": "timeout",
+            "in": "query",
+            "required": False,
+            "description": f"Time limit in seconds for this query; at most the server's "
+            f"{limits.timeout_s:g} s (more is clamped to it).",
+            "schema": {"type": "number", "exclusiveMinimum": 0},
+        },
+        "Format": {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "Result format, overriding Accept: a short name — json, xml, "
+            "csv, tsv (SELECT, ASK); ttl, jsonld, nt, rdf (CONSTRUCT, DESCRIBE); json and "
+            "xml mean JSON-LD and RDF/XML for a graph — or a media type. Unknown: 400.",
+            "schema": {
+                "type": "string",
+                "examples": ["json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf"],
             },
         },
-        "headers": {
-            "RowLimit": {
-                "description": "The server's cap on result rows (or triples).",
-                "schema": {"type": "integer"},
-            },
-            "Truncated": {
-                "description": "Present (true) when the result was cut at the row cap.",
-                "schema": {"type": "string", "enum": ["true"]},
-            },
-            "RetryAfter": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {"type": "integer"},
+        "DefaultGraphUri": {
+            "name": "default-graph-uri",
+            "in": "query",
+            "required": False,
+            "description": "A graph of the default graph (repeatable); only graphs the "
+            "service holds.",
+            "schema": iri_list,
+            "style": "form",
+            "explode": True,
+        },
+        "NamedGraphUri": {
+            "name": "named-graph-uri",
+            "in": "query",
+            "required": False,
+            "description": "A named graph of the dataset (repeatable); only graphs the "
+            "service holds.",
+            "schema": iri_list,
+            "style": "form",
+            "explode": True,
+        },
+    }
+
+
+def _shared_headers() -> dict[str, Any]:
+    """The response headers the operations refer to."""
+    return {
+        "RowLimit": {
+            "description": "The server's cap on result rows (or triples).",
+            "schema": {"type": "integer"},
+        },
+        "Truncated": {
+            "description": "Present (true) when the result was cut at the row cap.",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+        "RetryAfter": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {"type": "integer"},
+        },
+    }
+
+
+def _error(description: str, **headers: Any) -> dict[str, Any]:
+    """An error response: a problem document (the API) or plain text (the service)."""
+    content = {
+        "application/problem+json": {"schema": _ref("schemas", "Problem")},
+        "text/plain": {"schema": {"type": "string"}},
+    }
+    out: dict[str, Any] = {"description": description, "content": content}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _error_responses(limits: Limits) -> dict[str, Any]:
+    """The error responses the operations refer to (by the names of ERRORS)."""
+    return {
+        "BadRequest": _error(
+            "A syntax error (with the parser's message), or a missing, unknown, repeated "
+            "or malformed parameter (naming it, its type and the expected form)."
+        ),
+        "Forbidden": _error("An update, SERVICE, or a dataset the service does not hold."),
+        "NotFound": _error("No named query of that name (the names are listed)."),
+        "NotAcceptable": _error("No result format acceptable for this query form."),
+        "ContentTooLarge": _error(f"Request body over {limits.max_body_bytes} bytes."),
+        "TooManyRequests": _error(
+            f"More than {limits.max_concurrent_per_client} concurrent queries from this client.",
+            **{"Retry-After": _ref("headers", "RetryAfter")},
+        ),
+        "TimeLimit": _error(f"The query ran past its time limit (at most {limits.timeout_s:g} s)."),
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    """The JSON Schemas of the API's documents: problems, the catalogue, SPARQL results."""
+    return {
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details (the named-query API's errors).",
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "query": {"type": "string"},
+                "parameter": {"type": "string"},
+                "parameterType": {"type": "string", "enum": list(SCHEMAS)},
+                "expected": {"type": "string"},
+                "parameters": {"type": "array", "items": _ref("schemas", "Parameter")},
+                "queries": {"type": "array", "items": {"type": "string"}},
             },
         },
-        "responses": {
-            "BadRequest": error(
-                "A syntax error (with the parser's message), or a missing, unknown, repeated "
-                "or malformed parameter (naming it, its type and the expected form)."
-            ),
-            "Forbidden": error("An update, SERVICE, or a dataset the service does not hold."),
-            "NotFound": error("No named query of that name (the names are listed)."),
-            "NotAcceptable": error("No result format acceptable for this query form."),
-            "ContentTooLarge": error(f"Request body over {limits.max_body_bytes} bytes."),
-            "TooManyRequests": error(
-                f"More than {limits.max_concurrent_per_client} concurrent queries from this "
-                "client.",
-                **{"Retry-After": _ref("headers", "RetryAfter")},
-            ),
-            "TimeLimit": error(
-                f"The query ran past its time limit (at most {limits.timeout_s:g} s)."
-            ),
+        "Parameter": {
+            "type": "object",
+            "required": ["name", "type", "required", "description"],
+            "properties": {
+                "name": {"type": "string"},
+                "type": {"type": "string", "enum": list(SCHEMAS)},
+                "required": {"type": "boolean"},
+                "description": {"type": "string"},
+            },
         },
-        "schemas": {
-            "Problem": {
-                "type": "object",
-                "description": "RFC 9457 problem details (the named-query API's errors).",
-                "properties": {
-                    "type": {"type": "string", "format": "uri-reference"},
-                    "title": {"type": "string"},
-                    "status": {"type": "integer"},
-                    "detail": {"type": "string"},
-                    "query": {"type": "string"},
-                    "parameter": {"type": "string"},
-                    "parameterType": {"type": "string", "enum": list(SCHEMAS)},
-                    "expected": {"type": "string"},
-                    "parameters": {"type": "array", "items": _ref("schemas", "Parameter")},
-                    "queries": {"type": "array", "items": {"type": "string"}},
+        "NamedQuery": _named_query_schema(),
+        "Catalogue": {
+            "type": "object",
+            "required": ["queries"],
+            "properties": {"queries": {"type": "array", "items": _ref("schemas", "NamedQuery")}},
+        },
+        "SparqlResults": {
+            "type": "object",
+            "description": "SPARQL 1.1 Query Results JSON Format.",
+            "properties": {
+                "head": {
+                    "type": "object",
+                    "properties": {"vars": {"type": "array", "items": {"type": "string"}}},
                 },
-            },
-            "Parameter": {
-                "type": "object",
-                "required": ["name", "type", "required", "description"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "type": {"type": "string", "enum": list(SCHEMAS)},
-                    "required": {"type": "boolean"},
-                    "description": {"type": "string"},
+                "results": {
+                    "type": "object",
+                    "properties": {"bindings": {"type": "array", "items": {"type": "object"}}},
                 },
+                "boolean": {"type": "boolean"},
             },
-            "NamedQuery": {
-                "type": "object",
-                "required": ["name", "title", "question", "parameters", "query", "run", "editor"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "title": {"type": "string"},
-                    "question": {"type": "string"},
-                    "keywords": {"type": "array", "items": {"type": "string"}},
-                    "target": {"type": "string"},
-                    "note": {"type": "string"},
-                    "data": {"type": "array", "items": {"type": "string"}},
-                    "form": {"type": "string", "enum": ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]},
-                    "parameters": {"type": "array", "items": _ref("schemas", "Parameter")},
-                    "query": {"type": "string"},
-                    "run": {"type": "string", "format": "uri-reference"},
-                    "editor": {"type": "string", "format": "uri-reference"},
-                },
-            },
-            "Catalogue": {
-                "type": "object",
-                "required": ["queries"],
-                "properties": {
-                    "queries": {"type": "array", "items": _ref("schemas", "NamedQuery")}
-                },
-            },
-            "SparqlResults": {
-                "type": "object",
-                "description": "SPARQL 1.1 Query Results JSON Format.",
-                "properties": {
-                    "head": {
-                        "type": "object",
-                        "properties": {"vars": {"type": "array", "items": {"type": "string"}}},
-                    },
-                    "results": {
-                        "type": "object",
-                        "properties": {"bindings": {"type": "array", "items": {"type": "object"}}},
-                    },
-                    "boolean": {"type": "boolean"},
-                },
-            },
+        },
+    }
+
+
+def _named_query_schema() -> dict[str, Any]:
+    """The JSON Schema of one catalogue entry (NamedQuery.describe)."""
+    strings = {"type": "array", "items": {"type": "string"}}
+    return {
+        "type": "object",
+        "required": ["name", "title", "question", "parameters", "query", "run", "editor"],
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "question": {"type": "string"},
+            "keywords": strings,
+            "target": {"type": "string"},
+            "note": {"type": "string"},
+            "data": dict(strings),
+            "form": {"type": "string", "enum": ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]},
+            "parameters": {"type": "array", "items": _ref("schemas", "Parameter")},
+            "query": {"type": "string"},
+            "run": {"type": "string", "format": "uri-reference"},
+            "editor": {"type": "string", "format": "uri-reference"},
         },
     }

@@ -20,8 +20,6 @@
 
 from __future__ import annotations
 
-import inspect as _inspect
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -29,15 +27,14 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from kg.web.endpoint import description, formats
-from kg.web.endpoint.service import CORS, error_response
-from kg.web.server import parse_accept, quality
-
-if TYPE_CHECKING:
-    from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.editor import editor_page
+from kg.web.endpoint.service import CORS, SparqlService, error_response
+from kg.web.negotiation import prefers_html
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 WRITE_METHODS = {"PUT", "DELETE", "PATCH", "POST"}
-HTML_TYPES = ("text/html", "application/xhtml+xml")
+# What /sparql offers beside the editor: every result and RDF format.
+DATA_TYPES = tuple(fmt.media_types for fmt in formats.TABULAR + formats.GRAPH)
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
@@ -107,27 +104,6 @@ def content_type(request: Request) -> tuple[str | None, str | None]:
     return parts[0].lower(), charset
 
 
-def prefers_html(accept: str | None) -> bool:
-    """Whether ``Accept`` ranks HTML above every result and RDF format we serve."""
-    if not accept:
-        return False
-    ranges = parse_accept(accept)
-    html = quality(ranges, HTML_TYPES)
-    others = max(quality(ranges, fmt.media_types) for fmt in formats.TABULAR + formats.GRAPH)
-    return html > 0 and html > others
-
-
-async def _editor(request: Request, service: SparqlService) -> Response | None:
-    try:
-        from kg.web.endpoint.editor import editor_page
-    except ImportError:
-        return None
-    page = editor_page(request, service)
-    if _inspect.isawaitable(page):
-        page = await page
-    return page
-
-
 def _common_headers(response: Response) -> Response:
     for name, value in CORS.items():
         response.headers.setdefault(name, value)
@@ -183,10 +159,12 @@ class SparqlEndpoint(_ServiceEndpoint):
         query = one(params, "query")
         accept = request.headers.get("accept")
         # A browser gets the editor, unless it asked for a format (a download link).
-        if method in ("GET", "HEAD") and "format" not in params and prefers_html(accept):
-            page = await _editor(request, self.service)
-            if page is not None:
-                return page
+        if (
+            method in ("GET", "HEAD")
+            and "format" not in params
+            and prefers_html(accept, DATA_TYPES)
+        ):
+            return editor_page(request, self.service)
         if query is None:
             if method == "POST":
                 raise BadRequest(

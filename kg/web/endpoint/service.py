@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from kg.config import REPO_ROOT
 from kg.prefixes import DEFAULT_BASE
 from kg.web.endpoint import formats
-from kg.web.endpoint.executor import Busy, Job, QueryTimeout, WorkerLost, WorkerPool
+from kg.web.endpoint.executor import Busy, Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
 from kg.web.endpoint.guard import Refused, inspect
 from kg.web.endpoint.limits import Limits
 
@@ -47,8 +48,6 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 def syntax_message(query: str, message: str) -> str:
     """The parser's message, with the offending line and a caret under the column when
     the message gives a position (``error at LINE:COLUMN: ...``)."""
-    import re
-
     out = f"Syntax error in the query: {message}"
     match = re.search(r"at (\d+):(\d+)", message)
     if match:
@@ -76,6 +75,7 @@ class SparqlService:
         base: str = DEFAULT_BASE,
         queries_dir: Path | None = None,
         sandbox: bool = True,
+        templates: Path | None = None,
     ) -> None:
         self.dist = Path(dist)
         self.store_path = self.dist / STORE_FILE
@@ -84,6 +84,8 @@ class SparqlService:
         self.limits = limits or Limits()
         self.base = base
         self.queries_dir = queries_dir or REPO_ROOT / "queries" / "cq"
+        # A project's templates folder: its catalogue.html or editor.html replace ours.
+        self.templates = templates
         counts = self._graph_sizes()
         self.graph_sizes: dict[str, int] = counts
         self.graphs: frozenset[str] = frozenset(counts)
@@ -245,10 +247,7 @@ class SparqlService:
             {"Vary": "Accept"},
         )
 
-    def _response(self, request: Request, query: str, outcome: object) -> Response:
-        from kg.web.endpoint.executor import Outcome
-
-        assert isinstance(outcome, Outcome)
+    def _response(self, request: Request, query: str, outcome: Outcome) -> Response:
         if outcome.kind == "syntax":
             return error_response(400, syntax_message(query, outcome.message))
         if outcome.kind == "not-acceptable":

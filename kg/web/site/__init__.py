@@ -39,9 +39,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.build.dumps import default_view_turtle
 from kg.prefixes import GOVSM, PREFIXES
 from kg.rdf.engine import Engine, OxigraphEngine
+from kg.rdf.turtle import default_view_turtle
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
 from kg.web.site import figure, htaccess, landing, ontology_docs, pages, rdfio, sitemap, void

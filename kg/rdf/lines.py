@@ -1,0 +1,47 @@
+"""N-Quads and N-Triples lines as bytes: sorted, unique, cut to their triples.
+
+The dumps handle millions of lines; as bytes they take less memory than str, and
+UTF-8 byte order is code point order, so sorting bytes sorts the text. Nothing here
+parses RDF: the lines are those pyoxigraph writes (one statement a line, terms separated
+by single spaces, a final `` .``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+
+#: Lines joined into one chunk at a time.
+BATCH = 200_000
+#: The end of an N-Triples line, put back on the triples of :func:`triples_of`.
+TRIPLE_END = b" .\n"
+
+
+def sorted_unique(lines: list[bytes], end: bytes = b"\n") -> bytes:
+    """Sort ``lines`` in place, drop empty and repeated ones, end each with ``end``."""
+    lines.sort()
+    return b"".join(unique_chunks(lines, end))
+
+
+def unique_chunks(lines: list[bytes], end: bytes = b"\n") -> Iterator[bytes]:
+    """Sorted ``lines`` as byte chunks, each line once (no empty line) and ended with
+    ``end``, :data:`BATCH` lines at a time."""
+    previous = b""  # sorted: an empty line can only come first
+    for start in range(0, len(lines), BATCH):
+        chunk = [line for line, _ in groupby(lines[start : start + BATCH])]
+        if chunk and chunk[0] == previous:  # empty, or the last line of the chunk before
+            del chunk[0]
+        if chunk:
+            previous = chunk[-1]
+            yield end.join(chunk) + end
+
+
+def unique(lines: Iterable[bytes]) -> list[bytes]:
+    """``lines`` without empty and repeated ones, in their order."""
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+def triples_of(lines: Iterable[bytes]) -> list[bytes]:
+    """The triples of N-Quads lines of named graphs (lines end ``<graph> .``), each an
+    N-Triples line without its final `` .``; empty lines left out."""
+    return [line[: line.rindex(b" <", 0, len(line) - 2)] for line in lines if line]
