@@ -163,6 +163,73 @@ def test_subfactor_and_rule_pages(site: Path) -> None:
     assert "Concept tree" in scheme and scheme.count("../subfactor/") >= 16
 
 
+TRACED = "id/classification/classification-from-assessment/iran/legal-infrastructure"
+
+
+def test_trace_names_its_context_and_rule_once(site: Path) -> None:
+    page = (site / f"{TRACED}.html").read_text(encoding="utf-8")
+    assert (
+        '<p>Direction: <strong class="preventer">preventer</strong> in '
+        '<a href="../../../context/iran.html">Iran</a></p>'
+    ) in page
+    rule = re.search(r"<p>Rule: (.*)</p>", page)
+    assert rule is not None
+    assert rule.group(1).count("Classification from the context assessment") == 1
+
+
+def test_works_are_cited_by_what_the_data_has(site: Path) -> None:
+    page = (site / f"{TRACED}.html").read_text(encoding="utf-8")
+    assert "(untitled)" not in page and "name not given in the text" not in page
+    # the review has no title and three authors whose names the data does not give
+    assert (
+        "<p>Source: 3 authors, names not given (n.d.). "
+        '<a href="../../../review/social-media-service-delivery.html">Meta-synthesis of the '
+    ) in page
+    assert "<p>Source: Linke, A.; Zerfass, A. (2013). " in page
+
+
+def test_evidence_items_are_listed_by_a_label(site: Path) -> None:
+    listed_by_iri = re.compile(r">id:evidence/[^<]*</a>")
+    pages = sorted(site.rglob("*.html"))
+    assert [str(p.relative_to(site)) for p in pages if listed_by_iri.search(p.read_text())] == []
+    page = (site / "id/evidence/mergel-2016-routinization.html").read_text(encoding="utf-8")
+    assert "<h1>evidence item: “routinization involves establishing clear processes" in page
+
+
+def test_subfactor_page_shows_its_quote(site: Path) -> None:
+    page = (site / "id/subfactor/legal-infrastructure.html").read_text(encoding="utf-8")
+    quote = "<blockquote>3-Legal infrastructure sub-factor</blockquote>"
+    assert page.count(quote) == 2  # in the sub-factor's section and in its properties
+    assert page.count('<a href="legal-infrastructure/quote.html">') == 2
+
+
+def test_site_report_links_its_rows(site: Path) -> None:
+    report = (site / "report.html").read_text(encoding="utf-8")
+    assert '<link rel="stylesheet" href="style.css">' in report and "<nav>" in report
+    row = re.search(r"<tr><td>[^\n]*>legal infrastructure</a></td>[^\n]*</tr>", report)
+    assert row is not None
+    for href in (
+        "id/factor/infrastructural.html",
+        "id/subfactor/legal-infrastructure.html",
+        f"{TRACED}.html",
+    ):
+        assert f'<a href="{href}">' in row.group(0)
+    # the report in dist/ stands alone: its own style, no links into the site
+    standalone = (site.parent / "report.html").read_text(encoding="utf-8")
+    assert "<style>" in standalone and 'href="id/' not in standalone
+    assert "legal infrastructure</td>" in standalone
+
+
+def test_landing_page_links_the_endpoint_relatively(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="sparql">' in index and f'href="{DEFAULT_BASE}sparql"' not in index
+    assert f'Published address: <code class="iri">{DEFAULT_BASE}sparql</code>' in index
+    review = "id/review/social-media-service-delivery.html"
+    scheme = "id/scheme/social-media-service-delivery-factors.html"
+    assert f'Review: <a href="{review}">Meta-synthesis of the factors' in index
+    assert f'Concept scheme (tree): <a href="{scheme}">' in index
+
+
 # --- ontology ---------------------------------------------------------------------------
 
 

@@ -28,10 +28,13 @@ from kg.rdf.load import Loaded, load
 from kg.rdf.nquads import GraphLines
 from kg.stages.derive import Derivation, Rule, derive, select_rules
 from kg.stages.reason import reason as run_reasoner
-from kg.stages.report import Table, classification_table, to_html, to_markdown
+from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
 from kg.validation.core import ValidationReport, validate_graph
-from kg.web.site import RESOURCE_SUBJECTS, SiteInput, write_site
+from kg.web.report import Report, standalone_page
+from kg.web.site import SiteInput, write_site
+from kg.web.site.sitemap import RESOURCE_SUBJECTS
+from kg.web.templates import project_templates
 
 Log = Callable[[str], None]
 
@@ -268,7 +271,7 @@ def publish(
     ]
     # streamed: bounded memory at scale
     write_dumps(folder, result.loaded.engine, dump_lines)
-    write_reports(folder, result.table, title, notes, links)
+    write_reports(folder, result.table, title, notes, links, project_templates(project))
     if project is not None and resources is not None:
         # a page per resource only for graphs of modest size: only then is the whole
         # dump read into memory
@@ -298,14 +301,23 @@ def site_input(
         engine=result.loaded.engine,
         queries=project.queries,
         rule_iri=str(rules[0].iri(options.base)) if len(rules) == 1 else None,
-        report_html=to_html(result.table, title, notes, [("index.html", "site home")]),
+        report=Report(result.table, title, notes),
+        templates=project_templates(project),
     )
 
 
 def write_reports(
-    folder: Path, table: Table, title: str, notes: list[str], links: list[tuple[str, str]]
+    folder: Path,
+    table: Table,
+    title: str,
+    notes: list[str],
+    links: list[tuple[str, str]],
+    templates: Path | None = None,
 ) -> None:
-    """report.md, report.html and the landing page index.html."""
+    """report.md, report.html and the landing page index.html (``templates``: the
+    project's templates folder)."""
+    report = Report(table, title, notes)
     (folder / "report.md").write_text(to_markdown(table, title, notes), encoding="utf-8")
-    (folder / "report.html").write_text(to_html(table, title, notes), encoding="utf-8")
-    (folder / "index.html").write_text(to_html(table, title, notes, links), encoding="utf-8")
+    (folder / "report.html").write_text(standalone_page(report, (), templates), encoding="utf-8")
+    page = standalone_page(report, links, templates)
+    (folder / "index.html").write_text(page, encoding="utf-8")

@@ -117,7 +117,10 @@ def _on_demand_pages(dist: Path, base: str) -> OnDemandSite:
     """The resource pages rendered on request from the build's N-Quads."""
     if not (dist / "govsm.nq").is_file():
         fail(f"{dist}/govsm.nq not found: run `govsm build` first", USAGE)
-    return OnDemandSite.from_nquads(dist / "govsm.nq", base, Project().queries)
+    project = Project()
+    return OnDemandSite.from_nquads(
+        dist / "govsm.nq", base, project.queries, templates=project.templates
+    )
 
 
 def _limits(

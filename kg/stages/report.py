@@ -1,13 +1,12 @@
 """Report: the classification table, from queries/cq/classification-table.rq.
 
-The same rows are printed by the CLI (rich), and written to dist/report.md and
-dist/report.html.
+The same rows are printed by the CLI (rich), and written to dist/report.md (here) and
+as HTML to dist/report.html and the site's report.html (kg.web.report).
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import URIRef
@@ -35,6 +34,9 @@ class Table:
 
     headings: list[str]
     rows: list[list[str]]
+    # Per row, the IRIs it is about ("subfactor", and "rule" when one derived it), so
+    # that a page can link the row to them.
+    subjects: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def mismatches(self) -> int:
@@ -46,8 +48,9 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
     """Run the table query (for one rule, or all rules when None)."""
     query = read_query(queries_dir / TABLE_QUERY)
     result = engine.select(query.text, {"rule": rule} if rule is not None else {})
-    rows = []
+    rows, subjects = [], []
     for row in result.dicts():
+        subjects.append({k: str(row[k]) for k in ("subfactor", "rule") if row.get(k) is not None})
         cells = []
         for key, _ in COLUMNS:
             value = row.get(key)
@@ -56,7 +59,7 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
             else:
                 cells.append("" if value is None else str(value))
         rows.append(cells)
-    return Table([title for _, title in COLUMNS], rows)
+    return Table([title for _, title in COLUMNS], rows, subjects)
 
 
 def to_markdown(table: Table, title: str, notes: list[str]) -> str:
@@ -71,35 +74,3 @@ def to_markdown(table: Table, title: str, notes: list[str]) -> str:
     lines.append("|" + "|".join("---" for _ in table.headings) + "|")
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
     return "\n".join(lines) + "\n"
-
-
-def to_html_table(table: Table) -> str:
-    """The table as an HTML <table>."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headings)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n"
-        for row in table.rows
-    )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
-
-
-STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
-    "text-align:left;vertical-align:top}th{background:#f3f3f3}"
-)
-
-
-def to_html(table: Table, title: str, notes: list[str], links: list[tuple[str, str]] = ()) -> str:
-    """A standalone HTML page with the table (and optional links)."""
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    link_items = "".join(
-        f'<li><a href="{html.escape(href)}">{html.escape(text)}</a></li>' for href, text in links
-    )
-    links_html = f"<h2>Downloads</h2><ul>{link_items}</ul>" if links else ""
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n<ul>{items}</ul>\n{links_html}\n"
-        f"<h2>Classification table</h2>\n{to_html_table(table)}\n</body>\n</html>\n"
-    )

@@ -21,6 +21,8 @@ from typing import Any
 
 import jinja2
 
+from kg.config import Project
+
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 STYLESHEET = "style.css"
@@ -44,6 +46,14 @@ def safe_href(url: object) -> str | None:
     if scheme is not None and scheme.group(1).lower() not in LINK_SCHEMES:
         return None
     return text
+
+
+def project_templates(project: Project | None) -> Path | None:
+    """A project's templates folder (:attr:`kg.config.Project.templates`), or None when
+    there is no project or it has no such folder."""
+    if project is None or not project.templates.is_dir():
+        return None
+    return project.templates
 
 
 @lru_cache(maxsize=16)

@@ -13,7 +13,9 @@ Layout (for base B; every IRI under B maps to the path P = IRI minus B):
   .htaccess.
 
 Everything is rendered from one in-memory index of the canonical N-Quads; output is
-sorted and carries no time stamps, so two builds give byte-identical files.
+sorted and carries no time stamps, so two builds give byte-identical files. The HTML
+pages and the figure are Jinja2 templates (kg.web.templates), which a project's
+templates folder (``SiteInput.templates``) overrides, style.css included.
 
 Above kg.build.pipeline.SITE_MAX_RESOURCES the build writes the same site without the
 per-resource files (``write_site(..., resources=False)``): the pages above that do not
@@ -30,25 +32,25 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
 
-from kg.prefixes import ONTOLOGY_IRI, PREFIXES, compact
-from kg.rdf.engine import Engine
+from kg.prefixes import GOVSM, PREFIXES
+from kg.rdf.engine import Engine, OxigraphEngine
 from kg.rdf.turtle import default_view_turtle
-from kg.sparql.files import inject_values, read_query
 from kg.stages.trace import ClassificationStep, trace
-from kg.web.site import figure, htaccess, ontology_docs, pages, rdfio, void
-from kg.web.site.graph import SiteGraph, Term, is_resource_path, relative
+from kg.web.report import Report
+from kg.web.site import figure, htaccess, landing, ontology_docs, pages, rdfio, sitemap, void
+from kg.web.site.graph import SiteGraph, Term
+from kg.web.site.kinds import kind_sections
+from kg.web.templates import stylesheet
 
-GOVSM = PREFIXES["govsm"]
-SKOS = PREFIXES["skos"]
-SCHEME_PATH = "id/scheme/social-media-service-delivery-factors"
+#: The dumps of a site without resource pages (written by kg.build.dumps beside it).
+STREAMED_DUMPS = ("govsm.nq", "govsm.ttl")
 
 
 @dataclass
@@ -61,24 +63,34 @@ class SiteInput:
     engine: Engine  # for kg.stages.trace and the figure's query
     queries: Path
     rule_iri: str | None
-    report_html: str
+    report: Report  # the classification report (report.html, its rows linked)
     title: str = "GovSM-KG"
     default_turtle: str | None = None  # dist/govsm.ttl when already serialised
     # The build's folder with govsm.nq and govsm.ttl (kg.build.dumps.write_dumps), which a
     # site without resource pages links or copies into dumps/ rather than re-reading.
     dump_dir: Path | None = None
+    # A project's templates folder (kg.config.Project.templates; None when it has none):
+    # its templates and style.css override the package's.
+    templates: Path | None = None
 
 
-#: What the site-level pages say of a site without resource pages.
-ON_DEMAND_NOTE = (
-    "This build is too large for a static page per resource: its resource pages are "
-    "rendered on demand from the store by govsm serve --on-demand, so hosting its site "
-    "folder needs that server behind it for resource pages (links to resources lead "
-    "there). Its dumps are the N-Quads (every named graph) and the Turtle (default view) "
-    "files; the TriG and JSON-LD dumps are not published at this size."
-)
-#: The dumps of a site without resource pages (written by kg.build.dumps beside it).
-STREAMED_DUMPS = ("govsm.nq", "govsm.ttl")
+@dataclass
+class _Files:
+    """The site's files, written at the end (:func:`_write_all`)."""
+
+    written: dict[str, bytes] = field(default_factory=dict)
+    linked: dict[str, Path] = field(default_factory=dict)  # hard-linked (or copied) in
+
+    def put(self, rel: str, text: str | bytes) -> None:
+        self.written[rel] = text.encode("utf-8") if isinstance(text, str) else text
+
+
+@dataclass
+class _Dumps:
+    """The dumps published in dumps/: byte sizes and SHA-256 digests, by file name."""
+
+    sizes: dict[str, int] = field(default_factory=dict)
+    sums: dict[str, str] = field(default_factory=dict)
 
 
 def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str]:
@@ -90,114 +102,135 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     engine's store (a store loaded from the dump for another engine) and one streamed
     pass over the N-Quads dump. Resource pages are then served by ``govsm serve
     --on-demand`` (kg.web.site.ondemand), with the same code and the same links."""
-    written: dict[str, bytes] = {}
-    linked: dict[str, Path] = {}  # large files hard-linked (or copied) into the site
-
-    def put(rel: str, text: str | bytes) -> None:
-        data = text.encode("utf-8") if isinstance(text, str) else text
-        written[rel] = data
-
-    # dumps and statistics (before the site's own metadata is indexed)
-    sizes: dict[str, int] = {}
-    sums: dict[str, str] = {}
+    files, dumps = _Files(), _Dumps()
     if resources:
-        canonical = src.canonical
-        if canonical is None:
-            assert src.dump_dir is not None, "SiteInput needs canonical or dump_dir"
-            canonical = (src.dump_dir / "govsm.nq").read_text(encoding="utf-8")
-        graph = SiteGraph.from_nquads(canonical, src.base, src.ontology_graphs)
-        quads = sorted(
-            ox.parse(canonical, format=ox.RdfFormat.N_QUADS),
-            key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
-        )
-        dumps = {
-            "govsm.trig": rdfio.trig(quads).encode("utf-8"),
-            "govsm.nq": canonical.encode("utf-8"),
-            "govsm.ttl": (src.default_turtle or default_view_turtle(canonical)).encode("utf-8"),
-            "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
-        }
-        del quads
-        for name, data in dumps.items():
-            put(f"dumps/{name}", data)
-            sizes[name] = len(data)
-            sums[name] = hashlib.sha256(data).hexdigest()
-        stats = void.Statistics.of(graph.triples, src.base)
+        graph, stats = _indexed_dumps(src, files, dumps)
     else:
-        assert src.dump_dir is not None, "a site without resource pages needs dump_dir"
-        graph = SiteGraph.from_store(_store(src), src.base, src.ontology_graphs)
-        for name in STREAMED_DUMPS:
-            path = src.dump_dir / name
-            linked[f"dumps/{name}"] = path
-            sizes[name] = path.stat().st_size
-            sums[name] = _sha256(path)
-        stats = void.Statistics.of(nquads_triples(src.dump_dir / "govsm.nq"), src.base)
-    put("dumps/SHA256SUMS", "".join(f"{sums[n]}  {n}\n" for n in sorted(sums)))
-    graph.files = {f"dumps/{name}" for name in sizes}
-    put("context.jsonld", json.dumps(rdfio.context(), indent=1, sort_keys=True) + "\n")
+        graph, stats = _streamed_dumps(src, files, dumps)
+    files.put("dumps/SHA256SUMS", "".join(f"{dumps.sums[n]}  {n}\n" for n in sorted(dumps.sums)))
+    graph.files = {f"dumps/{name}" for name in dumps.sizes}
+    files.put("context.jsonld", json.dumps(rdfio.context(), indent=1, sort_keys=True) + "\n")
 
     # which pages exist (needed before any link is rendered); without resource pages,
     # the store says (SiteGraph.from_store): they are rendered on demand
     subjects = graph.resources() if resources else []
     if resources:
         graph.set_pages({r.value[len(src.base) :] for r in subjects} | {"dataset", "ontology", ""})
+    note = None if resources else landing.ON_DEMAND_NOTE
+    description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, note)
+    _dataset(files, graph, src, description, note)
+    for ext, text in rdfio.documents(graph.ontology_triples).items():
+        files.put(f"ontology.{ext}", text)
+    files.put(
+        "ontology.html", ontology_docs.ontology_page(graph, graph.ontology_triples, src.templates)
+    )
+    _resources(files, graph, src, subjects)
+    _site_level(files, graph, src, sorted(dumps.sizes), note)
+    html_pages = sorted(p for p in files.written if p.endswith(".html"))
+    if resources:
+        files.put("sitemap.xml", sitemap.sitemap(src.base, html_pages))
+    else:  # the pages rendered on demand are listed too, so that crawlers find them
+        for rel, text in sitemap.sitemap_index(src.base, html_pages, _store(src)).items():
+            files.put(rel, text)
+    _write_all(folder, files.written, files.linked)
+    return sorted([*files.written, *files.linked])
 
-    # dataset description
-    note = None if resources else ON_DEMAND_NOTE
-    void_triples = void.void_triples(graph, stats, sizes, sums, note)
-    graph.add(void_triples)
+
+def _indexed_dumps(
+    src: SiteInput, files: _Files, dumps: _Dumps
+) -> tuple[SiteGraph, void.Statistics]:
+    """The whole graph indexed in memory, the four dumps written from it, statistics."""
+    canonical = src.canonical
+    if canonical is None:
+        assert src.dump_dir is not None, "SiteInput needs canonical or dump_dir"
+        canonical = (src.dump_dir / "govsm.nq").read_text(encoding="utf-8")
+    graph = SiteGraph.from_nquads(canonical, src.base, src.ontology_graphs)
+    quads = sorted(
+        ox.parse(canonical, format=ox.RdfFormat.N_QUADS),
+        key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
+    )
+    written = {
+        "govsm.trig": rdfio.trig(quads).encode("utf-8"),
+        "govsm.nq": canonical.encode("utf-8"),
+        "govsm.ttl": (src.default_turtle or default_view_turtle(canonical)).encode("utf-8"),
+        "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
+    }
+    del quads
+    for name, data in written.items():
+        files.put(f"dumps/{name}", data)
+        dumps.sizes[name] = len(data)
+        dumps.sums[name] = hashlib.sha256(data).hexdigest()
+    return graph, void.Statistics.of(graph.triples, src.base)
+
+
+def _streamed_dumps(
+    src: SiteInput, files: _Files, dumps: _Dumps
+) -> tuple[SiteGraph, void.Statistics]:
+    """The graph read lazily from the store, the build's dumps linked in, statistics
+    from one streamed pass over the N-Quads."""
+    assert src.dump_dir is not None, "a site without resource pages needs dump_dir"
+    graph = SiteGraph.from_store(_store(src), src.base, src.ontology_graphs)
+    for name in STREAMED_DUMPS:
+        path = src.dump_dir / name
+        files.linked[f"dumps/{name}"] = path
+        dumps.sizes[name] = path.stat().st_size
+        dumps.sums[name] = _sha256(path)
+    return graph, void.Statistics.of(nquads_triples(src.dump_dir / "govsm.nq"), src.base)
+
+
+def _dataset(
+    files: _Files, graph: SiteGraph, src: SiteInput, triples: list[ox.Triple], note: str | None
+) -> None:
+    """The dataset description: its documents, .well-known/void and dataset.html (the
+    description is added to the graph, for the pages that link to it)."""
+    graph.add(triples)
     dataset = ox.NamedNode(src.base + "dataset")
-    dataset_subjects = sorted({t.subject for t in void_triples}, key=lambda s: s.value)
-    dataset_docs = rdfio.documents(graph.description_of(dataset_subjects))
-    for ext, text in dataset_docs.items():
-        put(f"dataset.{ext}", text)
-    put(".well-known/void", dataset_docs["ttl"])
-    put("dataset.html", dataset_page(graph, dataset, dataset_subjects, note))
+    subjects = sorted({t.subject for t in triples}, key=lambda s: s.value)
+    documents = rdfio.documents(graph.description_of(subjects))
+    for ext, text in documents.items():
+        files.put(f"dataset.{ext}", text)
+    files.put(".well-known/void", documents["ttl"])
+    page = pages.Page("dataset", graph, templates=src.templates)
+    files.put("dataset.html", landing.dataset_page(page, dataset, subjects, note))
 
-    # ontology
-    onto_docs = rdfio.documents(graph.ontology_triples)
-    for ext, text in onto_docs.items():
-        put(f"ontology.{ext}", text)
-    alignment_triples = graph.ontology_triples
-    put("ontology.html", ontology_docs.ontology_page(graph, alignment_triples))
 
-    # traces, once per sub-factor
+def _resources(
+    files: _Files, graph: SiteGraph, src: SiteInput, subjects: list[ox.NamedNode]
+) -> None:
+    """One set of documents and a page per resource (with the traces, found once per
+    sub-factor)."""
+    if not subjects:
+        return
     steps: dict[str, ClassificationStep] = {}
-    for t in graph.triples:
-        if t.predicate.value == PREFIXES["rdf"] + "type" and t.object.value == GOVSM + "SubFactor":
+    for t in graph.inc.get(ox.NamedNode(GOVSM + "SubFactor"), ()):
+        if t.predicate.value == PREFIXES["rdf"] + "type":
             for step in trace(src.engine, src.queries, t.subject.value).classifications:
                 steps[step.iri] = step
-
-    # one set of documents per resource
-    extra = pages.kind_sections(src.queries, lambda subject: steps.get(subject.value))
+    sections = kind_sections(src.queries, lambda subject: steps.get(subject.value))
     for subject in subjects:
         path = subject.value[len(src.base) :]
         for ext, text in rdfio.documents(graph.description_of([subject])).items():
-            put(f"{path}.{ext}", text)
-        put(f"{path}.html", pages.resource_page(pages.Page(path, graph), subject, extra))
+            files.put(f"{path}.{ext}", text)
+        page = pages.Page(path, graph, templates=src.templates)
+        files.put(f"{path}.html", pages.resource_page(page, subject, sections))
 
-    # landing page, figure, report, assets
-    boxes = figure_boxes(graph, src.engine, src.queries, src.rule_iri)
-    svg = figure.svg(boxes)
-    put("figure.svg", svg)
-    put("index.html", landing_page(graph, src, svg, sorted(sizes), note))
-    put("report.html", src.report_html)
-    put("style.css", pages.STYLE)
-    put(".htaccess", htaccess.HTACCESS)
-    html_pages = sorted(p for p in written if p.endswith(".html"))
-    if resources:
-        put("sitemap.xml", sitemap(src.base, html_pages))
-    else:  # the pages rendered on demand are listed too, so that crawlers find them
-        for rel, text in sitemap_index(src.base, html_pages, _store(src)).items():
-            put(rel, text)
 
-    _write_all(folder, written, linked)
-    return sorted([*written, *linked])
+def _site_level(
+    files: _Files, graph: SiteGraph, src: SiteInput, dumps: list[str], note: str | None
+) -> None:
+    """The landing page and its figure, the report, the stylesheet and .htaccess."""
+    boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri)
+    files.put("figure.svg", figure.svg(boxes, figure.figure_title(graph), src.templates))
+    page = pages.Page("", graph, templates=src.templates)
+    files.put("index.html", landing.landing_page(page, src.title, boxes, dumps, note))
+    report = pages.Page("report", graph, templates=src.templates)
+    files.put("report.html", landing.report_page(report, src.report))
+    files.put("style.css", stylesheet(src.templates))
+    files.put(".htaccess", htaccess.HTACCESS)
 
 
 def _store(src: SiteInput) -> ox.Store:
     """The engine's store, or (another engine) the N-Quads dump loaded into a new one."""
-    from kg.rdf.engine import OxigraphEngine
-
     if isinstance(src.engine, OxigraphEngine):
         return src.engine.store
     assert src.dump_dir is not None
@@ -245,173 +278,3 @@ def _write_all(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(write, sorted(files)))
-
-
-def figure_boxes(
-    graph: SiteGraph, engine: Engine, queries: Path, rule_iri: str | None
-) -> list[figure.Box]:
-    """One box per sub-factor, from the classification-table query (of ``rule_iri``, or
-    every rule's directions merged)."""
-    from rdflib import URIRef
-
-    query = read_query(queries / "cq" / "classification-table.rq")
-    bindings = {"rule": URIRef(rule_iri)} if rule_iri else {}
-    rows = engine.select(query.text, bindings).dicts()
-    merged: dict[str, dict] = {}
-    for row in rows:
-        iri = str(row["subfactor"])
-        entry = merged.setdefault(iri, {"row": row, "directions": set()})
-        if row["derivedDirection"] is not None:
-            entry["directions"].add(str(row["derivedDirection"]))
-    boxes = []
-    for iri, entry in sorted(merged.items()):
-        row = entry["row"]
-        target = graph.page_path(iri)
-        boxes.append(
-            figure.Box(
-                str(row["factorLabel"]),
-                str(row["subfactorLabel"]),
-                figure.direction_of(set(entry["directions"])),
-                int(str(row["evidenceCount"] or 0)),
-                int(str(row["studyCount"] or 0)),
-                relative("index", target[0]) if target else iri,
-            )
-        )
-    return boxes
-
-
-def landing_page(
-    graph: SiteGraph, src: SiteInput, svg: str, dumps: list[str], note: str | None = None
-) -> str:
-    """index.html: the description, the figure, what to browse, the dumps (``dumps``:
-    their file names) and, for a site without resource pages, ``note``."""
-    page = pages.Page("", graph)
-    esc = pages.esc
-    onto = ox.NamedNode(ONTOLOGY_IRI)
-    scheme = graph.page_path(src.base + SCHEME_PATH)
-    review = graph.page_path(src.base + "id/review/social-media-service-delivery")
-    listed = "".join(
-        f'<li><a href="dumps/{n}">{n}</a> — {esc(t)}</li>'
-        for n, (_, t) in void.DUMPS.items()
-        if n in dumps
-    )
-    body = (
-        f"<h1>{esc(src.title)}</h1>\n"
-        f"<p>{esc(graph.description(ox.NamedNode(src.base + 'dataset')) or '')}</p>\n"
-        f'<p>Base IRI: <code class="iri">{esc(src.base)}</code></p>\n'
-        + notice(note)
-        + "<h2>Factors and sub-factors</h2>\n"
-        "<p>Each box is a sub-factor, coloured by the direction the rule derives, "
-        "with its number of "
-        "coded evidence items and distinct studies; follow a box to its page and trace.</p>\n"
-        f'<figure>{svg}<figcaption><a href="figure.svg">figure.svg</a></figcaption></figure>\n'
-        "<h2>Browse</h2>\n<ul>\n"
-        + (
-            f'<li><a href="{esc(relative("index", scheme[0]))}">The factor scheme (tree)</a></li>\n'
-            if scheme
-            else ""
-        )
-        + (
-            f'<li><a href="{esc(relative("index", review[0]))}">The review</a></li>\n'
-            if review
-            else ""
-        )
-        + '<li><a href="dataset.html">The dataset (VoID, DCAT)</a></li>\n'
-        f'<li><a href="ontology.html">The ontology: {esc(graph.label(onto))}</a></li>\n'
-        '<li><a href="report.html">The classification report</a></li>\n'
-        '<li><a href="sitemap.xml">Sitemap</a></li>\n</ul>\n'
-        f"<h2>Downloads</h2>\n<ul>{listed}"
-        '<li><a href="dumps/SHA256SUMS">SHA256SUMS</a></li>'
-        '<li><a href="context.jsonld">context.jsonld</a> (JSON-LD context)</li></ul>\n'
-        '<h2>SPARQL</h2>\n<p><a href="sparql">Query the data in the SPARQL editor</a>: the '
-        "review's questions as ready examples, results linked to these pages (when served "
-        "by <code>govsm serve</code>). Endpoint: "
-        f'<code class="iri">{esc(src.base)}sparql</code></p>\n'
-    )
-    return pages.layout(page, src.title, body, alternates="dataset")
-
-
-def notice(note: str | None) -> str:
-    """The paragraph that says a site has no resource pages (empty when it has them)."""
-    if note is None:
-        return ""
-    command = "govsm serve --on-demand"
-    text = pages.esc(note).replace(command, f"<code>{command}</code>")
-    return f'<p class="notice"><strong>Resource pages on demand.</strong> {text}</p>\n'
-
-
-def dataset_page(
-    graph: SiteGraph,
-    dataset: ox.NamedNode,
-    subjects: list[ox.NamedNode],
-    note: str | None = None,
-) -> str:
-    """dataset.html: the dataset's properties, then one section per VoID/DCAT fragment."""
-    page = pages.Page("dataset", graph)
-    esc = pages.esc
-    parts = [
-        pages.header(page, dataset) + notice(note),
-        pages.format_links(page, "dataset"),
-        "<h2>Properties</h2>",
-        pages.property_table(page, dataset),
-    ]
-    for s in subjects:
-        if s == dataset:
-            continue
-        frag = s.value.partition("#")[2]
-        parts.append(
-            f'<section class="term" id="{esc(frag)}"><h3>{esc(graph.label(s))} '
-            f"<small>({esc(compact(s.value))})</small></h3>"
-            f"{pages.property_table(page, s)}</section>"
-        )
-    parts.append(pages.incoming(page, dataset))
-    return pages.layout(page, graph.label(dataset), "\n".join(parts), alternates="dataset")
-
-
-#: URLs per sitemap file (the sitemaps.org limit is 50,000 URLs and 50 MB a file).
-SITEMAP_MAX_URLS = 50_000
-_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-
-
-def _urlset(locs: Iterable[str]) -> str:
-    urls = "\n".join(f"<url><loc>{pages.esc(loc)}</loc></url>" for loc in locs)
-    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">\n'
-    return f"{head}{urls}\n</urlset>\n"
-
-
-def sitemap(base: str, html_pages: list[str]) -> str:
-    """A sitemap of the site's HTML pages."""
-    return _urlset(base if rel == "index.html" else base + rel for rel in html_pages)
-
-
-#: IRIs under the base (bound to ?base, a string) that are the subject of a triple: the
-#: resources a page per resource would cover (also counted by kg.build.pipeline.count_resources)
-RESOURCE_SUBJECTS = (
-    "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), ?base)) }"
-)
-
-
-def on_demand_pages(store: ox.Store, base: str) -> list[str]:
-    """The page paths ``govsm serve --on-demand`` renders (kg.web.site.ondemand): every IRI
-    under the base that is the subject of a triple and can name a resource page
-    (kg.web.site.graph.is_resource_path), but the dataset's (a static page); sorted."""
-    query = inject_values(RESOURCE_SUBJECTS, {"base": rdflib.Literal(base)})
-    rows = store.query(query, use_default_graph_as_union=True)
-    paths = {row["s"].value[len(base) :] for row in rows}
-    return sorted(p for p in paths if is_resource_path(p) and p != "dataset")
-
-
-def sitemap_index(base: str, html_pages: list[str], store: ox.Store) -> dict[str, str]:
-    """A site without resource pages: ``sitemap.xml`` is a sitemap index of
-    ``sitemap-pages.xml`` (the static pages) and ``sitemap-resources-N.xml`` (the pages
-    rendered on demand, SITEMAP_MAX_URLS a file)."""
-    files = {"sitemap-pages.xml": sitemap(base, html_pages)}
-    locs = [f"{base}{path}.html" for path in on_demand_pages(store, base)]
-    for n, start in enumerate(range(0, len(locs), SITEMAP_MAX_URLS), 1):
-        files[f"sitemap-resources-{n}.xml"] = _urlset(locs[start : start + SITEMAP_MAX_URLS])
-    entries = "\n".join(f"<sitemap><loc>{pages.esc(base + rel)}</loc></sitemap>" for rel in files)
-    files["sitemap.xml"] = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_SITEMAP_NS}">\n'
-        f"{entries}\n</sitemapindex>\n"
-    )
-    return files

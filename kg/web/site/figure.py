@@ -1,16 +1,28 @@
-"""The landing page's figure: the 4 factors and their 16 sub-factors as an SVG, each
-sub-factor box coloured by its derived direction, with its evidence and study counts
-(queries/cq/classification-table.rq) and a link to the sub-factor's page."""
+"""The landing page's figure: the factors and their sub-factors as an SVG (the template
+site/figure.svg), each sub-factor box coloured by its derived direction, with its
+evidence and study counts (queries/cq/classification-table.rq) and a link to the
+sub-factor's page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape as esc
+from pathlib import Path
+
+from rdflib import URIRef
+
+from kg.prefixes import PREFIXES
+from kg.rdf.engine import Engine
+from kg.sparql.files import read_query
+from kg.web.site.graph import SiteGraph, relative
+from kg.web.templates import render
 
 COLOURS = {"driver": "#cdebd3", "preventer": "#f7d4d0", "mixed": "#e4dcf7"}
 BORDERS = {"driver": "#1a7f37", "preventer": "#b42318", "mixed": "#6941c6"}
+NO_DIRECTION = ("#eeeeee", "#888888")  # fill and border of a box without a direction
 BOX_W, BOX_H, GAP, HEAD = 240, 72, 10, 40
 LINE = 32  # characters per label line (two lines at most)
+LEGEND_STEP = 120  # horizontal space of one legend entry
+TABLE_QUERY = Path("cq") / "classification-table.rq"
 
 
 @dataclass(frozen=True)
@@ -23,27 +35,74 @@ class Box:
     href: str
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A box where the figure draws it: position, colours, label lines."""
+
+    box: Box
+    x: int
+    y: int
+    fill: str
+    stroke: str
+    lines: tuple[str, ...]  # the label on one line, or cut at a space onto two
+
+
 def direction_of(directions: set[str]) -> str:
     if not directions:
         return "none"
     return directions.pop() if len(directions) == 1 else "mixed"
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _label(text: str, x: int) -> str:
-    """The label on one line, or wrapped at a space onto two (tspan) lines."""
+def label_lines(text: str) -> tuple[str, ...]:
+    """The label on one line, or wrapped at a space onto two."""
     if len(text) <= LINE:
-        return esc(text)
+        return (text,)
     cut = text.rfind(" ", 0, LINE + 1)
     cut = cut if cut > 0 else LINE
-    first, second = text[:cut], text[cut:].strip()
-    return f'{esc(first)}<tspan x="{x}" dy="16">{esc(second)}</tspan>'
+    return text[:cut], text[cut:].strip()
 
 
-def svg(boxes: list[Box]) -> str:
+def figure_boxes(
+    graph: SiteGraph, engine: Engine, queries: Path, rule_iri: str | None
+) -> list[Box]:
+    """One box per sub-factor, from the classification-table query (of ``rule_iri``, or
+    every rule's directions merged)."""
+    query = read_query(queries / TABLE_QUERY)
+    bindings = {"rule": URIRef(rule_iri)} if rule_iri else {}
+    merged: dict[str, dict] = {}
+    for row in engine.select(query.text, bindings).dicts():
+        iri = str(row["subfactor"])
+        entry = merged.setdefault(iri, {"row": row, "directions": set()})
+        if row["derivedDirection"] is not None:
+            entry["directions"].add(str(row["derivedDirection"]))
+    boxes = []
+    for iri, entry in sorted(merged.items()):
+        row = entry["row"]
+        target = graph.page_path(iri)
+        boxes.append(
+            Box(
+                str(row["factorLabel"]),
+                str(row["subfactorLabel"]),
+                direction_of(set(entry["directions"])),
+                int(str(row["evidenceCount"] or 0)),
+                int(str(row["studyCount"] or 0)),
+                relative("index", target[0]) if target else iri,
+            )
+        )
+    return boxes
+
+
+def figure_title(graph: SiteGraph) -> str:
+    """What the figure shows, named after the data's concept scheme when it has one."""
+    schemes = graph.instances(PREFIXES["skos"] + "ConceptScheme")
+    if schemes:
+        return f"{graph.label(schemes[0])}: sub-factors by derived direction"
+    return "Factors and sub-factors by derived direction"
+
+
+def context(boxes: list[Box], title: str) -> dict:
+    """The template context of site/figure.svg: its size, title, one column per factor
+    (x, factor, its placed boxes) and the legend."""
     factors = sorted({b.factor for b in boxes})
     columns = {
         f: sorted((b for b in boxes if b.factor == f), key=lambda b: b.label) for f in factors
@@ -51,37 +110,32 @@ def svg(boxes: list[Box]) -> str:
     rows = max((len(c) for c in columns.values()), default=0)
     width = len(factors) * (BOX_W + GAP) + GAP
     height = HEAD + rows * (BOX_H + GAP) + GAP + 40
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="figure-title" '
-        'font-family="system-ui,sans-serif" font-size="12">',
-        '<title id="figure-title">Factors and sub-factors of government use of social media '
-        "for service delivery, by derived direction</title>",
-    ]
+    drawn = []
     for i, factor in enumerate(factors):
         x = GAP + i * (BOX_W + GAP)
-        out.append(f'<text x="{x}" y="24" font-size="15" font-weight="bold">{esc(factor)}</text>')
+        placed = []
         for j, b in enumerate(columns[factor]):
+            fill = COLOURS.get(b.direction, NO_DIRECTION[0])
+            stroke = BORDERS.get(b.direction, NO_DIRECTION[1])
             y = HEAD + j * (BOX_H + GAP)
-            fill = COLOURS.get(b.direction, "#eeeeee")
-            stroke = BORDERS.get(b.direction, "#888888")
-            out.append(
-                f'<a href="{esc(b.href)}" class="subfactor {esc(b.direction)}" '
-                f'data-direction="{esc(b.direction)}" data-evidence="{b.evidence}" '
-                f'data-studies="{b.studies}">'
-                f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" '
-                f'fill="{fill}" stroke="{stroke}"/>'
-                f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{_label(b.label, x + 8)}</text>'
-                f'<text x="{x + 8}" y="{y + 60}">{esc(b.direction)} · '
-                f"{_count(b.evidence, 'evidence', 'evidence')} · "
-                f"{_count(b.studies, 'study', 'studies')}</text></a>"
-            )
-    y = height - 22
-    for k, (name, fill) in enumerate(COLOURS.items()):
-        x = GAP + k * 120
-        out.append(
-            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{fill}" stroke="{BORDERS[name]}"/>'
-            f'<text x="{x + 20}" y="{y + 12}">{name}</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+            placed.append(Placed(b, x, y, fill, stroke, label_lines(b.label)))
+        drawn.append((x, factor, placed))
+    legend = [
+        (GAP + k * LEGEND_STEP, name, fill, BORDERS[name])
+        for k, (name, fill) in enumerate(COLOURS.items())
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "title": title,
+        "columns": drawn,
+        "legend": legend,
+        "legend_y": height - 22,
+        "box_w": BOX_W,
+        "box_h": BOX_H,
+    }
+
+
+def svg(boxes: list[Box], title: str, templates: Path | None = None) -> str:
+    """The figure as an SVG document (site/figure.svg)."""
+    return render("site/figure.svg", templates, figure=context(boxes, title))

@@ -13,6 +13,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -24,6 +25,7 @@ RDFS = PREFIXES["rdfs"]
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
 FOAF = PREFIXES["foaf"]
+OA = PREFIXES["oa"]
 TYPE = ox.NamedNode(RDF + "type")
 LABEL_PREDICATES = tuple(
     ox.NamedNode(iri)
@@ -32,6 +34,8 @@ LABEL_PREDICATES = tuple(
 DESCRIPTION_PREDICATES = tuple(
     ox.NamedNode(iri) for iri in (DCTERMS + "description", SKOS + "definition", RDFS + "comment")
 )
+# A label derived from a quote shows this many characters of it at most.
+QUOTE_LABEL_CHARS = 60
 # The ontology, its alignment modules and its version IRIs are documented by one page.
 ONTOLOGY_SPACE = DEFAULT_BASE + "ontology"
 
@@ -203,18 +207,81 @@ class SiteGraph:
         )
 
     def label(self, term: Term) -> str:
-        """skos:prefLabel, rdfs:label, dcterms:title, foaf:name (English first), else compact."""
+        """skos:prefLabel, rdfs:label, dcterms:title, foaf:name (English first); for what
+        has none, a name derived from what it says (see derived_label), else compact."""
         if isinstance(term, ox.Literal):
             return term.value
         for literal in self._first(term, LABEL_PREDICATES):
             return literal
+        derived = self.derived_label(term)
+        if derived is not None:
+            return derived
+        return compact(term.value) if isinstance(term, ox.NamedNode) else "(blank node)"
+
+    def derived_label(self, term: Term) -> str | None:
+        """A readable name for a resource with no label of its own: a classification by
+        what it says ("x: driver (derived classification)"), a quote selector by its
+        text, a resource with a quote (an evidence item, a data-quality issue) by its
+        kind and the start of its quote; None for anything else."""
         classified = self.value(term, GOVSM + "classifiedSubFactor")
         direction = self.value(term, GOVSM + "hasDirection")
         if classified is not None and direction is not None and classified != term:
-            # classifications carry no label of their own: name them by what they say
             kind = "derived" if GOVSM + "DerivedClassification" in self.types(term) else "reported"
             return f"{self.label(classified)}: {self.label(direction)} ({kind} classification)"
-        return compact(term.value) if isinstance(term, ox.NamedNode) else "(blank node)"
+        exact = self.exact(term)
+        if exact is not None:
+            return f"“{shorten(exact)}”"
+        for selector in sorted(self.objects(term, GOVSM + "hasQuote"), key=sort_key):
+            quoted = self.exact(selector)
+            if quoted is not None:
+                kinds = [t for t in self.types(term) if t.startswith(GOVSM)]
+                kind = self.label(ox.NamedNode(kinds[0])) if kinds else "quoted"
+                return f"{kind}: “{shorten(quoted)}”"
+        return None
+
+    def exact(self, term: Term) -> str | None:
+        """The verbatim text of a quote selector (oa:exact), or None."""
+        found = self.value(term, OA + "exact")
+        return found.value if isinstance(found, ox.Literal) else None
+
+    def instances(self, class_iri: str) -> list[ox.NamedNode]:
+        """The resources (IRIs under the base that can name a page, see is_resource_path)
+        typed with the class or one of its sub-classes, sorted."""
+        classes, queue = set(), [ox.NamedNode(class_iri)]
+        while queue:
+            cls = queue.pop()
+            if cls in classes:
+                continue
+            classes.add(cls)
+            queue += [
+                t.subject
+                for t in self.inc.get(cls, ())
+                if t.predicate.value == RDFS + "subClassOf" and isinstance(t.subject, ox.NamedNode)
+            ]
+        found = {
+            t.subject
+            for cls in classes
+            for t in self.inc.get(cls, ())
+            if t.predicate == TYPE
+            and isinstance(t.subject, ox.NamedNode)
+            and t.subject.value.startswith(self.base)
+            and is_resource_path(t.subject.value[len(self.base) :])
+        }
+        return sorted(found, key=lambda n: n.value)
+
+    def rdf_list(self, node: Term) -> list[Term] | None:
+        """The members of an RDF list starting at ``node``, or None if it is not one."""
+        items: list[Term] = []
+        current: Term | None = node
+        while isinstance(current, ox.BlankNode):
+            first = self.value(current, RDF + "first")
+            if first is None:
+                return None
+            items.append(first)
+            current = self.value(current, RDF + "rest")
+        if isinstance(current, ox.NamedNode) and current.value == RDF + "nil":
+            return items
+        return None
 
     def description(self, term: Term) -> str | None:
         for text in self._first(term, DESCRIPTION_PREDICATES):
@@ -298,6 +365,18 @@ class SiteGraph:
         return sorted(result, key=lambda t: (t.subject not in first, triple_key(t)))
 
 
+def shorten(text: str, limit: int = QUOTE_LABEL_CHARS) -> str:
+    """``text`` on one line, cut at a word boundary to ``limit`` characters (with …)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > 0 else limit].rstrip(" ,;:.") + "…"
+
+
+# Pages link the same few targets (the site-level pages, their neighbours) from the same
+# folders, and posixpath.relpath is the slow part of a link: remembered.
+@lru_cache(maxsize=1 << 16)
 def relative(from_path: str, to_path: str, fragment: str = "", ext: str = ".html") -> str:
     """A relative link from the page at ``from_path`` to ``to_path`` + ext (+ #fragment)."""
     target = (to_path or "index") + ext

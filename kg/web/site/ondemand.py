@@ -22,22 +22,33 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.prefixes import PREFIXES
+from kg.prefixes import GOVSM
 from kg.rdf.engine import OxigraphEngine
 from kg.stages.trace import ClassificationStep, trace
-from kg.web.site import figure, pages, rdfio, void
+from kg.web.site import figure, landing, pages, rdfio, void
 from kg.web.site.graph import SiteGraph
+from kg.web.site.kinds import kind_sections
+from kg.web.templates import stylesheet
 
-GOVSM = PREFIXES["govsm"]
+#: The title of the index rendered for a build without a static site.
+TITLE = "GovSM-KG"
 
 
 class OnDemandSite:
     """Render the page (or an RDF document) of one resource from a store."""
 
     def __init__(
-        self, engine: OxigraphEngine, base: str, queries: Path, rule_iri: str | None = None
+        self,
+        engine: OxigraphEngine,
+        base: str,
+        queries: Path,
+        rule_iri: str | None = None,
+        templates: Path | None = None,
     ) -> None:
+        """``templates``: a project's templates folder (kg.web.templates), as the static
+        site's (kg.web.site.SiteInput.templates); ignored when it does not exist."""
         self.engine, self.base, self.queries, self.rule_iri = engine, base, queries, rule_iri
+        self.templates = templates if templates is not None and templates.is_dir() else None
         self.graph = SiteGraph.from_store(engine.store, base)
         self.graph.files = {f"dumps/{name}" for name in void.DUMPS}
         # Navigation of the rendered pages: the static site's pages (pages.NAV), or
@@ -54,12 +65,17 @@ class OnDemandSite:
 
     @classmethod
     def from_nquads(
-        cls, nquads: Path, base: str, queries: Path, rule_iri: str | None = None
+        cls,
+        nquads: Path,
+        base: str,
+        queries: Path,
+        rule_iri: str | None = None,
+        templates: Path | None = None,
     ) -> OnDemandSite:
         """A renderer over a dump (``dist/govsm.nq``), bulk-loaded into a fresh store."""
         engine = OxigraphEngine()
         engine.store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        return cls(engine, base, queries, rule_iri)
+        return cls(engine, base, queries, rule_iri, templates)
 
     def subject(self, path: str) -> ox.NamedNode | None:
         """The resource a page path names, if the store describes it."""
@@ -74,10 +90,12 @@ class OnDemandSite:
         subject = self.subject(path)
         if subject is None:
             return None
-        page = pages.Page(path, self.graph, number=number, paged=True, nav=self.nav)
+        page = pages.Page(
+            path, self.graph, number=number, paged=True, nav=self.nav, templates=self.templates
+        )
         if number != 1 and not 1 <= number <= pages.incoming_pages(page, subject):
             return None
-        return pages.resource_page(page, subject, pages.kind_sections(self.queries, self._step))
+        return pages.resource_page(page, subject, kind_sections(self.queries, self._step))
 
     def document(self, path: str, ext: str) -> str | None:
         """The resource's concise bounded description as ``ttl``, ``jsonld``, ``nt``, ``rdf``."""
@@ -91,44 +109,16 @@ class OnDemandSite:
         builds before the site-level pages were written above the threshold): the
         figure and links to what is served, all rendered from the store. ``sparql``:
         whether the server has the SPARQL endpoint and its editor."""
-        from kg.web.site import SCHEME_PATH, figure_boxes
-
-        graph = self.graph
-        page = pages.Page("", graph)
-        esc = pages.esc
-        parts = [
-            "<h1>GovSM-KG</h1>",
-            "<p>This build has no static site (<code>dist/site/</code>): its resource pages "
-            "are rendered on demand from the store. Build it again with <code>govsm build</code> "
-            "for the dataset description, the ontology documentation and the dumps.</p>",
-            f'<p>Base IRI: <code class="iri">{esc(self.base)}</code></p>',
-        ]
-        if (self.queries / "cq" / "classification-table.rq").is_file():
-            svg = figure.svg(figure_boxes(graph, self.engine, self.queries, self.rule_iri))
-            parts.append(
-                "<h2>Factors and sub-factors</h2>\n<p>Each box is a sub-factor, coloured by the "
-                "direction the rules derive; follow a box to its page and trace.</p>\n"
-                f"<figure>{svg}</figure>"
-            )
-        browse = []
-        for path, text in (
-            (SCHEME_PATH, "The factor scheme (tree)"),
-            ("id/review/social-media-service-delivery", "The review"),
-        ):
-            href = page.href(self.base + path)
-            if href is not None:
-                browse.append(f'<li><a href="{esc(href)}">{esc(text)}</a></li>')
-        if sparql:
-            browse.append('<li><a href="sparql">Query the data in the SPARQL editor</a></li>')
-        if browse:
-            parts.append("<h2>Browse</h2>\n<ul>" + "".join(browse) + "</ul>")
         nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
-        return pages.layout(page, "GovSM-KG", "\n".join(parts) + "\n", nav_links=nav)
+        page = pages.Page("", self.graph, nav=nav, templates=self.templates)
+        boxes = None
+        if (self.queries / figure.TABLE_QUERY).is_file():
+            boxes = figure.figure_boxes(self.graph, self.engine, self.queries, self.rule_iri)
+        return landing.on_demand_index(page, TITLE, boxes, sparql)
 
-    @staticmethod
-    def style() -> str:
-        """style.css, for a server without a static site."""
-        return pages.STYLE
+    def style(self) -> str:
+        """style.css, for a server without a static site (the project's, if it has one)."""
+        return stylesheet(self.templates)
 
     def _step(self, subject: ox.NamedNode) -> ClassificationStep | None:
         """A derived classification's trace (kg.stages.trace, run for its sub-factor)."""

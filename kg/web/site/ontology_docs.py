@@ -9,11 +9,14 @@ The ontology's RDF documents hold the merged ontology as the build loads it: the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES, compact
 from kg.web.site.graph import SiteGraph
-from kg.web.site.pages import Page, esc, format_links, header, incoming, layout, property_table
+from kg.web.site.pages import Page, Value, header, incoming, property_rows
 
 OWL = PREFIXES["owl"]
 RDFS = PREFIXES["rdfs"]
@@ -61,29 +64,47 @@ def group_of(graph: SiteGraph, term: ox.NamedNode) -> str:
     )
 
 
-def _links(page: Page, values: list) -> str:
-    values = sorted(set(values), key=lambda v: str(v))
-    return (
-        ", ".join(
-            page.link(v, compact(v.value) if isinstance(v, ox.NamedNode) else None) for v in values
-        )
-        or "—"
-    )
+@dataclass(frozen=True)
+class TermRow:
+    """One row of a term's table: a heading and either text, code, values (links) or
+    alignments ((arrow, predicate, term) triples)."""
+
+    heading: str
+    text: str | None = None
+    code: str | None = None
+    values: list[Value] | None = None
+    alignments: list[tuple[str, str, Value]] | None = None
 
 
-def term_section(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple]) -> str:
-    graph = page.graph
-    frag = term.value[len(GOVSM) :]
-    rows = [
-        ("Label", esc(graph.label(term))),
-        ("IRI", f'<code class="iri">{esc(term.value)}</code>'),
-        ("Definition", esc(graph.description(term) or "—")),
-        ("Types", _links(page, [ox.NamedNode(t) for t in graph.types(term)])),
+@dataclass(frozen=True)
+class TermDoc:
+    """The section of one govsm term."""
+
+    fragment: str
+    label: str
+    name: str  # compact IRI
+    rows: list[TermRow]
+
+
+@dataclass(frozen=True)
+class Group:
+    """The terms of one kind (classes, object properties, ...)."""
+
+    title: str
+    terms: list[TermDoc]
+
+
+def _values(page: Page, values: list) -> list[Value]:
+    ordered = sorted(set(values), key=lambda v: str(v))
+    return [
+        page.value(v, compact(v.value) if isinstance(v, ox.NamedNode) else None) for v in ordered
     ]
 
-    def sub(pred: str) -> list:
-        return [t.subject for t in graph.inc.get(term, ()) if t.predicate.value == pred]
 
+def _related(page: Page, term: ox.NamedNode) -> list[TermRow]:
+    """Super- and sub-classes and properties, domain, range, scheme, broader."""
+    graph = page.graph
+    rows = []
     for pred, title in (
         (RDFS + "subClassOf", "Super-classes"),
         (RDFS + "subPropertyOf", "Super-properties"),
@@ -94,14 +115,25 @@ def term_section(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Trip
     ):
         values = graph.objects(term, pred)
         if values:
-            rows.append((title, _links(page, values)))
+            rows.append(TermRow(title, values=_values(page, values)))
     for pred, title in (
         (RDFS + "subClassOf", "Sub-classes"),
         (RDFS + "subPropertyOf", "Sub-properties"),
     ):
-        values = [v for v in sub(pred) if isinstance(v, ox.NamedNode)]
+        values = [
+            t.subject
+            for t in graph.inc.get(term, ())
+            if t.predicate.value == pred and isinstance(t.subject, ox.NamedNode)
+        ]
         if values:
-            rows.append((title, _links(page, values)))
+            rows.append(TermRow(title, values=_values(page, values)))
+    return rows
+
+
+def _alignments(
+    page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple]
+) -> list[tuple[str, str, Value]]:
+    """The term's alignments to external vocabularies, both ways (→ from it, ← to it)."""
     aligned = sorted(
         {
             (
@@ -113,18 +145,26 @@ def term_section(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Trip
             if (t.subject == term or t.object == term) and t.predicate.value in ALIGN_PREDICATES
         }
     )
+    return [
+        (arrow, pred, page.value(ox.NamedNode(other), compact(other)))
+        for pred, other, arrow in aligned
+    ]
+
+
+def term_doc(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple]) -> TermDoc:
+    """A govsm term's section: label, IRI, definition, types, related terms, alignments
+    and (for a scheme, or a class with at most 30) its instances."""
+    graph = page.graph
+    rows = [
+        TermRow("Label", text=graph.label(term)),
+        TermRow("IRI", code=term.value),
+        TermRow("Definition", text=graph.description(term) or "—"),
+        TermRow("Types", values=_values(page, [ox.NamedNode(t) for t in graph.types(term)])),
+        *_related(page, term),
+    ]
+    aligned = _alignments(page, term, alignment_triples)
     if aligned:
-        rows.append(
-            (
-                "Alignments",
-                '<ul class="values">'
-                + "".join(
-                    f"<li>{arrow} {esc(pred)} {page.link(ox.NamedNode(other), compact(other))}</li>"
-                    for pred, other, arrow in aligned
-                )
-                + "</ul>",
-            )
-        )
+        rows.append(TermRow("Alignments", alignments=aligned))
     instances = [
         t.subject
         for t in graph.inc.get(term, ())
@@ -132,47 +172,33 @@ def term_section(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Trip
         and isinstance(t.subject, ox.NamedNode)
     ]
     if instances and (SKOS + "ConceptScheme" in graph.types(term) or len(instances) <= 30):
-        rows.append(("Instances", _links(page, instances)))
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return (
-        f'<section class="term" id="{esc(frag)}">\n<h3>{esc(graph.label(term))} '
-        f"<small>({esc(compact(term.value))})</small></h3>\n<table>{table}</table>\n</section>\n"
-    )
+        rows.append(TermRow("Instances", values=_values(page, instances)))
+    return TermDoc(term.value[len(GOVSM) :], graph.label(term), compact(term.value), rows)
 
 
-def ontology_page(graph: SiteGraph, alignment_graph_triples: list[ox.Triple]) -> str:
-    page = Page("ontology", graph)
+def ontology_page(
+    graph: SiteGraph, alignment_triples: list[ox.Triple], templates: Path | None = None
+) -> str:
+    """ontology.html (site/ontology.html): the ontology's metadata, a table of contents
+    and one section per govsm term, by group."""
+    page = Page("ontology", graph, templates=templates)
     onto = ox.NamedNode(ONTOLOGY_IRI)
-    groups: dict[str, list[ox.NamedNode]] = {}
+    members: dict[str, list[ox.NamedNode]] = {}
     for term in terms(graph):
-        groups.setdefault(group_of(graph, term), []).append(term)
+        members.setdefault(group_of(graph, term), []).append(term)
     order = [title for _, title in GROUPS] + ["Controlled values", "Other terms"]
-    toc, sections = [], []
-    for title in order:
-        members = groups.get(title, [])
-        if not members:
-            continue
-        toc.append(
-            f"<li>{esc(title)} ({len(members)}): "
-            + ", ".join(
-                f'<a href="#{esc(m.value[len(GOVSM) :])}">{esc(m.value[len(GOVSM) :])}</a>'
-                for m in members
-            )
-            + "</li>"
-        )
-        sections.append(
-            f"<h2>{esc(title)}</h2>\n"
-            + "".join(term_section(page, m, alignment_graph_triples) for m in members)
-        )
-    body = (
-        header(page, onto)
-        + format_links(page, "ontology")
-        + "<h2>Metadata</h2>\n"
-        + property_table(page, onto)
-        + "\n<h2>Contents</h2>\n<ul>"
-        + "".join(toc)
-        + "</ul>\n"
-        + "".join(sections)
-        + incoming(page, onto)
+    groups = [
+        Group(title, [term_doc(page, t, alignment_triples) for t in members[title]])
+        for title in order
+        if members.get(title)
+    ]
+    return page.render(
+        "site/ontology.html",
+        graph.label(onto),
+        alternates="ontology",
+        head=header(page, onto),
+        formats=page.formats("ontology"),
+        properties=property_rows(page, onto),
+        groups=groups,
+        incoming=incoming(page, onto),
     )
-    return layout(page, graph.label(onto), body, alternates="ontology")

@@ -31,6 +31,16 @@ DUMPS = {
 }
 
 
+# The project's own name for the dataset (the reviews in it are described by the data).
+TITLE = "GovSM-KG: government use of social media for service delivery"
+DESCRIPTION = (
+    "A knowledge graph of a published meta-synthesis on the factors that drive or prevent "
+    "government use of social media for service delivery: the review, its studies, coded "
+    "evidence with verbatim quotes, context assessments, and the classifications derived "
+    "by SPARQL rules, with their provenance."
+)
+
+
 def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
@@ -87,6 +97,13 @@ class Statistics:
         )
 
 
+class _Triples(list):
+    """The description being written: ``add(s, p, o)`` with ``p`` an IRI string."""
+
+    def add(self, s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:
+        self.append(ox.Triple(s, _n(p), o))
+
+
 def void_triples(
     graph: SiteGraph,
     stats: Statistics,
@@ -96,116 +113,115 @@ def void_triples(
 ) -> list[ox.Triple]:
     """The dataset description: ``sizes`` and ``checksums`` of the dumps published (by
     file name), ``note`` (an rdfs:comment) when the site has no resource pages."""
+    out = _Triples()
+    _about(out, graph, note)
+    _statistics(out, graph.base, stats)
+    _distributions(out, graph, sizes, checksums)
+    _service(out, graph.base)
+    return list(out)
+
+
+def _about(out: _Triples, graph: SiteGraph, note: str | None) -> None:
+    """What the dataset is: types, title, description, licence, dates, creators, URI
+    space, endpoint, and its root resources (the reviews the data describes)."""
+    base = graph.base
+    ds = _n(base + "dataset")
+    onto = _n(ONTOLOGY_IRI)
+    out.add(ds, P["rdf"] + "type", _n(P["void"] + "Dataset"))
+    out.add(ds, P["rdf"] + "type", _n(P["dcat"] + "Dataset"))
+    out.add(ds, P["dcterms"] + "title", ox.Literal(TITLE, language="en"))
+    out.add(ds, P["dcterms"] + "description", ox.Literal(DESCRIPTION, language="en"))
+    if note is not None:
+        out.add(ds, P["rdfs"] + "comment", ox.Literal(note, language="en"))
+    for pred in ("license", "created", "modified"):
+        for value in graph.objects(onto, P["dcterms"] + pred):
+            out.add(ds, P["dcterms"] + ("issued" if pred == "created" else pred), value)
+    for creator in graph.objects(onto, P["dcterms"] + "creator"):
+        out.add(ds, P["dcterms"] + "creator", creator)
+        out.add(ds, P["dcterms"] + "publisher", creator)
+    out.add(ds, P["void"] + "uriSpace", ox.Literal(base))
+    out.add(ds, P["void"] + "sparqlEndpoint", _n(base + "sparql"))
+    for review in graph.instances(P["govsm"] + "Review"):
+        out.add(ds, P["void"] + "rootResource", review)
+
+
+def _statistics(out: _Triples, base: str, stats: Statistics) -> None:
+    """The statistics of the default view: counts, class and property partitions, and
+    the vocabularies used."""
+    ds = _n(base + "dataset")
+    frag = base + "dataset#"
+    for name, count in (
+        ("triples", stats.triples),
+        ("entities", stats.entities),
+        ("distinctSubjects", stats.distinct_subjects),
+        ("properties", len(stats.properties)),
+        ("distinctObjects", stats.distinct_objects),
+        ("classes", len(stats.classes)),
+    ):
+        out.add(ds, P["void"] + name, _int(count))
+    for cls in sorted(stats.classes):
+        part = _n(frag + "class-" + _slug(compact(cls)))
+        out.add(ds, P["void"] + "classPartition", part)
+        out.add(part, P["void"] + "class", _n(cls))
+        out.add(part, P["void"] + "entities", _int(stats.classes[cls]))
+        label = f"class partition {compact(cls)}"
+        out.add(part, P["rdfs"] + "label", ox.Literal(label, language="en"))
+    for prop in sorted(stats.properties):
+        part = _n(frag + "property-" + _slug(compact(prop)))
+        out.add(ds, P["void"] + "propertyPartition", part)
+        out.add(part, P["void"] + "property", _n(prop))
+        out.add(part, P["void"] + "triples", _int(stats.properties[prop]))
+        label = f"property partition {compact(prop)}"
+        out.add(part, P["rdfs"] + "label", ox.Literal(label, language="en"))
+    used = set(stats.classes) | set(stats.properties)
+    for name, ns in sorted(P.items()):
+        if name in ("id", "rule", "shape") or ns == P["xsd"]:
+            continue
+        if any(iri.startswith(ns) for iri in used):
+            out.add(ds, P["void"] + "vocabulary", _n(ns))
+
+
+def _distributions(
+    out: _Triples, graph: SiteGraph, sizes: dict[str, int], checksums: dict[str, str]
+) -> None:
+    """One DCAT distribution per dump published, with its size and SHA-256 checksum."""
     base = graph.base
     ds = _n(base + "dataset")
     frag = base + "dataset#"
-    onto = _n(ONTOLOGY_IRI)
-    out: list[ox.Triple] = []
-
-    def add(s: ox.NamedNode, p: str, o: object) -> None:
-        out.append(ox.Triple(s, _n(p), o))
-
-    add(ds, P["rdf"] + "type", _n(P["void"] + "Dataset"))
-    add(ds, P["rdf"] + "type", _n(P["dcat"] + "Dataset"))
-    add(
-        ds,
-        P["dcterms"] + "title",
-        ox.Literal("GovSM-KG: government use of social media for service delivery", language="en"),
-    )
-    add(
-        ds,
-        P["dcterms"] + "description",
-        ox.Literal(
-            "A knowledge graph of a published meta-synthesis on the factors that drive or prevent "
-            "government use of social media for service delivery: the review, its studies, coded "
-            "evidence with verbatim quotes, context assessments, and the classifications derived "
-            "by "
-            "SPARQL rules, with their provenance.",
-            language="en",
-        ),
-    )
-    if note is not None:
-        add(ds, P["rdfs"] + "comment", ox.Literal(note, language="en"))
-    for pred in ("license", "created", "modified"):
-        for value in graph.objects(onto, P["dcterms"] + pred):
-            add(ds, P["dcterms"] + ("issued" if pred == "created" else pred), value)
-    for creator in graph.objects(onto, P["dcterms"] + "creator"):
-        add(ds, P["dcterms"] + "creator", creator)
-        add(ds, P["dcterms"] + "publisher", creator)
-    add(ds, P["void"] + "uriSpace", ox.Literal(base))
-    add(ds, P["void"] + "sparqlEndpoint", _n(base + "sparql"))
-    add(ds, P["void"] + "rootResource", _n(base + "id/review/social-media-service-delivery"))
-
-    # statistics from the default view
-    add(ds, P["void"] + "triples", _int(stats.triples))
-    add(ds, P["void"] + "entities", _int(stats.entities))
-    add(ds, P["void"] + "distinctSubjects", _int(stats.distinct_subjects))
-    add(ds, P["void"] + "properties", _int(len(stats.properties)))
-    add(ds, P["void"] + "distinctObjects", _int(stats.distinct_objects))
-    add(ds, P["void"] + "classes", _int(len(stats.classes)))
-    used: set[str] = set()
-    for cls in sorted(stats.classes):
-        part = _n(frag + "class-" + _slug(compact(cls)))
-        add(ds, P["void"] + "classPartition", part)
-        add(part, P["void"] + "class", _n(cls))
-        add(part, P["void"] + "entities", _int(stats.classes[cls]))
-        add(part, P["rdfs"] + "label", ox.Literal(f"class partition {compact(cls)}", language="en"))
-        used.add(cls)
-    for prop in sorted(stats.properties):
-        part = _n(frag + "property-" + _slug(compact(prop)))
-        add(ds, P["void"] + "propertyPartition", part)
-        add(part, P["void"] + "property", _n(prop))
-        add(part, P["void"] + "triples", _int(stats.properties[prop]))
-        add(
-            part,
-            P["rdfs"] + "label",
-            ox.Literal(f"property partition {compact(prop)}", language="en"),
-        )
-        used.add(prop)
-    for name, ns in sorted(P.items()):
-        if name in ("id", "rule", "shape"):
-            continue
-        if any(iri.startswith(ns) for iri in used) and ns != P["xsd"]:
-            add(ds, P["void"] + "vocabulary", _n(ns))
-
-    # distributions
+    licences = graph.objects(_n(ONTOLOGY_IRI), P["dcterms"] + "license")
     for name, (mime, title) in DUMPS.items():
         if name not in sizes:
             continue
         url = _n(base + "dumps/" + name)
         dist = _n(frag + "dump-" + _slug(name))
         check = _n(frag + "checksum-" + _slug(name))
-        add(ds, P["void"] + "dataDump", url)
-        add(ds, P["dcat"] + "distribution", dist)
-        add(dist, P["rdf"] + "type", _n(P["dcat"] + "Distribution"))
-        add(dist, P["dcterms"] + "title", ox.Literal(title, language="en"))
-        add(dist, P["dcat"] + "downloadURL", url)
-        add(dist, P["dcat"] + "accessURL", url)
-        add(dist, P["dcat"] + "mediaType", _n(MEDIA + mime))
-        add(
-            dist,
-            P["dcat"] + "byteSize",
-            ox.Literal(str(sizes[name]), datatype=_n(XSD + "nonNegativeInteger")),
-        )
-        add(dist, P["spdx"] + "checksum", check)
-        add(check, P["rdf"] + "type", _n(P["spdx"] + "Checksum"))
-        add(check, P["spdx"] + "algorithm", _n(P["spdx"] + "checksumAlgorithm_sha256"))
-        add(
-            check,
-            P["spdx"] + "checksumValue",
-            ox.Literal(checksums[name], datatype=_n(XSD + "hexBinary")),
-        )
-        for value in graph.objects(onto, P["dcterms"] + "license"):
-            add(dist, P["dcterms"] + "license", value)
+        out.add(ds, P["void"] + "dataDump", url)
+        out.add(ds, P["dcat"] + "distribution", dist)
+        out.add(dist, P["rdf"] + "type", _n(P["dcat"] + "Distribution"))
+        out.add(dist, P["dcterms"] + "title", ox.Literal(title, language="en"))
+        out.add(dist, P["dcat"] + "downloadURL", url)
+        out.add(dist, P["dcat"] + "accessURL", url)
+        out.add(dist, P["dcat"] + "mediaType", _n(MEDIA + mime))
+        size = ox.Literal(str(sizes[name]), datatype=_n(XSD + "nonNegativeInteger"))
+        out.add(dist, P["dcat"] + "byteSize", size)
+        out.add(dist, P["spdx"] + "checksum", check)
+        out.add(check, P["rdf"] + "type", _n(P["spdx"] + "Checksum"))
+        out.add(check, P["spdx"] + "algorithm", _n(P["spdx"] + "checksumAlgorithm_sha256"))
+        digest = ox.Literal(checksums[name], datatype=_n(XSD + "hexBinary"))
+        out.add(check, P["spdx"] + "checksumValue", digest)
+        for value in licences:
+            out.add(dist, P["dcterms"] + "license", value)
 
-    # the SPARQL endpoint (served by govsm serve) as a DCAT data service
-    service = _n(frag + "sparql-service")
-    add(service, P["rdf"] + "type", _n(P["dcat"] + "DataService"))
-    add(service, P["rdf"] + "type", _n(P["sd"] + "Service"))
-    add(service, P["dcterms"] + "title", ox.Literal("GovSM-KG SPARQL endpoint", language="en"))
-    add(service, P["dcat"] + "endpointURL", _n(base + "sparql"))
-    add(service, P["sd"] + "endpoint", _n(base + "sparql"))
-    add(service, P["sd"] + "supportedLanguage", _n(P["sd"] + "SPARQL11Query"))
-    add(service, P["dcat"] + "servesDataset", ds)
-    add(ds, P["rdfs"] + "seeAlso", service)
-    return out
+
+def _service(out: _Triples, base: str) -> None:
+    """The SPARQL endpoint (served by govsm serve) as a DCAT data service."""
+    ds = _n(base + "dataset")
+    service = _n(base + "dataset#sparql-service")
+    out.add(service, P["rdf"] + "type", _n(P["dcat"] + "DataService"))
+    out.add(service, P["rdf"] + "type", _n(P["sd"] + "Service"))
+    out.add(service, P["dcterms"] + "title", ox.Literal("GovSM-KG SPARQL endpoint", language="en"))
+    out.add(service, P["dcat"] + "endpointURL", _n(base + "sparql"))
+    out.add(service, P["sd"] + "endpoint", _n(base + "sparql"))
+    out.add(service, P["sd"] + "supportedLanguage", _n(P["sd"] + "SPARQL11Query"))
+    out.add(service, P["dcat"] + "servesDataset", ds)
+    out.add(ds, P["rdfs"] + "seeAlso", service)

@@ -1,0 +1,273 @@
+"""What some kinds of resource add to their page (static or on demand): a concept
+scheme's tree, a sub-factor's classifications and quotes, a derived classification's
+full trace (from kg.stages.trace), a derivation rule's SPARQL text.
+
+Each is template context for site/resource.html; works are cited by what the data has
+(see :func:`citation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.prefixes import GOVSM, PREFIXES
+from kg.stages.trace import AssessmentStep, ClassificationStep, EvidenceStep
+from kg.web.site.graph import SiteGraph
+from kg.web.site.pages import Page, Sections, Value
+
+SKOS = PREFIXES["skos"]
+DCTERMS = PREFIXES["dcterms"]
+BIBO = PREFIXES["bibo"]
+FOAF = PREFIXES["foaf"]
+# How deep the scheme tree goes below its top concepts.
+TREE_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A concept of the scheme tree and the concepts below it."""
+
+    concept: Value
+    children: list[Branch]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim quote: its text, its page, where it stands and what it is quoted from."""
+
+    text: str
+    page: Value
+    section: str | None
+    source: Value | None
+
+
+@dataclass(frozen=True)
+class SubFactor:
+    """A sub-factor's factor, its derived and reported classifications, its quotes."""
+
+    factor: Value | None
+    derived: list[tuple[str, Value]]  # (direction, classification)
+    reported: list[tuple[str, Value]]
+    quotes: list[Quote]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A work as a source is cited: authors, year, title (a link) and DOI."""
+
+    authors: str
+    year: str | None
+    work: Value
+    doi: str | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One evidence item of a trace."""
+
+    item: Value
+    meta: str  # basis, direction indicated, section
+    quote: str | None
+    source: Citation | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The context assessment of a trace (``step``: kg.stages.trace's, plain text)."""
+
+    page: Value
+    step: AssessmentStep
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A derived classification's trace."""
+
+    direction: str
+    context: Value
+    rule: Value
+    rule_title: str | None  # the rule's title, when it is not the link's text already
+    assessment: Assessment | None
+    evidence: list[Evidence]
+
+
+@dataclass(frozen=True)
+class RuleQuery:
+    """A derivation rule's SPARQL text (None: its file was not found)."""
+
+    text: str | None
+
+
+def kind_sections(
+    queries: Path, step_of: Callable[[ox.NamedNode], ClassificationStep | None]
+) -> Sections:
+    """What a kind of resource adds to its page (the ``sections`` of
+    kg.web.site.pages.resource_page): a scheme's tree, a sub-factor's classifications,
+    a derived classification's trace (``step_of``: its kg.stages.trace step, or None),
+    a rule's SPARQL (from ``queries``/derive/)."""
+
+    def sections(page: Page, subject: ox.NamedNode) -> dict[str, Any]:
+        kinds = page.graph.types(subject)
+        found: dict[str, Any] = {}
+        if SKOS + "ConceptScheme" in kinds:
+            found["tree"] = scheme_tree(page, subject)
+        if GOVSM + "SubFactor" in kinds:
+            found["subfactor"] = subfactor_section(page, subject)
+        step = step_of(subject)
+        if step is not None:
+            found["trace"] = trace_section(page, step)
+        if GOVSM + "DerivationRule" in kinds:
+            rule = queries / "derive" / f"{subject.value.rsplit('/', 1)[-1]}.rq"
+            found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
+        return found
+
+    return sections
+
+
+def scheme_tree(page: Page, scheme: ox.NamedNode) -> list[Branch]:
+    """The SKOS scheme as a tree: top concepts (or concepts without broader) and below."""
+    graph = page.graph
+    tops = {
+        t.object for t in graph.out.get(scheme, ()) if t.predicate.value == SKOS + "hasTopConcept"
+    } | {t.subject for t in graph.inc.get(scheme, ()) if t.predicate.value == SKOS + "topConceptOf"}
+    if not tops:
+        tops = {
+            t.subject
+            for t in graph.inc.get(scheme, ())
+            if t.predicate.value == SKOS + "inScheme"
+            and isinstance(t.subject, ox.NamedNode)
+            and graph.value(t.subject, SKOS + "broader") is None
+        }
+
+    def branch(node: ox.NamedNode, depth: int) -> Branch:
+        below = _narrower(graph, node) if depth < TREE_DEPTH else []
+        return Branch(page.value(node), [branch(n, depth + 1) for n in below])
+
+    return [branch(t, 0) for t in _by_label(graph, tops)]
+
+
+def _narrower(graph: SiteGraph, node: ox.NamedNode) -> list[ox.NamedNode]:
+    return _by_label(
+        graph,
+        {
+            t.subject
+            for t in graph.inc.get(node, ())
+            if t.predicate.value == SKOS + "broader" and isinstance(t.subject, ox.NamedNode)
+        },
+    )
+
+
+def _by_label(graph: SiteGraph, nodes: set) -> list[ox.NamedNode]:
+    named = [n for n in nodes if isinstance(n, ox.NamedNode)]
+    return sorted(named, key=lambda n: (graph.label(n).lower(), n.value))
+
+
+def subfactor_section(page: Page, subfactor: ox.NamedNode) -> SubFactor:
+    """The factor above, the derived classification(s) and the reported one, and the
+    sub-factor's quotes in full."""
+    graph = page.graph
+    factor = graph.value(subfactor, SKOS + "broader")
+    derived, reported = [], []
+    for t in graph.inc.get(subfactor, ()):
+        if t.predicate.value != GOVSM + "classifiedSubFactor":
+            continue
+        kinds = graph.types(t.subject)
+        direction = graph.value(t.subject, GOVSM + "hasDirection")
+        item = (graph.label(direction) if direction is not None else "?", page.value(t.subject))
+        if GOVSM + "DerivedClassification" in kinds:
+            derived.append(item)
+        if GOVSM + "ReportedClassification" in kinds:
+            reported.append(item)
+    return SubFactor(
+        page.value(factor) if factor is not None else None,
+        sorted(derived, key=_item_key),
+        sorted(reported, key=_item_key),
+        quotes(page, subfactor),
+    )
+
+
+def _item_key(item: tuple[str, Value]) -> tuple[str, str, str]:
+    return item[0], item[1].text, item[1].href or ""
+
+
+def quotes(page: Page, subject: ox.NamedNode) -> list[Quote]:
+    """The resource's quotes (govsm:hasQuote), with their text, section and source."""
+    graph = page.graph
+    source = graph.value(subject, GOVSM + "quotedFrom")
+    section = graph.value(subject, GOVSM + "inSection")
+    found = []
+    for selector in sorted(graph.objects(subject, GOVSM + "hasQuote"), key=lambda s: str(s)):
+        text = graph.exact(selector)
+        if text is not None:
+            found.append(
+                Quote(
+                    text,
+                    page.value(selector, "the quote's page"),
+                    section.value if isinstance(section, ox.Literal) else None,
+                    page.value(source) if source is not None else None,
+                )
+            )
+    return found
+
+
+def trace_section(page: Page, step: ClassificationStep) -> Trace:
+    """The full trace of a derived classification (from kg.stages.trace)."""
+    context = page.value(ox.NamedNode(step.context), step.context_label)
+    rule = page.value(ox.NamedNode(step.rule))
+    title = step.rule_title if step.rule_title and step.rule_title != rule.text else None
+    a = step.assessment
+    assessment = Assessment(page.value(ox.NamedNode(a.iri)), a) if a is not None else None
+    evidence = [_evidence(page, e) for e in step.evidence]
+    return Trace(step.direction, context, rule, title, assessment, evidence)
+
+
+def _evidence(page: Page, e: EvidenceStep) -> Evidence:
+    meta = ", ".join(
+        text
+        for text in (
+            f"basis: {e.basis}" if e.basis else "",
+            f"indicates: {e.indicates}" if e.indicates else "",
+            f"section: {e.section}" if e.section else "",
+        )
+        if text
+    )
+    source = None
+    if e.source is not None:
+        source = citation(page, ox.NamedNode(e.source.iri), e.source.year, e.source.doi)
+    return Evidence(page.value(ox.NamedNode(e.iri)), meta, e.quote, source)
+
+
+def citation(page: Page, work: ox.NamedNode, year: str | None, doi: str | None) -> Citation:
+    """A work cited by what the data has: its title (dcterms:title) or, lacking one, its
+    label; its authors in order by name (foaf:name), those the data gives no name for
+    counted rather than listed."""
+    graph = page.graph
+    title = graph.value(work, DCTERMS + "title")
+    text = title.value if isinstance(title, ox.Literal) else graph.label(work)
+    return Citation(author_names(graph, work), year, page.value(work, text), doi)
+
+
+def author_names(graph: SiteGraph, work: ox.NamedNode) -> str:
+    """The authors of a work in order (bibo:authorList), by foaf:name; authors without
+    one (the data does not give their name) are counted: "3 authors, names not given"."""
+    authors = graph.value(work, BIBO + "authorList")
+    members = graph.rdf_list(authors) if authors is not None else None
+    if not members:
+        return "(authors not listed)"
+    names = []
+    for author in members:
+        name = graph.value(author, FOAF + "name")
+        if isinstance(name, ox.Literal):
+            names.append(name.value)
+    unnamed = len(members) - len(names)
+    if unnamed:
+        plural = unnamed > 1
+        count = f"{unnamed}{' more' if names else ''} author{'s' if plural else ''}"
+        given = "names not given" if plural else "name not given"
+        names.append(f"{'and ' if names else ''}{count}, {given}")
+    return "; ".join(names)

@@ -1,0 +1,185 @@
+"""The site-level pages: the landing page (index.html), the dataset description
+(dataset.html), the report with its rows linked to the site (report.html), and the
+index a server renders for a build without a static site (kg.web.site.ondemand).
+
+What they name comes from the data: the concept schemes and reviews it describes, the
+dataset's description; nothing about one review is written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES, compact
+from kg.stages.report import COLUMNS
+from kg.web.report import Report, report_context
+from kg.web.site.figure import Box, context, figure_title
+from kg.web.site.graph import SiteGraph, Term
+from kg.web.site.pages import Page, Value, header, incoming, property_rows
+from kg.web.site.void import DUMPS
+
+SKOS = PREFIXES["skos"]
+HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
+#: What the site-level pages say of a site without resource pages.
+ON_DEMAND_NOTE = (
+    "This build is too large for a static page per resource: its resource pages are "
+    "rendered on demand from the store by govsm serve --on-demand, so hosting its site "
+    "folder needs that server behind it for resource pages (links to resources lead "
+    "there). Its dumps are the N-Quads (every named graph) and the Turtle (default view) "
+    "files; the TriG and JSON-LD dumps are not published at this size."
+)
+ON_DEMAND_COMMAND = "govsm serve --on-demand"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A part of the dataset description (a partition, a distribution, the service)."""
+
+    fragment: str
+    label: str
+    name: str  # compact IRI
+    properties: list
+
+
+def notice(note: str | None) -> tuple[str, str, str] | None:
+    """The note on a site without resource pages, split around the command it names
+    (shown as code); None when the site has resource pages."""
+    return note.partition(ON_DEMAND_COMMAND) if note is not None else None
+
+
+def browse(page: Page) -> list[tuple[str, Value]]:
+    """What the data offers to browse first: its concept schemes (their trees) and its
+    reviews, as (what it is, link) pairs."""
+    graph = page.graph
+    found = []
+    kinds = (("Concept scheme (tree)", SKOS + "ConceptScheme"), ("Review", GOVSM + "Review"))
+    for kind, class_iri in kinds:
+        for node in graph.instances(class_iri):
+            shown = page.value(node)
+            if shown.href is not None:
+                found.append((kind, shown))
+    return found
+
+
+def landing_page(
+    page: Page,
+    title: str,
+    boxes: list[Box],
+    dumps: list[str],
+    note: str | None = None,
+) -> str:
+    """index.html (site/index.html): the description, the figure of ``boxes``, what to
+    browse, the dumps (``dumps``: their file names), the SPARQL endpoint and, for a site
+    without resource pages, ``note``."""
+    graph = page.graph
+    base = graph.base
+    return page.render(
+        "site/index.html",
+        title,
+        alternates="dataset",
+        heading=title,
+        description=graph.description(ox.NamedNode(base + "dataset")) or "",
+        base=base,
+        notice=notice(note),
+        figure=figure_context(graph, boxes),
+        browse=browse(page),
+        ontology=graph.label(ox.NamedNode(ONTOLOGY_IRI)),
+        dumps=[(name, about) for name, (_, about) in DUMPS.items() if name in dumps],
+        endpoint=base + "sparql",
+    )
+
+
+def figure_context(graph: SiteGraph, boxes: list[Box]) -> dict:
+    """The context of site/figure.svg (kg.web.site.figure), titled from the data."""
+    return context(boxes, figure_title(graph))
+
+
+def dataset_page(
+    page: Page,
+    dataset: ox.NamedNode,
+    subjects: list[ox.NamedNode],
+    note: str | None = None,
+) -> str:
+    """dataset.html (site/dataset.html): the dataset's properties, then one section per
+    VoID/DCAT fragment (``subjects``: the description's subjects)."""
+    graph = page.graph
+    parts = [
+        Fragment(
+            s.value.partition("#")[2], graph.label(s), compact(s.value), property_rows(page, s)
+        )
+        for s in subjects
+        if s != dataset
+    ]
+    return page.render(
+        "site/dataset.html",
+        graph.label(dataset),
+        alternates="dataset",
+        head=header(page, dataset),
+        notice=notice(note),
+        formats=page.formats("dataset"),
+        properties=property_rows(page, dataset),
+        parts=parts,
+        incoming=incoming(page, dataset),
+    )
+
+
+def report_page(page: Page, report: Report) -> str:
+    """The site's report.html: the report with each row's sub-factor, factor and derived
+    classification linked to their pages."""
+    return page.render(
+        "report.html", report.title, **report_context(report, row_links=row_links(page, report))
+    )
+
+
+def row_links(page: Page, report: Report) -> list[dict[str, str]]:
+    """Per row of the report's table (its sub-factor and rule IRIs, Table.subjects): the
+    pages its factor, sub-factor and derived classification cells link to, by heading."""
+    graph = page.graph
+    links = []
+    for about in report.table.subjects:
+        targets: dict[str, Term | None] = {}
+        if "subfactor" in about:
+            subfactor = ox.NamedNode(about["subfactor"])
+            targets = {
+                "subfactorLabel": subfactor,
+                "factorLabel": graph.value(subfactor, SKOS + "broader"),
+                "derivedDirection": _derived(graph, subfactor, about.get("rule")),
+            }
+        hrefs = {
+            HEADINGS[column]: page.href(node.value)
+            for column, node in targets.items()
+            if isinstance(node, ox.NamedNode)
+        }
+        links.append({heading: href for heading, href in hrefs.items() if href is not None})
+    return links
+
+
+def _derived(graph: SiteGraph, subfactor: ox.NamedNode, rule: str | None) -> ox.NamedNode | None:
+    """The classification of ``subfactor`` derived by ``rule``, if there is one."""
+    if rule is None:
+        return None
+    for t in graph.inc.get(subfactor, ()):
+        if (
+            t.predicate.value == GOVSM + "classifiedSubFactor"
+            and isinstance(t.subject, ox.NamedNode)
+            and GOVSM + "DerivedClassification" in graph.types(t.subject)
+            and graph.value(t.subject, GOVSM + "derivedByRule") == ox.NamedNode(rule)
+        ):
+            return t.subject
+    return None
+
+
+def on_demand_index(page: Page, title: str, boxes: list[Box] | None, sparql: bool) -> str:
+    """The index of a server without a static site (site/index-on-demand.html): the
+    figure (``boxes``, None without the table query), what to browse, the editor."""
+    return page.render(
+        "site/index-on-demand.html",
+        title,
+        heading=title,
+        base=page.graph.base,
+        figure=figure_context(page.graph, boxes) if boxes is not None else None,
+        browse=browse(page),
+        sparql=sparql,
+    )
