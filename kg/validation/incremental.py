@@ -54,12 +54,13 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, Literal
 from rdflib.namespace import RDFS
 
 from kg.config import Project, check_base, rewriter
@@ -565,68 +566,66 @@ def _compiled(
     return compiled, shapes, checks, predicates
 
 
-def _lit(messages: list) -> list[list[str | None]]:
+def _literals_to_json(messages: list[Literal]) -> list[list[str | None]]:
     return [[str(m), m.language] for m in messages]
 
 
-def _unlit(items: list) -> list:
-    from rdflib import Literal
-
+def _literals_from_json(items: list[list[str | None]]) -> list[Literal]:
     return [Literal(text, lang=lang) for text, lang in items]
 
 
+def _group_from_json(group: list[str] | None) -> tuple[str, str] | None:
+    return (group[0], group[1]) if group is not None else None
+
+
+#: CompiledQuery fields that JSON cannot hold as they are: name -> (to JSON, from JSON).
+#: Every other field is kept as it is (so that a new field cannot be left out).
+_QUERY_CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "messages": (_literals_to_json, _literals_from_json),
+    "sparql_message": (_literals_to_json, _literals_from_json),
+    "group": (lambda group: group, _group_from_json),  # a tuple comes back as a list
+}
+#: Shapes-graph nodes, left out of the cache: ``shape_name`` and ``path_text`` say what
+#: the report needs of them.
+_QUERY_NODES = ("shape", "path")
+#: Compiled fields that are sets (kept as sorted lists).
+_COMPILED_SETS = ("predicates", "inverse_predicates")
+
+
 def compiled_to_json(compiled: Compiled) -> dict:
-    """A JSON form of what the runs need (the shapes-graph nodes themselves are left out:
-    each query carries its named shape and path text)."""
-    return {
-        "queries": [
-            {
-                "component": q.component,
-                "severity": q.severity,
-                "messages": _lit(q.messages),
-                "sparql": q.sparql,
-                "kind": q.kind,
-                "value_is_focus": q.value_is_focus,
-                "path_var": q.path_var,
-                "sparql_message": _lit(q.sparql_message),
-                "radius": q.radius,
-                "restrictable": q.restrictable,
-                "shape_name": q.shape_name,
-                "path_text": q.path_text,
-                "targets": q.targets,
-            }
-            for q in compiled.queries
-        ],
-        "fallback": compiled.fallback,
-        "predicates": sorted(compiled.predicates),
-        "inverse_predicates": sorted(compiled.inverse_predicates),
-        "radius": compiled.radius,
-        "literal_focus": compiled.literal_focus,
-    }
+    """A JSON form of the compiled shapes, field by field of the dataclasses."""
+    queries = []
+    for q in compiled.queries:
+        item = {}
+        for f in fields(CompiledQuery):
+            if f.name not in _QUERY_NODES:
+                to_json = _QUERY_CODECS.get(f.name, (None, None))[0]
+                value = getattr(q, f.name)
+                item[f.name] = to_json(value) if to_json is not None else value
+        queries.append(item)
+    out: dict[str, Any] = {"queries": queries}
+    for f in fields(Compiled):
+        if f.name != "queries":
+            value = getattr(compiled, f.name)
+            out[f.name] = sorted(value) if f.name in _COMPILED_SETS else value
+    return out
 
 
 def compiled_from_json(data: dict) -> Compiled:
     """The inverse of :func:`compiled_to_json`."""
-    queries = [
-        CompiledQuery(
-            shape=None,
-            path=None,
-            **{
-                **q,
-                "messages": _unlit(q["messages"]),
-                "sparql_message": _unlit(q["sparql_message"]),
-            },
-        )
-        for q in data["queries"]
-    ]
-    return Compiled(
-        queries,
-        data["fallback"],
-        set(data["predicates"]),
-        set(data["inverse_predicates"]),
-        data["radius"],
-        data["literal_focus"],
-    )
+    queries = []
+    for item in data["queries"]:
+        values = dict.fromkeys(_QUERY_NODES)
+        for name, value in item.items():
+            from_json = _QUERY_CODECS.get(name, (None, None))[1]
+            values[name] = from_json(value) if from_json is not None else value
+        queries.append(CompiledQuery(**values))
+    values = {
+        f.name: set(data[f.name]) if f.name in _COMPILED_SETS else data[f.name]
+        for f in fields(Compiled)
+        if f.name != "queries"
+    }
+    return Compiled(queries=queries, **values)
 
 
 def query_predicates(text: str) -> set[str] | None:
