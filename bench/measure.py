@@ -70,6 +70,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     from kg.rdf.load import Loaded, load
     from kg.stages.derive import derive, select_rules
     from kg.stages.verify import verify
+    from kg.validation import validate
 
     project = Project(root=root)
     rules = select_rules(project.queries, DEFAULT_RULES)
@@ -83,7 +84,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
         return load(project, BASE)
 
     def validate_stage() -> Any:
-        report = pipeline.validate(loaded, project, validator=validator)
+        report = validate(loaded, project, validator=validator)
         # as in the build: the source graphs' dump lines are made while the next stages run
         prepared.append(pipeline.prepare_dumps(loaded))
         return report
@@ -194,7 +195,7 @@ def rdflib_shacl(project: Any, graph: Any) -> tuple[int, int]:
     from pyshacl import validate
     from rdflib.namespace import OWL, RDF
 
-    from kg.validation.core import load_checks
+    from kg.validation.inputs import load_checks
 
     shapes = rdflib.Graph()
     for path in sorted(project.shapes.glob("*.ttl")):
@@ -248,7 +249,7 @@ def run_revalidate(root: Path, out: Path) -> None:
     import shutil
 
     from kg.config import Project
-    from kg.validation.incremental import validate_incremental
+    from kg.validation import validate_incremental
 
     copy = out / "project"
     if copy.exists():

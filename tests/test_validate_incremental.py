@@ -24,9 +24,10 @@ from typer.testing import CliRunner
 
 from kg.cli.main import app
 from kg.config import DEFAULT_BASE, Project
+from kg.validation import Outcome, ValidationResult, validate_incremental
 from kg.validation.compiler import Compiled, compile_shapes
-from kg.validation.core import ValidationResult, load_shapes
-from kg.validation.incremental import Outcome, split_blocks, validate_incremental
+from kg.validation.incremental.blocks import split_blocks
+from kg.validation.inputs import load_shapes
 
 generate = pytest.importorskip("bench.generate")
 
@@ -253,7 +254,7 @@ def test_syntax_error_in_a_changed_block_names_file_and_line(editor: Editor) -> 
 
 
 def test_query_predicates() -> None:
-    from kg.validation.incremental import query_predicates
+    from kg.validation.incremental.affected import query_predicates
 
     found = query_predicates(
         "SELECT * WHERE { ?s <http://a>/(<http://b>|^<http://c>)* ?o "
@@ -291,7 +292,7 @@ def test_a_cached_run_uses_the_queries_of_a_fresh_one(
     """A run that takes the compiled shapes from the cache (here: the ontology changed,
     so everything is validated again) runs the queries a fresh compilation gives, every
     field alike, the groups of minCount 1 / maxCount 1 queries included."""
-    import kg.validation.incremental as incremental
+    import kg.validation.incremental.run as incremental
 
     fresh = compile_shapes(load_shapes(editor.project.shapes))
     assert any(q.group for q in fresh.queries)
@@ -314,7 +315,7 @@ def test_a_cached_run_uses_the_queries_of_a_fresh_one(
 def test_compiled_shapes_survive_a_json_round_trip() -> None:
     """What the cache keeps of the compiled shapes (JSON) reads back as it was, every
     field of Compiled and CompiledQuery but the shapes-graph nodes."""
-    from kg.validation.incremental import compiled_from_json, compiled_to_json
+    from kg.validation.incremental.cache import compiled_from_json, compiled_to_json
 
     compiled = compile_shapes(load_shapes(Project().shapes))
     back = compiled_from_json(json.loads(json.dumps(compiled_to_json(compiled))))

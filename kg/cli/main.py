@@ -38,8 +38,16 @@ from kg.stages.reason import render as render_reasoning
 from kg.stages.report import Table
 from kg.stages.trace import Trace, UnknownLabel, trace
 from kg.stages.verify import VerifyReport
-from kg.validation.core import WARNING, ValidationReport, render_text
-from kg.validation.core import compact as compact_shape
+from kg.validation import (
+    VALIDATORS,
+    WARNING,
+    CacheBusy,
+    ValidationReport,
+    render_text,
+    validate_incremental,
+)
+from kg.validation import compact as compact_shape
+from kg.validation import validate as run_validation
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
@@ -317,15 +325,11 @@ def validate(
     ] = None,
 ) -> None:
     """Check the data against the SHACL shapes and the check queries (exit 1 on a violation)."""
-    from kg.validation.core import VALIDATORS
-
     if validator not in VALIDATORS:
         _fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", 2)
     project = _project(data, shapes, ontology)
     report = None
     if validator == "fast" and engine == "oxigraph" and incremental:
-        from kg.validation.incremental import CacheBusy, validate_incremental
-
         try:
             outcome = validate_incremental(project, base, cache)
         except (CacheBusy, OSError) as exc:  # locked by another run, or not writable
@@ -336,7 +340,7 @@ def validate(
             report = outcome.report
             err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
     if report is None:
-        report = pipeline.validate(load(project, base, engine), project, validator)
+        report = run_validation(load(project, base, engine), project, validator)
     for note in report.notes:
         err.print(f"[yellow]note: {note}[/]", highlight=False)
     if not report.conforms:
