@@ -324,3 +324,23 @@ def test_compiled_shapes_survive_a_json_round_trip() -> None:
     for f in fields(Compiled):
         if f.name != "queries":
             assert getattr(back, f.name) == getattr(compiled, f.name), f.name
+
+
+def test_a_change_to_any_validation_module_makes_the_cache_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache's digest covers every module of kg.validation, those of its
+    subpackages too: a change to one gives another digest (and a full run)."""
+    import kg.validation.incremental.cache as cache
+
+    code = tmp_path / "validation"
+    shutil.copytree(Path(cache.__file__).resolve().parents[1], code)
+    monkeypatch.setattr(cache, "_CODE", code)
+    names = {p.relative_to(code).as_posix() for p in cache.code_files()}
+    assert {"run.py", "compiler/value_type.py", "incremental/cache.py"} <= names
+    project = Project()
+    before = cache.config_digest(project, DEFAULT_BASE)
+    assert cache.config_digest(project, DEFAULT_BASE) == before
+    module = code / "compiler" / "value_type.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert cache.config_digest(project, DEFAULT_BASE) != before

@@ -69,7 +69,7 @@ def min_count_queries(ctx: Context, top: Top, n: rdflib.term.Node) -> list[Compi
     if top.path is None:
         raise NotCompiled("sh:minCount on a node shape")
     k = integer(n, SH.minCount)
-    return [_count_query(ctx, top, SH.MinCountConstraintComponent, k, MIN_1, "<")]
+    return [_count_query(ctx, top, top.path, SH.MinCountConstraintComponent, k, MIN_1, "<")]
 
 
 def max_count_queries(ctx: Context, top: Top, n: rdflib.term.Node) -> list[CompiledQuery]:
@@ -77,20 +77,21 @@ def max_count_queries(ctx: Context, top: Top, n: rdflib.term.Node) -> list[Compi
     if top.path is None:
         return []
     k = integer(n, SH.maxCount)
-    return [_count_query(ctx, top, SH.MaxCountConstraintComponent, k, MAX_1, ">")]
+    return [_count_query(ctx, top, top.path, SH.MaxCountConstraintComponent, k, MAX_1, ">")]
 
 
 def _count_query(
-    ctx: Context, top: Top, component: URIRef, k: int, kind: str, op: str
+    ctx: Context, top: Top, path: str, component: URIRef, k: int, kind: str, op: str
 ) -> CompiledQuery:
-    assert top.path is not None
+    """The query of a count ``k`` on ``top``'s ``path`` (``kind``: MIN_1 or MAX_1, ``op``
+    the comparison that fails)."""
     group: tuple[str, str] | None = None
     if k == 1:  # the common case: NOT EXISTS, or two distinct values, beat counting
-        sparql = f"SELECT DISTINCT ?this WHERE {{ {top.targets} {count_1(kind, top.path)} }}"
+        sparql = f"SELECT DISTINCT ?this WHERE {{ {top.targets} {count_1(kind, path)} }}"
         group = (kind, top.targets) if top.group_predicate else None
     else:
         sparql = (
-            f"SELECT ?this WHERE {{ {top.targets} OPTIONAL {{ ?this {top.path} ?v }} }} "
+            f"SELECT ?this WHERE {{ {top.targets} OPTIONAL {{ ?this {path} ?v }} }} "
             f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) {op} {k})"
         )
     return query_for(
