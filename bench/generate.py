@@ -73,7 +73,7 @@ DATA_FILES = (
     "review.ttl",
     "taxonomy.ttl",
 )
-#: Name of the check-query "component" in reports (as kg.validation.core.CHECK_COMPONENT).
+#: Name of the check-query "component" in reports (as kg.validation.CHECK_COMPONENT).
 CHECK = "check-query"
 
 PREFIXES = {

@@ -157,7 +157,7 @@ def stages(root: Path, work: Path, cap: float) -> list[dict]:
     from kg.sparql.files import inject_values, read_query
     from kg.stages.derive import select_rules
     from kg.stages.verify import VERIFY_QUERY
-    from kg.validation.core import load_checks
+    from kg.validation.inputs import load_checks
 
     project = Project(root=root)
     work.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     from kg.rdf.load import Loaded, load
     from kg.stages.derive import derive, select_rules
     from kg.stages.verify import verify
+    from kg.validation import validate
 
     project = Project(root=root)
     rules = select_rules(project.queries, DEFAULT_RULES)
@@ -83,7 +84,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
         return load(project, BASE)
 
     def validate_stage() -> Any:
-        report = pipeline.validate(loaded, project, validator=validator)
+        report = validate(loaded, project, validator=validator)
         background.start_dump_lines(loaded)
         return report
 
@@ -197,7 +198,7 @@ def rdflib_shacl(project: Any, graph: Any) -> tuple[int, int]:
     from pyshacl import validate
     from rdflib.namespace import OWL, RDF
 
-    from kg.validation.core import load_checks
+    from kg.validation.inputs import load_checks
 
     shapes = rdflib.Graph()
     for path in sorted(project.shapes.glob("*.ttl")):
@@ -251,7 +252,7 @@ def run_revalidate(root: Path, out: Path) -> None:
     import shutil
 
     from kg.config import Project
-    from kg.validation.incremental import validate_incremental
+    from kg.validation import validate_incremental
 
     copy = out / "project"
     if copy.exists():

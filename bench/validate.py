@@ -6,7 +6,7 @@ incremental validation after a one-file change, on generated reviews.
 
 For each scale it generates a review (bench.generate, with a few violations of every
 injectable kind), loads it once (pyoxigraph engine, as ``govsm build``), then times in
-the same process: the fast validation stage (kg.build.pipeline.validate, validator "fast") and
+the same process: the fast validation stage (kg.validation.validate, validator "fast") and
 the reference (validator "pyshacl", which includes converting the loaded graphs to
 rdflib, as the pipeline did before). It checks that both reports are the same (focus
 node, path, component, severity, value, shape, message, source file) and prints the
@@ -35,11 +35,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.generate import INJECTIONS, REVIEW_SLUG, generate
-from kg.build import pipeline
 from kg.config import DEFAULT_BASE, Project
 from kg.rdf.load import load
-from kg.validation.core import ValidationReport, ValidationResult
-from kg.validation.incremental import validate_incremental
+from kg.validation import ValidationReport, ValidationResult, validate, validate_incremental
 
 T = TypeVar("T")
 
@@ -80,7 +78,7 @@ def bench_scale(work: Path, studies: int, seed: int, reference: bool) -> dict:
     generated, t_gen = timed(lambda: generate(root, studies, seed=seed, inject=injections(studies)))
     project = Project(root=root)
     loaded, t_load = timed(lambda: load(project, DEFAULT_BASE))
-    fast, t_fast = timed(lambda: pipeline.validate(loaded, project, "fast"))
+    fast, t_fast = timed(lambda: validate(loaded, project, "fast"))
     row = {
         "studies": studies,
         "triples": generated.triples,
@@ -91,7 +89,7 @@ def bench_scale(work: Path, studies: int, seed: int, reference: bool) -> dict:
         "violations": len(fast.violations),
     }
     if reference:
-        ref, t_ref = timed(lambda: pipeline.validate(loaded, project, "pyshacl"))
+        ref, t_ref = timed(lambda: validate(loaded, project, "pyshacl"))
         row |= {
             "pyshacl_s": round(t_ref, 3),
             "ratio_pyshacl_over_fast": round(t_ref / t_fast, 2),
@@ -123,7 +121,7 @@ def bench_incremental(work: Path, studies: int, seed: int, fast_s: float | None)
 
     def step(name: str) -> None:
         outcome, seconds = timed(lambda: validate_incremental(project, DEFAULT_BASE, cache))
-        full = pipeline.validate(load(project, DEFAULT_BASE), project, "fast")
+        full = validate(load(project, DEFAULT_BASE), project, "fast")
         row = {
             "step": name,
             "mode": outcome.mode,

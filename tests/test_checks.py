@@ -18,7 +18,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.prefixes import PREFIXES
 from kg.sparql.files import parse_header
-from kg.validation.core import load_checks
+from kg.validation.inputs import load_checks
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS_DIR = REPO / "queries" / "checks"

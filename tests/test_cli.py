@@ -36,7 +36,7 @@ from kg.sparql.files import (
 )
 from kg.stages.reason import ReasonReport
 from kg.stages.verify import Difference, VerifyReport
-from kg.validation.core import ValidationReport
+from kg.validation import ValidationReport
 from kg.web.server import make_server
 
 ROOT = Path(__file__).resolve().parents[1]

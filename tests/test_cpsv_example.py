@@ -16,12 +16,13 @@ import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 from typer.testing import CliRunner
 
-from kg.build.pipeline import load_and_derive, validate
+from kg.build.pipeline import load_and_derive
 from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.rdf.load import discover_sources, load
 from kg.sparql.files import read_query
 from kg.stages.query import declared_data, run
+from kg.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "cpsv-ap"

@@ -23,18 +23,18 @@ from bench.generate import (
     generate,
     main,
 )
-from kg.build import pipeline
 from kg.config import DEFAULT_RULES, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.load import load
 from kg.stages.derive import derive, select_rules
 from kg.stages.verify import verify
+from kg.validation import validate
 
 
 def report_keys(generated: Generated) -> Counter:
     """The pipeline's validation report of a generated project, as comparable keys."""
     project = Project(root=generated.root)
-    report = pipeline.validate(load(project, DEFAULT_BASE), project)
+    report = validate(load(project, DEFAULT_BASE), project)
     return Counter((r.severity, r.focus, r.path, r.component, r.shape) for r in report.results)
 
 

@@ -16,6 +16,7 @@ severity) must match exactly; the named shapes behind the results must match too
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -24,25 +25,28 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
+from support.projects import project_with, validate_files
 
+from kg.config import DEFAULT_BASE, Project
 from kg.prefixes import PREFIXES
+from kg.rdf.load import load
 from kg.stages.ontology import load_ontology
-from kg.validation.core import (
+from kg.validation import (
     CHECK_COMPONENT,
     VIOLATION,
     WARNING,
     ValidationReport,
     ValidationResult,
-    load_shapes,
     render_table,
     render_text,
-    validate_graph,
+    validate,
 )
+from kg.validation.inputs import load_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 SHAPES_DIR = REPO / "shapes"
-CHECKS_DIR = REPO / "queries" / "checks"
 FIXTURES = REPO / "tests" / "fixtures" / "shapes"
+BACKGROUND = FIXTURES / "background.ttl"
 DATA_DIR = REPO / "data" / "social-media-service-delivery"
 SHAPE_NS = PREFIXES["shape"]
 
@@ -77,7 +81,7 @@ def ontology() -> Graph:
 @pytest.fixture(scope="session")
 def background() -> Graph:
     """The minimal clean review graph every shape fixture is read with."""
-    return Graph().parse(FIXTURES / "background.ttl", format="turtle")
+    return Graph().parse(BACKGROUND, format="turtle")
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +90,9 @@ def shapes() -> Graph:
     return load_shapes(SHAPES_DIR)
 
 
-def run_fixture(path: Path, background: Graph, ontology: Graph) -> ValidationReport:
-    data = Graph()
-    data += background
-    data.parse(path, format="turtle")
-    return validate_graph(data, ontology, SHAPES_DIR)
+def run_fixture(path: Path, folder: Path) -> ValidationReport:
+    """The fixture with the background, validated by the shapes (no check query)."""
+    return validate_files(folder, BACKGROUND, path, checks=False)
 
 
 def expected_of(path: Path) -> dict:
@@ -124,15 +126,15 @@ def test_fixture_folders_are_populated() -> None:
         assert path.with_suffix(".expected.json").is_file(), f"{path.name}: no expected report"
 
 
-def test_background_alone_gives_no_result(background: Graph, ontology: Graph) -> None:
-    report = validate_graph(background, ontology, SHAPES_DIR, CHECKS_DIR)
+def test_background_alone_gives_no_result(tmp_path: Path) -> None:
+    report = validate_files(tmp_path, BACKGROUND)
     assert report.results == [], render_text(report, warnings="all")
 
 
 @pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_fixture_report_matches_expected(path: Path, background: Graph, ontology: Graph) -> None:
+def test_fixture_report_matches_expected(path: Path, tmp_path: Path) -> None:
     expected = expected_of(path)
-    report = run_fixture(path, background, ontology)
+    report = run_fixture(path, tmp_path)
     actual = key_set(report.results)
     wanted = expected_key_set(expected)
     assert actual == wanted, (
@@ -318,17 +320,13 @@ def test_shapes_graph_is_well_formed_shacl(shapes: Graph) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_report_helpers(background: Graph, ontology: Graph) -> None:
+def test_report_helpers(tmp_path: Path) -> None:
     path = FIXTURES / "invalid" / "study-without-doi-venue-year-entry.ttl"
-    data = Graph()
-    data += background
-    data.parse(path, format="turtle")
-    focus = expand("id:study/fixture-sparse")
-    report = validate_graph(
-        data, ontology, SHAPES_DIR, CHECKS_DIR, sources={focus: "data/x/references.ttl"}
-    )
+    report = validate_files(tmp_path, BACKGROUND, path)
     assert report.conforms and report.violations == [] and len(report.warnings) == 4
-    assert {r.source_file for r in report.warnings} == {"data/x/references.ttl"}
+    # each result names the file that defines its focus node
+    assert {r.focus for r in report.warnings} == {expand("id:study/fixture-sparse")}
+    assert {r.source_file for r in report.warnings} == {f"data/invalid/{path.name}"}
     groups = report.by_shape(WARNING)
     assert list(groups) == [SHAPE_NS + "StudyShape"] and len(groups[SHAPE_NS + "StudyShape"]) == 4
     assert sum(n for _s, _m, n in report.summary()) == 4
@@ -338,9 +336,9 @@ def test_report_helpers(background: Graph, ontology: Graph) -> None:
     assert render_table(report).row_count == 4
 
 
-def test_check_rows_are_violations(ontology: Graph) -> None:
-    data = Graph().parse(FIXTURES / "checks" / "invalid" / "subfactor-without-evidence.ttl")
-    report = validate_graph(data, ontology, SHAPES_DIR, CHECKS_DIR)
+def test_check_rows_are_violations(tmp_path: Path) -> None:
+    data = FIXTURES / "checks" / "invalid" / "subfactor-without-evidence.ttl"
+    report = validate_files(tmp_path, data)
     rows = [r for r in report.violations if r.component == CHECK_COMPONENT]
     assert [(r.focus, r.shape) for r in rows] == [
         (expand("id:subfactor/b"), "subfactor-without-evidence-violation.rq")
@@ -349,30 +347,37 @@ def test_check_rows_are_violations(ontology: Graph) -> None:
     assert rows[0].message.startswith("Sub-factor without coded evidence")
 
 
+@pytest.mark.parametrize("validator", ["fast", "pyshacl"])
 def test_validation_never_touches_the_network(
-    background: Graph, ontology: Graph, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validator: str
 ) -> None:
     """owl:imports in the data or ontology are not followed; no socket is opened."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("validation tried to open a network connection")
 
-    data = Graph()
-    data += background
-    data.add((URIRef("https://example.org/data"), OWL.imports, URIRef("https://example.org/x")))
-    ont = Graph()
-    ont += ontology
-    ont.add((URIRef(PREFIXES["govsm"][:-1]), OWL.imports, URIRef("https://example.org/y")))
+    ontology = tmp_path / "ontology"
+    shutil.copytree(REPO / "ontology", ontology)
+    (ontology / "zz-import.ttl").write_text(
+        f"<{PREFIXES['govsm'][:-1]}> <{OWL.imports}> <https://example.org/y> .\n"
+    )
+    imports = tmp_path / "extra" / "imports.ttl"
+    imports.parent.mkdir()
+    imports.write_text(f"<https://example.org/data> <{OWL.imports}> <https://example.org/x> .\n")
+    project = project_with(tmp_path / "p", BACKGROUND, imports, ontology=ontology, checks=False)
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    report = validate_graph(data, ont, SHAPES_DIR)
+    report = validate(load(project, DEFAULT_BASE), project, validator)
     assert report.conforms
 
 
-def test_inputs_are_not_modified(background: Graph, ontology: Graph) -> None:
-    before = (len(background), len(ontology))
-    validate_graph(background, ontology, SHAPES_DIR, CHECKS_DIR)
-    assert (len(background), len(ontology)) == before
+@pytest.mark.parametrize("validator", ["fast", "pyshacl"])
+def test_the_engine_is_not_modified(tmp_path: Path, validator: str) -> None:
+    project = project_with(tmp_path, BACKGROUND)
+    loaded = load(project, DEFAULT_BASE)
+    before = set(loaded.engine.store), sorted(map(str, loaded.engine.dataset))
+    validate(loaded, project, validator)
+    assert (set(loaded.engine.store), sorted(map(str, loaded.engine.dataset))) == before
 
 
 # ---------------------------------------------------------------------------
@@ -380,19 +385,13 @@ def test_inputs_are_not_modified(background: Graph, ontology: Graph) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_review_data_has_no_violation(ontology: Graph) -> None:
+def test_review_data_has_no_violation() -> None:
     if not DATA_DIR.is_dir() or not any(DATA_DIR.glob("*.ttl")):
         pytest.skip(f"{DATA_DIR.relative_to(REPO)} is absent (the review data is not written yet)")
-    data = Graph()
-    sources: dict[str, str] = {}
-    for path in sorted(DATA_DIR.glob("*.ttl")):
-        part = Graph().parse(path, format="turtle")
-        rel = str(path.relative_to(REPO))
-        for subject in set(part.subjects()):
-            sources.setdefault(str(subject), rel)
-        data += part
+    project = Project()
+    loaded = load(project, DEFAULT_BASE)
     start = time.perf_counter()
-    report = validate_graph(data, ontology, SHAPES_DIR, CHECKS_DIR, sources=sources)
+    report = validate(loaded, project)
     elapsed = time.perf_counter() - start
     assert report.violations == [], render_text(report, warnings="none")
     assert report.conforms

@@ -12,9 +12,11 @@ source file. The incremental runs must also say they re-checked only a few focus
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,10 @@ from typer.testing import CliRunner
 
 from kg.cli.app import app
 from kg.config import DEFAULT_BASE, Project
-from kg.validation.core import ValidationResult
-from kg.validation.incremental import Outcome, split_blocks, validate_incremental
+from kg.validation import Outcome, ValidationResult, validate_incremental
+from kg.validation.compiler import Compiled, compile_shapes
+from kg.validation.incremental.blocks import split_blocks
+from kg.validation.inputs import load_shapes
 
 generate = pytest.importorskip("bench.generate")
 
@@ -250,7 +254,7 @@ def test_syntax_error_in_a_changed_block_names_file_and_line(editor: Editor) -> 
 
 
 def test_query_predicates() -> None:
-    from kg.validation.incremental import query_predicates
+    from kg.validation.incremental.affected import query_predicates
 
     found = query_predicates(
         "SELECT * WHERE { ?s <http://a>/(<http://b>|^<http://c>)* ?o "
@@ -271,3 +275,72 @@ def test_repeated_blank_node_statements_stay_distinct(editor: Editor) -> None:
     editor.edit("references.ttl", "\n" + statement + "\n", "\n", count=-1)
     (editor.data / "references.ttl").write_text(refs, encoding="utf-8")
     editor.check()
+
+
+def _query_fields(compiled: Compiled) -> list[dict]:
+    """Every field of every compiled query but the shapes-graph nodes (``shape``,
+    ``path``), which the cache leaves out: ``shape_name`` and ``path_text`` stand for them."""
+    return [
+        {f.name: getattr(q, f.name) for f in fields(q) if f.name not in ("shape", "path")}
+        for q in compiled.queries
+    ]
+
+
+def test_a_cached_run_uses_the_queries_of_a_fresh_one(
+    editor: Editor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that takes the compiled shapes from the cache (here: the ontology changed,
+    so everything is validated again) runs the queries a fresh compilation gives, every
+    field alike, the groups of minCount 1 / maxCount 1 queries included."""
+    import kg.validation.incremental.run as incremental
+
+    fresh = compile_shapes(load_shapes(editor.project.shapes))
+    assert any(q.group for q in fresh.queries)
+    used: list[Compiled] = []
+    run = incremental.iter_compiled
+
+    def spy(stores, compiled, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        used.append(compiled)
+        return run(stores, compiled, *args, **kwargs)
+
+    monkeypatch.setattr(incremental, "iter_compiled", spy)
+    ontology = editor.root / "ontology" / "govsm.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    outcome = validate_incremental(editor.project, DEFAULT_BASE, editor.cache)
+    assert outcome.mode == "full" and used
+    for compiled in used:
+        assert _query_fields(compiled) == _query_fields(fresh)
+
+
+def test_compiled_shapes_survive_a_json_round_trip() -> None:
+    """What the cache keeps of the compiled shapes (JSON) reads back as it was, every
+    field of Compiled and CompiledQuery but the shapes-graph nodes."""
+    from kg.validation.incremental.cache import compiled_from_json, compiled_to_json
+
+    compiled = compile_shapes(load_shapes(Project().shapes))
+    back = compiled_from_json(json.loads(json.dumps(compiled_to_json(compiled))))
+    assert _query_fields(back) == _query_fields(compiled)
+    assert all(q.shape is None and q.path is None for q in back.queries)
+    for f in fields(Compiled):
+        if f.name != "queries":
+            assert getattr(back, f.name) == getattr(compiled, f.name), f.name
+
+
+def test_a_change_to_any_validation_module_makes_the_cache_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache's digest covers every module of kg.validation, those of its
+    subpackages too: a change to one gives another digest (and a full run)."""
+    import kg.validation.incremental.cache as cache
+
+    code = tmp_path / "validation"
+    shutil.copytree(Path(cache.__file__).resolve().parents[1], code)
+    monkeypatch.setattr(cache, "_CODE", code)
+    names = {p.relative_to(code).as_posix() for p in cache.code_files()}
+    assert {"run.py", "compiler/value_type.py", "incremental/cache.py"} <= names
+    project = Project()
+    before = cache.config_digest(project, DEFAULT_BASE)
+    assert cache.config_digest(project, DEFAULT_BASE) == before
+    module = code / "compiler" / "value_type.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert cache.config_digest(project, DEFAULT_BASE) != before

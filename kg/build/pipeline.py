@@ -30,7 +30,7 @@ from kg.stages.derive import Derivation, Rule, derive, select_rules
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
-from kg.validation.core import ValidationReport, validate_graph
+from kg.validation import ValidationReport, validate
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
@@ -77,34 +77,6 @@ class BuildResult:
 
 def _quiet(_: str) -> None:
     pass
-
-
-# --- validate ------------------------------------------------------------------------
-
-
-def graphs_for_validation(loaded: Loaded) -> tuple[rdflib.Graph, rdflib.Graph, dict[str, str]]:
-    """The data graph, the ontology graph, and which file each data subject comes from."""
-    data, ontology, sources = rdflib.Graph(), rdflib.Graph(), {}
-    for source in loaded.sources:
-        target = data if source.kind == "data" else ontology
-        for triple in loaded.engine.triples(source.graph):
-            target.add(triple)
-            if source.kind == "data":
-                sources.setdefault(str(triple[0]), source.rel)
-    return data, ontology, sources
-
-
-def validate(loaded: Loaded, project: Project, validator: str = "fast") -> ValidationReport:
-    """SHACL shapes and check queries: the compiled fast path on the loaded engine
-    (kg.validation.fast; on the oxigraph engine in its own store), or pySHACL
-    (``validator="pyshacl"``, kg.validation.core.validate_graph)."""
-    checks = project.checks if project.checks.is_dir() else None
-    if validator == "fast":
-        from kg.validation.fast import validate_loaded
-
-        return validate_loaded(loaded, project.shapes, checks)
-    data, ontology, sources = graphs_for_validation(loaded)
-    return validate_graph(data, ontology, project.shapes, checks, sources, validator=validator)
 
 
 # --- reason --------------------------------------------------------------------------

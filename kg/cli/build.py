@@ -19,7 +19,8 @@ from kg.prefixes import DEFAULT_BASE
 from kg.rdf.load import load
 from kg.stages.report import classification_table
 from kg.stages.verify import verify as run_verify
-from kg.validation.core import VALIDATORS, ValidationReport
+from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
+from kg.validation import validate as run_validation
 
 Out = Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")]
 Site = Annotated[
@@ -127,7 +128,7 @@ def validate(
     if validator == "fast" and engine == "oxigraph" and incremental:
         report = _validate_with_cache(project, base, cache)
     if report is None:
-        report = pipeline.validate(load(project, base, engine), project, validator)
+        report = run_validation(load(project, base, engine), project, validator)
     for note in report.notes:
         err.print(f"[yellow]note: {note}[/]", highlight=False)
     if not report.conforms:
@@ -141,10 +142,6 @@ def _validate_with_cache(
 ) -> ValidationReport | None:
     """The incremental validation's report, or None (after a warning) when its cache
     cannot be used: locked by another run, or not writable."""
-    # Imported when used: the cache machinery is not needed by `govsm --help` or any
-    # other command, and would slow their start.
-    from kg.validation.incremental import CacheBusy, validate_incremental
-
     try:
         outcome = validate_incremental(project, base, cache)
     except (CacheBusy, OSError) as exc:

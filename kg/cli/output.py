@@ -14,8 +14,8 @@ from kg.stages.reason import ReasonReport
 from kg.stages.reason import render as render_reasoning
 from kg.stages.report import Table
 from kg.stages.verify import VerifyReport
-from kg.validation.core import WARNING, ValidationReport, render_text
-from kg.validation.core import compact as compact_shape
+from kg.validation import WARNING, ValidationReport, render_text
+from kg.validation import compact as compact_shape
 
 
 def _console(stderr: bool = False) -> Console:

@@ -1,0 +1,147 @@
+"""The reference validator: pySHACL (called here and nowhere else) and the check queries
+on rdflib.
+
+Used for ``validator="pyshacl"`` and, by the fast path, for the shapes the compiler
+leaves out. The shapes run over the union of the data and the ontology with no
+inference: the ontology's ``rdfs:subClassOf`` axioms are in the graph, so a
+``govsm:MetaSynthesis`` is a ``govsm:Review`` for ``sh:targetClass`` and ``sh:class``.
+Nothing is fetched from the network: ``owl:imports`` triples are dropped from the data
+and the ontology, and pySHACL is called with ``do_owl_imports=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rdflib import Graph
+from rdflib.namespace import OWL, RDF, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+
+from kg.validation.inputs import CheckQuery, ValidationSetupError, check_result
+from kg.validation.report import VIOLATION, ValidationReport, ValidationResult, sort_results
+from kg.validation.terms import local_name, message_key, named_shape, path_str, term_str
+
+
+class _PreparingGraph(Graph):
+    """A graph that parses each distinct SPARQL text once.
+
+    pySHACL runs a SPARQL-based constraint once per focus node, with the same text
+    and a different ``initBindings``; rdflib would parse the text every time. A
+    prepared query with fresh bindings is rdflib's documented way to reuse a query.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._prepared: dict[str, Query] = {}
+
+    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        if isinstance(query_object, str) and not kwargs.get("initNs") and not args:
+            prepared = self._prepared.get(query_object)
+            if prepared is None:
+                namespaces = dict(self.namespaces())  # as Graph.query would use them
+                prepared = prepareQuery(query_object, initNs=namespaces)
+                self._prepared[query_object] = prepared
+            query_object = prepared
+        return super().query(query_object, *args, **kwargs)
+
+
+def run_pyshacl(
+    data: Graph,
+    shapes: Graph,
+    sources: Mapping[str, str],
+    ontology: Graph | None = None,
+    use_shapes: list[str] | None = None,
+) -> list[ValidationResult]:
+    """pySHACL over ``data``, which it may change (``inplace``: the caller's own copy),
+    with ``ontology`` mixed in; only the shapes ``use_shapes`` names, when given."""
+    # pySHACL takes a second to import: the fast path seldom needs it.
+    from pyshacl import validate
+
+    _conforms, report, _text = validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        inplace=True,
+        allow_warnings=True,
+        allow_infos=True,
+        advanced=False,
+        do_owl_imports=False,
+        use_shapes=use_shapes,
+    )
+    return list(_results(report, shapes, sources))
+
+
+def _results(
+    report: Graph, shapes: Graph, sources: Mapping[str, str]
+) -> Iterable[ValidationResult]:
+    """The results of a pySHACL report graph."""
+    for res in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(res, SH.focusNode)
+        path = report.value(res, SH.resultPath)
+        component = report.value(res, SH.sourceConstraintComponent)
+        severity = report.value(res, SH.resultSeverity)
+        shape = report.value(res, SH.sourceShape)
+        value = report.value(res, SH.value)
+        messages = sorted(report.objects(res, SH.resultMessage), key=message_key)
+        if report.value(res, SH.sourceConstraint) is not None and shape is not None:
+            # pySHACL reports a SPARQL-based constraint's own (templated) message
+            # together with the shape's, both without a language tag; the
+            # constraint's says what went wrong.
+            own = {str(m) for m in shapes.objects(shape, SH.message)}
+            messages = [m for m in messages if str(m) not in own] or messages
+        focus_s = term_str(focus) if focus is not None else ""
+        yield ValidationResult(
+            severity=local_name(severity) if severity is not None else VIOLATION,
+            focus=focus_s,
+            path=path_str(report, path) if path is not None else None,
+            component=str(component) if component is not None else "",
+            message=str(messages[0]) if messages else "",
+            shape=named_shape(shapes, shape) if shape is not None else "",
+            value=term_str(value) if value is not None else None,
+            source_file=sources.get(focus_s),
+        )
+
+
+def run_checks(
+    graph: Graph, checks: Iterable[CheckQuery], sources: Mapping[str, str]
+) -> list[ValidationResult]:
+    """Run each check query on rdflib; every row it returns is a violation
+    (:func:`kg.validation.inputs.check_result`)."""
+    out: list[ValidationResult] = []
+    for check in checks:
+        try:
+            rows = graph.query(check.text)
+        except Exception as exc:  # rdflib raises parser-specific types
+            raise ValidationSetupError(f"{check.path}: {exc}") from exc
+        variables = [str(v) for v in rows.vars or []]
+        for row in rows:
+            bound = {v: row[v] for v in variables if row[v] is not None}
+            out.append(check_result(check, bound, sources))
+    return out
+
+
+def validate_reference(
+    data: Graph,
+    ontology: Graph,
+    shapes: Graph,
+    checks: list[CheckQuery],
+    sources: Mapping[str, str],
+) -> ValidationReport:
+    """The check queries, then pySHACL, over the union of ``data`` and ``ontology``
+    (neither is modified); ``sources`` maps a subject to the file that defines it."""
+    ont = Graph()
+    for triple in ontology:
+        if triple[1] != OWL.imports:
+            ont.add(triple)
+    union = _PreparingGraph()
+    for triple in data:
+        if triple[1] != OWL.imports:
+            union.add(triple)
+    union += ont
+    results = run_checks(union, checks, sources) if checks else []
+    # pySHACL runs in place (it adds the ontology's axioms to ``union``), so the
+    # checks run first, on the plain union.
+    results = run_pyshacl(union, shapes, sources, ontology=ont) + results
+    return ValidationReport(sort_results(results))
