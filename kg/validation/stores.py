@@ -17,14 +17,11 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import OWL
 
-from kg.rdf.engine import OxigraphEngine, to_ox
+from kg.rdf.imports import OWL_IMPORTS, quads_without_imports
 from kg.rdf.load import Loaded
 from kg.validation.compiler.literals import encode_quads, from_rdflib
 from kg.validation.report import ValidationResult
-
-_OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
 
 
 @dataclass
@@ -53,7 +50,7 @@ def stores_from_quads(
         moved = [
             q if q.graph_name == g else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads
         ]
-        batch += [q for q in moved if q.predicate != _OWL_IMPORTS]
+        batch += quads_without_imports(moved)
     encoded.bulk_extend(encode_quads(batch))  # one bulk load
     if own_plain:
         plain.bulk_extend(batch)
@@ -109,7 +106,7 @@ def encoded_in_place(
     """The engine's own store made the validation store for the time of the block.
 
     Its quads with a literal the Store may hold in another form than written
-    (kg.rdf.engine.foldable; the engine keeps them as parsed, ``dataset.exact_for``) are
+    (kg.rdf.literals.rewritable; the engine keeps them as written, Engine.written_quads) are
     swapped for the written ones, encoded, and owl:imports (never validated data) is
     taken out; on leaving, everything is put back as the Store had it. Each quad is
     removed by its written form, which the Store canonicalises the same way (two written
@@ -121,9 +118,9 @@ def encoded_in_place(
     """
     engine = loaded.engine
     store: ox.Store = engine.store
-    written = [q for s in loaded.sources for q in engine.dataset.exact_for(s.graph)]
-    imports = list(store.quads_for_pattern(None, _OWL_IMPORTS, None, None))
-    encoded = [q for q in encode_quads(written) if q.predicate != _OWL_IMPORTS]
+    written = [q for s in loaded.sources for q in engine.written_quads(s.graph)]
+    imports = list(store.quads_for_pattern(None, OWL_IMPORTS, None, None))
+    encoded = quads_without_imports(encode_quads(written))
     if before_change is not None:
         before_change()
     try:
@@ -143,9 +140,7 @@ def in_place(loaded: Loaded) -> bool:
     """Whether the fast path can validate in the engine's own store (encoded_in_place):
     a pyoxigraph engine holding nothing but the source graphs (a file may be empty)."""
     engine = loaded.engine
-    return isinstance(engine, OxigraphEngine) and set(engine.graphs()) <= {
-        s.graph for s in loaded.sources
-    }
+    return engine.store is not None and set(engine.graphs()) <= {s.graph for s in loaded.sources}
 
 
 def stores_from_loaded(loaded: Loaded) -> Stores:
@@ -154,13 +149,5 @@ def stores_from_loaded(loaded: Loaded) -> Stores:
     engine = loaded.engine
     by_graph: dict[str, list[ox.Quad]] = {}
     for source in loaded.sources:
-        if isinstance(engine, OxigraphEngine):
-            quads = list(engine.dataset.quads_for_graph_name(ox.NamedNode(source.graph)))
-        else:
-            quads = [
-                ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(source.graph))
-                for s, p, o in engine.triples(source.graph)
-            ]
-        by_graph[source.graph] = quads
-    plain = engine.store if isinstance(engine, OxigraphEngine) else None
-    return stores_from_quads(by_graph, plain)
+        by_graph[source.graph] = list(engine.quads(source.graph))
+    return stores_from_quads(by_graph, engine.store)

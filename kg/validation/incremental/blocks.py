@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib.namespace import OWL
 
 from kg.config import rewriter
+from kg.rdf.imports import OWL_IMPORTS
 from kg.rdf.load import Source
 
-_OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 
 _DIRECTIVE_LINE = re.compile(
@@ -143,7 +142,7 @@ def parse_blocks(split: Split, blocks: Iterable[str], source: Source, base: str)
     if len(simple) > 1:
         try:
             parsed = ox.parse((split.header + "\n\n".join(simple)).encode(), format=fmt)
-            out += [_moved(q, graph, rewrite) for q in parsed if q.predicate != _OWL_IMPORTS]
+            out += [_moved(q, graph, rewrite) for q in parsed if q.predicate != OWL_IMPORTS]
             blocks = [b for b in blocks if not _simple(b)]
         except SyntaxError:
             out = []  # parsed one by one below, so that the failing block is known
@@ -162,7 +161,7 @@ def parse_blocks(split: Split, blocks: Iterable[str], source: Source, base: str)
             parsed = list(ox.parse(text.encode(), format=fmt))
         except SyntaxError as exc:
             raise BlockError(f"{source.rel}: {exc}") from exc
-        out += [_moved(q, graph, rewrite, name) for q in parsed if q.predicate != _OWL_IMPORTS]
+        out += [_moved(q, graph, rewrite, name) for q in parsed if q.predicate != OWL_IMPORTS]
     return out
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, PREFIXES
-from kg.rdf.engine import Engine, OxigraphEngine
+from kg.rdf.engine import Engine
 from kg.rdf.turtle import default_view_turtle
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
@@ -231,7 +231,7 @@ def _site_level(
 
 def _store(src: SiteInput) -> ox.Store:
     """The engine's store, or (another engine) the N-Quads dump loaded into a new one."""
-    if isinstance(src.engine, OxigraphEngine):
+    if src.engine.store is not None:
         return src.engine.store
     assert src.dump_dir is not None
     store = ox.Store()
