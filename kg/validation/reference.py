@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rdflib import Graph
-from rdflib.namespace import OWL, RDF, SH
+from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
+from kg.rdf.imports import without_imports
 from kg.validation.inputs import CheckQuery, ValidationSetupError, check_result
 from kg.validation.report import VIOLATION, ValidationReport, ValidationResult, sort_results
 from kg.validation.terms import local_name, message_key, named_shape, path_str, term_str
@@ -131,14 +132,8 @@ def validate_reference(
 ) -> ValidationReport:
     """The check queries, then pySHACL, over the union of ``data`` and ``ontology``
     (neither is modified); ``sources`` maps a subject to the file that defines it."""
-    ont = Graph()
-    for triple in ontology:
-        if triple[1] != OWL.imports:
-            ont.add(triple)
-    union = _PreparingGraph()
-    for triple in data:
-        if triple[1] != OWL.imports:
-            union.add(triple)
+    ont = without_imports(ontology)
+    union = without_imports(data, into=_PreparingGraph())
     union += ont
     results = run_checks(union, checks, sources) if checks else []
     # pySHACL runs in place (it adds the ontology's axioms to ``union``), so the
