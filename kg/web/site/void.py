@@ -159,20 +159,17 @@ def _statistics(out: _Triples, base: str, stats: Statistics) -> None:
         ("classes", len(stats.classes)),
     ):
         out.add(ds, P["void"] + name, _int(count))
-    for cls in sorted(stats.classes):
-        part = _n(frag + "class-" + _slug(compact(cls)))
-        out.add(ds, P["void"] + "classPartition", part)
-        out.add(part, P["void"] + "class", _n(cls))
-        out.add(part, P["void"] + "entities", _int(stats.classes[cls]))
-        label = f"class partition {compact(cls)}"
-        out.add(part, P["rdfs"] + "label", ox.Literal(label, language="en"))
-    for prop in sorted(stats.properties):
-        part = _n(frag + "property-" + _slug(compact(prop)))
-        out.add(ds, P["void"] + "propertyPartition", part)
-        out.add(part, P["void"] + "property", _n(prop))
-        out.add(part, P["void"] + "triples", _int(stats.properties[prop]))
-        label = f"property partition {compact(prop)}"
-        out.add(part, P["rdfs"] + "label", ox.Literal(label, language="en"))
+    for kind, counted, counts in (
+        ("class", "entities", stats.classes),
+        ("property", "triples", stats.properties),
+    ):
+        for iri in sorted(counts):
+            part = _n(frag + f"{kind}-" + _slug(compact(iri)))
+            out.add(ds, P["void"] + f"{kind}Partition", part)
+            out.add(part, P["void"] + kind, _n(iri))
+            out.add(part, P["void"] + counted, _int(counts[iri]))
+            label = f"{kind} partition {compact(iri)}"
+            out.add(part, P["rdfs"] + "label", ox.Literal(label, language="en"))
     used = set(stats.classes) | set(stats.properties)
     for name, ns in sorted(P.items()):
         if name in ("id", "rule", "shape") or ns == P["xsd"]:
