@@ -13,13 +13,13 @@ import rdflib
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, XSD
 
+from kg.build.pipeline import restate
 from kg.config import Project
 from kg.prefixes import DEFAULT_BASE, GOVSM
 from kg.rdf.engine import make_engine
 from kg.rdf.load import load
 from kg.stages.derive import derive, select_rules
 from kg.stages.entail import PROVENANCE_GRAPH, entail
-from kg.build.pipeline import restate
 
 AXIOMS = (
     RDFS.subPropertyOf,
@@ -158,7 +158,8 @@ def test_each_graph_names_the_axioms_that_yielded_it_in_chain_order(built) -> No
         chain_ends = {pair.term}
         for axiom in pair.chain:
             node = next(
-                n for n in steps
+                n
+                for n in steps
                 if (n, RDF.subject, axiom.subject) in provenance
                 and (n, RDF.object, axiom.object) in provenance
             )

@@ -235,12 +235,19 @@ def entail(
     if not data_graphs:
         return done
     for pair in plan(engine, base, ontology_graphs, data_graphs, namespace):
-        triples, _ = engine.construct_into(_query(pair, data_graphs), None, pair.graph, str(RDFS.Resource))
+        triples, _ = engine.construct_into(
+            _query(pair, data_graphs), None, pair.graph, str(RDFS.Resource)
+        )
         if triples:
             done.append(
                 Entailment(
-                    pair.term, pair.target, pair.is_class, pair.inverted, pair.chain,
-                    pair.graph, triples,
+                    pair.term,
+                    pair.target,
+                    pair.is_class,
+                    pair.inverted,
+                    pair.chain,
+                    pair.graph,
+                    triples,
                 )
             )
             provenance += describe(pair)
