@@ -13,11 +13,12 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF
+from starlette.testclient import TestClient
+from support import built_dist, service_over
 
-from kg.build import pipeline
-from kg.config import BuildOptions, Project
 from kg.prefixes import GOVSM
 from kg.sparql.files import read_query, strip_for_scan
+from kg.web.server import make_app
 
 REPO = Path(__file__).resolve().parents[1]
 STANDARD = sorted(
@@ -40,10 +41,13 @@ def _is_own_term(quad: ox.Quad) -> bool:
 
 
 @pytest.fixture(scope="module")
-def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("standard") / "dist"
-    pipeline.build(Project(root=REPO), BuildOptions(out=out, reason=False))
-    return out / "govsm.nq"
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_dist(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def dump(dist: Path) -> Path:
+    return dist / "govsm.nq"
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +97,23 @@ def test_the_stripping_bites(stores: dict[str, ox.Store]) -> None:
     query = f"SELECT ?c ?d WHERE {{ ?c <{GOVSM}hasDirection> ?d }}"
     assert len(_rows(stores["whole"], query)) >= 16
     assert not _rows(stores["stripped"], query)
+
+
+def test_the_endpoint_answers_them_from_its_union_graph(
+    dist: Path, stores: dict[str, ox.Store]
+) -> None:
+    """The entailed and view graphs are in what govsm serve's /sparql answers from."""
+    with (
+        service_over(dist, workers=1, max_rows=10_000, timeout_s=20) as service,
+        TestClient(make_app(dist / "site", service=service)) as client,
+    ):
+        for path in STANDARD:
+            query = read_query(path).text
+            response = client.post(
+                "/sparql",
+                data={"query": query},
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            assert response.status_code == 200, path.name
+            bindings = response.json()["results"]["bindings"]
+            assert len(bindings) == sum(_rows(stores["whole"], query).values()), path.name
