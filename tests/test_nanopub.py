@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from kg.build import pipeline
 from kg.build.nanopub.keys import NanopubKeyError, generate_key, read_key
-from kg.build.nanopub.make import THIS, Graphs, _sign, creation_time
+from kg.build.nanopub.make import THIS, Graphs, _sign, creation_time, make_nanopubs
 from kg.build.nanopub.verify import verify_folder, verify_text
 from kg.cli.app import app
 from kg.config import BuildOptions, Project
@@ -409,3 +409,14 @@ def test_cli_verify_tampered_and_empty(built: pipeline.BuildResult, tmp_path: Pa
     assert target.name in " ".join(result.output.split())
     empty = runner.invoke(app, ["nanopub", "verify", str(tmp_path / "nothing")])
     assert empty.exit_code == 2, empty.output
+
+
+def test_both_engines_sign_the_same_files(keys: tuple[Path, Path]) -> None:
+    key = read_key(keys[0], ORCID)
+    project = Project(data_dirs=(FIXTURE / "data",))
+    signed = []
+    for engine in ("oxigraph", "rdflib"):
+        loaded, _, derivations = pipeline.load_and_derive(project, BuildOptions(engine=engine))
+        signed.append([(s.slug, s.trig) for s in make_nanopubs(loaded, derivations, key)])
+    assert len(signed[0]) >= 2
+    assert signed[0] == signed[1]

@@ -72,6 +72,7 @@ _LABELLED = (  # the parts of a classification its label names, in order
 )
 _DCT = P["dcterms"]
 _RESERVED = re.compile(r"^index(-\d+)?$")
+_BLANK_LABEL = re.compile(r"_:[A-Za-z0-9_.-]+")
 
 _HEADER_VALUES = f"""
 SELECT ?value WHERE {{ GRAPH ?g {{ <{ONTOLOGY_IRI}> ?property ?value }} }} ORDER BY ?value
@@ -164,9 +165,8 @@ def findings(
             activities += [ox.Triple(activity, _USED, r) for r in _objects(triples, _RULE)]
         for rule in _objects(triples, _RULE):
             activities += own.get(rule, [])
-        finding = Finding(iri, triples + described, sources + works, activities)
-        finding.label = _label(engine, triples)
-        yield finding
+        label = _label(engine, triples)
+        yield Finding(iri, triples + described, sources + works, activities, label)
 
 
 def publication_info(
@@ -190,8 +190,11 @@ def creation_time(engine: Engine, environ: Mapping[str, str] = os.environ) -> ox
     if epoch:
         if not epoch.isdigit():
             raise ConfigError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds")
-        moment = datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return _date_time(moment)
+        try:
+            moment = datetime.fromtimestamp(int(epoch), UTC)
+        except (OverflowError, ValueError, OSError):
+            raise ConfigError(f"SOURCE_DATE_EPOCH={epoch!r} is out of range") from None
+        return _date_time(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
     for prop in ("modified", "created"):
         values = [str(v) for v in _header(engine, _DCT + prop)]
         if values:
@@ -343,20 +346,26 @@ def _sign(slug: str, graphs: Graphs, profile: nanopub_sign.NpProfile) -> Signed:
 
 
 def _by_subject(triples: Iterable[ox.Triple]) -> dict[object, list[ox.Triple]]:
-    """Triples by subject, each subject's sorted (a stable order for the signer)."""
+    """Triples by subject, each subject's sorted (a stable order for the signer, which
+    names blank nodes in the order it meets them: their labels, which differ from one
+    load to the next, are left out of the sort key)."""
     out: dict[object, list[ox.Triple]] = {}
     for t in triples:
         out.setdefault(t.subject, []).append(t)
     for ts in out.values():
-        ts.sort(key=str)
+        ts.sort(key=_order)
     return out
+
+
+def _order(t: ox.Triple) -> str:
+    return _BLANK_LABEL.sub("_:", str(t))
 
 
 def _is_derived(t: ox.Triple) -> bool:
     return t.predicate == _TYPE and t.object == _DERIVED
 
 
-def _objects(triples: list[ox.Triple], predicate: ox.NamedNode) -> list:  # noqa: ANN401
+def _objects(triples: list[ox.Triple], predicate: ox.NamedNode) -> list:
     return sorted({t.object for t in triples if t.predicate == predicate}, key=str)
 
 
@@ -378,7 +387,7 @@ def _described(roots: list, data: dict[object, list[ox.Triple]]) -> list[ox.Trip
     return out
 
 
-def _header(engine: Engine, prop: str) -> list:  # noqa: ANN401 - rdflib terms
+def _header(engine: Engine, prop: str) -> list:
     """Values of one property of the ontology header (the dataset's metadata)."""
     rows = engine.select(_HEADER_VALUES, {"property": URIRef(prop)}).rows
     return [row[0] for row in rows if row[0] is not None]
