@@ -18,7 +18,15 @@ from typer.testing import CliRunner
 
 from kg.build import pipeline
 from kg.build.nanopub.keys import NanopubKeyError, generate_key, read_key
-from kg.build.nanopub.make import THIS, Graphs, _sign, creation_time, make_nanopubs
+from kg.build.nanopub.make import (
+    THIS,
+    Graphs,
+    _sign,
+    _unique,
+    creation_time,
+    make_nanopubs,
+    slug_of,
+)
 from kg.build.nanopub.verify import verify_folder, verify_text
 from kg.cli.app import app
 from kg.config import BuildOptions, Project
@@ -420,3 +428,14 @@ def test_both_engines_sign_the_same_files(keys: tuple[Path, Path]) -> None:
         signed.append([(s.slug, s.trig) for s in make_nanopubs(loaded, derivations, key)])
     assert len(signed[0]) >= 2
     assert signed[0] == signed[1]
+
+
+def test_slugs_are_readable_and_unique() -> None:
+    base = "https://example.org/kg/"
+    taken: set[str] = set()
+    iri = base + "id/classification/rule-a/ctx/sub-factor"
+    assert slug_of(iri, base) == "rule-a--ctx--sub-factor"
+    assert _unique("rule-a--ctx--sub-factor", taken) == "rule-a--ctx--sub-factor"
+    assert _unique("rule-a--ctx--sub-factor", taken) == "rule-a--ctx--sub-factor-2"
+    assert _unique("index", taken) == "index-finding"  # never an index's file name
+    assert _unique("index-2", taken) == "index-2-finding"

@@ -155,8 +155,9 @@ def findings(
         triples = own[iri]
         sources = _objects(triples, _DERIVED_FROM)
         described = _described(sources, data)
+        roots = set(sources)
         works = sorted(
-            {t.object for t in described if t.subject in sources and t.predicate in _WORKS},
+            {t.object for t in described if t.predicate in _WORKS and t.subject in roots},
             key=str,
         )
         activities = []
@@ -221,9 +222,11 @@ def slug_of(iri: str, base: str) -> str:
 
 
 def _unique(slug: str, taken: set[str]) -> str:
-    """``slug``, or with a number added when another file (or an index) has it."""
+    """``slug``, or with a number added when another file has it; never an index's name."""
+    if _RESERVED.match(slug):
+        slug += "-finding"
     candidate, n = slug, 1
-    while candidate in taken or _RESERVED.match(candidate):
+    while candidate in taken:
         n += 1
         candidate = f"{slug}-{n}"
     taken.add(candidate)
