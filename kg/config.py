@@ -54,6 +54,17 @@ class Project:
 
 
 @dataclass(frozen=True)
+class NanopubKey:
+    """The key a user supplies to sign the build's nanopublications (kg.build.nanopub),
+    with the creator it names: an ORCID IRI and a name, both optional."""
+
+    private_key: str = field(repr=False)  # PEM or base64 DER; never printed
+    source: str  # where it was read from, for messages
+    orcid: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class BuildOptions:
     """Options of ``govsm build`` (and of the stages it runs)."""
 
@@ -66,6 +77,8 @@ class BuildOptions:
     # (default) a page per resource up to kg.build.pipeline.SITE_MAX_RESOURCES resources and
     # above it the site-level pages only (resource pages are rendered on demand).
     site: bool | None = None
+    # Sign a nanopublication per derived classification into dist/nanopubs/ (None: none).
+    nanopub: NanopubKey | None = None
 
 
 def check_base(base: str) -> str:

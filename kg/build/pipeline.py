@@ -23,6 +23,7 @@ import rdflib
 
 from kg.build.atomic import atomic_folder
 from kg.build.dumps import write_dumps
+from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
 from kg.rdf.load import Loaded, load
@@ -268,6 +269,7 @@ def publish(
     ]
     # streamed: bounded memory at scale
     write_dumps(folder, result.loaded.engine, dump_lines)
+    write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
     write_reports(folder, result.table, title, notes, links, project_templates(project))
     if project is not None and resources is not None:
         # a page per resource only for graphs of modest size: only then is the whole

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from kg.cli import build, exits, push, query, reason, serve
+from kg.cli import build, exits, nanopub, push, query, reason, serve
 
 SUMMARY = "govsm: build, check, query and trace the GovSM knowledge graph."
 
@@ -26,3 +26,4 @@ app.command()(build.verify)
 app.command()(query.query)
 app.command("trace")(query.trace_command)
 app.command()(serve.serve)
+app.add_typer(nanopub.app, name="nanopub")

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from kg.build import pipeline
-from kg.cli import exits, options
+from kg.cli import exits, nanopub, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
 from kg.cli.options import Base, Data, Engine, Ontology, Rules, Shapes
 from kg.cli.output import console, err, log, print_table, print_warnings
@@ -64,15 +64,27 @@ def build(
     shapes: Shapes = None,
     ontology: Ontology = None,
     site: Site = None,
+    nanopub_key: nanopub.KeyFile = None,
+    nanopub_profile: nanopub.ProfileFile = None,
+    nanopub_orcid: nanopub.Orcid = None,
+    nanopub_name: nanopub.Name = None,
 ) -> None:
     """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
+    key = nanopub.signing_key(nanopub_key, nanopub_profile, nanopub_orcid, nanopub_name)
     build_options = BuildOptions(
-        base=base, engine=engine, rules=rules, out=out, reason=not no_reason, site=site
+        base=base,
+        engine=engine,
+        rules=rules,
+        out=out,
+        reason=not no_reason,
+        site=site,
+        nanopub=key,
     )
     result = pipeline.build(options.project(data, shapes, ontology), build_options, log=log)
     assert result.table is not None
     print_table(result.table)
     written = ", site/" if (out / "site").is_dir() else ""
+    written += ", nanopubs/" if (out / "nanopubs").is_dir() else ""
     console.print(
         f"[green]built[/] {out}/: govsm.nq, govsm.ttl, report.md, report.html, index.html{written}"
     )
