@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from pyld import jsonld as pyld
@@ -21,7 +22,7 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 from support import built_dist, listener, service_over
 
-from kg.rdf.jsonld import Context, offline, usage_of_nquads
+from kg.rdf.jsonld import Context, offline, resource_document, usage_of, usage_of_nquads
 from kg.stages.ontology import OntologyLoadError, parse_file
 from kg.web.endpoint.service import SparqlService
 from kg.web.server import make_app
@@ -334,3 +335,24 @@ def test_unguarded_rdflib_would_fetch_a_remote_context(tmp_path: Path) -> None:
             rdflib.Graph().parse(data=data, format="json-ld")
         time.sleep(SETTLE_S)
         assert counting.accepted >= 1
+
+
+def test_two_lists_of_one_property_stay_two_lists() -> None:
+    """A list term's array holds one list: a second list of the same subject goes under
+    the compact IRI (an array of arrays would read as one list of lists)."""
+    ttl = (
+        "<http://ex/s> <http://purl.org/ontology/bibo/authorList> "
+        "( <http://ex/p1> ) , ( <http://ex/p2> ) .\n"
+        "<http://ex/t> <http://purl.org/ontology/bibo/authorList> "
+        "( <http://ex/p3> <http://ex/p4> ) .\n"
+    )
+    triples = list(ox.parse(ttl, format=ox.RdfFormat.TURTLE))
+    expected = rdflib.Graph().parse(data=ttl, format="turtle")
+    context = Context.build(usage_of(triples))
+    for subject in ("http://ex/s", "http://ex/t"):
+        text = resource_document(context, triples, ox.NamedNode(subject))
+        by_pyld = rdflib.Graph().parse(data=offline.to_nquads(json.loads(text)), format="nt")
+        assert isomorphic(by_pyld, expected)
+        assert isomorphic(rdflib.Graph().parse(data=text, format="json-ld"), expected)
+    doc = json.loads(resource_document(context, triples, ox.NamedNode("http://ex/t")))
+    assert doc["authorList"] == ["http://ex/p3", "http://ex/p4"]

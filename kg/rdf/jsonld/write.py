@@ -166,7 +166,6 @@ class Writer:
             obj["@id"] = self.node_id(subject)  # type: ignore[arg-type]
         types: list[str] = []
         grouped: dict[str, list[object]] = defaultdict(list)
-        lists: set[str] = set()
         for t in self.out.get(subject, []):
             pred, value = t.predicate.value, t.object
             if pred == RDF_TYPE and not isinstance(value, ox.Literal):
@@ -175,12 +174,13 @@ class Writer:
                 continue
             members = self.members(value) if not isinstance(value, ox.Literal) else None
             term = self.term_for(pred, value, members)
+            if term is not None and term.container == "@list" and self._lists_of(subject, pred) > 1:
+                term = None  # two lists in one array would read as a list of lists
             key = term.name if term is not None else self.key_iri(pred)
             if term is not None:
                 self.used.add(pred)
             inner = (*stack, subject)
             if members is not None and term is not None and term.container == "@list":
-                lists.add(key)
                 grouped[key].append([self.item(m, term, embed, inner) for m in members])
             elif members is not None:
                 grouped[key].append({"@list": [self.item(m, term, embed, inner) for m in members]})
@@ -191,6 +191,16 @@ class Writer:
         for key, values in grouped.items():
             obj[key] = values[0] if len(values) == 1 else values
         return obj
+
+    def _lists_of(self, subject: Term, pred: str) -> int:
+        """How many of ``subject``'s values of ``pred`` are lists."""
+        return sum(
+            1
+            for t in self.out.get(subject, [])
+            if t.predicate.value == pred
+            and not isinstance(t.object, ox.Literal)
+            and self.members(t.object) is not None
+        )
 
     def item(self, value: Term, term: TermDef | None, embed: bool, stack: tuple) -> object:
         """One value (or list member) in compact form."""
