@@ -48,6 +48,7 @@ def dump_cost(nquads: Path) -> int:
     sorted quads, JSON-LD of the parsed default view."""
     import pyoxigraph as ox
 
+    from kg.rdf.jsonld import Context, graph_document, usage_of
     from kg.web.site import rdfio
     from kg.web.site.graph import SiteGraph
 
@@ -64,7 +65,8 @@ def dump_cost(nquads: Path) -> int:
     del quads, trig
     start = time.perf_counter()
     graph = SiteGraph.from_nquads(text, BASE, set())
-    jsonld = rdfio.jsonld(graph.triples)
+    context = Context.build(usage_of(graph.triples), BASE)
+    jsonld = graph_document(context, graph.triples, whole_context=True)
     emit("dump-jsonld", time.perf_counter() - start, triples=len(graph.triples), bytes=len(jsonld))
     return 0
 

@@ -45,6 +45,17 @@ PREFIXES: dict[str, str] = {
 }
 
 
+def for_base(base: str) -> dict[str, str]:
+    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the
+    base (instance IRIs do, see kg.config.rewriter); ontology terms do not."""
+    table = dict(PREFIXES)
+    if base and base != DEFAULT_BASE:
+        for name, namespace in PREFIXES.items():
+            if namespace.startswith((DEFAULT_BASE + "id/", DEFAULT_BASE + "rule/")):
+                table[name] = base + namespace[len(DEFAULT_BASE) :]
+    return table
+
+
 def compact(iri: str) -> str:
     """``prefix:local`` for display, by the longest namespace of PREFIXES the IRI starts
     with; the IRI itself when none does."""

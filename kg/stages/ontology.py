@@ -10,6 +10,7 @@ list is an error that names the IRI.
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.rdf.imports import without_imports
+from kg.rdf.jsonld.offline import RemoteContextRefused, check_offline
 
 ROOT_FILE = "govsm.ttl"
 CATALOG_FILE = "catalog-v001.xml"
@@ -70,11 +72,17 @@ def rdf_format(path: Path) -> str:
 
 
 def parse_file(graph: Graph, path: Path) -> None:
-    """Parse one RDF file into ``graph``; a syntax error names the file."""
+    """Parse one RDF file into ``graph``; a syntax error names the file. A JSON-LD file
+    that names a context by URL is refused (rdflib would fetch it)."""
     try:
-        graph.parse(path, format=rdf_format(path))
+        fmt = rdf_format(path)
+        if fmt == "json-ld":
+            check_offline(json.loads(path.read_text(encoding="utf-8")), str(path))
+        graph.parse(path, format=fmt)
     except OntologyLoadError:
         raise
+    except RemoteContextRefused as exc:  # its message names the file
+        raise OntologyLoadError(str(exc)) from exc
     except Exception as exc:  # rdflib raises many parser-specific types
         raise OntologyLoadError(f"{path}: {exc}") from exc
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.prefixes import for_base
 from kg.sparql.files import (
     QueryError,
     QueryFile,
@@ -109,15 +109,8 @@ def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
 
 
 def prefixes_for(base: str) -> dict[str, str]:
-    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the base."""
-    table = dict(PREFIXES)
-    if base and base != DEFAULT_BASE:
-        for name, namespace in PREFIXES.items():
-            if namespace.startswith(DEFAULT_BASE + "id/") or namespace.startswith(
-                DEFAULT_BASE + "rule/"
-            ):
-                table[name] = base + namespace[len(DEFAULT_BASE) :]
-    return table
+    """The prefix table for a build with ``base`` (kg.prefixes.for_base)."""
+    return for_base(base)
 
 
 def read_arguments(

@@ -30,6 +30,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.prefixes import PREFIXES
+from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
 from kg.web.endpoint.limits import Limits
 
@@ -107,7 +108,7 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _evaluate(store: ox.Store, job: Job) -> Outcome:
+def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
     started = time.perf_counter()
     kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
@@ -151,7 +152,7 @@ def _evaluate(store: ox.Store, job: Job) -> Outcome:
         triples.append(triple)
     # Slash namespaces of our own IRIs would give local names like id:factor\/human.
     prefixes = {k: v for k, v in PREFIXES.items() if k not in ("id", "rule", "shape")}
-    body = write_graph(job.graph_format, triples, prefixes)
+    body = write_graph(job.graph_format, triples, prefixes, context)
     return Outcome("graph", job.graph_format, body, len(triples), truncated, "", _since(started))
 
 
@@ -159,8 +160,11 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def worker_main(conn: Connection, store_path: str, memory_mb: int, sandbox: bool) -> None:
-    """A worker's life: sandbox itself, load the store, then answer jobs until EOF."""
+def worker_main(
+    conn: Connection, store_path: str, memory_mb: int, sandbox: bool, context: Context
+) -> None:
+    """A worker's life: sandbox itself, load the store, then answer jobs until EOF
+    (``context``: the JSON-LD context of graph results)."""
     sandboxed = _sandbox() if sandbox else False
     _limit_memory(memory_mb)
     store = ox.Store()
@@ -172,7 +176,7 @@ def worker_main(conn: Connection, store_path: str, memory_mb: int, sandbox: bool
         except (EOFError, OSError):
             return
         try:
-            outcome = _evaluate(store, job)
+            outcome = _evaluate(store, job, context)
         except MemoryError:
             outcome = Outcome("error", message="the query needed more memory than allowed")
         except Exception as exc:  # an engine or writer error is the query's, not ours
@@ -186,12 +190,12 @@ def worker_main(conn: Connection, store_path: str, memory_mb: int, sandbox: bool
 class Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, store_path: Path, limits: Limits, sandbox: bool) -> None:
+    def __init__(self, store_path: Path, limits: Limits, sandbox: bool, context: Context) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=worker_main,
-            args=(child, str(store_path), limits.worker_memory_mb, sandbox),
+            args=(child, str(store_path), limits.worker_memory_mb, sandbox, context),
             daemon=True,
             name="govsm-sparql-worker",
         )
@@ -224,10 +228,19 @@ class WorkerPool:
     waits for the answer until the limit, and on overrun kills the worker, starts a
     replacement in the background and raises :class:`QueryTimeout`."""
 
-    def __init__(self, store_path: Path, limits: Limits, sandbox: bool = True) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        limits: Limits,
+        sandbox: bool = True,
+        context: Context | None = None,
+    ) -> None:
+        """``context``: the JSON-LD context of graph results (None: made from the
+        store's N-Quads, as the build makes the site's)."""
         self.store_path = Path(store_path)
         self.limits = limits
         self.sandbox = sandbox
+        self.context = context or Context.build(usage_of_nquads(self.store_path))
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
@@ -248,7 +261,7 @@ class WorkerPool:
 
     def _start_one(self) -> None:
         try:
-            worker = Worker(self.store_path, self.limits, self.sandbox)
+            worker = Worker(self.store_path, self.limits, self.sandbox, self.context)
         except RuntimeError:
             return
         with self._lock:

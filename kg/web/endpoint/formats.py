@@ -1,10 +1,11 @@
 """Result formats of the endpoint: their media types, content negotiation, and the
 writers of SELECT/ASK results (JSON, XML, CSV, TSV) over pyoxigraph terms.
 
-Graph results (CONSTRUCT, DESCRIBE) are written by pyoxigraph itself (Turtle, JSON-LD,
-N-Triples, RDF/XML). Negotiation is :func:`kg.web.negotiation.preferred` (q-values,
-wildcards, the most specific range wins); ties go to the first format of each table, so
-``*/*`` gets JSON results or Turtle.
+Graph results (CONSTRUCT, DESCRIBE) are written by pyoxigraph itself (Turtle,
+N-Triples, RDF/XML), JSON-LD by kg.rdf.jsonld, compacted with the build's context (the
+site's context.jsonld; inline, the terms the answer uses). Negotiation is
+:func:`kg.web.negotiation.preferred` (q-values, wildcards, the most specific range
+wins); ties go to the first format of each table, so ``*/*`` gets JSON results or Turtle.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from kg.rdf.jsonld import Context, graph_document
 from kg.web.negotiation import preferred
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -279,8 +281,13 @@ def write_boolean(fmt: str, value: bool) -> bytes:
     raise ValueError(f"not a boolean format: {fmt}")
 
 
-def write_graph(fmt: str, triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> bytes:
-    """Graph results in ``fmt`` (ttl, jsonld, nt, rdf), written by pyoxigraph."""
+def write_graph(
+    fmt: str, triples: Sequence[ox.Triple], prefixes: dict[str, str], context: Context
+) -> bytes:
+    """Graph results in ``fmt`` (ttl, jsonld, nt, rdf): JSON-LD compacted with
+    ``context``, the others written by pyoxigraph."""
+    if fmt == "jsonld":
+        return graph_document(context, triples).encode("utf-8")
     kwargs = {"prefixes": prefixes} if fmt in ("ttl", "rdf") else {}
     data = ox.serialize(triples, format=_OX_FORMATS[fmt], **kwargs)
     return data or b""

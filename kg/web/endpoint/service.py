@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from kg.config import REPO_ROOT
 from kg.prefixes import DEFAULT_BASE
+from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.web.endpoint import formats
 from kg.web.endpoint.executor import Busy, Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
 from kg.web.endpoint.guard import Refused, inspect
@@ -89,7 +90,9 @@ class SparqlService:
         counts = self._graph_sizes()
         self.graph_sizes: dict[str, int] = counts
         self.graphs: frozenset[str] = frozenset(counts)
-        self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox)
+        # the site's JSON-LD context (kg.rdf.jsonld), made from the same N-Quads
+        self.context = Context.build(usage_of_nquads(self.store_path), base)
+        self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
         self.triples = self.pool.size
         # One thread per query waiting on a worker; enough that waiting never starves.
         self._threads = ThreadPoolExecutor(

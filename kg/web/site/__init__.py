@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, PREFIXES
 from kg.rdf.engine import Engine
+from kg.rdf.jsonld import Context, Usage, graph_document, usage_of
 from kg.rdf.turtle import default_view_turtle
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
@@ -109,7 +110,9 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
         graph, stats = _streamed_dumps(src, files, dumps)
     files.put("dumps/SHA256SUMS", "".join(f"{dumps.sums[n]}  {n}\n" for n in sorted(dumps.sums)))
     graph.files = {f"dumps/{name}" for name in dumps.sizes}
-    files.put("context.jsonld", json.dumps(rdfio.context(), indent=1, sort_keys=True) + "\n")
+    files.put(
+        "context.jsonld", json.dumps(graph.context.document(), indent=1, sort_keys=True) + "\n"
+    )
 
     # which pages exist (needed before any link is rendered); without resource pages,
     # the store says (SiteGraph.from_store): they are rendered on demand
@@ -119,7 +122,7 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     note = None if resources else landing.ON_DEMAND_NOTE
     description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, note)
     _dataset(files, graph, src, description, note)
-    for ext, text in rdfio.documents(graph.ontology_triples).items():
+    for ext, text in rdfio.documents(graph.ontology_triples, graph.context).items():
         files.put(f"ontology.{ext}", text)
     files.put(
         "ontology.html", ontology_docs.ontology_page(graph, graph.ontology_triples, src.templates)
@@ -145,6 +148,7 @@ def _indexed_dumps(
         assert src.dump_dir is not None, "SiteInput needs canonical or dump_dir"
         canonical = (src.dump_dir / "govsm.nq").read_text(encoding="utf-8")
     graph = SiteGraph.from_nquads(canonical, src.base, src.ontology_graphs)
+    graph.context = Context.build(usage_of(graph.triples), src.base)
     quads = sorted(
         ox.parse(canonical, format=ox.RdfFormat.N_QUADS),
         key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)),
@@ -153,7 +157,9 @@ def _indexed_dumps(
         "govsm.trig": rdfio.trig(quads).encode("utf-8"),
         "govsm.nq": canonical.encode("utf-8"),
         "govsm.ttl": (src.default_turtle or default_view_turtle(canonical)).encode("utf-8"),
-        "govsm.jsonld": rdfio.jsonld(graph.triples).encode("utf-8"),
+        "govsm.jsonld": graph_document(graph.context, graph.triples, whole_context=True).encode(
+            "utf-8"
+        ),
     }
     del quads
     for name, data in written.items():
@@ -175,7 +181,18 @@ def _streamed_dumps(
         files.linked[f"dumps/{name}"] = path
         dumps.sizes[name] = path.stat().st_size
         dumps.sums[name] = _sha256(path)
-    return graph, void.Statistics.of(nquads_triples(src.dump_dir / "govsm.nq"), src.base)
+    # the context's usage is gathered in the same streamed pass as the statistics
+    usage = Usage()
+    stats = void.Statistics.of(_counted(nquads_triples(src.dump_dir / "govsm.nq"), usage), src.base)
+    graph.context = Context.build(usage, src.base)
+    return graph, stats
+
+
+def _counted(triples: Iterable[tuple[Term, ox.NamedNode, Term]], usage: Usage) -> Iterator:
+    """``triples`` passed through, each added to ``usage`` on the way."""
+    for t in triples:
+        usage.add(*t)
+        yield t
 
 
 def _dataset(
@@ -186,7 +203,7 @@ def _dataset(
     graph.add(triples)
     dataset = ox.NamedNode(src.base + "dataset")
     subjects = sorted({t.subject for t in triples}, key=lambda s: s.value)
-    documents = rdfio.documents(graph.description_of(subjects))
+    documents = rdfio.documents(graph.description_of(subjects), graph.context)
     for ext, text in documents.items():
         files.put(f"dataset.{ext}", text)
     files.put(".well-known/void", documents["ttl"])
@@ -209,7 +226,8 @@ def _resources(
     sections = kind_sections(src.queries, lambda subject: steps.get(subject.value))
     for subject in subjects:
         path = subject.value[len(src.base) :]
-        for ext, text in rdfio.documents(graph.description_of([subject])).items():
+        documents = rdfio.documents(graph.description_of([subject]), graph.context, subject)
+        for ext, text in documents.items():
             files.put(f"{path}.{ext}", text)
         page = pages.Page(path, graph, templates=src.templates)
         files.put(f"{path}.html", pages.resource_page(page, subject, sections))

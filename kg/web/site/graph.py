@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, PREFIXES, compact
+from kg.rdf.jsonld import Context, Usage
 
 RDF = PREFIXES["rdf"]
 RDFS = PREFIXES["rdfs"]
@@ -143,6 +144,8 @@ class SiteGraph:
     inc: dict[Term, list[ox.Triple]] = field(default_factory=lambda: defaultdict(list))
     _pages: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)  # plain files of the site (dumps/…)
+    # The JSON-LD context of its documents (kg.rdf.jsonld), made from the build's triples.
+    context: Context = field(default_factory=lambda: Context.build(Usage()))
 
     @classmethod
     def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:

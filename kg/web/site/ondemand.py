@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM
 from kg.rdf.engine import OxigraphEngine
+from kg.rdf.jsonld import Context, usage_of, usage_of_nquads
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.site import figure, landing, pages, rdfio, void
 from kg.web.site.graph import SiteGraph
@@ -44,12 +45,20 @@ class OnDemandSite:
         queries: Path,
         rule_iri: str | None = None,
         templates: Path | None = None,
+        context: Context | None = None,
     ) -> None:
         """``templates``: a project's templates folder (kg.web.templates), as the static
-        site's (kg.web.site.SiteInput.templates); ignored when it does not exist."""
+        site's (kg.web.site.SiteInput.templates); ignored when it does not exist.
+        ``context``: the JSON-LD context (kg.rdf.jsonld) of the build; None makes it from
+        the store (whose literals are canonical: from_nquads makes the static site's)."""
         self.engine, self.base, self.queries, self.rule_iri = engine, base, queries, rule_iri
         self.templates = templates if templates is not None and templates.is_dir() else None
         self.graph = SiteGraph.from_store(engine.store, base)
+        if context is None:
+            context = Context.build(
+                usage_of(engine.store.quads_for_pattern(None, None, None)), base
+            )
+        self.graph.context = context
         self.graph.files = {f"dumps/{name}" for name in void.DUMPS}
         # Navigation of the rendered pages: the static site's pages (pages.NAV), or
         # what a server without a static site has (see without_site).
@@ -75,7 +84,8 @@ class OnDemandSite:
         """A renderer over a dump (``dist/govsm.nq``), bulk-loaded into a fresh store."""
         engine = OxigraphEngine()
         engine.store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        return cls(engine, base, queries, rule_iri, templates)
+        context = Context.build(usage_of_nquads(nquads), base)
+        return cls(engine, base, queries, rule_iri, templates, context)
 
     def subject(self, path: str) -> ox.NamedNode | None:
         """The resource a page path names, if the store describes it."""
@@ -102,7 +112,8 @@ class OnDemandSite:
         subject = self.subject(path)
         if subject is None or ext not in rdfio.FORMATS:
             return None
-        return rdfio.documents(self.graph.description_of([subject]))[ext]
+        triples = self.graph.description_of([subject])
+        return rdfio.documents(triples, self.graph.context, subject)[ext]
 
     def index_page(self, sparql: bool = False) -> str:
         """A landing page for a build without a static site (``dist/site/`` missing, as
