@@ -53,3 +53,15 @@ def compact(iri: str) -> str:
         if iri.startswith(namespace) and len(namespace) > len(best):
             best, name = namespace, prefix
     return f"{name}:{iri[len(best) :]}" if best else iri
+
+
+def prefixes_for(base: str) -> dict[str, str]:
+    """The prefix table for a build with ``base``: ``id:`` and ``rule:`` move with the base."""
+    table = dict(PREFIXES)
+    if base and base != DEFAULT_BASE:
+        for name, namespace in PREFIXES.items():
+            if namespace.startswith(DEFAULT_BASE + "id/") or namespace.startswith(
+                DEFAULT_BASE + "rule/"
+            ):
+                table[name] = base + namespace[len(DEFAULT_BASE) :]
+    return table

@@ -23,12 +23,14 @@ from starlette.testclient import TestClient
 
 from kg.build.pipeline import build
 from kg.config import BuildOptions, Project
+from kg.prefixes import prefixes_for
 from kg.sparql.files import (
     Parameter,
     ParameterError,
     QueryError,
     make_term,
     parse_parameters,
+    query_form,
     read_query,
 )
 from kg.stages.query import declared_data
@@ -38,8 +40,6 @@ from kg.web.endpoint.catalogue import (
     bind,
     load_catalogue,
     parameter_example,
-    prefixes_for,
-    query_form,
     read_arguments,
 )
 from kg.web.endpoint.limits import Limits

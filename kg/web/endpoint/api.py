@@ -36,13 +36,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from kg.prefixes import prefixes_for
 from kg.sparql.files import ParameterError, QueryError
 from kg.web.endpoint.catalogue import (
     NamedQuery,
     bind,
     load_catalogue,
     parameter_example,
-    prefixes_for,
     read_arguments,
 )
 from kg.web.endpoint.openapi import openapi_document

@@ -36,9 +36,9 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from kg.config import REPO_ROOT
-from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
+from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, prefixes_for
 from kg.sparql.files import QueryError
-from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for, read_arguments
+from kg.web.endpoint.catalogue import bind, load_catalogue, read_arguments
 from kg.web.endpoint.service import SparqlService
 from kg.web.templates import render
 
