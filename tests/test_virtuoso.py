@@ -271,7 +271,7 @@ def _params(path: Path) -> dict[str, str]:
 
 ALL_QUERIES = [
     pytest.param(path, id=f"{path.parent.name}/{path.stem}")
-    for folder in ("cq", "derive", "verify", "checks")
+    for folder in ("cq", "derive", "verify", "checks", "views")
     for path in _queries(folder)
 ]
 

@@ -1,4 +1,5 @@
-"""The build: load -> validate -> derive -> verify -> publish, with reasoning beside them.
+"""The build: load -> validate -> derive -> verify -> restate -> publish, with reasoning
+beside them (restate: the standard-vocabulary view, kg.stages.views and kg.stages.entail).
 
 :func:`build` runs the stages in the build's own thread, one after another, each on the
 engine the load filled (validation changes it for a while, derivation adds graphs); it
@@ -30,9 +31,11 @@ from kg.rdf.load import Loaded, load
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.derive import Derivation, Rule, derive, select_rules
+from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
+from kg.stages.views import View, run_views
 from kg.validation import ValidationReport, validate
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
@@ -71,6 +74,8 @@ class BuildResult:
 
     loaded: Loaded
     derivations: list[Derivation] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
+    entailments: list[Entailment] = field(default_factory=list)
     verification: VerifyReport | None = None
     table: Table | None = None
     validation: Any = None
@@ -112,7 +117,21 @@ def load_and_derive(
     loaded = load(project, options.base, options.engine)
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
     derivations = derive(loaded.engine, rules, options.base)
+    restate(loaded, project, derivations)
     return loaded, rules, derivations
+
+
+def restate(
+    loaded: Loaded, project: Project, derivations: list[Derivation]
+) -> tuple[list[View], list[Entailment]]:
+    """The standard-vocabulary view: run the view rules, then materialise what the
+    ontology implies onto external terms for the data, the derived graphs and the views
+    (each into graphs of its own)."""
+    views = run_views(loaded.engine, project.queries, loaded.base)
+    ontology = [s.graph for s in loaded.sources if s.kind == "ontology"]
+    data = [s.graph for s in loaded.sources if s.kind != "ontology"]
+    data += [d.graph for d in derivations] + [v.graph for v in views if v.triples]
+    return views, entail(loaded.engine, loaded.base, ontology, data)
 
 
 def build(
@@ -140,6 +159,12 @@ def build(
         if not result.verification.ok:
             raise VerifyFailed(result.verification)
         log(f"verify: {result.verification.compared} classifications match the reported ones")
+        result.views, result.entailments = restate(loaded, project, result.derivations)
+        log(
+            f"restate: {sum(v.triples for v in result.views)} view triples, "
+            f"{sum(e.triples for e in result.entailments)} entailed triples in "
+            f"{len(result.entailments)} graphs"
+        )
         rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
         result.table = classification_table(loaded.engine, project.queries, rule_iri)
         _add_catalogue(loaded, catalogue, log)

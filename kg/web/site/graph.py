@@ -222,7 +222,8 @@ class SiteGraph:
         """A readable name for a resource with no label of its own: a classification by
         what it says ("x: driver (derived classification)"), a quote selector by its
         text, a resource with a quote (an evidence item, a data-quality issue) by its
-        kind and the start of its quote; None for anything else."""
+        kind and the start of its quote, a Web Annotation and its target (the passage)
+        by the start of the quote they select; None for anything else."""
         classified = self.value(term, GOVSM + "classifiedSubFactor")
         direction = self.value(term, GOVSM + "hasDirection")
         if classified is not None and direction is not None and classified != term:
@@ -237,6 +238,23 @@ class SiteGraph:
                 kinds = [t for t in self.types(term) if t.startswith(GOVSM)]
                 kind = self.label(ox.NamedNode(kinds[0])) if kinds else "quoted"
                 return f"{kind}: “{shorten(quoted)}”"
+        for kind, path in (("passage", ()), ("annotation", (OA + "hasTarget",))):
+            quoted = self._selected(term, path)
+            if quoted is not None:
+                return f"{kind}: “{shorten(quoted)}”"
+        return None
+
+    def _selected(self, term: Term, path: tuple[str, ...]) -> str | None:
+        """The text the first quote selector (oa:hasSelector) of the resource reached
+        along ``path`` selects, or None."""
+        nodes = [term]
+        for predicate in path:
+            nodes = [o for n in nodes for o in self.objects(n, predicate)]
+        for node in sorted(nodes, key=sort_key):
+            for selector in sorted(self.objects(node, OA + "hasSelector"), key=sort_key):
+                quoted = self.exact(selector)
+                if quoted is not None:
+                    return quoted
         return None
 
     def exact(self, term: Term) -> str | None:
