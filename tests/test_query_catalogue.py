@@ -210,8 +210,8 @@ def test_build_with_a_headerless_query_exits_2_and_keeps_dist(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queries = _copy_queries(tmp_path)
-    (queries / "views").mkdir()
-    bad = queries / "views" / "no-header.rq"
+    (queries / "scratch").mkdir()  # any folder under queries/ is in the catalogue
+    bad = queries / "scratch" / "no-header.rq"
     bad.write_text("SELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
     monkeypatch.setattr(options, "project", lambda *_: Project(queries_dir=queries))
     out = tmp_path / "dist"
