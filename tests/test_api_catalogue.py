@@ -23,12 +23,14 @@ from starlette.testclient import TestClient
 
 from kg.build.pipeline import build
 from kg.config import BuildOptions, Project
+from kg.prefixes import for_base
 from kg.sparql.files import (
     Parameter,
     ParameterError,
     QueryError,
     make_term,
     parse_parameters,
+    query_form,
     read_query,
 )
 from kg.stages.query import declared_data
@@ -38,8 +40,6 @@ from kg.web.endpoint.catalogue import (
     bind,
     load_catalogue,
     parameter_example,
-    prefixes_for,
-    query_form,
     read_arguments,
 )
 from kg.web.endpoint.limits import Limits
@@ -535,17 +535,17 @@ def test_prefixed_names_follow_the_base_of_the_build() -> None:
     text = bind(
         catalogue["typed"],
         {"n": "1", "thing": "id:context/iran"},
-        prefixes_for("http://127.0.0.1:8123/"),
+        for_base("http://127.0.0.1:8123/"),
     )
     assert "<http://127.0.0.1:8123/id/context/iran>" in text
     default = bind(
         catalogue["typed"],
         {"n": "1", "thing": "id:context/iran"},
-        prefixes_for("https://w3id.org/govsm/"),
+        for_base("https://w3id.org/govsm/"),
     )
     assert "<https://w3id.org/govsm/id/context/iran>" in default
     # Ontology terms do not move with the base.
-    assert prefixes_for("http://127.0.0.1:8123/")["govsm"] == "https://w3id.org/govsm/ontology#"
+    assert for_base("http://127.0.0.1:8123/")["govsm"] == "https://w3id.org/govsm/ontology#"
 
 
 def test_read_arguments_splits_format_and_timeout() -> None:

@@ -234,7 +234,13 @@ def test_crawl_every_same_origin_link(real_site: Path) -> None:
     with started(make_server(real_site, "127.0.0.1", 0)) as server:
         checked, failures = crawl(server.url)
     # This server has no SPARQL service, so the pages' link to the editor (/sparql) is 404
-    # here; tests/test_browser_editor.py follows it on a server with one.
-    failures = [f for f in failures if f != f"{server.url}sparql: 404"]
+    # here, with or without a query to open (a catalogue query's page links its text);
+    # tests/test_browser_editor.py follows it on a server with one.
+    editor = f"{server.url}sparql"
+    failures = [
+        f
+        for f in failures
+        if not (f.endswith(": 404") and f.partition("?")[0] in (editor, editor + ": 404"))
+    ]
     assert not failures, f"{len(failures)} of {checked} links fail:\n" + "\n".join(failures[:50])
     assert checked > 20

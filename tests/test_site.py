@@ -366,6 +366,7 @@ def test_every_relative_link_resolves(site: Path) -> None:
             if re.match(r"^[a-z]+:", link) or link.startswith("//"):
                 continue
             target, _, fragment = link.partition("#")
+            target = target.partition("?")[0]  # a query string names no other file
             file = (page.parent / unquote(target)).resolve() if target else page
             path = (page.parent / unquote(target.split("?", 1)[0])).resolve()
             if path == (site / "sparql").resolve():

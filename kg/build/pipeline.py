@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import rdflib
+from rdflib.namespace import RDF
 
 from kg.build.atomic import atomic_folder
 from kg.build.dumps import write_dumps
 from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
+from kg.rdf.engine import Triple
 from kg.rdf.load import Loaded, load
 from kg.rdf.nquads import GraphLines
+from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.derive import Derivation, Rule, derive, select_rules
 from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
@@ -41,6 +44,7 @@ from kg.web.site.sitemap import RESOURCE_SUBJECTS
 from kg.web.templates import project_templates
 
 Log = Callable[[str], None]
+SH_EXECUTABLE = rdflib.URIRef(SH + "SPARQLExecutable")
 
 
 class StageFailure(Exception):
@@ -142,6 +146,7 @@ def build(
         if options.reason:
             background.start_reasoning(project)
         rules = select_rules(project.queries, options.rules)
+        catalogue = catalogue_triples(project.queries, options.base)  # a bad header fails early
         loaded = load(project, options.base, options.engine)
         result = BuildResult(loaded)
         log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
@@ -163,6 +168,7 @@ def build(
         )
         rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
         result.table = classification_table(loaded.engine, project.queries, rule_iri)
+        _add_catalogue(loaded, catalogue, log)
         with atomic_folder(options.out) as folder:
             publish(folder, result, options, project, log, background.dump_lines)
             # last: a failure still fails the build with nothing published, and HermiT
@@ -171,6 +177,14 @@ def build(
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
+
+
+def _add_catalogue(loaded: Loaded, triples: list[Triple], log: Log) -> None:
+    """The query catalogue (kg.sparql.catalogue) into its own named graph, after
+    verification: validation and derivation never see it, the dumps and the site do."""
+    loaded.engine.add(catalogue_graph_iri(loaded.base), triples)
+    queries = sum(1 for _, p, o in triples if p == RDF.type and o == SH_EXECUTABLE)
+    log(f"catalogue: {queries} queries as sh:SPARQLExecutable in graph/catalogue")
 
 
 def _validated(loaded: Loaded, project: Project, log: Log) -> ValidationReport:

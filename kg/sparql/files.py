@@ -310,6 +310,16 @@ def code_words(query: str, prefixes: bool = True) -> list[tuple[str, int]]:
     return words
 
 
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword of the query (read
+    by :func:`kg.sparql.files.code_words`, so never one inside a name, string, IRI or comment)."""
+    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+    for word, _ in code_words(text, prefixes=False):
+        if word in forms:
+            return word
+    raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+
+
 def check_offline(query: str) -> None:
     """Refuse query text that would make an engine fetch from the network (a keyword
     glued to others, ``SERVICESILENT``, counts too)."""

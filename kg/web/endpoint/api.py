@@ -36,13 +36,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from kg.prefixes import for_base
 from kg.sparql.files import ParameterError, QueryError
 from kg.web.endpoint.catalogue import (
     NamedQuery,
     bind,
     load_catalogue,
     parameter_example,
-    prefixes_for,
     read_arguments,
 )
 from kg.web.endpoint.openapi import openapi_document
@@ -89,7 +89,7 @@ def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> R
 def api_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the named-query API: the catalogue, one query, the OpenAPI document."""
     catalogue = load_catalogue(service.queries_dir)
-    prefixes = prefixes_for(service.base)
+    prefixes = for_base(service.base)
     listing = {"queries": [q.describe() for q in catalogue.values()]}
     listing_json = json.dumps(listing, ensure_ascii=False, indent=2) + "\n"
     listing_html = catalogue_page(catalogue, service.templates)

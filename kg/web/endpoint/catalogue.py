@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from kg.prefixes import for_base
 from kg.sparql.files import (
     QueryError,
     QueryFile,
     bind_parameters,
-    code_words,
     inject_values,
+    query_form,
     read_query,
 )
 from kg.stages.query import declared_data
@@ -83,16 +82,6 @@ def parameter_example(description: str) -> str | None:
     return match.group(1) if match else None
 
 
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword of the query (read
-    by :func:`kg.sparql.files.code_words`, so never one inside a name, string, IRI or comment)."""
-    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-    for word, _ in code_words(text, prefixes=False):
-        if word in forms:
-            return word
-    raise QueryError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-
-
 def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
     """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API."""
     catalogue: dict[str, NamedQuery] = {}
@@ -106,11 +95,6 @@ def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
             )
         catalogue[file.stem] = NamedQuery(file, query_form(file.text))
     return catalogue
-
-
-def prefixes_for(base: str) -> dict[str, str]:
-    """The prefix table for a build with ``base`` (kg.prefixes.for_base)."""
-    return for_base(base)
 
 
 def read_arguments(

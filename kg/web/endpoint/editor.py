@@ -36,9 +36,9 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from kg.config import REPO_ROOT
-from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
+from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, for_base
 from kg.sparql.files import QueryError
-from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for, read_arguments
+from kg.web.endpoint.catalogue import bind, load_catalogue, read_arguments
 from kg.web.endpoint.service import SparqlService
 from kg.web.templates import render
 
@@ -150,7 +150,7 @@ def render_page(
         "namedGraphs": list(named_graphs),
         "base": service.base,
         "local": local_mappings(service.base),
-        "prefixes": prefixes_for(service.base),
+        "prefixes": for_base(service.base),
         "limits": limits,
         "examples": {ex["name"]: ex for ex in examples},
     }
@@ -214,7 +214,7 @@ def editor_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the editor's assets and parameter binding (under ``/editor/``)."""
     static = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in STATIC_TYPES}
     named = load_catalogue(Path(service.queries_dir))
-    prefixes = prefixes_for(service.base)
+    prefixes = for_base(service.base)
 
     async def static_file(request: Request) -> Response:
         name = request.path_params["name"]

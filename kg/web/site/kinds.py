@@ -1,6 +1,7 @@
 """What some kinds of resource add to their page (static or on demand): a concept
 scheme's tree, a sub-factor's classifications and quotes, a derived classification's
-full trace (from kg.stages.trace), a derivation rule's SPARQL text.
+full trace (from kg.stages.trace), a derivation rule's SPARQL text, a catalogue query's
+text, parameters and link into the editor (kg.sparql.catalogue).
 
 Each is template context for site/resource.html; works are cited by what the data has
 (see :func:`citation`).
@@ -15,7 +16,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.prefixes import GOVSM, PREFIXES
+from kg.prefixes import GOVSM, PREFIXES, compact
+from kg.sparql.catalogue import SPEX_DESCRIBE
 from kg.stages.trace import AssessmentStep, ClassificationStep, EvidenceStep
 from kg.web.site.graph import SiteGraph
 from kg.web.site.pages import Page, Sections, Value
@@ -23,6 +25,7 @@ from kg.web.site.pages import Page, Sections, Value
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
 BIBO = PREFIXES["bibo"]
+SH = PREFIXES["sh"]
 FOAF = PREFIXES["foaf"]
 # How deep the scheme tree goes below its top concepts.
 TREE_DEPTH = 6
@@ -103,6 +106,25 @@ class RuleQuery:
     text: str | None
 
 
+@dataclass(frozen=True)
+class QueryParameter:
+    """A declared parameter of a catalogue query (its ``sh:Parameter``)."""
+
+    name: str
+    kind: str  # "IRI" or the datatype's prefixed name
+    optional: bool
+    description: str | None
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """A catalogue query: its SPARQL text, its parameters and a link into the editor."""
+
+    text: str
+    editor: str
+    parameters: list[QueryParameter]
+
+
 def kind_sections(
     queries: Path, step_of: Callable[[ox.NamedNode], ClassificationStep | None]
 ) -> Sections:
@@ -124,9 +146,44 @@ def kind_sections(
         if GOVSM + "DerivationRule" in kinds:
             rule = queries / "derive" / f"{subject.value.rsplit('/', 1)[-1]}.rq"
             found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
+        if SH + "SPARQLExecutable" in kinds:
+            found["query"] = catalogue_query(page, subject)
         return found
 
     return sections
+
+
+def catalogue_query(page: Page, subject: ox.NamedNode) -> CatalogueQuery | None:
+    """A catalogue query's section: the text of its ``sh:select`` (or construct, ask,
+    describe), its ``sh:parameter``s in ``sh:order`` (each an anchor its ``sh:path``
+    fragment names) and a link that opens it in the editor."""
+    graph = page.graph
+    forms = ("select", "construct", "ask")
+    texts = [graph.value(subject, SH + form) for form in forms]
+    texts.append(graph.value(subject, SPEX_DESCRIBE))
+    text = next((t.value for t in texts if isinstance(t, ox.Literal)), None)
+    if text is None:
+        return None
+    params = []
+    for node in graph.objects(subject, SH + "parameter"):
+        name, order = graph.value(node, SH + "name"), graph.value(node, SH + "order")
+        datatype = graph.value(node, SH + "datatype")
+        optional = graph.value(node, SH + "optional")
+        described = graph.value(node, SH + "description")
+        kind = compact(datatype.value) if isinstance(datatype, ox.NamedNode) else "IRI"
+        params.append(
+            (
+                int(order.value) if order is not None else 0,
+                QueryParameter(
+                    name.value if name is not None else "?",
+                    kind,
+                    optional is not None and optional.value == "true",
+                    described.value if described is not None else None,
+                ),
+            )
+        )
+    ordered = [p for _, p in sorted(params, key=lambda item: (item[0], item[1].name))]
+    return CatalogueQuery(text, page.query_href(text), ordered)
 
 
 def scheme_tree(page: Page, scheme: ox.NamedNode) -> list[Branch]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES, compact
+from kg.sparql.catalogue import catalogue_graph_iri
 from kg.web.site.graph import TYPE, SiteGraph
 
 P = PREFIXES
@@ -118,6 +119,7 @@ def void_triples(
     _statistics(out, graph.base, stats)
     _distributions(out, graph, sizes, checksums)
     _service(out, graph.base)
+    _catalogue(out, graph)
     return list(out)
 
 
@@ -222,3 +224,36 @@ def _service(out: _Triples, base: str) -> None:
     out.add(service, P["sd"] + "supportedLanguage", _n(P["sd"] + "SPARQL11Query"))
     out.add(service, P["dcat"] + "servesDataset", ds)
     out.add(ds, P["rdfs"] + "seeAlso", service)
+
+
+def _catalogue(out: _Triples, graph: SiteGraph) -> None:
+    """The query catalogue (kg.sparql.catalogue) as a subset of the dataset.
+
+    ``void:subset`` is the VoID link from a dataset to a part of it, which VoID clients
+    follow; the SIB sparql-examples tools find the queries by asking the endpoint for
+    ``sh:SPARQLExecutable`` and describe a graph with the Service Description's
+    ``sd:NamedGraph`` / ``sd:name`` (as the endpoint's own description does), so the
+    subset is also that named graph: a client can query it with ``GRAPH <...>``."""
+    queries = sorted(graph.instances(P["sh"] + "SPARQLExecutable"), key=lambda q: q.value)
+    if not queries:
+        return
+    base = graph.base
+    ds = _n(base + "dataset")
+    part = _n(base + "dataset#query-catalogue")
+    out.add(ds, P["void"] + "subset", part)
+    out.add(part, P["rdf"] + "type", _n(P["void"] + "Dataset"))
+    out.add(part, P["rdf"] + "type", _n(P["sd"] + "NamedGraph"))
+    out.add(part, P["sd"] + "name", _n(catalogue_graph_iri(base)))
+    out.add(part, P["dcterms"] + "title", ox.Literal("Query catalogue", language="en"))
+    description = (
+        "Every SPARQL query of the project (competency questions, checks, derivation "
+        "rules, verification, trace) as a sh:SPARQLExecutable in the SIB sparql-examples "
+        "convention: its text, title (rdfs:label), question (rdfs:comment), keywords "
+        "(schema:keywords), target endpoint (schema:target) and parameters (sh:parameter)."
+    )
+    out.add(part, P["dcterms"] + "description", ox.Literal(description, language="en"))
+    out.add(part, P["void"] + "sparqlEndpoint", _n(base + "sparql"))
+    out.add(part, P["void"] + "entities", _int(len(queries)))
+    out.add(part, P["void"] + "exampleResource", queries[0])
+    out.add(part, P["void"] + "vocabulary", _n(P["sh"]))
+    out.add(part, P["void"] + "vocabulary", _n(P["schema"]))
