@@ -27,10 +27,11 @@ from kg.web.templates import render
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # Links listed per page: incoming links (by page, ?page=2...) and the values of one
-# property. Above every count in the review (its largest: 177 incoming links to the
-# review itself, 57 values of one property), so the review's pages are not cut; a
-# sub-factor of a 10^4-study synthetic review has thousands of incoming links.
-LINKS_PER_PAGE = 200
+# property. Above every count in the review (its largest: 386 incoming links to the
+# review itself, most from the Web Annotation view's passages, 57 values of one
+# property), so the review's pages are not cut; a sub-factor of a 10^4-study synthetic
+# review has thousands of incoming links.
+LINKS_PER_PAGE = 500
 # How deep a blank node's properties are shown inline before "[…]".
 BLANK_DEPTH = 3
 
