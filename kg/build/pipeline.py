@@ -24,13 +24,14 @@ from kg.build.atomic import atomic_folder
 from kg.build.dumps import write_dumps
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
-from kg.rdf.load import Loaded, load
+from kg.rdf.load import Loaded, add_shapes, load
 from kg.rdf.nquads import GraphLines
 from kg.stages.derive import Derivation, Rule, derive, select_rules
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
 from kg.validation import ValidationReport, validate
+from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
@@ -127,6 +128,8 @@ def build(
         log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
         if validate_stage:
             result.validation = _validated(loaded, project, log)
+        # published as linked data (graph/shapes/FILE); validation did not see them
+        add_shapes(loaded, shape_files(project.shapes))
         background.start_dump_lines(loaded)
         result.derivations = derive(loaded.engine, rules, options.base)
         for d in result.derivations:
@@ -230,7 +233,7 @@ def publish(
         f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
         f"base IRI: {options.base}",
         f"engine: {options.engine}",
-        f"named graphs: {len(result.loaded.sources) + len(result.derivations)}",
+        f"named graphs: {len(result.loaded.engine.graphs())}",
         f"classifications compared with the reported ones: "
         f"{result.verification.compared if result.verification else 0}, all matching",
     ]
