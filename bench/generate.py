@@ -273,32 +273,48 @@ INJECTIONS: dict[str, Injection] = {
             "a study without dcterms:title and without an incomplete-record issue (sh:or)",
             (
                 _e(V, "OrConstraintComponent", None, "StudyShape"),
-                _e(W, "MinCountConstraintComponent", DCTERMS + "title", "StudyShape"),
+                _e(
+                    W, "MinCountConstraintComponent", DCTERMS + "title", "StudyShape-title-minCount"
+                ),
             ),
         ),
         Injection(
             "study-two-titles",
             "study",
             "a study with two dcterms:title values (sh:maxCount)",
-            (_e(V, "MaxCountConstraintComponent", DCTERMS + "title", "StudyShape"),),
+            (_e(V, "MaxCountConstraintComponent", DCTERMS + "title", "StudyShape-title-maxCount"),),
         ),
         Injection(
             "study-year-not-gyear",
             "study",
             "a publication year typed xsd:integer instead of xsd:gYear (sh:datatype)",
-            (_e(V, "DatatypeConstraintComponent", FABIO + "hasPublicationYear", "StudyShape"),),
+            (
+                _e(
+                    V,
+                    "DatatypeConstraintComponent",
+                    FABIO + "hasPublicationYear",
+                    "StudyShape-hasPublicationYear-datatype",
+                ),
+            ),
         ),
         Injection(
             "study-doi-as-url",
             "study-with-doi",
             "a DOI written as an https://doi.org/ URL (sh:pattern)",
-            (_e(V, "PatternConstraintComponent", BIBO + "doi", "StudyShape"),),
+            (_e(V, "PatternConstraintComponent", BIBO + "doi", "StudyShape-doi-datatype"),),
         ),
         Injection(
             "study-venue-not-a-venue",
             "study",
             "govsm:publishedIn pointing to a person (sh:class govsm:Venue)",
-            (_e(V, "ClassConstraintComponent", GOVSM + "publishedIn", "StudyShape"),),
+            (
+                _e(
+                    V,
+                    "ClassConstraintComponent",
+                    GOVSM + "publishedIn",
+                    "StudyShape-publishedIn-class",
+                ),
+            ),
         ),
         Injection(
             "creator-not-in-author-list",
@@ -310,7 +326,7 @@ INJECTIONS: dict[str, Injection] = {
             "venue-without-title",
             "venue",
             "a venue without dcterms:title (sh:minCount)",
-            (_e(V, "MinCountConstraintComponent", DCTERMS + "title", "VenueShape"),),
+            (_e(V, "MinCountConstraintComponent", DCTERMS + "title", "VenueShape-title-count"),),
         ),
         Injection(
             "person-without-name",
@@ -318,32 +334,60 @@ INJECTIONS: dict[str, Injection] = {
             "a person with neither foaf:name nor rdfs:label (sh:or; plus the no-name warning)",
             (
                 _e(V, "OrConstraintComponent", None, "PersonShape"),
-                _e(W, "MinCountConstraintComponent", FOAF + "name", "PersonShape"),
+                _e(W, "MinCountConstraintComponent", FOAF + "name", "PersonShape-name-minCount"),
             ),
         ),
         Injection(
             "evidence-about-a-factor",
             "evidence",
             "govsm:aboutSubFactor pointing to a factor, not a sub-factor (sh:class)",
-            (_e(V, "ClassConstraintComponent", GOVSM + "aboutSubFactor", "EvidenceItemShape"),),
+            (
+                _e(
+                    V,
+                    "ClassConstraintComponent",
+                    GOVSM + "aboutSubFactor",
+                    "EvidenceItemShape-aboutSubFactor-class",
+                ),
+            ),
         ),
         Injection(
             "evidence-without-quote",
             "evidence",
             "an evidence item without govsm:hasQuote (sh:minCount)",
-            (_e(V, "MinCountConstraintComponent", GOVSM + "hasQuote", "EvidenceItemShape"),),
+            (
+                _e(
+                    V,
+                    "MinCountConstraintComponent",
+                    GOVSM + "hasQuote",
+                    "EvidenceItemShape-hasQuote-count",
+                ),
+            ),
         ),
         Injection(
             "evidence-unknown-coding-basis",
             "evidence",
             "a govsm:codingBasis outside the three bases (sh:in)",
-            (_e(V, "InConstraintComponent", GOVSM + "codingBasis", "EvidenceItemShape"),),
+            (
+                _e(
+                    V,
+                    "InConstraintComponent",
+                    GOVSM + "codingBasis",
+                    "EvidenceItemShape-codingBasis-in",
+                ),
+            ),
         ),
         Injection(
             "evidence-two-sources",
             "evidence",
             "an evidence item with two govsm:evidenceSource values (sh:maxCount)",
-            (_e(V, "MaxCountConstraintComponent", GOVSM + "evidenceSource", "EvidenceItemShape"),),
+            (
+                _e(
+                    V,
+                    "MaxCountConstraintComponent",
+                    GOVSM + "evidenceSource",
+                    "EvidenceItemShape-evidenceSource-count",
+                ),
+            ),
         ),
         Injection(
             "evidence-derived-from-reported",
@@ -369,7 +413,12 @@ INJECTIONS: dict[str, Injection] = {
             "an evidence item's quote selector whose oa:exact is blank: focus the selector "
             "(sh:pattern and the empty-quote check query)",
             (
-                _e(V, "PatternConstraintComponent", OA + "exact", "TextQuoteSelectorShape"),
+                _e(
+                    V,
+                    "PatternConstraintComponent",
+                    OA + "exact",
+                    "TextQuoteSelectorShape-exact-datatype",
+                ),
                 _e(V, CHECK, None, "empty-quote-violation.rq"),
             ),
         ),
@@ -382,7 +431,7 @@ INJECTIONS: dict[str, Injection] = {
                     V,
                     "InConstraintComponent",
                     GOVSM + "conditionStatus",
-                    "ContextAssessmentShape",
+                    "ContextAssessmentShape-conditionStatus-in",
                 ),
             ),
         ),
@@ -407,8 +456,18 @@ INJECTIONS: dict[str, Injection] = {
             "context",
             "a jurisdiction given as a name, not an IRI (sh:nodeKind; plus the pattern warning)",
             (
-                _e(V, "NodeKindConstraintComponent", GOVSM + "jurisdiction", "ContextShape"),
-                _e(W, "PatternConstraintComponent", GOVSM + "jurisdiction", "ContextShape"),
+                _e(
+                    V,
+                    "NodeKindConstraintComponent",
+                    GOVSM + "jurisdiction",
+                    "ContextShape-jurisdiction-nodeKind",
+                ),
+                _e(
+                    W,
+                    "PatternConstraintComponent",
+                    GOVSM + "jurisdiction",
+                    "ContextShape-jurisdiction-pattern",
+                ),
             ),
         ),
         Injection(
@@ -420,7 +479,7 @@ INJECTIONS: dict[str, Injection] = {
                     V,
                     "DatatypeConstraintComponent",
                     GOVSM + "reportedLabel",
-                    "ReportedClassificationShape",
+                    "ReportedClassificationShape-reportedLabel-datatype",
                 ),
             ),
         ),
@@ -428,19 +487,40 @@ INJECTIONS: dict[str, Injection] = {
             "citation-two-cited-works",
             "citation",
             "an in-text citation with two cito:hasCitedEntity values (sh:maxCount)",
-            (_e(V, "MaxCountConstraintComponent", CITO + "hasCitedEntity", "InTextCitationShape"),),
+            (
+                _e(
+                    V,
+                    "MaxCountConstraintComponent",
+                    CITO + "hasCitedEntity",
+                    "InTextCitationShape-hasCitedEntity-count",
+                ),
+            ),
         ),
         Injection(
             "appraisal-score-above-one",
             "appraisal",
             "an appraisal score of 1.5 (sh:maxInclusive 1)",
-            (_e(V, "MaxInclusiveConstraintComponent", GOVSM + "appraisalScore", "AppraisalShape"),),
+            (
+                _e(
+                    V,
+                    "MaxInclusiveConstraintComponent",
+                    GOVSM + "appraisalScore",
+                    "AppraisalShape-appraisalScore",
+                ),
+            ),
         ),
         Injection(
             "answer-unknown-value",
             "appraisal",
             "an appraisal answer whose value is not one of the four (sh:in): focus the answer",
-            (_e(V, "InConstraintComponent", GOVSM + "answerValue", "AppraisalAnswerShape"),),
+            (
+                _e(
+                    V,
+                    "InConstraintComponent",
+                    GOVSM + "answerValue",
+                    "AppraisalAnswerShape-answerValue-in",
+                ),
+            ),
         ),
         Injection(
             "step-shared-position",
@@ -969,9 +1049,16 @@ class _Generator:
             )
             f.add(s.iri, props)
             if s.title is None:  # an entry printed without title (an issue says so)
-                self.warn(s.iri, "MinCountConstraintComponent", DCTERMS + "title", "StudyShape")
+                self.warn(
+                    s.iri,
+                    "MinCountConstraintComponent",
+                    DCTERMS + "title",
+                    "StudyShape-title-minCount",
+                )
             if not any(p == "bibo:doi" for p, _ in props):
-                self.warn(s.iri, "MinCountConstraintComponent", BIBO + "doi", "StudyShape")
+                self.warn(
+                    s.iri, "MinCountConstraintComponent", BIBO + "doi", "StudyShape-doi-minCount"
+                )
         for person, p in self.persons:
             family = FAMILIES[p % len(FAMILIES)]
             props = [
@@ -1174,7 +1261,10 @@ class _Generator:
                 f.add(item, props)
                 if title_only:
                     self.warn(
-                        item, "NotConstraintComponent", GOVSM + "codingBasis", "EvidenceItemShape"
+                        item,
+                        "NotConstraintComponent",
+                        GOVSM + "codingBasis",
+                        "EvidenceItemShape-codingBasis-not",
                     )
                 if write_selector:
                     f.add(selector, [("a", "oa:TextQuoteSelector"), ("oa:exact", lit(text))])
@@ -1266,7 +1356,7 @@ class _Generator:
                 assessment,
                 "NotConstraintComponent",
                 GOVSM + "assessmentBasis",
-                "ContextAssessmentShape",
+                "ContextAssessmentShape-assessmentBasis-not",
             )
 
     def write_reported(self) -> None:

@@ -160,10 +160,24 @@ def _named_node_shapes(shapes: Graph) -> set[str]:
     return {str(s) for s in shapes.subjects(RDF.type, SH.NodeShape) if isinstance(s, URIRef)}
 
 
+def _node_shapes_of(shapes: Graph, name: str) -> set[str]:
+    """The node shapes a result's source shape belongs to: itself, or the node shapes
+    whose sh:property it is."""
+    shape = URIRef(expand(name))
+    if (shape, RDF.type, SH.NodeShape) in shapes:
+        return {str(shape)}
+    return {str(s) for s in shapes.subjects(SH.property, shape)}
+
+
 def test_every_shape_has_a_valid_and_an_invalid_fixture(shapes: Graph) -> None:
     all_shapes = _named_node_shapes(shapes)
     in_valid = {expand(s) for p in VALID for s in expected_of(p).get("shapes", [])}
-    in_invalid = {expand(e["shape"]) for p in INVALID for e in expected_of(p)["results"]}
+    in_invalid = {
+        node
+        for p in INVALID
+        for e in expected_of(p)["results"]
+        for node in _node_shapes_of(shapes, e["shape"])
+    }
     assert all_shapes - in_valid == set(), "node shapes without a valid fixture"
     assert all_shapes - in_invalid == set(), "node shapes without an invalid fixture"
     assert in_valid <= all_shapes and in_invalid <= all_shapes
@@ -172,10 +186,11 @@ def test_every_shape_has_a_valid_and_an_invalid_fixture(shapes: Graph) -> None:
 def test_every_shape_fires_as_violation_somewhere(shapes: Graph) -> None:
     """Each node shape has at least one fixture that makes it report a violation."""
     fired = {
-        expand(e["shape"])
+        node
         for p in INVALID
         for e in expected_of(p)["results"]
         if e["severity"] == "sh:Violation"
+        for node in _node_shapes_of(shapes, e["shape"])
     }
     assert _named_node_shapes(shapes) - fired == set()
 
@@ -258,10 +273,61 @@ def test_every_constraint_has_an_english_message(shapes: Graph) -> None:
     assert missing == []
 
 
-def test_property_shapes_are_nested_blank_nodes(shapes: Graph) -> None:
-    for ps in shapes.objects(None, SH.property):
-        assert isinstance(ps, BNode)
-        assert shapes.value(ps, SH.path) is not None
+def _all_shapes(shapes: Graph) -> set:
+    """Every node the shapes graph uses as a shape (SHACL 2.1: typed, targeting, with
+    a path, or the value of a shape-valued parameter) and every SPARQL constraint."""
+    found = set(shapes.subjects(RDF.type, SH.NodeShape))
+    found |= set(shapes.subjects(RDF.type, SH.PropertyShape))
+    found |= set(shapes.subjects(SH.path, None))
+    for prop in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        found |= set(shapes.subjects(prop, None))
+    for prop in (SH.property, SH.node, SH["not"], SH.qualifiedValueShape, SH.sparql):
+        found |= set(shapes.objects(None, prop))
+    return found | _operand_shapes(shapes)
+
+
+def test_no_shape_or_sparql_constraint_is_a_blank_node(shapes: Graph) -> None:
+    """Every shape and SPARQL constraint has an IRI in shape:, so that every
+    sh:sourceShape / sh:sourceConstraint of a report dereferences (shapes.html#...)."""
+    found = _all_shapes(shapes)
+    assert len(found) > 150  # the 27 node shapes, their property shapes, the operands
+    blank = sorted(str(n) for n in found if isinstance(n, BNode))
+    assert blank == [], f"{len(blank)} blank shape(s) or constraint(s)"
+    assert all(str(n).startswith(SHAPE_NS) for n in found), sorted(
+        str(n) for n in found if not str(n).startswith(SHAPE_NS)
+    )
+    # the check does find a blank property shape where there is one
+    dummy = Graph()
+    dummy.parse(data=f"<urn:n> <{SH.property}> [ <{SH.path}> <urn:p> ] .", format="turtle")
+    assert any(isinstance(n, BNode) for n in _all_shapes(dummy))
+
+
+def test_property_shapes_are_named_after_their_node_shape(shapes: Graph) -> None:
+    """A property shape listed by a node shape: typed, IRI NODESHAPE-PATH[-CONSTRAINT],
+    its path's local name in the IRI, and an English sh:name."""
+    listed = list(shapes.subject_objects(SH.property))
+    assert len(listed) > 150
+    for node, ps in listed:
+        assert isinstance(ps, URIRef), ps
+        assert (ps, RDF.type, SH.PropertyShape) in shapes, ps
+        local = str(ps)[len(SHAPE_NS) :]
+        node_local = str(node)[len(SHAPE_NS) :]
+        path = shapes.value(ps, SH.path)
+        assert isinstance(path, URIRef), ps
+        path_local = str(path).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        assert local in (f"{node_local}-{path_local}",) or local.startswith(
+            f"{node_local}-{path_local}-"
+        ), (node, ps)
+
+
+def test_every_property_shape_has_an_english_name(shapes: Graph) -> None:
+    property_shapes = set(shapes.subjects(SH.path, None))
+    assert property_shapes
+    for ps in property_shapes:
+        names = [n for n in shapes.objects(ps, SH.name) if isinstance(n, Literal)]
+        assert [n.language for n in names] == ["en"], (ps, names)
+    for constraint in shapes.objects(None, SH.sparql):
+        assert shapes.value(constraint, RDFS.label) is not None, constraint
 
 
 def test_severity_matches_the_file() -> None:
@@ -328,11 +394,13 @@ def test_report_helpers(tmp_path: Path) -> None:
     assert {r.focus for r in report.warnings} == {expand("id:study/fixture-sparse")}
     assert {r.source_file for r in report.warnings} == {f"data/invalid/{path.name}"}
     groups = report.by_shape(WARNING)
-    assert list(groups) == [SHAPE_NS + "StudyShape"] and len(groups[SHAPE_NS + "StudyShape"]) == 4
+    names = ("doi", "hasPublicationYear", "publishedIn", "referenceText")
+    assert list(groups) == [f"{SHAPE_NS}StudyShape-{name}-minCount" for name in names]
+    assert all(len(found) == 1 for found in groups.values())
     assert sum(n for _s, _m, n in report.summary()) == 4
     text = render_text(report)
     assert text.startswith("conforms: yes (0 violation(s), 4 warning(s))")
-    assert "shape:StudyShape" in text
+    assert "shape:StudyShape-doi-minCount" in text
     assert render_table(report).row_count == 4
 
 

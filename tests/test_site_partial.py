@@ -48,6 +48,11 @@ SITE_LEVEL = {
     "ontology.rdf",
     "ontology.ttl",
     "report.html",
+    "shapes.html",
+    "shapes.jsonld",
+    "shapes.nt",
+    "shapes.rdf",
+    "shapes.ttl",
     "sitemap-pages.xml",
     "sitemap-resources-1.xml",
     "sitemap.xml",
@@ -137,7 +142,8 @@ def test_partial_site_has_the_site_level_pages_only(
         assert hashlib.sha256(data).hexdigest() == digest
     sitemap = (out / "site" / "sitemap-pages.xml").read_text(encoding="utf-8")
     locs = re.findall(r"<loc>([^<]*)</loc>", sitemap)
-    assert locs == [DEFAULT_BASE + p for p in ("dataset.html", "", "ontology.html", "report.html")]
+    pages = ("dataset.html", "", "ontology.html", "report.html", "shapes.html")
+    assert locs == [DEFAULT_BASE + p for p in pages]
     # the site-level pages that do not depend on the resource pages are the full site's
     for name in ("ontology.html", "ontology.ttl", "figure.svg", "style.css", "context.jsonld"):
         assert (out / "site" / name).read_bytes() == (full / "site" / name).read_bytes(), name
@@ -198,7 +204,7 @@ def _described(nquads: Path) -> set[str]:
         for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(DEFAULT_BASE)
     }
-    paths = {s[len(DEFAULT_BASE) :] for s in subjects} - {"", "dataset", "ontology"}
+    paths = {s[len(DEFAULT_BASE) :] for s in subjects} - {"", "dataset", "ontology", "shapes"}
     return {f"{DEFAULT_BASE}{p}.html" for p in paths if "#" not in p}
 
 

@@ -81,12 +81,13 @@ def full_key(r: ValidationResult) -> tuple:
         r.shape,
         r.message,
         r.source_file,
+        r.constraint,
     )
 
 
 def _file_unless_blank(r: ValidationResult) -> tuple:
     key = full_key(r)
-    return key[:7] if key[0] == "_:" else key
+    return key[:7] + key[8:] if key[0] == "_:" else key
 
 
 def result_key(r: ValidationResult) -> tuple:
@@ -535,3 +536,56 @@ def test_fallback_is_said_in_the_report(tmp_path: Path) -> None:
         "(regex syntax beyond the portable subset))"
     ]
     assert ref.notes == []
+
+
+_SHARED_SHAPES = """
+@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:A a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property ex:NameRequired , ex:KindIsE ; sh:sparql ex:NoSelfLink .
+ex:B a sh:NodeShape ; sh:targetClass ex:D ;
+    sh:property ex:NameRequired , ex:PartIsE ; sh:sparql ex:NoSelfLink .
+ex:NameRequired a sh:PropertyShape ; sh:path ex:name ; sh:minCount 1 ;
+    sh:message "a name is required" .
+ex:KindIsE a sh:PropertyShape ; sh:path ex:kind ; sh:or ( ex:IsE ex:IsF ) ;
+    sh:message "a kind is an E or an F" .
+ex:PartIsE a sh:PropertyShape ; sh:path ex:part ; sh:or ( ex:IsE ex:IsF ) ;
+    sh:message "a part is an E or an F" .
+ex:IsE sh:class ex:E .
+ex:IsF sh:class ex:F .
+ex:NoSelfLink a sh:SPARQLConstraint ; sh:message "links to itself" ;
+    sh:select "SELECT $this ?value WHERE { $this ex:link ?value FILTER (?value = $this) }" ;
+    sh:prefixes ex:Prefixes .
+ex:Prefixes sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+"""
+_SHARED_DATA = """
+@prefix ex: <http://example.org/> .
+ex:c a ex:C ; ex:kind ex:x ; ex:link ex:c .
+ex:d a ex:D ; ex:name "d" ; ex:part ex:e .
+ex:cd a ex:C , ex:D ; ex:kind ex:e ; ex:part ex:x ; ex:link ex:cd .
+ex:e a ex:E .
+"""
+
+
+def test_shapes_with_iris_shared_by_two_node_shapes() -> None:
+    """A property shape, a value shape (sh:or operand) and a SPARQL constraint, each an
+    IRI used by two node shapes: compiled once per node shape that uses it, reported
+    with the IRI as sh:sourceShape / sh:sourceConstraint, as pySHACL reports them."""
+    data = Graph().parse(data=_SHARED_DATA, format="turtle")
+    shapes = Graph().parse(data=_SHARED_SHAPES, format="turtle")
+    fast, compiled = fast_results(data, shapes)
+    assert compiled.fallback == {}
+    assert_same(fast, pyshacl_results(data, shapes))
+    ex = "http://example.org/"
+    found = Counter((r.focus[len(ex) :], r.shape[len(ex) :], r.constraint) for r in fast)
+    assert found == {
+        # ex:cd is a C and a D: the shared property shape checks it once for each
+        ("c", "NameRequired", None): 1,
+        ("cd", "NameRequired", None): 2,
+        ("c", "KindIsE", None): 1,
+        ("cd", "PartIsE", None): 1,
+        ("c", "A", ex + "NoSelfLink"): 1,
+        ("cd", "A", ex + "NoSelfLink"): 1,
+        ("cd", "B", ex + "NoSelfLink"): 1,
+    }

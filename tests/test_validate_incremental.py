@@ -47,6 +47,7 @@ def key(r: ValidationResult) -> tuple:
         r.shape,
         r.message,
         r.source_file,
+        r.constraint,
     )
 
 

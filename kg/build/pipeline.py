@@ -28,7 +28,7 @@ from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
-from kg.rdf.load import Loaded, load
+from kg.rdf.load import Loaded, add_shapes, load
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.derive import Derivation, Rule, derive, select_rules
@@ -38,6 +38,7 @@ from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
 from kg.stages.views import View, run_views
 from kg.validation import ValidationReport, validate
+from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
@@ -152,6 +153,8 @@ def build(
         log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
         if validate_stage:
             result.validation = _validated(loaded, project, log)
+        # published as linked data (graph/shapes/FILE); validation did not see them
+        add_shapes(loaded, shape_files(project.shapes))
         background.start_dump_lines(loaded)
         result.derivations = derive(loaded.engine, rules, options.base)
         for d in result.derivations:

@@ -114,7 +114,8 @@ def publish(
     pages = sum(1 for _ in site_dir.rglob("*.html"))
     on_demand = "" if (site_dir / "id").is_dir() else " (resource pages: govsm serve --on-demand)"
     console.print(
-        f"[green]published[/] {site_dir}/: {pages} HTML pages, dumps, VoID, ontology{on_demand}"
+        f"[green]published[/] {site_dir}/: {pages} HTML pages, dumps, VoID, ontology, "
+        f"shapes{on_demand}"
     )
 
 

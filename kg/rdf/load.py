@@ -50,6 +50,32 @@ def graph_iri(base: str, rel: str) -> str:
     return f"{base}graph/{rel}"
 
 
+def shapes_graph_iri(base: str, name: str) -> str:
+    """Named-graph IRI of a published shapes file: BASE graph/shapes/FILE-NAME."""
+    return f"{base}{SHAPES_GRAPHS}{name}"
+
+
+#: Where the published shapes graphs live under the base (see add_shapes).
+SHAPES_GRAPHS = "graph/shapes/"
+
+
+def add_shapes(loaded: Loaded, files: list[Path]) -> list[str]:
+    """Load the shapes files into the engine, each into its named graph
+    (:func:`shapes_graph_iri`), so that the dumps, the endpoint and the site publish
+    them; return the graph IRIs. Call it after validation: they are not among
+    ``loaded.sources``, which validation reads as data and ontology."""
+    rewrite = rewriter(loaded.base)
+    graphs = []
+    for path in files:
+        graph = shapes_graph_iri(loaded.base, path.name)
+        try:
+            loaded.engine.load(path, graph, rewrite)
+        except SyntaxError as exc:
+            raise _parse_error(Source(path, path.name, graph, "shapes"), exc) from exc
+        graphs.append(graph)
+    return graphs
+
+
 def derived_graph_iri(base: str, rule_stem: str) -> str:
     """Named-graph IRI of the results of one derivation rule."""
     return f"{base}graph/derived/{rule_stem}"

@@ -217,6 +217,7 @@ def _result(
         shape=shape_iri,
         value=term_str(value_t) if value_t is not None else None,
         source_file=sources.get(focus),
+        constraint=cq.constraint or None,
     )
 
 

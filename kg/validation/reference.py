@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
@@ -85,8 +85,9 @@ def _results(
         severity = report.value(res, SH.resultSeverity)
         shape = report.value(res, SH.sourceShape)
         value = report.value(res, SH.value)
+        constraint = report.value(res, SH.sourceConstraint)
         messages = sorted(report.objects(res, SH.resultMessage), key=message_key)
-        if report.value(res, SH.sourceConstraint) is not None and shape is not None:
+        if constraint is not None and shape is not None:
             # pySHACL reports a SPARQL-based constraint's own (templated) message
             # together with the shape's, both without a language tag; the
             # constraint's says what went wrong.
@@ -102,6 +103,7 @@ def _results(
             shape=named_shape(shapes, shape) if shape is not None else "",
             value=term_str(value) if value is not None else None,
             source_file=sources.get(focus_s),
+            constraint=str(constraint) if isinstance(constraint, URIRef) else None,
         )
 
 

@@ -35,9 +35,15 @@ class ValidationResult:
     path: str | None  # result path (SPARQL property-path syntax), if any
     component: str  # constraint component IRI, or CHECK_COMPONENT
     message: str
-    shape: str  # named node shape IRI, or the check query's file name
+    # sh:sourceShape: the shape that declares the constraint (a property shape, or the
+    # node shape for a node-level or SPARQL-based constraint; the nearest named shape
+    # above a blank one), or the check query's file name
+    shape: str
     value: str | None = None  # the offending value, if any
     source_file: str | None = None  # file that defines the focus node, if known
+    # sh:sourceConstraint: the SPARQL-based constraint (sh:sparql) that gave the result,
+    # when it has an IRI
+    constraint: str | None = None
 
 
 @dataclass
@@ -117,7 +123,8 @@ def render_text(report: ValidationReport, warnings: str = "summary") -> str:
         path = f" {compact(r.path)}" if r.path else ""
         lines.append(f"{r.severity}: {compact(r.focus)}{path}{where}")
         lines.append(f"    {r.message}")
-        lines.append(f"    ({compact(r.shape)}, {compact(r.component)})")
+        source = ", ".join(compact(x) for x in (r.shape, r.component, r.constraint) if x)
+        lines.append(f"    ({source})")
     if warnings == "summary":
         for shape, message, n in report.summary(WARNING):
             lines.append(f"Warning x{n}: {compact(shape)}: {message}")

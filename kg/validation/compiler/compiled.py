@@ -36,6 +36,7 @@ class CompiledQuery:
     # predicates.
     group: tuple[str, str] | None = None
     group_predicate: str = ""  # the predicate (SPARQL syntax) this query checks
+    constraint: str = ""  # the sh:sparql constraint's IRI (sh:sourceConstraint), if it has one
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import rdflib
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 from kg.validation.compiler.base import Context, NotCompiled, Top, is_true, messages, query_for
@@ -42,6 +42,9 @@ def sparql_queries(ctx: Context, top: Top) -> list[CompiledQuery]:
                 path_var="path" in projected,
                 sparql_message=messages(g, cons),
                 radius=None,
+                # only an IRI: a blank node's label would not survive a reload of the
+                # shapes (the incremental cache keeps results across runs)
+                constraint=str(cons) if isinstance(cons, URIRef) else "",
             )
         )
     return out

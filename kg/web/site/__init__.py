@@ -7,6 +7,9 @@ Layout (for base B; every IRI under B maps to the path P = IRI minus B):
   blank-node closure, labels of what it links to);
 - ontology.{html,ttl,jsonld,nt,rdf}: the merged ontology (core, alignments, import
   modules) and its documentation, one section per govsm term;
+- shapes.{html,ttl,jsonld,nt,rdf}: the SHACL shapes the build published (the named
+  graphs BASE graph/shapes/FILE), one section per shape, anchored by its IRI fragment
+  (kg.web.site.shapes_docs);
 - dataset.{html,ttl,jsonld,nt,rdf} and .well-known/void: VoID + DCAT + DCTERMS;
 - dumps/govsm.{trig,nq,ttl,jsonld} and dumps/SHA256SUMS; context.jsonld;
 - index.html (with the figure, also figure.svg), report.html, style.css, sitemap.xml,
@@ -45,7 +48,17 @@ from kg.rdf.jsonld import Context, Usage, graph_document, usage_of
 from kg.rdf.turtle import default_view_turtle
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
-from kg.web.site import figure, htaccess, landing, ontology_docs, pages, rdfio, sitemap, void
+from kg.web.site import (
+    figure,
+    htaccess,
+    landing,
+    ontology_docs,
+    pages,
+    rdfio,
+    shapes_docs,
+    sitemap,
+    void,
+)
 from kg.web.site.graph import SiteGraph, Term
 from kg.web.site.kinds import kind_sections
 from kg.web.templates import stylesheet
@@ -110,6 +123,8 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
         graph, stats = _streamed_dumps(src, files, dumps)
     files.put("dumps/SHA256SUMS", "".join(f"{dumps.sums[n]}  {n}\n" for n in sorted(dumps.sums)))
     graph.files = {f"dumps/{name}" for name in dumps.sizes}
+    if graph.shape_triples:  # shapes.html and its RDF documents (written below)
+        graph.files |= {f"shapes.{ext}" for ext in ("html", *rdfio.FORMATS)}
     files.put(
         "context.jsonld", json.dumps(graph.context.document(), indent=1, sort_keys=True) + "\n"
     )
@@ -118,7 +133,8 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     # the store says (SiteGraph.from_store): they are rendered on demand
     subjects = graph.resources() if resources else []
     if resources:
-        graph.set_pages({r.value[len(src.base) :] for r in subjects} | {"dataset", "ontology", ""})
+        site_pages = {"dataset", "ontology", ""} | ({"shapes"} if graph.shape_triples else set())
+        graph.set_pages({r.value[len(src.base) :] for r in subjects} | site_pages)
     note = None if resources else landing.ON_DEMAND_NOTE
     description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, note)
     _dataset(files, graph, src, description, note)
@@ -127,6 +143,10 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     files.put(
         "ontology.html", ontology_docs.ontology_page(graph, graph.ontology_triples, src.templates)
     )
+    if graph.shape_triples:
+        for ext, text in rdfio.documents(graph.shape_triples, graph.context).items():
+            files.put(f"shapes.{ext}", text)
+        files.put("shapes.html", shapes_docs.shapes_page(graph, src.templates))
     _resources(files, graph, src, subjects)
     _site_level(files, graph, src, sorted(dumps.sizes), note)
     html_pages = sorted(p for p in files.written if p.endswith(".html"))

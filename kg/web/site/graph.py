@@ -20,6 +20,8 @@ import pyoxigraph as ox
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, PREFIXES, compact
 from kg.rdf.jsonld import Context, Usage
+from kg.rdf.load import SHAPES_GRAPHS
+from kg.rdf.nquads import canonical_nquads
 
 RDF = PREFIXES["rdf"]
 RDFS = PREFIXES["rdfs"]
@@ -39,6 +41,12 @@ DESCRIPTION_PREDICATES = tuple(
 QUOTE_LABEL_CHARS = 60
 # The ontology, its alignment modules and its version IRIs are documented by one page.
 ONTOLOGY_SPACE = DEFAULT_BASE + "ontology"
+# The shapes (shape:, like govsm: terms, never move with the base) and the IRI of the
+# shapes graph: documented by shapes.html (kg.web.site.shapes_docs).
+SHAPES_NS = PREFIXES["shape"]
+SHAPES_IRI = SHAPES_NS.removesuffix("#")
+#: The site-level pages (besides the resources' pages); "" is the landing page.
+SITE_PAGES = frozenset({"", "dataset", "ontology", "shapes"})
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -94,7 +102,7 @@ class StorePages:
 
     def __init__(self, store: ox.Store, base: str, max_entries: int = 100_000) -> None:
         self.store, self.base, self._max_entries = store, base, max_entries
-        self.site = {"", "dataset", "ontology"}  # the site-level pages beside them
+        self.site = set(SITE_PAGES)  # the site-level pages beside them
         self._known: dict[str, bool] = {}
 
     def __contains__(self, path: object) -> bool:
@@ -117,9 +125,30 @@ class StorePages:
 
 def is_resource_path(path: str) -> bool:
     """Whether the part of an IRI after the base can name a resource page."""
-    if not path or "#" in path or path.endswith("/") or path == "ontology":
+    if not path or "#" in path or path.endswith("/") or path in SITE_PAGES:
         return False
     return ".." not in path.split("/")
+
+
+def shapes_of_store(store: ox.Store, base: str) -> list[ox.Triple]:
+    """The triples of the store's shapes graphs (BASE graph/shapes/FILE)
+    (:func:`canonical_triples`)."""
+    found: list[ox.Quad] = []
+    for name in store.named_graphs():
+        if isinstance(name, ox.NamedNode) and name.value.startswith(base + SHAPES_GRAPHS):
+            found += store.quads_for_pattern(None, None, None, name)
+    return canonical_triples(found)
+
+
+def canonical_triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    """The distinct triples of ``quads``, sorted, their blank nodes (the shapes' RDF
+    lists) labelled canonically from these quads alone: the same documents whether
+    they come from the dump or from a store, which keeps labels of its own."""
+    text = ox.serialize(
+        [ox.Quad(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_QUADS
+    ).decode("utf-8")
+    canonical = ox.parse(canonical_nquads(text), format=ox.RdfFormat.N_QUADS)
+    return sorted({ox.Triple(q.subject, q.predicate, q.object) for q in canonical}, key=triple_key)
 
 
 def store_triples(store: ox.Store, subject: Term | None, obj: Term | None) -> list[ox.Triple]:
@@ -146,20 +175,25 @@ class SiteGraph:
     files: set[str] = field(default_factory=set)  # plain files of the site (dumps/…)
     # The JSON-LD context of its documents (kg.rdf.jsonld), made from the build's triples.
     context: Context = field(default_factory=lambda: Context.build(Usage()))
+    # the published shapes: the named graphs BASE graph/shapes/FILE (kg.rdf.load.add_shapes)
+    shape_triples: list[ox.Triple] = field(default_factory=list)
 
     @classmethod
     def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:
         seen: set[ox.Triple] = set()
         onto: set[ox.Triple] = set()
+        shapes: list[ox.Quad] = []
+        shapes_space = base + SHAPES_GRAPHS
         for quad in ox.parse(canonical, format=ox.RdfFormat.N_QUADS):
             triple = ox.Triple(quad.subject, quad.predicate, quad.object)
             seen.add(triple)
-            if (
-                isinstance(quad.graph_name, ox.NamedNode)
-                and quad.graph_name.value in ontology_graphs
-            ):
-                onto.add(triple)
+            if isinstance(quad.graph_name, ox.NamedNode):
+                if quad.graph_name.value in ontology_graphs:
+                    onto.add(triple)
+                elif quad.graph_name.value.startswith(shapes_space):
+                    shapes.append(quad)
         graph = cls(base, sorted(seen, key=triple_key), sorted(onto, key=triple_key))
+        graph.shape_triples = canonical_triples(shapes)
         graph.index(graph.triples)
         return graph
 
@@ -175,9 +209,12 @@ class SiteGraph:
             for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
                 onto.add(ox.Triple(q.subject, q.predicate, q.object))
         graph = cls(base, [], sorted(onto, key=triple_key))
+        graph.shape_triples = shapes_of_store(store, base)
         graph.out = LazyIndex(lambda term: store_triples(store, term, None))
         graph.inc = LazyIndex(lambda term: store_triples(store, None, term))
         graph._pages = StorePages(store, base)  # type: ignore[assignment]
+        if not graph.shape_triples:  # a dump from before the shapes were published
+            graph._pages.site.discard("shapes")  # type: ignore[attr-defined]
         return graph
 
     def index(self, triples: list[ox.Triple]) -> None:
@@ -330,6 +367,8 @@ class SiteGraph:
         """(page path without extension, fragment) of the page describing an IRI, or None."""
         if iri.startswith(GOVSM):
             return ("ontology", iri[len(GOVSM) :]) if "ontology" in self.pages else None
+        if iri.startswith(SHAPES_NS) or iri == SHAPES_IRI:
+            return ("shapes", iri[len(SHAPES_NS) :]) if "shapes" in self.pages else None
         if iri.startswith(self.base):
             path, _, fragment = iri[len(self.base) :].partition("#")
             if path in self.pages:

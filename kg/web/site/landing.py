@@ -106,9 +106,7 @@ def dataset_page(
     VoID/DCAT fragment (``subjects``: the description's subjects)."""
     graph = page.graph
     parts = [
-        Fragment(
-            s.value.partition("#")[2], graph.label(s), compact(s.value), property_rows(page, s)
-        )
+        Fragment(_anchor(s), graph.label(s), compact(s.value), property_rows(page, s))
         for s in subjects
         if s != dataset
     ]
@@ -123,6 +121,14 @@ def dataset_page(
         parts=parts,
         incoming=incoming(page, dataset),
     )
+
+
+def _anchor(subject: ox.NamedNode) -> str:
+    """A described resource's section id: its fragment (the dataset's own parts) or,
+    for a resource of its own (the shapes, their documents), its last path segment."""
+    if "#" in subject.value:
+        return subject.value.partition("#")[2]
+    return subject.value.rstrip("/").rsplit("/", 1)[-1]
 
 
 def report_page(page: Page, report: Report) -> str:

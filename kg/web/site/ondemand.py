@@ -26,7 +26,7 @@ from kg.prefixes import GOVSM
 from kg.rdf.engine import OxigraphEngine
 from kg.rdf.jsonld import Context, usage_of, usage_of_nquads
 from kg.stages.trace import ClassificationStep, trace
-from kg.web.site import figure, landing, pages, rdfio, void
+from kg.web.site import figure, landing, pages, rdfio, shapes_docs, void
 from kg.web.site.graph import SiteGraph
 from kg.web.site.kinds import kind_sections
 from kg.web.templates import stylesheet
@@ -69,8 +69,10 @@ class OnDemandSite:
         to the index (and /sparql when ``sparql``), as :meth:`index_page` does, and to
         ontology terms by their IRIs."""
         self.nav = (pages.NAV[0], pages.NAV[-1]) if sparql else (pages.NAV[0],)
-        # no ontology or dataset page: their terms are linked by their own IRIs
-        self.graph.pages.site = {""}  # type: ignore[attr-defined]
+        # no ontology or dataset page: their terms are linked by their own IRIs; the
+        # shapes page is rendered here (page("shapes")) when the dump has the shapes
+        shapes = {"shapes"} if self.graph.shape_triples else set()
+        self.graph.pages.site = {""} | shapes  # type: ignore[attr-defined]
 
     @classmethod
     def from_nquads(
@@ -97,6 +99,10 @@ class OnDemandSite:
         """The HTML page of ``BASE + path``: its ``number``-th page of incoming links
         (see kg.web.site.pages.incoming). None when the store does not describe it or it has
         no such page."""
+        if path == "shapes":  # a site-level page, rendered when no static site has it
+            if self.subject(path) is None or number != 1:
+                return None
+            return shapes_docs.shapes_page(self.graph, self.templates, self.nav)
         subject = self.subject(path)
         if subject is None:
             return None
@@ -112,6 +118,8 @@ class OnDemandSite:
         subject = self.subject(path)
         if subject is None or ext not in rdfio.FORMATS:
             return None
+        if path == "shapes":  # the shapes graphs, as the static site's shapes.ttl...
+            return rdfio.documents(self.graph.shape_triples, self.graph.context)[ext]
         triples = self.graph.description_of([subject])
         return rdfio.documents(triples, self.graph.context, subject)[ext]
 

@@ -41,6 +41,7 @@ NAV = (
     ("index.html", "GovSM-KG"),
     ("dataset.html", "dataset"),
     ("ontology.html", "ontology"),
+    ("shapes.html", "shapes"),
     ("report.html", "report"),
     ("sparql", "SPARQL"),
 )

@@ -19,7 +19,8 @@ import pyoxigraph as ox
 
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES, compact
 from kg.sparql.catalogue import catalogue_graph_iri
-from kg.web.site.graph import TYPE, SiteGraph
+from kg.web.site.graph import SHAPES_IRI, TYPE, SiteGraph
+from kg.web.site.rdfio import FORMATS
 
 P = PREFIXES
 XSD = P["xsd"]
@@ -120,6 +121,7 @@ def void_triples(
     _distributions(out, graph, sizes, checksums)
     _service(out, graph.base)
     _catalogue(out, graph)
+    _shapes(out, graph)
     return list(out)
 
 
@@ -210,6 +212,25 @@ def _distributions(
         out.add(check, P["spdx"] + "checksumValue", digest)
         for value in licences:
             out.add(dist, P["dcterms"] + "license", value)
+
+
+def _shapes(out: _Triples, graph: SiteGraph) -> None:
+    """The SHACL shapes the data conforms to (dcterms:conformsTo, as DCAT-AP names an
+    application profile), with the documents of them this site serves
+    (dcterms:hasFormat: shapes.html and the RDF documents), so that a client reading
+    the description can fetch them whatever the base; nothing when the build published
+    no shapes."""
+    if not graph.shape_triples:
+        return
+    ds = _n(graph.base + "dataset")
+    shapes = _n(SHAPES_IRI)
+    out.add(ds, P["dcterms"] + "conformsTo", shapes)
+    out.add(shapes, P["rdf"] + "type", _n(P["dcterms"] + "Standard"))
+    out.add(shapes, P["dcterms"] + "title", ox.Literal(graph.label(shapes), language="en"))
+    for ext, mime in (("html", "text/html"), *FORMATS.items()):
+        document = _n(f"{graph.base}shapes.{ext}")
+        out.add(shapes, P["dcterms"] + "hasFormat", document)
+        out.add(document, P["dcterms"] + "format", _n(MEDIA + mime))
 
 
 def _service(out: _Triples, base: str) -> None:
