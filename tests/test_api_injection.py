@@ -182,9 +182,10 @@ def test_values_of_every_catalogue_query_are_only_in_the_values_line(tmp_path: P
     """Binding into every catalogue query changes nothing outside its VALUES line."""
     from test_api_catalogue import CQ_DIR
 
-    from kg.web.endpoint.catalogue import bind, load_catalogue, prefixes_for
+    from kg.prefixes import for_base
+    from kg.web.endpoint.catalogue import bind, load_catalogue
 
-    prefixes = prefixes_for("https://w3id.org/govsm/")
+    prefixes = for_base("https://w3id.org/govsm/")
     for name, query in load_catalogue(CQ_DIR).items():
         given = {p.name: "https://example.org/x" for p in query.file.parameters}
         if not given:
