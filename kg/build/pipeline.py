@@ -28,7 +28,7 @@ from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
-from kg.rdf.load import Loaded, add_shapes, load
+from kg.rdf.load import Loaded, add_shapes, load, unread_files
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.derive import Derivation, Rule, derive, select_rules
@@ -151,6 +151,7 @@ def build(
         loaded = load(project, options.base, options.engine)
         result = BuildResult(loaded)
         log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
+        _log_unread(project, log)
         if validate_stage:
             result.validation = _validated(loaded, project, log)
         # published as linked data (graph/shapes/FILE); validation did not see them
@@ -188,6 +189,15 @@ def _add_catalogue(loaded: Loaded, triples: list[Triple], log: Log) -> None:
     loaded.engine.add(catalogue_graph_iri(loaded.base), triples)
     queries = sum(1 for _, p, o in triples if p == RDF.type and o == SH_EXECUTABLE)
     log(f"catalogue: {queries} queries as sh:SPARQLExecutable in graph/catalogue")
+
+
+def _log_unread(project: Project, log: Log) -> None:
+    """Name the files of the data folders the load did not read."""
+    unread = unread_files(project)
+    if unread:
+        shown = ", ".join(str(p) for p in unread[:10])
+        more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
+        log(f"warning: not read (not RDF): {shown}{more}")
 
 
 def _validated(loaded: Loaded, project: Project, log: Log) -> ValidationReport:

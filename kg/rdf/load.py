@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.config import Project, check_base, rewriter
+from kg.config import ConfigError, Project, check_base, rewriter
 from kg.rdf.engine import SOURCE_FORMATS, Engine, make_engine, supported
 
 
@@ -91,16 +91,58 @@ def _relative(path: Path, project: Project) -> str:
 
 
 def discover_sources(project: Project, base: str) -> list[Source]:
-    """Ontology files (ontology/**) then data files (data/**), sorted, as sources."""
+    """Ontology files (ontology/**) then data files (data/**), sorted, as sources.
+    ConfigError naming a data folder that does not exist or holds no RDF file (with the
+    files it holds that are not read), so that a mistyped folder never builds an empty
+    graph."""
     found: list[Source] = []
     for kind, roots in (("ontology", (project.ontology,)), ("data", project.data)):
         for root in roots:
             if not root.is_dir():
+                if kind == "data":
+                    raise ConfigError(f"data folder {root} does not exist")
                 continue
-            for path in sorted(p for p in root.rglob("*") if p.is_file() and supported(p)):
+            files = sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p, root))
+            sources = [p for p in files if supported(p)]
+            if kind == "data" and not sources:
+                raise ConfigError(_no_rdf(root, files))
+            for path in sources:
                 rel = _relative(path, project)
                 found.append(Source(path, rel, graph_iri(base, rel), kind))
     return found
+
+
+#: Files a data folder may hold beside its RDF that are not data (its documentation).
+DOCUMENTATION = frozenset({".md", ".txt"})
+
+
+def unread_files(project: Project) -> list[Path]:
+    """Files in the data folders that the load does not read (not RDF the loader reads,
+    nor documentation: a .bib or .csv, say), sorted."""
+    return sorted(
+        p
+        for root in project.data
+        if root.is_dir()
+        for p in root.rglob("*")
+        if p.is_file()
+        and not _hidden(p, root)
+        and not supported(p)
+        and p.suffix not in DOCUMENTATION
+    )
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _no_rdf(root: Path, files: list[Path]) -> str:
+    """Why a data folder gives nothing to load."""
+    kinds = ", ".join(sorted(SOURCE_FORMATS))
+    if not files:
+        return f"data folder {root} is empty: no RDF file ({kinds}) to load"
+    listed = ", ".join(str(p.relative_to(root)) for p in files[:10])
+    more = f" and {len(files) - 10} more" if len(files) > 10 else ""
+    return f"data folder {root} holds no RDF file ({kinds}); not read: {listed}{more}"
 
 
 def _parse_error(source: Source, exc: SyntaxError) -> ParseError:
