@@ -134,9 +134,10 @@ def test_verify_mismatch_exits_1_with_table(mini: Path, tmp_path: Path) -> None:
     assert_untouched(dist)
 
 
-def test_missing_derived_and_missing_reported_fail(mini: Path) -> None:
-    # govsm verify runs load -> derive -> verify only (the check queries would already
-    # flag a sub-factor without a reported classification at the validation stage).
+def test_missing_derived_fails_and_unreported_is_counted(mini: Path) -> None:
+    # govsm verify runs load -> derive -> verify only. Reported classifications are
+    # optional: one the review does not report is counted, not compared; with none at all
+    # the derived classifications are the findings.
     verify_args = ["verify", "--data", str(mini / "data")]
     reported = mini / "data" / "mini-review" / "reported.ttl"
     text = reported.read_text()
@@ -144,8 +145,12 @@ def test_missing_derived_and_missing_reported_fail(mini: Path) -> None:
         text[: text.index("<https://w3id.org/govsm/id/reported/mini-review/iran/user-training>")]
     )
     result = runner.invoke(app, verify_args)
-    assert result.exit_code == 1, result.output
-    assert "missing reported" in result.output
+    assert result.exit_code == 0, result.output
+    assert "1 derived classification(s) not reported, not compared" in result.output
+    reported.unlink()
+    result = runner.invoke(app, verify_args)
+    assert result.exit_code == 0, result.output
+    assert "the data reports no classification" in result.output
     reported.write_text(text)
     context = mini / "data" / "mini-review" / "context.ttl"
     status = (

@@ -36,6 +36,7 @@ from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
+from kg.stages.verify import summary as verify_summary
 from kg.stages.views import View, run_views
 from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
@@ -163,7 +164,7 @@ def build(
         result.verification = verify(loaded.engine, rules, options.base, project.queries)
         if not result.verification.ok:
             raise VerifyFailed(result.verification)
-        log(f"verify: {result.verification.compared} classifications match the reported ones")
+        log(f"verify: {verify_summary(result.verification)}")
         result.views, result.entailments = restate(loaded, project, result.derivations)
         log(
             f"restate: {sum(v.triples for v in result.views)} view triples, "

@@ -18,6 +18,7 @@ from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.load import load
 from kg.stages.report import classification_table
+from kg.stages.verify import summary as verify_summary
 from kg.stages.verify import verify as run_verify
 from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
 from kg.validation import validate as run_validation
@@ -209,4 +210,4 @@ def verify(
     report = run_verify(loaded.engine, rule_list, base, project.queries)
     if not report.ok:
         raise pipeline.VerifyFailed(report)
-    console.print(f"[green]all {report.compared} classifications match the reported ones[/]")
+    console.print(f"[green]{escape(verify_summary(report))}[/]")
