@@ -209,3 +209,28 @@ def test_rule_results_are_stored_as_the_query_gave_them(tmp_path: Path, template
     assert counts["oxigraph"][1] == 3
     if template == "literals":
         assert "_:" in "\n".join(stored) and "@en-gb" in "\n".join(stored).lower()
+
+
+@pytest.mark.parametrize("rules", ["assessment", "evidence-majority"])
+def test_terms_outside_the_id_paths_give_one_classification_each(
+    tmp_path: Path, rules: str
+) -> None:
+    """Sub-factors and contexts named under another path (a researcher's own IRIs) each get
+    a classification of their own, named by a slug of their IRI, as many as under id/."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE / "data", data)
+    for path in data.rglob("*.ttl"):
+        text = path.read_text(encoding="utf-8")
+        text = text.replace(DEFAULT_BASE + "id/subfactor/", "https://example.org/codes/")
+        text = text.replace(DEFAULT_BASE + "id/context/", "urn:example:context:")
+        path.write_text(text, encoding="utf-8")
+    before = derived(Project(data_dirs=(FIXTURE / "data",)), "oxigraph", rules)
+    after = derived(Project(data_dirs=(data,)), "oxigraph", rules)
+    kind = URIRef(GOVSM + "DerivedClassification")
+    classifications = {t[0] for t in after if t[1:] == (RDF.type, kind)}
+    assert len(classifications) == len({t[0] for t in before if t[1:] == (RDF.type, kind)}) > 1
+    prefix = f"{DEFAULT_BASE}id/classification/classification-from-{rules}/"
+    for iri in classifications:
+        context, subfactor = str(iri)[len(prefix) :].split("/")
+        assert context == "example-context-iran"  # the scheme dropped
+        assert subfactor.startswith("example-org-codes-")
