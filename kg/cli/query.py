@@ -16,7 +16,7 @@ from kg.cli.exits import OK, REMOTE, USAGE, fail
 from kg.cli.options import Base, Data, Engine, Ontology, Rules
 from kg.cli.output import compact_iri, console
 from kg.config import BuildOptions
-from kg.prefixes import DEFAULT_BASE
+from kg.prefixes import DEFAULT_BASE, for_base
 from kg.remote.client import RemoteError, query_endpoint
 from kg.sparql.files import bind_parameters
 from kg.stages.query import (
@@ -85,10 +85,11 @@ def query(
     project = options.project(data, None, ontology)
     target = resolve(name, project.queries)
     params = parse_params(param or [])
-    bind_parameters(target, params)  # usage errors before the (slower) load
+    prefixes = for_base(base)  # id:… and rule:… name IRIs under the build's base
+    bind_parameters(target, params, prefixes)  # usage errors before the (slower) load
     if endpoint is not None:
         try:
-            result = query_endpoint(endpoint, target, params, auth, timeout, server)
+            result = query_endpoint(endpoint, target, params, auth, timeout, server, prefixes)
         except RemoteError as exc:
             fail(str(exc), USAGE if exc.usage else REMOTE)
     else:
@@ -98,7 +99,7 @@ def query(
         loaded, _, _ = pipeline.load_and_derive(
             project, BuildOptions(base=base, engine=engine, rules=rules)
         )
-        result = run(loaded.engine, target, params)
+        result = run(loaded.engine, target, params, prefixes)
     _print_result(result, output_format)
 
 

@@ -367,9 +367,15 @@ def _plain(term: Term) -> Term:
     return term
 
 
-def run_remote(remote: Remote, query: QueryFile, params: Mapping[str, str]) -> QueryResult:
-    """Bind the parameters (checked against the header) and run the query remotely."""
-    bindings = bind_parameters(query, params)
+def run_remote(
+    remote: Remote,
+    query: QueryFile,
+    params: Mapping[str, str],
+    prefixes: Mapping[str, str] | None = None,
+) -> QueryResult:
+    """Bind the parameters (checked against the header; prefixed names by ``prefixes``)
+    and run the query remotely."""
+    bindings = bind_parameters(query, params, prefixes)
     if _is_construct(query.text):
         triples = construct(remote, query.text, bindings)
         return QueryResult(query, Rows(["subject", "predicate", "object"], sorted(triples)))
@@ -395,7 +401,8 @@ def query_endpoint(
     auth: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     server: str = "auto",
+    prefixes: Mapping[str, str] | None = None,
 ) -> QueryResult:
     """``govsm query --endpoint``: credentials from the environment, then run_remote."""
     remote = Remote(endpoint, credentials_from_env(auth), timeout=timeout, server=server)
-    return run_remote(remote, query, params)
+    return run_remote(remote, query, params, prefixes)

@@ -77,9 +77,15 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     return given
 
 
-def run(engine: Engine, query: QueryFile, params: Mapping[str, str]) -> QueryResult:
-    """Bind the parameters (checked against the header) and run the query."""
-    bindings: dict[str, Term] = bind_parameters(query, params)
+def run(
+    engine: Engine,
+    query: QueryFile,
+    params: Mapping[str, str],
+    prefixes: Mapping[str, str] | None = None,
+) -> QueryResult:
+    """Bind the parameters (checked against the header; prefixed names by ``prefixes``,
+    the build's table, kg.prefixes.for_base) and run the query."""
+    bindings: dict[str, Term] = bind_parameters(query, params, prefixes)
     if _is_construct(query.text):
         triples = engine.construct(query.text, bindings)
         return QueryResult(query, Rows(["subject", "predicate", "object"], sorted(triples)))
