@@ -83,10 +83,14 @@ def srj_rows(path: Path) -> set[Row]:
     return rows
 
 
+ONTOLOGY = REPO / "ontology" / "govsm.ttl"
+
+
 def load_both(paths: list[Path]) -> tuple[Graph, ox.Store]:
+    """The files with the ontology, as the validation runs the checks (on the union)."""
     graph = Graph()
     store = ox.Store()
-    for path in paths:
+    for path in [ONTOLOGY, *paths]:
         graph.parse(path, format="turtle")
         store.load(path=str(path), format=ox.RdfFormat.TURTLE)
     return graph, store

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from kg.cli import build, exits, nanopub, push, query, reason, serve
+from kg.cli import build, exits, init, nanopub, push, query, reason, serve
 
 SUMMARY = "govsm: build, check, query and trace the GovSM knowledge graph."
 
@@ -16,6 +16,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+app.command("init")(init.init_command)
 app.command()(build.build)
 app.command()(build.publish)
 app.command()(build.validate)

@@ -1,0 +1,125 @@
+"""``govsm init``: a new review's data folder, which validates and builds as it is and
+grows as studies, a taxonomy and coded evidence are added.
+
+It writes ``DIR/data/<slug>/review.ttl`` (the review: its title, and the concept scheme
+its factors and sub-factors will belong to), ``DIR/data/<slug>/taxonomy.ttl`` (that
+scheme, empty) and a README of what goes where. IRIs are under the default base, as every
+data file's are (``govsm build --base`` moves them). It never overwrites: an existing
+folder is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Literal
+
+from kg.config import ConfigError
+from kg.prefixes import DEFAULT_BASE
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class NewReview:
+    """What ``init_project`` wrote."""
+
+    folder: Path
+    review: str
+    scheme: str
+    files: tuple[Path, ...]
+
+
+def slugify(text: str) -> str:
+    """A readable, lower-case IRI segment of a title (ASCII letters, digits, hyphens)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return "-".join(slug.split("-")[:8])
+
+
+def init_project(root: Path, title: str, slug: str | None = None) -> NewReview:
+    """Write a new review's data folder under ``root/data/``; ConfigError if the title
+    is empty, the slug unusable or the folder already there."""
+    title = " ".join(title.split())
+    if not title:
+        raise ConfigError("a review needs a title (--title)")
+    slug = slug or slugify(title)
+    if not _SLUG.match(slug):
+        raise ConfigError(
+            f"review slug {slug!r} must be lower-case letters and digits joined by hyphens"
+        )
+    folder = root / "data" / slug
+    if folder.exists():
+        raise ConfigError(f"{folder} already exists: govsm init never overwrites")
+    review = f"{DEFAULT_BASE}id/review/{slug}"
+    scheme = f"{DEFAULT_BASE}id/scheme/{slug}-factors"
+    folder.mkdir(parents=True)
+    files = {
+        "review.ttl": _review_turtle(review, scheme, title),
+        "taxonomy.ttl": _taxonomy_turtle(scheme, title),
+        "README.md": _readme(title, slug),
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return NewReview(folder, review, scheme, tuple(folder / name for name in files))
+
+
+_PREFIXES = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+"""
+
+
+def _review_turtle(review: str, scheme: str, title: str) -> str:
+    text = Literal(title, lang="en").n3()
+    return f"""# The review: its title and the concept scheme of its factors (taxonomy.ttl).
+# Add what the review reports: dcterms:description, authors (bibo:authorList), the
+# review method (govsm:followsMethod) — see the ontology's documentation (site/ontology).
+
+{_PREFIXES}
+<{review}>
+    a govsm:Review ;
+    rdfs:label {text} ;
+    dcterms:title {text} ;
+    dcterms:subject <{scheme}> .
+"""
+
+
+def _taxonomy_turtle(scheme: str, title: str) -> str:
+    label = Literal(f"Factors of: {title}", lang="en").n3()
+    return f"""# The factors and sub-factors the review codes its evidence with: one skos:Concept
+# each (govsm:Factor, govsm:SubFactor), skos:inScheme this scheme, a sub-factor
+# skos:broader its factor, skos:prefLabel / skos:altLabel (synonyms), skos:definition.
+
+{_PREFIXES}
+<{scheme}>
+    a skos:ConceptScheme ;
+    skos:prefLabel {label} .
+"""
+
+
+def _readme(title: str, slug: str) -> str:
+    return f"""# {title}
+
+The data of one review, one named graph per file (`BASE graph/data/{slug}/FILE`).
+
+| file | what goes there |
+|---|---|
+| `review.ttl` | the review: title, description, authors, method |
+| `taxonomy.ttl` | factors and sub-factors (SKOS concepts in the review's scheme) |
+| `references.ttl` | the studies (`govsm:Study`: title, year, authors, venue, DOI) |
+| `evidence.ttl` | coded evidence (`govsm:EvidenceItem`: study, sub-factor, direction, quote) |
+| `context.ttl` | optional: contexts and context assessments (for the assessment rule) |
+| `reported.ttl` | optional: classifications a published review reports (only compared) |
+
+Check and build it:
+
+```sh
+govsm validate --data data
+govsm build --data data --out dist
+```
+"""
