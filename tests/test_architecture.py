@@ -19,7 +19,7 @@ LAYERS = (
     ("kg.sparql",),
     ("kg.rdf",),
     ("kg.validation",),
-    ("kg.stages",),
+    ("kg.stages", "kg.importers"),
     ("kg.web",),
     ("kg.build",),
     ("kg.remote",),

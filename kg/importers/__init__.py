@@ -1,0 +1,5 @@
+"""Importers: files that reviewers' tools write (BibTeX/RIS/CSL-JSON, REFI-QDA, CSV/XLSX
+codebooks) read into typed intermediates, then mapped onto the GovSM data model.
+
+The layer sits above kg.rdf / kg.sparql / kg.prefixes / kg.config and below kg.cli; it
+imports neither kg.web nor kg.build nor kg.cli (tests/test_architecture.py)."""
