@@ -54,6 +54,7 @@ _RIS_VENUE = {
     "book": ("publisher",), "thesis": ("publisher",), "report": ("publisher",),
     "webpage": ("publisher",), "other": ("publisher",),
 }  # fmt: skip
+_BIB_HEAD = re.compile(r"\s*@\w+\s*[{(]\s*([^,\s]+)")
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]  -( |$)")
 
 
@@ -118,8 +119,12 @@ def read_bibtex(path: Path) -> list[Reference]:
     )
     if library.failed_blocks:
         block = library.failed_blocks[0]
-        reason = str(getattr(block, "error", "") or "not a BibTeX entry").splitlines()[0]
-        key = getattr(block, "key", None) or (block.raw or "").split(",", 1)[0].strip()[:60]
+        error = getattr(block, "error", None)
+        reason = (str(error).strip().splitlines() or [""])[0]
+        if not reason:  # the splitter's BlockAbortedException carries no message
+            reason = "syntax error: the entry is not closed (check its braces and quotes)"
+        head = _BIB_HEAD.match(block.raw or "")
+        key = getattr(block, "key", None) or (head.group(1) if head else "?")
         raise ImportFailure(path, f"line {(block.start_line or 0) + 1} ({key})", reason)
     return [_bib_reference(path, entry) for entry in library.entries]
 
