@@ -132,8 +132,10 @@ def _read_all(files: Sequence[Path]) -> tuple[list[Reference], list[EntryOutcome
 
 
 def _new_slug(ref: Reference, taken: set[str]) -> str:
-    family = slug(ref.authors[0].family) if ref.authors else "anonymous"
-    base = f"{family or 'anonymous'}-{ref.year or 'nd'}"
+    # A family name with no ASCII letters (e.g. in Chinese script) slugs to nothing:
+    # the citation key stands in, which is readable too.
+    family = slug(ref.authors[0].family) or slug(ref.key)
+    base = f"{family or 'study'}-{ref.year or 'nd'}"
     candidates = [base] + [f"{base}-{chr(c)}" for c in range(ord("b"), ord("z") + 1)]
     candidates += [f"{base}-{n}" for n in range(27, 10_000)]
     chosen = next(c for c in candidates if c not in taken)
@@ -148,6 +150,10 @@ def _merge(
     taken = set(state) | known.studies
     merged = dict(state)
     for ref in refs:
+        if not ref.authors:  # shape:StudyShape-creator-minCount: a study needs an author
+            reason = "no author or editor: a study needs at least one (dcterms:creator)"
+            report.entries.append(EntryOutcome(ref.file, ref.where, ref.key, "skipped", "", reason))
+            continue
         old_slug = by_key.get(ref.key)
         if old_slug is None:
             status, old_slug = "added", _new_slug(ref, taken)

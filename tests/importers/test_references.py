@@ -275,3 +275,27 @@ def test_an_entry_without_author_or_title(tmp_path: Path, data_dir: Path) -> Non
     graph = _imported(data_dir)
     issue = URIRef("https://w3id.org/govsm/id/data-quality/hub-nd-title")
     assert graph.value(issue, URIRef(GOVSM + "issueKind")) == URIRef(GOVSM + "incompleteRecord")
+
+
+def test_an_entry_without_any_author_is_skipped_with_its_reason(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    source = tmp_path / "anon.bib"
+    source.write_text("@misc{anon2021, title = {Guidance}, year = 2021}\n")
+    report = import_references([source], data_dir)
+    (entry,) = report.entries
+    assert (entry.key, entry.status, entry.where) == ("anon2021", "skipped", "line 1 (anon2021)")
+    assert "no author" in entry.reason
+    assert (URIRef(STUDY + "anon2021-2021"), None, None) not in _imported(data_dir)
+
+
+def test_a_ris_record_without_id_gets_a_derived_key(tmp_path: Path, data_dir: Path) -> None:
+    source = tmp_path / "noid.ris"
+    source.write_text(
+        "TY  - JOUR\nAU  - Mergel, Ines\nTI  - Social media institutionalization\n"
+        "PY  - 2016\nER  - \n"
+    )
+    (entry,) = import_references([source], data_dir).entries
+    assert (entry.key, entry.status) == ("mergel-2016-social-media-institutionalization", "added")
+    (again,) = import_references([source], data_dir).entries
+    assert again.status == "unchanged"
