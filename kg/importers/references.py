@@ -235,6 +235,12 @@ def _record_issues(state: dict[str, Reference]) -> list[Issue]:
                 f"The entry '{ref.key}' gives a DOI that is not DOI syntax (10.NNNN/...).",
                 "No bibo:doi is recorded; the DOI as given is quoted here.", (ref.doi_given,),
             ))  # fmt: skip
+        if ref.url_given and not ref.url:
+            issues.append(Issue(
+                f"{slug_}-url", "malformedIdentifier", (slug_,),
+                f"The entry '{ref.key}' gives a URL that is not an http(s) IRI.",
+                "No schema:url is recorded; the URL as given is quoted here.", (ref.url_given,),
+            ))  # fmt: skip
         if not ref.title:
             issues.append(Issue(
                 f"{slug_}-title", "incompleteRecord", (slug_,),

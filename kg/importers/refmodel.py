@@ -127,7 +127,8 @@ class Venue:
 class Reference:
     """One reference as a file gives it. ``doi`` is normalised (None when absent or not
     DOI syntax); ``doi_given`` is the DOI as written. ``file`` and ``line`` say where it
-    came from and take no part in comparisons."""
+    came from and take no part in comparisons. ``url`` likewise (None when not an http(s)
+    IRI), ``url_given`` as written."""
 
     key: str
     kind: str
@@ -141,6 +142,7 @@ class Reference:
     doi: str | None = None
     doi_given: str = ""
     url: str = ""
+    url_given: str = ""
     abstract: str = ""
     file: str = field(default="", compare=False)
     line: str = field(default="", compare=False)
@@ -165,6 +167,7 @@ class Reference:
             self.doi,
             "" if self.doi else self.doi_given,
             self.url,
+            "" if self.url else self.url_given,
             self.abstract,
         )
 
@@ -179,6 +182,7 @@ def make_reference(**values: object) -> Reference:
         doi=normalise_doi(doi_given) if doi_given else None,
         doi_given=doi_given,
         url=normalise_url(url) or "",
+        url_given=url,
         year=year_of(values.pop("year", "")),
         pages=page_range(str(values.pop("pages", "") or "")),
         **text,

@@ -199,7 +199,7 @@ def _text(graph: Graph, subject: object, prop: URIRef) -> str:
     return str(value) if value is not None else ""
 
 
-def _read_study(graph: Graph, study: URIRef, doi_given: dict[str, str]) -> Reference:
+def _read_study(graph: Graph, study: URIRef, given: dict[str, str]) -> Reference:
     classes = {_compact(c) for c in graph.objects(study, RDF.type)}
     kind = next((_KIND_OF_CLASS[c] for c in sorted(classes) if c in _KIND_OF_CLASS), "other")
     authors = ()
@@ -226,22 +226,23 @@ def _read_study(graph: Graph, study: URIRef, doi_given: dict[str, str]) -> Refer
         year=_text(graph, study, _FABIO.hasPublicationYear), venue=venue,
         volume=_text(graph, study, _BIBO.volume), issue=_text(graph, study, _BIBO.issue),
         pages=_text(graph, study, _BIBO.pages), doi=_text(graph, study, _BIBO.doi) or None,
-        doi_given=doi_given.get(slug, _text(graph, study, _BIBO.doi)),
-        url=_text(graph, study, _SCHEMA.url), abstract=_text(graph, study, DCTERMS.description),
+        doi_given=given.get(f"{slug}-doi", _text(graph, study, _BIBO.doi)),
+        url=_text(graph, study, _SCHEMA.url),
+        url_given=given.get(f"{slug}-url", _text(graph, study, _SCHEMA.url)),
+        abstract=_text(graph, study, DCTERMS.description),
     )  # fmt: skip
 
 
 def read_back(graph: Graph) -> dict[str, Reference]:
     """The records an earlier import wrote (its references and data-quality files parsed
-    into ``graph``), slug -> record; the DOI as given comes back from its
-    malformedIdentifier issue."""
-    doi_given = {}
+    into ``graph``), slug -> record; a DOI or URL as given that was not recorded as one
+    comes back from its malformedIdentifier issue (``data-quality/<slug>-doi|-url``)."""
+    given = {}
     for issue in graph.subjects(_GOVSM.issueKind, _GOVSM.malformedIdentifier):
         quote = graph.value(issue, _GOVSM.hasQuote)
-        for study in graph.objects(issue, _GOVSM.concerns):
-            doi_given[_local(study, "study")] = _text(graph, quote, _OA.exact)
+        given[_local(issue, "data-quality")] = _text(graph, quote, _OA.exact)
     return {
-        _local(study, "study"): _read_study(graph, study, doi_given)
+        _local(study, "study"): _read_study(graph, study, given)
         for study in graph.subjects(RDF.type, _GOVSM.Study)
         if graph.value(study, DCTERMS.identifier) is not None
     }

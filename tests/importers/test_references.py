@@ -208,8 +208,25 @@ def test_entries_of_another_file_stay(tmp_path: Path, data_dir: Path) -> None:
     assert len(set(graph.subjects(RDF.type, URIRef(GOVSM + "Study")))) == 5
 
 
+ODD = """[
+  {"id": "hub", "type": "webpage", "author": [{"literal": "Novin Hub"}],
+   "URL": "https://example.org/a page"},
+  {"id": "damaged", "type": "article-journal", "title": "Damaged",
+   "author": [{"family": "Roe", "given": "R."}], "DOI": "10.1002 /asi.21344"}
+]"""
+
+
 def test_the_written_turtle_validates(tmp_path: Path, data_dir: Path) -> None:
-    import_references([FIXTURES / "refs.bib"], data_dir)
+    odd = tmp_path / "odd.json"
+    odd.write_text(ODD)  # no title, a URL with a space, a damaged DOI: issues, valid data
+    report = import_references([FIXTURES / "refs.bib", odd], data_dir)
+    assert {(i.slug, i.kind) for i in report.issues} == {
+        ("hub-nd-title", "incompleteRecord"),
+        ("hub-nd-url", "malformedIdentifier"),
+        ("roe-nd-doi", "malformedIdentifier"),
+        ("mergel-2013-duplicate", "duplicateEntry"),
+    }
+    assert import_references([FIXTURES / "refs.bib", odd], data_dir).written == []
     report = validate_files(
         tmp_path / "project",
         BACKGROUND,
@@ -225,6 +242,10 @@ def test_the_written_turtle_validates(tmp_path: Path, data_dir: Path) -> None:
     assert shapes <= {
         "StudyShape-referenceText-minCount",
         "StudyShape-doi-minCount",
+        "StudyShape-publishedIn-minCount",
+        "StudyShape-hasPublicationYear-minCount",
+        "StudyShape-title-minCount",
+        "DataQualityIssueShape-hasQuote-minCount",  # an incomplete record quotes nothing
     }, shapes
 
 
