@@ -320,3 +320,19 @@ def test_a_ris_record_without_id_gets_a_derived_key(tmp_path: Path, data_dir: Pa
     assert (entry.key, entry.status) == ("mergel-2016-social-media-institutionalization", "added")
     (again,) = import_references([source], data_dir).entries
     assert again.status == "unchanged"
+
+
+def test_importing_into_the_review_folder_keeps_it_valid(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "social-media-service-delivery"
+    shutil.copytree(REPO / "data" / "social-media-service-delivery", folder)
+    hand = {p.name: p.read_bytes() for p in folder.iterdir()}
+    report = import_references([FIXTURES / "refs.bib"], folder)
+    # Hand-written IRIs are not taken (mergel-2013 is the review's own entry) and its
+    # venue is linked to, not described again (two titles would be a violation).
+    assert STUDY + "mergel-2013" not in {e.study for e in report.entries}
+    text = (folder / REFERENCES_FILE).read_text()
+    assert "venue/government-information-quarterly> ;" in text
+    assert "<https://w3id.org/govsm/id/venue/government-information-quarterly>\n" not in text
+    assert {n: (folder / n).read_bytes() for n in hand} == hand
+    result = validate_files(tmp_path / "project", *sorted(folder.glob("*.ttl")))
+    assert result.violations == [], [str(r) for r in result.violations]
