@@ -28,7 +28,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.importers.refformats import read_references
+from kg.importers.refformats import READERS, read_references
 from kg.importers.refmodel import ImportFailure, Reference, slug
 from kg.importers.refturtle import (
     ID,
@@ -40,13 +40,16 @@ from kg.importers.refturtle import (
 )
 from kg.prefixes import GOVSM, PREFIXES
 
+#: The suffixes import_references reads (the CLI dispatches on them).
+SUFFIXES = tuple(READERS)
+STATUSES = ("added", "updated", "unchanged", "skipped")
 REFERENCES_FILE = "references-imported.ttl"
 DATA_QUALITY_FILE = "data-quality-imported.ttl"
 GOVSM_STUDY = URIRef(GOVSM + "Study")
 BIBO_DOI = URIRef(PREFIXES["bibo"] + "doi")
 FABIO_YEAR = URIRef(PREFIXES["fabio"] + "hasPublicationYear")
 
-__all__ = ["ImportFailure", "ImportReport", "EntryOutcome", "import_references"]
+__all__ = ["SUFFIXES", "EntryOutcome", "ImportFailure", "ImportReport", "import_references"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,17 @@ class ImportReport:
     def count(self, status: str) -> int:
         """How many entries have ``status``."""
         return sum(1 for e in self.entries if e.status == status)
+
+    def lines(self) -> list[str]:
+        """The report as a CLI prints it: one line per entry, then the totals."""
+        out = [
+            f"{e.status:9} {e.file}: {e.where}" + (f" -> {e.study}" if e.study else "")
+            + (f" ({e.reason})" if e.reason else "")
+            for e in self.entries
+        ]  # fmt: skip
+        out += [f"issue     {i.kind}: data-quality/{i.slug}" for i in self.issues]
+        totals = ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
+        return [*out, f"{totals}; wrote {len(self.written)} file(s)"]
 
 
 def _parse(path: Path, graph: Graph) -> None:

@@ -65,6 +65,15 @@ def test_the_three_formats_give_one_graph(tmp_path: Path, name: str) -> None:
     assert isomorphic(first, second), (sorted(only_bib), sorted(only_other))
 
 
+def test_two_imports_of_one_file_are_byte_identical(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir(), second.mkdir()
+    import_references([FIXTURES / "refs.bib"], first)
+    import_references([FIXTURES / "refs.bib"], second)
+    for name in (REFERENCES_FILE, DATA_QUALITY_FILE):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
 def test_the_study_records(data_dir: Path) -> None:
     report = import_references([FIXTURES / "refs.bib"], data_dir)
     assert [(e.key, e.status) for e in report.entries] == [
@@ -73,6 +82,7 @@ def test_the_study_records(data_dir: Path) -> None:
         ("mergel2013copy", "added"),
         ("mergel2013social", "added"),
     ]
+    assert report.lines()[-1] == "4 added, 0 updated, 0 unchanged, 0 skipped; wrote 2 file(s)"
     graph = _imported(data_dir)
     paper = URIRef(STUDY + "van-der-berg-2020-b")
     assert graph.value(paper, DCTERMS.identifier) == Literal("berg2020platforms")
