@@ -1,2 +1,6 @@
-"""Getting a review into a project: a new project's files (scaffold), and importers of
-what reviewers already have (references, codings)."""
+"""Importers: files that reviewers' tools write (BibTeX/RIS/CSL-JSON, REFI-QDA, CSV/XLSX
+codebooks) read into typed intermediates, then mapped onto the GovSM data model; and a new
+review's files (``scaffold``, ``govsm init``).
+
+The layer sits above kg.rdf / kg.sparql / kg.prefixes / kg.config and below kg.cli; it
+imports neither kg.web nor kg.build nor kg.cli (tests/test_architecture.py)."""
