@@ -60,3 +60,39 @@ def test_titles_with_quotes_are_escaped(tmp_path: Path) -> None:
     made = init_project(tmp_path, 'The "smart" city \\ a review')
     graph = Graph().parse(made.folder / "review.ttl")
     assert str(graph.value(URIRef(made.review), DCTERMS.title)) == 'The "smart" city \\ a review'
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "importers"
+
+
+def test_init_then_import_references_validates_and_is_idempotent(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", str(tmp_path), "--title", "Chatbots"])
+    args = ["import", str(FIXTURES / "refs.bib"), "--project", str(tmp_path)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "4 added" in first.output
+    written = sorted((tmp_path / "data" / "chatbots").glob("*-imported.ttl"))
+    before = [p.read_bytes() for p in written]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "4 unchanged" in again.output
+    assert [p.read_bytes() for p in written] == before
+    validated = runner.invoke(app, ["validate", "--data", str(tmp_path / "data"), "--full"])
+    assert validated.exit_code == 0, validated.output
+
+
+def test_import_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", str(tmp_path), "--title", "Chatbots"])
+    folder = tmp_path / "data" / "chatbots"
+    before = sorted(p.name for p in folder.iterdir())
+    codebook = tmp_path / "codes.csv"
+    codebook.write_text("study,quote\n", encoding="utf-8")
+    broken = tmp_path / "broken.bib"
+    broken.write_text("@article{key,\n  title = {Unclosed\n", encoding="utf-8")
+    for path in (codebook, broken, tmp_path / "missing.bib"):
+        result = runner.invoke(app, ["import", str(path), "--project", str(tmp_path)])
+        assert result.exit_code == 2, result.output
+        assert path.name in result.output
+    assert sorted(p.name for p in folder.iterdir()) == before
+    runner.invoke(app, ["init", str(tmp_path), "--title", "Second review"])
+    result = runner.invoke(app, ["import", str(FIXTURES / "refs.bib"), "--project", str(tmp_path)])
+    assert result.exit_code == 2 and "--review" in result.output

@@ -1,0 +1,65 @@
+"""``govsm import``: files reviewers' tools write, into a review's data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kg.cli import exits
+from kg.cli.exits import OK, USAGE, fail
+from kg.cli.output import console
+from kg.importers.references import SUFFIXES, import_references
+from kg.importers.refmodel import ImportFailure
+
+
+def review_folder(project: Path, review: str | None) -> Path:
+    """The data folder of the review to import into: PROJECT/data/REVIEW, or the only
+    review folder there is; a usage error otherwise."""
+    data = project / "data"
+    folders = sorted(d for d in data.iterdir() if d.is_dir()) if data.is_dir() else []
+    if review is not None:
+        folder = data / review
+        if folder not in folders:
+            fail(f"no review folder {folder} (govsm init makes one)", USAGE)
+        return folder
+    if len(folders) != 1:
+        found = ", ".join(d.name for d in folders) or "none"
+        fail(f"{data}: choose the review with --review (review folders: {found})", USAGE)
+    return folders[0]
+
+
+@exits.documented(
+    {
+        OK: "imported (the lines say what was added, updated, unchanged or skipped)",
+        USAGE: "a malformed file (file, line or entry, reason; nothing written), a file "
+        "of a kind not read, or no review folder to import into",
+    }
+)
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Reference files: .bib, .ris, .json.")],
+    project: Annotated[
+        Path, typer.Option("--project", help="The project folder (govsm init).")
+    ] = Path("."),
+    review: Annotated[
+        str | None, typer.Option("--review", help="The review's folder name under data/.")
+    ] = None,
+) -> None:
+    """Import references (BibTeX, RIS, CSL-JSON) into a review: its
+    references-imported.ttl and data-quality-imported.ttl; the same file twice changes
+    nothing, a changed entry updates what it describes."""
+    unread = [f for f in files if f.suffix.lower() not in SUFFIXES]
+    if unread:
+        kinds = ", ".join(SUFFIXES)
+        fail(f"not a reference file ({kinds}): {', '.join(map(str, unread))}", USAGE)
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        fail(f"no such file: {', '.join(map(str, missing))}", USAGE)
+    folder = review_folder(project, review)
+    try:
+        report = import_references(files, folder)
+    except ImportFailure as exc:
+        fail(f"{exc}; nothing written", USAGE)
+    for line in report.lines():
+        console.print(line, highlight=False, markup=False)
