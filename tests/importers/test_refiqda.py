@@ -19,6 +19,7 @@ from kg.importers.refiqda import (
     Selection,
     TextSource,
     map_evidence,
+    nest_codes,
     qdpx_bytes,
     read_qdc,
     read_qdpx,
@@ -457,3 +458,39 @@ def test_a_subcode_of_a_subfactor_counts_as_the_subfactor(small: QdaProject) -> 
 def test_the_mapping_is_the_same_after_a_round_trip(small: QdaProject, tmp_path: Path) -> None:
     again = read_qdpx(write_qdpx(small, tmp_path / "again.qdpx"))
     assert map_evidence(again, STUDIES) == map_evidence(small, STUDIES)
+
+
+# --- a code book another program wrote -------------------------------------------------
+
+TAGUETTE = FIXTURES / "taguette" / "codebook.qdc"
+
+
+def test_reads_a_taguette_codebook(small: QdaProject) -> None:
+    codes = read_qdc(TAGUETTE)
+    assert len(codes) == 10 and all(not c.children for c in codes)  # Taguette's tags are flat
+    assert codes[0] == Code(guid="09f199a3-e585-5a27-9e8f-01297118a553", name="Factors")
+    # nested by their dotted paths, they are the tree of the hand-made project
+    factors, direction, interesting = nest_codes(codes)
+    names = lambda code: (code.name, [names(c) for c in code.children])  # noqa: E731
+    assert [names(factors), names(direction)] == [names(c) for c in small.codes]
+    assert interesting.name == "interesting"
+    assert factors.children[0].guid == "b54029f5-cc14-5546-b20a-26cb80da80f1"  # kept
+
+
+def test_a_taguette_style_project_maps_with_the_separator(small: QdaProject) -> None:
+    flat = []
+    for code, _, parent in small.all_codes():
+        path = code.name if parent is None else f"{parent.name}.{code.name}"
+        flat.append(dataclasses.replace(code, name=path, children=()))
+    # two levels of prefixes: paths of the sub-factors need the factor's own path
+    full = {c.guid: c for c in flat}
+    for code, depth, parent in small.all_codes():
+        if depth == 2:
+            grand = next(p for c, _, p in small.all_codes() if c.guid == parent.guid)
+            full[code.guid] = dataclasses.replace(
+                full[code.guid], name=f"{grand.name}.{parent.name}.{code.name}"
+            )
+    project = dataclasses.replace(small, codes=tuple(full[c.guid] for c in flat))
+    unnested = map_evidence(project, STUDIES)  # flat: no code sits under "Factors"
+    assert unnested.records == () and len(unnested.skipped) == 4
+    assert map_evidence(project, STUDIES, {"separator": "."}) == map_evidence(small, STUDIES)

@@ -22,6 +22,7 @@ from kg.importers.refiqda.model import (
     Selection,
     TextSource,
     User,
+    nest_codes,
 )
 from kg.importers.refiqda.read import RefiQdaError, check_project, read_qdc, read_qdpx
 from kg.importers.refiqda.write import project_xml, qdpx_bytes, write_qdpx
@@ -41,6 +42,7 @@ __all__ = [
     "User",
     "check_project",
     "map_evidence",
+    "nest_codes",
     "normalise_doi",
     "project_xml",
     "qdpx_bytes",

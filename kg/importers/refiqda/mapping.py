@@ -12,6 +12,9 @@ The default conventions (issue 17), each overridable by a key of the ``mapping``
     the direction code whose name is none of them is an error.
 ``sources`` (default ``{}``)
     source name -> study key, for sources not named after their study.
+``separator`` (default ``None``)
+    when set (``"."`` for Taguette), flat codes named by paths (``Factors.People.Skills``)
+    are first nested into a tree (:func:`kg.importers.refiqda.model.nest_codes`).
 ``extensions`` (default ``[".txt", ".pdf", ".docx", ".doc", ".rtf", ".odt", ".html"]``)
     file extensions dropped from a source's name before it is looked up.
 
@@ -26,11 +29,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kg.importers.refiqda.model import Code, QdaProject, Selection
+from kg.importers.refiqda.model import Code, QdaProject, Selection, nest_codes
 from kg.importers.refiqda.read import RefiQdaError
 
 #: The direction words of the issue: driver/preventer and their usual synonyms.
@@ -44,6 +47,7 @@ DEFAULT_MAPPING: dict[str, Any] = {
     "direction": "Direction",
     "directions": DIRECTION_WORDS,
     "sources": {},
+    "separator": None,
     "extensions": [".txt", ".pdf", ".docx", ".doc", ".rtf", ".odt", ".html"],
 }
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -193,6 +197,8 @@ def map_evidence(
     ``studies`` maps citation keys and DOIs to study keys; a source with evidence that
     names no study is an error naming the selection."""
     settings = _settings(mapping, file)
+    if settings["separator"]:
+        project = replace(project, codes=nest_codes(project.codes, settings["separator"]))
     tables = (_taxonomy(project, settings, file), _directions(project, settings, file))
     records: list[EvidenceRecord] = []
     skipped: list[tuple[str, str]] = []

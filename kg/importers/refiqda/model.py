@@ -9,11 +9,14 @@ braces: REFI-QDA allows ``{...}`` and either case, and programs mix them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 #: The XSD's GUIDType, without its braced variant (the writer writes the bare form).
+#: The namespace of the GUIDs given to parents that nest_codes adds (uuid5 of the path).
+_NESTED_NS = uuid.UUID("0b8f6a52-3f7e-4f7e-a0c4-6e0d2c9d4a17")
 GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -101,3 +104,30 @@ class QdaProject:
     def source(self, guid: str) -> TextSource | None:
         """The text source with this GUID, or None."""
         return next((s for s in self.sources if s.guid == guid), None)
+
+
+def nest_codes(codes: tuple[Code, ...], separator: str = ".") -> tuple[Code, ...]:
+    """A flat code list whose names are paths (Taguette writes ``Factors.Organisational``)
+    as a tree: each top-level code goes under the code named by its path's prefix, with
+    the last segment as its name. A missing parent is added, with a GUID derived from its
+    path; GUIDs of existing codes are kept, so selections still point at them."""
+    by_path: dict[str, Code] = {}
+    kids: dict[str, list[str]] = {}
+    order: list[str] = []
+    for code in codes:
+        parts = [p.strip() for p in code.name.split(separator)]
+        for depth in range(1, len(parts) + 1):
+            path = separator.join(parts[:depth])
+            if path not in by_path:
+                guid = str(uuid.uuid5(_NESTED_NS, path))
+                by_path[path] = Code(guid=guid, name=parts[depth - 1], codable=False)
+                parent = separator.join(parts[: depth - 1])
+                kids.setdefault(parent, []).append(path)
+                order.append(path)
+        by_path[separator.join(parts)] = replace(code, name=parts[-1])
+
+    def build(path: str) -> Code:
+        own = by_path[path]
+        return replace(own, children=own.children + tuple(build(k) for k in kids.get(path, [])))
+
+    return tuple(build(path) for path in kids.get("", []))
