@@ -208,6 +208,13 @@ def test_a_billion_laughs_project_is_refused(tmp_path: Path) -> None:
     assert "DOCTYPE" in error.reason
 
 
+def test_a_doctype_is_refused_in_any_encoding(tmp_path: Path) -> None:
+    utf16 = BILLION_LAUGHS.replace(b'version="1.0"?>', b'version="1.0" encoding="UTF-16"?>')
+    path = zip_project(tmp_path / "bomb16.qdpx", utf16.decode().encode("utf-16"))
+    with pytest.raises(RefiQdaError, match="refused: the XML declares a DOCTYPE"):
+        read_qdpx(path)
+
+
 def test_an_external_entity_is_refused_and_never_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE", encoding="utf-8")
