@@ -29,7 +29,9 @@ from kg.importers.safe import InputError, Limits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "importers"
 SMALL = FIXTURES / "refiqda-small"
-XSD = FIXTURES / "refi-qda" / "Project.xsd"
+XSD = (
+    Path(__file__).resolve().parents[2] / "kg" / "importers" / "refiqda" / "schema" / "Project.xsd"
+)
 SRC1 = "aaaaaaaa-0000-4000-8000-000000000001"
 SRC2 = "aaaaaaaa-0000-4000-8000-000000000002"
 SEL = "dddddddd-0000-4000-8000-00000000000"  # + 1..4
@@ -146,6 +148,16 @@ def test_what_we_write_validates_against_the_refi_qda_xsd(
     # the check is not vacuous: the same document without a required attribute fails
     del document.find(".//{urn:QDA-XML:project:1.0}Code").attrib["isCodable"]
     assert not schema.validate(document)
+
+
+def test_the_writer_refuses_what_the_xsd_rejects(small: QdaProject, tmp_path: Path) -> None:
+    first = dataclasses.replace(small.selections[0], created="2 November 2026")
+    project = dataclasses.replace(small, selections=(first, *small.selections[1:]))
+    with pytest.raises(RefiQdaError, match="project.qde line .*: not valid REFI-QDA: .*dateTime"):
+        write_qdpx(project, tmp_path / "bad.qdpx")
+    assert not (tmp_path / "bad.qdpx").exists()
+    with pytest.raises(RefiQdaError, match="cannot be written"):
+        write_qdpx(small, tmp_path / "no-such-folder" / "x.qdpx")
 
 
 def test_the_pinned_xsd_is_the_shared_one(shared_dir: Path) -> None:
@@ -295,11 +307,15 @@ def test_a_source_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         read_qdpx(zip_project(tmp_path / "latin.qdpx", qde, sources))
 
 
-def test_a_missing_source_text_names_the_source(tmp_path: Path) -> None:
+def test_a_selection_on_a_source_without_its_text_is_named(tmp_path: Path) -> None:
     qde = (SMALL / "project.qde").read_bytes()
     path = zip_project(tmp_path / "nosrc.qdpx", qde, {f"{SRC1}.txt": b"x" * 200})
-    with pytest.raises(RefiQdaError, match=rf"text source {SRC2}: its plain text"):
+    with pytest.raises(RefiQdaError) as caught:
         read_qdpx(path)
+    assert caught.value.element == f"selection {SEL}4"  # the selection on the missing text
+    assert caught.value.reason == (
+        f"its source {SRC2} has no plain text: sources/{SRC2}.txt is not in the archive"
+    )
 
 
 def test_a_text_outside_the_archive_is_not_read(tmp_path: Path) -> None:
@@ -340,8 +356,11 @@ def test_the_last_character_is_inside(tmp_path: Path) -> None:
 
 def test_a_selection_on_a_missing_source_or_code_is_an_error(small: QdaProject) -> None:
     lost = dataclasses.replace(small.selections[0], source="ffffffff-0000-4000-8000-000000000000")
+    project = dataclasses.replace(small, selections=(lost, *small.selections[1:]))
     with pytest.raises(RefiQdaError, match=f"selection {SEL}1: its source ffffffff"):
-        qdpx_bytes(dataclasses.replace(small, selections=(lost, *small.selections[1:])))
+        qdpx_bytes(project)
+    with pytest.raises(RefiQdaError, match=f"selection {SEL}1: its source ffffffff"):
+        map_evidence(project, STUDIES)
 
 
 def test_a_coding_with_an_unknown_code_is_an_error(tmp_path: Path) -> None:

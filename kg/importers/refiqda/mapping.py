@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.importers.refiqda.model import Code, QdaProject, Selection, nest_codes
-from kg.importers.refiqda.read import RefiQdaError
+from kg.importers.refiqda.read import RefiQdaError, check_project
 
 #: The direction words of the issue: driver/preventer and their usual synonyms.
 DIRECTION_WORDS: dict[str, tuple[str, ...]] = {
@@ -162,7 +162,8 @@ def _records_of(
             file, f"selection {sel.guid}", f"coded with more than one direction: {sorted(found)}"
         )
     source = project.source(sel.source)
-    assert source is not None  # check_project holds for every QdaProject read or written
+    if source is None:  # map_evidence checks the project first; kept for direct callers
+        raise RefiQdaError(file, f"selection {sel.guid}", f"its source {sel.source} is missing")
     quote = source.text[sel.start : sel.end]
     if not quote.strip():
         raise RefiQdaError(file, f"selection {sel.guid}", "selects no text to quote")
@@ -196,6 +197,7 @@ def map_evidence(
     """The evidence items of a project under the conventions (module docstring).
     ``studies`` maps citation keys and DOIs to study keys; a source with evidence that
     names no study is an error naming the selection."""
+    check_project(project, file)  # a project built in code gets the reader's checks too
     settings = _settings(mapping, file)
     if settings["separator"]:
         project = replace(project, codes=nest_codes(project.codes, settings["separator"]))

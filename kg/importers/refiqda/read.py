@@ -131,26 +131,34 @@ def decode_text(data: bytes, file: str | Path, member: str) -> str:
 
 
 def _read_source(
-    element: etree._Element, file: str | Path, load: Callable[[str, str], str]
+    element: etree._Element, file: str | Path, load: Callable[[str], str | None]
 ) -> tuple[TextSource, list[Selection]]:
     guid = _guid(element, file, "text source")
-    inline = _text_of(element, PROJECT_NS, "PlainTextContent")
-    path = element.get("plainTextPath")
-    if inline is not None:
-        text = inline
-    elif path and path.startswith(_INTERNAL):
-        text = load(path[len(_INTERNAL) :], guid)
-    elif path:
-        raise RefiQdaError(
-            file, f"text source {guid}", f"plain text outside the archive ({path}) is not read"
-        )
-    else:
-        raise RefiQdaError(file, f"text source {guid}", "has neither plainTextPath nor text")
-    source = TextSource(guid=guid, name=element.get("name") or guid, text=text)
     selections = [
         _read_selection(s, guid, file)
         for s in element.iterfind(_tag(PROJECT_NS, "PlainTextSelection"))
     ]
+    # a source without its text leaves its selections on nothing: name the first of them
+    where = f"selection {selections[0].guid}" if selections else f"text source {guid}"
+    about = f"its source {guid}" if selections else "it"
+    inline = _text_of(element, PROJECT_NS, "PlainTextContent")
+    path = element.get("plainTextPath")
+    if inline is not None:
+        text: str | None = inline
+    elif path and path.startswith(_INTERNAL):
+        text = load(path[len(_INTERNAL) :])
+        if text is None:
+            missing = f"sources/{path[len(_INTERNAL) :]}"
+            raise RefiQdaError(
+                file, where, f"{about} has no plain text: {missing} is not in the archive"
+            )
+    elif path:
+        raise RefiQdaError(
+            file, where, f"{about} has its plain text outside the archive ({path}), not read"
+        )
+    else:
+        raise RefiQdaError(file, where, f"{about} has neither plainTextPath nor PlainTextContent")
+    source = TextSource(guid=guid, name=element.get("name") or guid, text=text or "")
     return source, selections
 
 
@@ -188,10 +196,10 @@ def check_project(project: QdaProject, file: str | Path) -> None:
 
 
 def project_from_xml(
-    root: etree._Element, file: str | Path, load: Callable[[str, str], str]
+    root: etree._Element, file: str | Path, load: Callable[[str], str | None]
 ) -> QdaProject:
-    """The intermediate from a parsed ``project.qde``; ``load(name, source_guid)`` gives
-    the plain text of an ``internal://name`` path."""
+    """The intermediate from a parsed ``project.qde``; ``load(name)`` gives the plain text
+    of an ``internal://name`` path, or None when the archive lacks it."""
     if root.tag != _tag(PROJECT_NS, "Project"):
         raise RefiQdaError(file, None, f"not a REFI-QDA project (root element {root.tag})")
     ns = PROJECT_NS
@@ -226,15 +234,9 @@ def read_qdpx(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> QdaProject:
             raise RefiQdaError(path, None, "the archive has no project.qde")
         root = parse_xml(archive.read(member), path, member, RefiQdaError)
 
-        def load(name: str, source: str) -> str:
+        def load(name: str) -> str | None:
             stored = archive.find(f"sources/{name}")
-            if stored is None:
-                raise RefiQdaError(
-                    path,
-                    f"text source {source}",
-                    f"its plain text sources/{name} is not in the archive",
-                )
-            return decode_text(archive.read(stored), path, stored)
+            return None if stored is None else decode_text(archive.read(stored), path, stored)
 
         return project_from_xml(root, path, load)
 

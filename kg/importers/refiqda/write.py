@@ -14,6 +14,7 @@ import os
 import tempfile
 import uuid
 import zipfile
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -22,6 +23,8 @@ from kg.importers.refiqda.model import GUID_RE, PROJECT_NS, Code, QdaProject, Se
 from kg.importers.refiqda.read import RefiQdaError, check_project
 
 ORIGIN = "GovSM-KG"
+#: The REFI-QDA Project XSD (QDA-XML 1.0), pinned; every project.qde written is checked.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "Project.xsd"
 #: The namespace the GUIDs of written codings are derived in (uuid5 of selection/code).
 _CODING_NS = uuid.UUID("5f0f3c3e-6c1a-4f43-9d53-2f2b0f9b8d11")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -96,6 +99,24 @@ def project_xml(project: QdaProject) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+@cache
+def project_schema() -> etree.XMLSchema:
+    """The pinned Project XSD, parsed once (a local file; no DTD, no network)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), parser))
+
+
+def _validate(document: bytes, file: str | Path) -> None:
+    """Refuse to write a project.qde the REFI-QDA XSD rejects (a date that is not an
+    xsd:dateTime, a colour that is not #RRGGBB ...), naming the schema's first error."""
+    schema = project_schema()
+    if not schema.validate(etree.fromstring(document)):
+        first = schema.error_log[0]
+        raise RefiQdaError(
+            file, f"project.qde line {first.line}", f"not valid REFI-QDA: {first.message}"
+        )
+
+
 def _check_guids(project: QdaProject, file: str | Path) -> None:
     """The XSD's GUIDType: refuse to write what would not validate."""
     named = [("code", c.guid) for c, _, _ in project.all_codes()]
@@ -112,7 +133,9 @@ def qdpx_bytes(project: QdaProject, file: str | Path = "<qdpx>") -> bytes:
     """The ``.qdpx`` archive of a project, byte-identical for the same project."""
     check_project(project, file)
     _check_guids(project, file)
-    members = [("project.qde", project_xml(project))]
+    document = project_xml(project)
+    _validate(document, file)
+    members = [("project.qde", document)]
     members += [(f"sources/{s.guid}.txt", s.text.encode("utf-8")) for s in project.sources]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -129,7 +152,10 @@ def write_qdpx(project: QdaProject, path: str | Path) -> Path:
     it, renamed into place), so a failed write leaves a previous file whole."""
     path = Path(path)
     data = qdpx_bytes(project, path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise RefiQdaError(path, None, f"cannot be written ({exc.strerror})") from exc
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
