@@ -22,17 +22,17 @@ from xml.parsers import expat
 
 from lxml import etree
 
+from kg.importers.refmodel import ImportFailure
 
-class InputError(ImportError):
+
+class InputError(ImportFailure):
     """A file given to an importer is malformed or refused: which file, which entry
-    (a line, a selection, an archive member), and why."""
+    (a line, a selection, an archive member: ``element``, also ``where`` as in
+    ImportFailure, so one ``except ImportFailure`` catches every importer), and why."""
 
     def __init__(self, file: str | Path, element: str | None, reason: str) -> None:
-        self.file = str(file)
+        super().__init__(file, element, reason)
         self.element = element
-        self.reason = reason
-        where = f"{self.file}: {element}" if element else self.file
-        super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True)

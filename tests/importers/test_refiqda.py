@@ -25,6 +25,7 @@ from kg.importers.refiqda import (
     read_qdpx,
     write_qdpx,
 )
+from kg.importers.refmodel import ImportFailure
 from kg.importers.safe import InputError, Limits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "importers"
@@ -215,7 +216,7 @@ def test_a_billion_laughs_project_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RefiQdaError) as caught:
         read_qdpx(path)
     error = caught.value
-    assert isinstance(error, ImportError)
+    assert isinstance(error, ImportFailure) and isinstance(error, ImportError)
     assert (error.file, error.element) == (str(path), "member 'project.qde'")
     assert "DOCTYPE" in error.reason
 
