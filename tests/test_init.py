@@ -96,3 +96,64 @@ def test_import_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     runner.invoke(app, ["init", str(tmp_path), "--title", "Second review"])
     result = runner.invoke(app, ["import", str(FIXTURES / "refs.bib"), "--project", str(tmp_path)])
     assert result.exit_code == 2 and "--review" in result.output
+
+
+BIB = """@article{mergel2016,
+  author = {Mergel, Ines},
+  title = {Social media institutionalization in the U.S. federal government},
+  journal = {Government Information Quarterly},
+  year = {2016},
+}
+@article{smith2020,
+  author = {Smith, Jo and Lee, Kim},
+  title = {Chatbots at the counter},
+  journal = {Government Information Quarterly},
+  year = {2020},
+  doi = {10.1016/j.giq.2020.101234},
+}
+"""
+CSV = """study,factor,subfactor,direction,quote,location,coder
+mergel2016,Organisational,Policies,facilitator,"a written policy helped",Findings,Ana Coder
+smith2020,Technological,Usability,barrier,"citizens could not find the service",Results,Ben Coder
+"""
+
+
+def _qdpx(tmp_path: Path) -> Path:
+    """The small REFI-QDA fixture as the .qdpx archive a QDA program exports."""
+    import zipfile
+
+    folder = FIXTURES / "refiqda-small"
+    target = tmp_path / "coding.qdpx"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.write(folder / "project.qde", "project.qde")
+        for source in sorted((folder / "sources").iterdir()):
+            archive.write(source, f"sources/{source.name}")
+    return target
+
+
+@pytest.mark.parametrize("coding", ["csv", "qdpx"])
+def test_a_review_from_references_and_codings_validates(tmp_path: Path, coding: str) -> None:
+    runner.invoke(app, ["init", str(tmp_path / "p"), "--title", "Small review"])
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB, encoding="utf-8")
+    if coding == "csv":
+        codings = tmp_path / "coding.csv"
+        codings.write_text(CSV, encoding="utf-8")
+    else:
+        codings = _qdpx(tmp_path)
+    args = ["import", str(bib), str(codings), "--project", str(tmp_path / "p")]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    folder = tmp_path / "p" / "data" / "small-review"
+    written = {p.name: p.read_bytes() for p in folder.glob("*-imported*.ttl")}
+    assert "evidence-imported-coding.ttl" in written and "taxonomy-imported-coding.ttl" in written
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert {p.name: p.read_bytes() for p in folder.glob("*-imported*.ttl")} == written
+    graph = Graph()
+    for path in folder.glob("*.ttl"):
+        graph.parse(path)
+    items = set(graph.subjects(RDF.type, URIRef("https://w3id.org/govsm/ontology#EvidenceItem")))
+    assert len(items) >= 2
+    validated = runner.invoke(app, ["validate", "--data", str(tmp_path / "p" / "data"), "--full"])
+    assert validated.exit_code == 0, validated.output

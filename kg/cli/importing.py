@@ -10,7 +10,10 @@ import typer
 from kg.cli import exits
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.output import console
-from kg.importers.references import SUFFIXES, import_references
+from kg.importers.evidence import SUFFIXES as EVIDENCE_SUFFIXES
+from kg.importers.evidence import import_evidence
+from kg.importers.references import SUFFIXES as REFERENCE_SUFFIXES
+from kg.importers.references import import_references
 from kg.importers.refmodel import ImportFailure
 
 
@@ -38,7 +41,10 @@ def review_folder(project: Path, review: str | None) -> Path:
     }
 )
 def import_command(
-    files: Annotated[list[Path], typer.Argument(help="Reference files: .bib, .ris, .json.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="References (.bib, .ris, .json), coded evidence (.csv, .qdpx)."),
+    ],
     project: Annotated[
         Path, typer.Option("--project", help="The project folder (govsm init).")
     ] = Path("."),
@@ -46,20 +52,27 @@ def import_command(
         str | None, typer.Option("--review", help="The review's folder name under data/.")
     ] = None,
 ) -> None:
-    """Import references (BibTeX, RIS, CSL-JSON) into a review: its
-    references-imported.ttl and data-quality-imported.ttl; the same file twice changes
-    nothing, a changed entry updates what it describes."""
-    unread = [f for f in files if f.suffix.lower() not in SUFFIXES]
+    """Import references (BibTeX, RIS, CSL-JSON) and coded evidence (a CSV with the
+    columns study, factor, subfactor, direction, quote, location, coder; a REFI-QDA .qdpx)
+    into a review's folder, references first; the same file twice changes nothing, a
+    changed file updates what it describes."""
+    kinds = (*REFERENCE_SUFFIXES, *EVIDENCE_SUFFIXES)
+    unread = [f for f in files if f.suffix.lower() not in kinds]
     if unread:
-        kinds = ", ".join(SUFFIXES)
-        fail(f"not a reference file ({kinds}): {', '.join(map(str, unread))}", USAGE)
+        fail(f"not a file govsm imports ({', '.join(kinds)}): {', '.join(map(str, unread))}", USAGE)
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail(f"no such file: {', '.join(map(str, missing))}", USAGE)
     folder = review_folder(project, review)
+    references = [f for f in files if f.suffix.lower() in REFERENCE_SUFFIXES]
+    evidence = [f for f in files if f.suffix.lower() in EVIDENCE_SUFFIXES]
+    lines: list[str] = []
     try:
-        report = import_references(files, folder)
+        if references:
+            lines += import_references(references, folder).lines()
+        if evidence:
+            lines += import_evidence(evidence, folder)
     except ImportFailure as exc:
-        fail(f"{exc}; nothing written", USAGE)
-    for line in report.lines():
+        fail(f"{exc}; nothing more written", USAGE)
+    for line in lines:
         console.print(line, highlight=False, markup=False)

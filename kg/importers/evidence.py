@@ -1,4 +1,6 @@
-"""Coded evidence from a spreadsheet (CSV) into a review's data folder.
+"""Coded evidence from a spreadsheet (CSV) or a REFI-QDA project (``.qdpx``, from NVivo,
+ATLAS.ti, MAXQDA, QualCoder; read and mapped by kg.importers.refiqda) into a review's data
+folder.
 
 One row is one coded quote: ``study, factor, subfactor, direction, quote, location,
 coder`` (a header row names the columns, in any order; ``basis``, ``start`` and ``end``
@@ -26,18 +28,14 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from kg.importers.refiqda import DIRECTION_WORDS, map_evidence, read_qdpx
 from kg.importers.refmodel import ImportFailure, slug
 from kg.prefixes import DEFAULT_BASE, GOVSM
 
 BIBO_DOI = URIRef("http://purl.org/ontology/bibo/doi")
 COLUMNS = ("study", "factor", "subfactor", "direction", "quote", "location", "coder")
-DIRECTIONS = {
-    **dict.fromkeys(("driver", "facilitator", "enabler", "motivator", "drives"), "driver"),
-    **dict.fromkeys(
-        ("preventer", "barrier", "obstacle", "inhibitor", "preventive", "prevents"), "preventer"
-    ),
-    "mixed": "mixed",
-}
+# the direction words of every importer (kg.importers.refiqda.mapping.DIRECTION_WORDS)
+DIRECTIONS = {word: direction for direction, words in DIRECTION_WORDS.items() for word in words}
 BASES = {
     "full text": "basisStudyFullText",
     "abstract": "basisStudyAbstract",
@@ -156,14 +154,41 @@ def read_folder(data_dir: Path, skip: Iterable[Path] = ()) -> Folder:
     return Folder(schemes[0], studies, concepts)  # type: ignore[arg-type]
 
 
+SUFFIXES = (".csv", ".qdpx")
+
+
+def read_records(path: Path, folder: Folder) -> list[EvidenceRecord]:
+    """The coded quotes of one file, by its kind."""
+    if path.suffix.lower() == ".qdpx":
+        studies = {key: key for key in folder.studies}
+        mapped = map_evidence(read_qdpx(path), studies, file=path)
+        return [
+            EvidenceRecord(
+                study=r.study,
+                factor=r.factor,
+                subfactor=r.subfactor,
+                direction=r.direction,
+                quote=r.quote,
+                location=None,
+                coder=r.coder,
+                origin=f"{path}: selection {r.selection}",
+                start=r.start,
+                end=r.end,
+            )
+            for r in mapped.records
+        ]
+    return read_csv(path)
+
+
 def import_evidence(files: Sequence[Path], data_dir: Path) -> list[str]:
-    """Import coded-evidence CSV files into ``data_dir``; what was done, a line each."""
+    """Import coded-evidence files (CSV, .qdpx) into ``data_dir``; what was done, a line
+    each. Every file is read and rendered before anything is written."""
     targets = {f: _targets(f, data_dir) for f in files}
     folder = read_folder(data_dir, [t for pair in targets.values() for t in pair])
     written: dict[Path, str] = {}
     lines = []
     for path in files:
-        records = read_csv(path)
+        records = read_records(path, folder)
         taxonomy, evidence = render(records, folder, path.stem)
         taxonomy_file, evidence_file = targets[path]
         written[evidence_file] = evidence
