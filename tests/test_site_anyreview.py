@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import rdflib
 from rdflib.namespace import DCTERMS
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
@@ -19,9 +21,7 @@ from kg.prefixes import DEFAULT_BASE, PREFIXES
 from kg.rdf.engine import OxigraphEngine
 from kg.stages.about import NEUTRAL_TITLE, about
 from kg.web.endpoint.api import api_routes
-from kg.web.endpoint.catalogue import load_catalogue
 from kg.web.endpoint.editor import render_page
-from kg.web.endpoint.openapi import openapi_document
 from kg.web.endpoint.service import SparqlService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,16 +143,27 @@ def test_editor_and_api_examples_come_from_the_data(other: Path) -> None:
     service = SparqlService(other, sandbox=False, queries_dir=REPO / "queries" / "cq")
     try:
         assert service.examples["id:context/iran"] == "id:context/chile"
+        # the parameters the editor shows (the query texts are the files', as written)
         page = render_page(service, "")
-        assert "id:context/chile" in page and "context/iran" not in page
-        assert api_routes(service)  # the API builds its catalogue with the data's examples
-        document = json.dumps(
-            openapi_document(load_catalogue(service.queries_dir, service.examples), service)
+        shown = " ".join(re.findall(r"<span class='desc'>([^<]*)</span>", page))
+        assert "id:context/chile" in shown and "context/iran" not in shown
+        client = TestClient(Starlette(routes=api_routes(service)))
+        listing = client.get("/api/queries", headers={"Accept": "text/html"}).text
+        assert 'placeholder="id:context/chile"' in listing
+        assert 'placeholder="id:context/iran"' not in listing
+        document = client.get("/api/openapi.json").json()
+        parameters = json.dumps(
+            [
+                p
+                for item in document["paths"].values()
+                for operation in item.values()
+                for p in operation.get("parameters", [])
+            ]
         )
-        assert '"example": "id:context/chile"' in document
-        assert "context/iran" not in document
+        assert '"example": "id:context/chile"' in parameters
+        assert "context/iran" not in parameters
         # an example the data has nothing like is dropped, not shown
-        assert "example-building-permit-enquiries" not in document
+        assert "example-building-permit-enquiries" not in parameters
     finally:
         service.close()
 

@@ -147,8 +147,9 @@ def _written_like(example: str, iri: str, prefixes: Mapping[str, str]) -> str:
 def with_examples(file: QueryFile, examples: Examples) -> QueryFile:
     """``file`` with each IRI parameter's declared example replaced by the data's (its
     ``e.g. ...`` clause dropped when the data has none), so that the API, its OpenAPI
-    document and the editor offer values that exist in this build."""
-    params, query = [], file.text
+    document and the editor offer values that exist in this build. The query's text is
+    left as written (it is what runs, byte for byte, and what the editor links open)."""
+    params = []
     for p in file.parameters:
         declared = parameter_example(p.description)
         if p.type == "iri" and declared is not None and declared in examples:
@@ -157,13 +158,9 @@ def with_examples(file: QueryFile, examples: Examples) -> QueryFile:
                 text = re.sub(r",?\s*\be\.g\.\s+" + re.escape(declared), "", p.description)
             else:
                 text = p.description.replace(declared, chosen, 1)
-            # the header comment the editor shows with the query says the same
-            query = query.replace(
-                f"# parameter-{p.name}: {p.description}", f"# parameter-{p.name}: {text}", 1
-            )
             p = replace(p, description=text)
         params.append(p)
-    return replace(file, text=query, parameters=tuple(params))
+    return replace(file, parameters=tuple(params))
 
 
 def load_catalogue(queries_dir: Path, examples: Examples | None = None) -> dict[str, NamedQuery]:
