@@ -23,6 +23,7 @@ from kg.stages.about import NEUTRAL_TITLE, about
 from kg.web.endpoint.api import api_routes
 from kg.web.endpoint.editor import render_page
 from kg.web.endpoint.service import SparqlService
+from kg.web.site.ondemand import OnDemandSite
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST = REPO / "data" / "social-media-service-delivery"
@@ -113,6 +114,14 @@ def test_site_level_pages_name_the_review_of_the_data(other: Path) -> None:
     dataset = rdflib.URIRef(DEFAULT_BASE + "dataset")
     assert TITLE in str(void.value(dataset, DCTERMS.title))
     assert TITLE in str(void.value(dataset, DCTERMS.description))
+
+
+def test_on_demand_index_names_the_review_of_the_data(other: Path) -> None:
+    site = OnDemandSite.from_nquads(other / "govsm.nq", DEFAULT_BASE, REPO / "queries")
+    index = site.index_page(sparql=True)
+    assert f"<h1>GovSM-KG: {TITLE}</h1>" in index
+    assert SCHEME in index
+    assert not any(word in index for word in FOREIGN)
 
 
 def test_every_page_of_the_other_review_is_free_of_the_first(other: Path) -> None:
