@@ -41,6 +41,7 @@ from kg.web.endpoint.catalogue import (
     load_catalogue,
     parameter_example,
     read_arguments,
+    with_examples,
 )
 from kg.web.endpoint.limits import Limits
 from kg.web.endpoint.service import SparqlService
@@ -118,8 +119,10 @@ def test_catalogue_json_is_the_query_files(client: TestClient) -> None:
     entries = response.json()["queries"]
     files = sorted(CQ_DIR.glob("*.rq"))
     assert [e["name"] for e in entries] == [p.stem for p in files]
+    # the parameters' examples are the build's (kg.web.endpoint.catalogue.with_examples)
+    examples = service_for(build_dist()).examples
     for entry, path in zip(entries, files, strict=True):
-        query = read_query(path)
+        query = with_examples(read_query(path), examples)
         assert entry["title"] == query.header["title"]
         assert entry["question"] == query.header["question"]
         assert entry["keywords"] == [k.strip() for k in query.header["keywords"].split(",")]

@@ -31,6 +31,7 @@ from kg.rdf.engine import Triple
 from kg.rdf.load import Loaded, add_shapes, load, unread_files
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
+from kg.stages.about import about
 from kg.stages.derive import Derivation, Rule, derive, select_rules
 from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
@@ -288,7 +289,7 @@ def publish(
         f"classifications compared with the reported ones: "
         f"{result.verification.compared if result.verification else 0}, all matching",
     ]
-    title = "GovSM-KG: classification of sub-factors"
+    title = about(result.loaded.engine).report_title
     links = [
         ("govsm.nq", "govsm.nq (N-Quads, all named graphs)"),
         ("govsm.ttl", "govsm.ttl (Turtle, union of the graphs)"),

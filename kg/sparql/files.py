@@ -63,8 +63,8 @@ PARAMETER_TYPES: dict[str, tuple[URIRef | None, re.Pattern[str] | None, str]] = 
     "iri": (
         None,
         None,
-        "an absolute IRI (e.g. https://w3id.org/govsm/id/context/iran) or a prefixed name "
-        "from the project's prefix table (e.g. id:context/iran), without spaces, quotes, "
+        "an absolute IRI (e.g. https://w3id.org/govsm/id/context/NAME) or a prefixed name "
+        "from the project's prefix table (e.g. id:context/NAME), without spaces, quotes, "
         "'<', '>', '{', '}', '|', '^', '`' or '\\'",
     ),
     "string": (XSD.string, None, "any text"),

@@ -88,7 +88,7 @@ def fixed(request: Request, body: str, media_type: str, vary: bool = False) -> R
 
 def api_routes(service: SparqlService) -> list[BaseRoute]:
     """Routes of the named-query API: the catalogue, one query, the OpenAPI document."""
-    catalogue = load_catalogue(service.queries_dir)
+    catalogue = load_catalogue(service.queries_dir, getattr(service, "examples", None))
     prefixes = for_base(service.base)
     listing = {"queries": [q.describe() for q in catalogue.values()]}
     listing_json = json.dumps(listing, ensure_ascii=False, indent=2) + "\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,6 +19,7 @@ from kg.sparql.files import (
     QueryError,
     QueryFile,
     bind_parameters,
+    expand_iri,
     inject_values,
     query_form,
     read_query,
@@ -82,8 +83,90 @@ def parameter_example(description: str) -> str | None:
     return match.group(1) if match else None
 
 
-def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
-    """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API."""
+#: Declared example (as written, ``id:context/x``) -> the data's (None: the data has none).
+Examples = Mapping[str, str | None]
+
+
+def declared_examples(queries: Iterable[QueryFile]) -> list[str]:
+    """The examples the IRI parameters of ``queries`` declare (``e.g. VALUE``), sorted."""
+    found = {
+        parameter_example(p.description) for q in queries for p in q.parameters if p.type == "iri"
+    }
+    return sorted(e for e in found if e)
+
+
+def example_candidates(declared: Sequence[str], prefixes: Mapping[str, str]) -> dict[str, str]:
+    """Declared example -> its absolute IRI (examples that are not IRIs are left out)."""
+    out = {}
+    for example in declared:
+        try:
+            out[example] = str(expand_iri(example, prefixes))
+        except QueryError:
+            continue
+    return out
+
+
+def examples_from_subjects(
+    candidates: Mapping[str, str], subjects: Iterable[str], prefixes: Mapping[str, str]
+) -> dict[str, str | None]:
+    """For each declared example (``candidates``: example -> IRI), the data's: itself
+    when ``subjects`` (the IRIs the data describes) hold it, else the first subject in
+    code-point order directly under the same path (``.../context/`` for
+    ``id:context/x``), written with the same prefix; None when there is none. One pass
+    over ``subjects``, so a server reads its store once for all of them."""
+    folders = {e: iri.rsplit("/", 1)[0] + "/" for e, iri in candidates.items()}
+    wanted = set(folders.values())
+    present: set[str] = set()
+    first: dict[str, str] = {}
+    targets = set(candidates.values())
+    for subject in subjects:
+        if subject in targets:
+            present.add(subject)
+        folder, _, rest = subject.rpartition("/")
+        folder += "/"
+        fits = folder in wanted and rest and "#" not in rest
+        if fits and (folder not in first or subject < first[folder]):
+            first[folder] = subject
+    out: dict[str, str | None] = {}
+    for example, iri in candidates.items():
+        chosen = iri if iri in present else first.get(folders[example])
+        out[example] = _written_like(example, chosen, prefixes) if chosen else None
+    return out
+
+
+def _written_like(example: str, iri: str, prefixes: Mapping[str, str]) -> str:
+    """``iri`` with the prefix ``example`` uses (a full IRI when it uses none or ``iri``
+    is not under it)."""
+    prefix, sep, _ = example.partition(":")
+    namespace = prefixes.get(prefix) if sep else None
+    if namespace and iri.startswith(namespace):
+        return prefix + ":" + iri[len(namespace) :]
+    return iri
+
+
+def with_examples(file: QueryFile, examples: Examples) -> QueryFile:
+    """``file`` with each IRI parameter's declared example replaced by the data's (its
+    ``e.g. ...`` clause dropped when the data has none), so that the API, its OpenAPI
+    document and the editor offer values that exist in this build. The query's text is
+    left as written (it is what runs, byte for byte, and what the editor links open)."""
+    params = []
+    for p in file.parameters:
+        declared = parameter_example(p.description)
+        if p.type == "iri" and declared is not None and declared in examples:
+            chosen = examples[declared]
+            if chosen is None:
+                text = re.sub(r",?\s*\be\.g\.\s+" + re.escape(declared), "", p.description)
+            else:
+                text = p.description.replace(declared, chosen, 1)
+            p = replace(p, description=text)
+        params.append(p)
+    return replace(file, parameters=tuple(params))
+
+
+def load_catalogue(queries_dir: Path, examples: Examples | None = None) -> dict[str, NamedQuery]:
+    """Every ``*.rq`` of the catalogue folder by name (sorted), headers checked for the API;
+    with ``examples`` (:func:`examples_from_subjects`), their parameters' examples are the
+    data's."""
     catalogue: dict[str, NamedQuery] = {}
     for path in sorted(queries_dir.glob("*.rq")):
         file = read_query(path)
@@ -93,6 +176,8 @@ def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
                 f"{path}: parameter {clash[0]!r} clashes with the API's own "
                 f"'{clash[0]}' request parameter; rename it"
             )
+        if examples is not None:
+            file = with_examples(file, examples)
         catalogue[file.stem] = NamedQuery(file, query_form(file.text))
     return catalogue
 

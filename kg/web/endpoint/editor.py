@@ -74,9 +74,12 @@ def yasgui_dir() -> Path | None:
 
 
 @functools.lru_cache(maxsize=8)
-def catalogue(queries_dir: Path) -> tuple[dict[str, Any], ...]:
-    """The catalogue's entries (the ``/api/queries`` JSON shape), by title; read once."""
-    entries = [q.describe() for q in load_catalogue(queries_dir).values()]
+def catalogue(
+    queries_dir: Path, examples: tuple[tuple[str, str | None], ...] = ()
+) -> tuple[dict[str, Any], ...]:
+    """The catalogue's entries (the ``/api/queries`` JSON shape), by title, with the
+    parameters' examples the data's (``examples``: see SparqlService.examples); read once."""
+    entries = [q.describe() for q in load_catalogue(queries_dir, dict(examples)).values()]
     return tuple(sorted(entries, key=lambda e: (e["title"].lower(), e["name"])))
 
 
@@ -138,7 +141,8 @@ def render_page(
     root (``""`` for ``/sparql``, ``"../"`` for ``/sparql/``), so the editor also works
     behind a proxy that serves the server under a sub-path."""
     yasgui = yasgui_dir() is not None
-    examples = catalogue(Path(service.queries_dir))
+    data_examples = tuple(sorted((getattr(service, "examples", None) or {}).items()))
+    examples = catalogue(Path(service.queries_dir), data_examples)
     limits = _limits(service)
     config = {
         "root": root,

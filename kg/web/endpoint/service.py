@@ -22,9 +22,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kg.config import REPO_ROOT
-from kg.prefixes import DEFAULT_BASE
+from kg.prefixes import DEFAULT_BASE, for_base
 from kg.rdf.jsonld import Context, usage_of_nquads
+from kg.sparql.files import QueryError, read_query
 from kg.web.endpoint import formats
+from kg.web.endpoint.catalogue import declared_examples, example_candidates, examples_from_subjects
 from kg.web.endpoint.executor import Busy, Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
 from kg.web.endpoint.guard import Refused, inspect
 from kg.web.endpoint.limits import Limits
@@ -87,9 +89,14 @@ class SparqlService:
         self.queries_dir = queries_dir or REPO_ROOT / "queries" / "cq"
         # A project's templates folder: its catalogue.html or editor.html replace ours.
         self.templates = templates
-        counts = self._graph_sizes()
+        store = ox.Store()
+        store.load(path=str(self.store_path), format=ox.RdfFormat.N_QUADS)
+        counts = self._graph_sizes(store)
         self.graph_sizes: dict[str, int] = counts
         self.graphs: frozenset[str] = frozenset(counts)
+        # the catalogue's parameter examples, taken from this build's data
+        self.examples: dict[str, str | None] = self._examples(store)
+        del store
         # the site's JSON-LD context (kg.rdf.jsonld), made from the same N-Quads
         self.context = Context.build(usage_of_nquads(self.store_path), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
@@ -101,9 +108,22 @@ class SparqlService:
         self._clients: dict[str, int] = {}
         self._clients_lock = threading.Lock()
 
-    def _graph_sizes(self) -> dict[str, int]:
-        store = ox.Store()
-        store.load(path=str(self.store_path), format=ox.RdfFormat.N_QUADS)
+    def _examples(self, store: ox.Store) -> dict[str, str | None]:
+        """Declared example -> one from the data (kg.web.endpoint.catalogue); none when
+        the catalogue cannot be read (the API reports that itself)."""
+        try:
+            files = [read_query(p) for p in sorted(Path(self.queries_dir).glob("*.rq"))]
+        except (QueryError, OSError):
+            return {}
+        prefixes = for_base(self.base)
+        candidates = example_candidates(declared_examples(files), prefixes)
+        if not candidates:
+            return {}
+        subjects = (q.subject.value for q in store if isinstance(q.subject, ox.NamedNode))
+        return examples_from_subjects(candidates, subjects, prefixes)
+
+    @staticmethod
+    def _graph_sizes(store: ox.Store) -> dict[str, int]:
         sizes: dict[str, int] = {}
         for quad in store:
             if isinstance(quad.graph_name, ox.NamedNode):

@@ -46,6 +46,7 @@ from kg.prefixes import GOVSM, PREFIXES
 from kg.rdf.engine import Engine
 from kg.rdf.jsonld import Context, Usage, graph_document, usage_of
 from kg.rdf.turtle import default_view_turtle
+from kg.stages.about import About, about
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
 from kg.web.site import (
@@ -78,7 +79,8 @@ class SiteInput:
     queries: Path
     rule_iri: str | None
     report: Report  # the classification report (report.html, its rows linked)
-    title: str = "GovSM-KG"
+    # The landing page's title; None: the data's (kg.stages.about, from its reviews).
+    title: str | None = None
     default_turtle: str | None = None  # dist/govsm.ttl when already serialised
     # The build's folder with govsm.nq and govsm.ttl (kg.build.dumps.write_dumps), which a
     # site without resource pages links or copies into dumps/ rather than re-reading.
@@ -136,7 +138,8 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
         site_pages = {"dataset", "ontology", ""} | ({"shapes"} if graph.shape_triples else set())
         graph.set_pages({r.value[len(src.base) :] for r in subjects} | site_pages)
     note = None if resources else landing.ON_DEMAND_NOTE
-    description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, note)
+    reviews = about(src.engine)
+    description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, reviews, note)
     _dataset(files, graph, src, description, note)
     for ext, text in rdfio.documents(graph.ontology_triples, graph.context).items():
         files.put(f"ontology.{ext}", text)
@@ -148,7 +151,7 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
             files.put(f"shapes.{ext}", text)
         files.put("shapes.html", shapes_docs.shapes_page(graph, src.templates))
     _resources(files, graph, src, subjects)
-    _site_level(files, graph, src, sorted(dumps.sizes), note)
+    _site_level(files, graph, src, reviews, sorted(dumps.sizes), note)
     html_pages = sorted(p for p in files.written if p.endswith(".html"))
     if resources:
         files.put("sitemap.xml", sitemap.sitemap(src.base, html_pages))
@@ -254,13 +257,19 @@ def _resources(
 
 
 def _site_level(
-    files: _Files, graph: SiteGraph, src: SiteInput, dumps: list[str], note: str | None
+    files: _Files,
+    graph: SiteGraph,
+    src: SiteInput,
+    reviews: About,
+    dumps: list[str],
+    note: str | None,
 ) -> None:
     """The landing page and its figure, the report, the stylesheet and .htaccess."""
     boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri)
     files.put("figure.svg", figure.svg(boxes, figure.figure_title(graph), src.templates))
     page = pages.Page("", graph, templates=src.templates)
-    files.put("index.html", landing.landing_page(page, src.title, boxes, dumps, note))
+    title = src.title or reviews.title
+    files.put("index.html", landing.landing_page(page, title, boxes, dumps, note))
     report = pages.Page("report", graph, templates=src.templates)
     files.put("report.html", landing.report_page(report, src.report))
     files.put("style.css", stylesheet(src.templates))

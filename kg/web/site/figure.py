@@ -93,10 +93,12 @@ def figure_boxes(
 
 
 def figure_title(graph: SiteGraph) -> str:
-    """What the figure shows, named after the data's concept scheme when it has one."""
+    """What the figure shows, named after the data's concept schemes (all of them, so
+    that a build of several reviews names each) when it has any."""
     schemes = graph.instances(PREFIXES["skos"] + "ConceptScheme")
     if schemes:
-        return f"{graph.label(schemes[0])}: sub-factors by derived direction"
+        names = "; ".join(graph.label(s) for s in schemes)
+        return f"{names}: sub-factors by derived direction"
     return "Factors and sub-factors by derived direction"
 
 

@@ -93,6 +93,7 @@ class Trace:
 
     direction: str
     context: Value
+    reviews: list[Value]  # the reviews the context is quoted from (which review it is of)
     rule: Value
     rule_title: str | None  # the rule's title, when it is not the link's text already
     assessment: Assessment | None
@@ -275,12 +276,20 @@ def quotes(page: Page, subject: ox.NamedNode) -> list[Quote]:
 def trace_section(page: Page, step: ClassificationStep) -> Trace:
     """The full trace of a derived classification (from kg.stages.trace)."""
     context = page.value(ox.NamedNode(step.context), step.context_label)
+    reviews = [page.value(r) for r in reviews_of(page.graph, ox.NamedNode(step.context))]
     rule = page.value(ox.NamedNode(step.rule))
     title = step.rule_title if step.rule_title and step.rule_title != rule.text else None
     a = step.assessment
     assessment = Assessment(page.value(ox.NamedNode(a.iri)), a) if a is not None else None
     evidence = [_evidence(page, e) for e in step.evidence]
-    return Trace(step.direction, context, rule, title, assessment, evidence)
+    return Trace(step.direction, context, reviews, rule, title, assessment, evidence)
+
+
+def reviews_of(graph: SiteGraph, context: ox.NamedNode) -> list[ox.NamedNode]:
+    """The reviews (govsm:Review or a sub-class) a context is quoted from, sorted."""
+    reviews = set(graph.instances(GOVSM + "Review"))
+    quoted = graph.objects(context, GOVSM + "quotedFrom")
+    return sorted((r for r in quoted if r in reviews), key=lambda r: r.value)
 
 
 def _evidence(page: Page, e: EvidenceStep) -> Evidence:

@@ -25,14 +25,12 @@ import pyoxigraph as ox
 from kg.prefixes import GOVSM
 from kg.rdf.engine import OxigraphEngine
 from kg.rdf.jsonld import Context, usage_of, usage_of_nquads
+from kg.stages.about import about
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.site import figure, landing, pages, rdfio, shapes_docs, void
 from kg.web.site.graph import SiteGraph
 from kg.web.site.kinds import kind_sections
 from kg.web.templates import stylesheet
-
-#: The title of the index rendered for a build without a static site.
-TITLE = "GovSM-KG"
 
 
 class OnDemandSite:
@@ -133,7 +131,7 @@ class OnDemandSite:
         boxes = None
         if (self.queries / figure.TABLE_QUERY).is_file():
             boxes = figure.figure_boxes(self.graph, self.engine, self.queries, self.rule_iri)
-        return landing.on_demand_index(page, TITLE, boxes, sparql)
+        return landing.on_demand_index(page, about(self.engine).title, boxes, sparql)
 
     def style(self) -> str:
         """style.css, for a server without a static site (the project's, if it has one)."""

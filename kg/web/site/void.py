@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import ONTOLOGY_IRI, PREFIXES, compact
 from kg.sparql.catalogue import catalogue_graph_iri
+from kg.stages.about import About
 from kg.web.site.graph import SHAPES_IRI, TYPE, SiteGraph
 from kg.web.site.rdfio import FORMATS
 
@@ -31,16 +32,6 @@ DUMPS = {
     "govsm.ttl": ("text/turtle", "Turtle, default view (union of the named graphs)"),
     "govsm.jsonld": ("application/ld+json", "JSON-LD, default view (union of the named graphs)"),
 }
-
-
-# The project's own name for the dataset (the reviews in it are described by the data).
-TITLE = "GovSM-KG: government use of social media for service delivery"
-DESCRIPTION = (
-    "A knowledge graph of a published meta-synthesis on the factors that drive or prevent "
-    "government use of social media for service delivery: the review, its studies, coded "
-    "evidence with verbatim quotes, context assessments, and the classifications derived "
-    "by SPARQL rules, with their provenance."
-)
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -111,12 +102,14 @@ def void_triples(
     stats: Statistics,
     sizes: dict[str, int],
     checksums: dict[str, str],
+    about: About,
     note: str | None = None,
 ) -> list[ox.Triple]:
     """The dataset description: ``sizes`` and ``checksums`` of the dumps published (by
-    file name), ``note`` (an rdfs:comment) when the site has no resource pages."""
+    file name), titled and described from ``about`` (the reviews in the data), ``note``
+    (an rdfs:comment) when the site has no resource pages."""
     out = _Triples()
-    _about(out, graph, note)
+    _about(out, graph, about, note)
     _statistics(out, graph.base, stats)
     _distributions(out, graph, sizes, checksums)
     _service(out, graph.base)
@@ -125,16 +118,18 @@ def void_triples(
     return list(out)
 
 
-def _about(out: _Triples, graph: SiteGraph, note: str | None) -> None:
-    """What the dataset is: types, title, description, licence, dates, creators, URI
-    space, endpoint, and its root resources (the reviews the data describes)."""
+def _about(out: _Triples, graph: SiteGraph, about: About, note: str | None) -> None:
+    """What the dataset is: types, title and description (from the reviews in it),
+    licence, dates, creators, URI space, endpoint, and its root resources (the reviews
+    the data describes that have a page in this build)."""
     base = graph.base
     ds = _n(base + "dataset")
     onto = _n(ONTOLOGY_IRI)
     out.add(ds, P["rdf"] + "type", _n(P["void"] + "Dataset"))
     out.add(ds, P["rdf"] + "type", _n(P["dcat"] + "Dataset"))
-    out.add(ds, P["dcterms"] + "title", ox.Literal(TITLE, language="en"))
-    out.add(ds, P["dcterms"] + "description", ox.Literal(DESCRIPTION, language="en"))
+    out.add(ds, P["dcterms"] + "title", ox.Literal(about.title, language="en"))
+    description = ox.Literal(about.description, language="en")
+    out.add(ds, P["dcterms"] + "description", description)
     if note is not None:
         out.add(ds, P["rdfs"] + "comment", ox.Literal(note, language="en"))
     for pred in ("license", "created", "modified"):
