@@ -42,6 +42,7 @@ from kg.sparql.files import (
     bind_parameters,
     check_offline,
     inject_values,
+    query_form,
     serialize_term,
 )
 from kg.stages.query import QueryResult, _is_construct
@@ -166,6 +167,9 @@ class Remote:
 def _wrapper(remote: Remote, text: str, return_format: str) -> SPARQLWrapper:
     sw = SPARQLWrapper(remote.endpoint, agent="govsm-kg (SPARQLWrapper)")
     sw.setQuery(text)
+    # SPARQLWrapper guesses the form with a regex that reads words in comments ("asked",
+    # "loaded", "described" in a header made SELECTs ASK, LOAD, DESCRIBE): ours reads code
+    sw.queryType = query_form(text)
     sw.setReturnFormat(return_format)
     sw.setOnlyConneg(True)  # no non-standard format/output parameters
     if len(text.encode("utf-8")) > POST_THRESHOLD:
