@@ -8,7 +8,7 @@ from SPARQLWrapper import ASK, CONSTRUCT, DESCRIBE, SELECT
 
 from kg.remote.client import Remote, _wrapper
 
-HEADER = "# question: which resources are described, asked about or loaded?\n"
+HEADER = "# title: a query\n# question: which resources are described, asked about or loaded?\n"
 
 
 @pytest.mark.parametrize(
