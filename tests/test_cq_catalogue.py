@@ -178,7 +178,9 @@ def built(name: str, extra: tuple[str, ...] = ()) -> Engine:
         project = (
             Project(data_dirs=(REPO / "data", *(REPO / d for d in extra))) if extra else Project()
         )
-        loaded, _rules, derivations = load_and_derive(project, BuildOptions(engine=name))
+        loaded, _rules, derivations = load_and_derive(
+            project, BuildOptions(engine=name), standard_view=True
+        )
         assert derivations and all(d.classifications for d in derivations)
         _engines[(name, extra)] = loaded.engine
     return _engines[(name, extra)]

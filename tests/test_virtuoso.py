@@ -96,9 +96,10 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
 
 @pytest.fixture(scope="session")
 def built_nq(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Canonical N-Quads of ontology + data + the CPSV-AP example, default rules derived."""
+    """Canonical N-Quads of ontology + data + the CPSV-AP example, default rules derived,
+    restated in standard vocabularies (as a build publishes them)."""
     project = Project(data_dirs=(REPO / "data", EXAMPLE))
-    loaded, _rules, derivations = load_and_derive(project, BuildOptions())
+    loaded, _rules, derivations = load_and_derive(project, BuildOptions(), standard_view=True)
     assert derivations and all(d.classifications for d in derivations)
     path = tmp_path_factory.mktemp("push") / "govsm.nq"
     path.write_text(canonical_nquads(loaded.engine.dump_nquads()), encoding="utf-8")

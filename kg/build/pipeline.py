@@ -114,14 +114,17 @@ def reason(project: Project, log: Log = _quiet, prepared: PreparedReasoning | No
 
 
 def load_and_derive(
-    project: Project, options: BuildOptions, log: Log = _quiet
+    project: Project, options: BuildOptions, log: Log = _quiet, standard_view: bool = False
 ) -> tuple[Loaded, list[Rule], list[Derivation]]:
-    """Load every source and run the chosen rule set (used by build, query, trace)."""
+    """Load every source and run the chosen rule set (used by query, trace, derive,
+    verify); with ``standard_view`` also restate it (what a catalogue query may read;
+    derive, verify and trace read only the project's own terms)."""
     rules = select_rules(project.queries, options.rules)
     loaded = load(project, options.base, options.engine)
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
     derivations = derive(loaded.engine, rules, options.base)
-    restate(loaded, project, derivations)
+    if standard_view:
+        restate(loaded, project, derivations)
     return loaded, rules, derivations
 
 

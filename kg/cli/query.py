@@ -97,7 +97,7 @@ def query(
         if extra and not data:
             project = options.project([project.root / "data", *extra], None, ontology)
         loaded, _, _ = pipeline.load_and_derive(
-            project, BuildOptions(base=base, engine=engine, rules=rules)
+            project, BuildOptions(base=base, engine=engine, rules=rules), standard_view=True
         )
         result = run(loaded.engine, target, params, prefixes)
     _print_result(result, output_format)

@@ -12,6 +12,7 @@ from kg.cli.exits import OK, USAGE, fail
 from kg.cli.output import console, err
 from kg.config import Project
 from kg.prefixes import DEFAULT_BASE
+from kg.rdf.jsonld import Context
 from kg.sparql.files import QueryError
 from kg.web.endpoint.limits import Limits
 from kg.web.site.ondemand import OnDemandSite
@@ -91,7 +92,9 @@ def serve(
     store_missing = sparql and not (dist / "govsm.nq").is_file()
     if sparql and not store_missing:
         limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
-        service = _sparql_service(dist, limits, base, queries)
+        # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
+        context = pages.graph.context if pages is not None else None
+        service = _sparql_service(dist, limits, base, queries, context)
     server = _listen(site, host, port, base, access_log, service, pages)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
@@ -139,7 +142,9 @@ def _limits(
         fail(f"bad limit: {exc}", USAGE)
 
 
-def _sparql_service(dist: Path, limits: Limits, base: str, queries: Path | None) -> SparqlService:
+def _sparql_service(
+    dist: Path, limits: Limits, base: str, queries: Path | None, context: Context | None = None
+) -> SparqlService:
     """The SPARQL endpoint over the build's N-Quads, with its named-query catalogue."""
     # Imported when used: the endpoint (its worker pool, starlette) takes a noticeable
     # part of a second to load, which `govsm --help` and the other commands need not pay.
@@ -148,7 +153,9 @@ def _sparql_service(dist: Path, limits: Limits, base: str, queries: Path | None)
     if queries is not None and not queries.is_dir():
         fail(f"{queries} is not a folder of .rq queries", USAGE)
     try:
-        return SparqlService(dist, limits, base, queries, templates=Project().templates)
+        return SparqlService(
+            dist, limits, base, queries, templates=Project().templates, context=context
+        )
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), USAGE)
 

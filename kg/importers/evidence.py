@@ -28,12 +28,13 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from kg.importers.references import BIBO_DOI
 from kg.importers.refiqda import DIRECTION_WORDS, map_evidence, read_qdpx
 from kg.importers.refmodel import ImportFailure, slug
-from kg.prefixes import DEFAULT_BASE, GOVSM
+from kg.prefixes import DEFAULT_BASE, GOVSM, PREFIXES
 
-BIBO_DOI = URIRef("http://purl.org/ontology/bibo/doi")
-COLUMNS = ("study", "factor", "subfactor", "direction", "quote", "location", "coder")
+#: The columns a coded-evidence CSV must have (the others are optional).
+REQUIRED = ("study", "factor", "subfactor", "quote")
 # the direction words of every importer (kg.importers.refiqda.mapping.DIRECTION_WORDS)
 DIRECTIONS = {word: direction for direction, words in DIRECTION_WORDS.items() for word in words}
 BASES = {
@@ -68,7 +69,7 @@ def read_csv(path: Path) -> list[EvidenceRecord]:
         raise ImportFailure(path, None, f"cannot read it as UTF-8 text: {exc}") from exc
     reader = csv.DictReader(text.splitlines())
     header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("study", "factor", "subfactor", "quote") if c not in header]
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportFailure(path, "line 1", f"no column {', '.join(missing)} in the header")
     records = []
@@ -80,7 +81,7 @@ def read_csv(path: Path) -> list[EvidenceRecord]:
 
 
 def _record(values: dict[str, str], path: Path, line: str) -> EvidenceRecord:
-    for column in ("study", "factor", "subfactor", "quote"):
+    for column in REQUIRED:
         if not values.get(column):
             raise ImportFailure(path, line, f"the {column} is empty")
     word = values.get("direction", "").lower()
@@ -208,13 +209,10 @@ def _targets(path: Path, data_dir: Path) -> tuple[Path, Path]:
     return data_dir / f"taxonomy-imported-{stem}.ttl", data_dir / f"evidence-imported-{stem}.ttl"
 
 
-_HEAD = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
-@prefix oa: <http://www.w3.org/ns/oa#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix foaf: <http://xmlns.com/foaf/0.1/> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+_HEAD = "".join(
+    f"@prefix {name}: <{PREFIXES[name]}> .\n"
+    for name in ("govsm", "oa", "skos", "foaf", "prov", "xsd")
+)
 
 
 def render(records: Sequence[EvidenceRecord], folder: Folder, stem: str) -> tuple[str, str]:

@@ -52,10 +52,16 @@ def clean(text: object) -> str:
     return " ".join(str(text).split()) if text is not None else ""
 
 
+def bare_doi(raw: str) -> str:
+    """``raw`` without a resolver prefix (https://doi.org/, doi:), lower case (DOIs are
+    case-insensitive); not checked."""
+    return _DOI_PREFIX.sub("", raw.strip()).strip().lower()
+
+
 def normalise_doi(raw: str) -> str | None:
-    """The bare, lower-case DOI of ``raw`` (DOIs are case-insensitive), or None when what
-    is left is not DOI syntax (the caller records that as a data-quality issue)."""
-    doi = _DOI_PREFIX.sub("", raw.strip()).strip().lower()
+    """The bare, lower-case DOI of ``raw``, or None when what is left is not DOI syntax
+    (the caller records that as a data-quality issue)."""
+    doi = bare_doi(raw)
     return doi if DOI_PATTERN.match(doi) else None
 
 

@@ -11,13 +11,13 @@ folder is refused.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Literal
 
 from kg.config import ConfigError
+from kg.importers import refmodel
 from kg.prefixes import DEFAULT_BASE
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -34,10 +34,9 @@ class NewReview:
 
 
 def slugify(text: str) -> str:
-    """A readable, lower-case IRI segment of a title (ASCII letters, digits, hyphens)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return "-".join(slug.split("-")[:8])
+    """A readable IRI segment of a title: its first eight words as kg.importers.refmodel
+    makes slugs (lower-case ASCII letters and digits, hyphens)."""
+    return "-".join(refmodel.slug(text).split("-")[:8])
 
 
 def init_project(root: Path, title: str, slug: str | None = None) -> NewReview:
@@ -46,21 +45,21 @@ def init_project(root: Path, title: str, slug: str | None = None) -> NewReview:
     title = " ".join(title.split())
     if not title:
         raise ConfigError("a review needs a title (--title)")
-    slug = slug or slugify(title)
-    if not _SLUG.match(slug):
+    name = slug or slugify(title)
+    if not _SLUG.match(name):
         raise ConfigError(
-            f"review slug {slug!r} must be lower-case letters and digits joined by hyphens"
+            f"review slug {name!r} must be lower-case letters and digits joined by hyphens"
         )
-    folder = root / "data" / slug
+    folder = root / "data" / name
     if folder.exists():
         raise ConfigError(f"{folder} already exists: govsm init never overwrites")
-    review = f"{DEFAULT_BASE}id/review/{slug}"
-    scheme = f"{DEFAULT_BASE}id/scheme/{slug}-factors"
+    review = f"{DEFAULT_BASE}id/review/{name}"
+    scheme = f"{DEFAULT_BASE}id/scheme/{name}-factors"
     folder.mkdir(parents=True)
     files = {
         "review.ttl": _review_turtle(review, scheme, title),
         "taxonomy.ttl": _taxonomy_turtle(scheme, title),
-        "README.md": _readme(title, slug),
+        "README.md": _readme(title, name),
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")

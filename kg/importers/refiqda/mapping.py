@@ -27,7 +27,6 @@ study key; without it, the name itself is the key).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 
 from kg.importers.refiqda.model import Code, QdaProject, Selection, nest_codes
 from kg.importers.refiqda.read import RefiQdaError, check_project
+from kg.importers.refmodel import bare_doi
 
 #: The direction words of the issue: driver/preventer and their usual synonyms.
 DIRECTION_WORDS: dict[str, tuple[str, ...]] = {
@@ -50,7 +50,6 @@ DEFAULT_MAPPING: dict[str, Any] = {
     "separator": None,
     "extensions": [".txt", ".pdf", ".docx", ".doc", ".rtf", ".odt", ".html"],
 }
-_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,8 @@ def _key(name: str) -> str:
 
 
 def normalise_doi(value: str) -> str:
-    """A DOI without resolver prefix, lower case (DOIs are case-insensitive)."""
-    return _DOI.sub("", value.strip()).lower()
+    """A DOI without resolver prefix, lower case (kg.importers.refmodel.bare_doi)."""
+    return bare_doi(value)
 
 
 def _settings(mapping: Mapping[str, Any] | None, file: str | Path) -> dict[str, Any]:

@@ -79,7 +79,10 @@ class SparqlService:
         queries_dir: Path | None = None,
         sandbox: bool = True,
         templates: Path | None = None,
+        context: Context | None = None,
     ) -> None:
+        """``context``: the build's JSON-LD context when the caller has it already (the
+        on-demand pages made it from the same N-Quads); None makes it here."""
         self.dist = Path(dist)
         self.store_path = self.dist / STORE_FILE
         if not self.store_path.is_file():
@@ -98,7 +101,7 @@ class SparqlService:
         self.examples: dict[str, str | None] = self._examples(store)
         del store
         # the site's JSON-LD context (kg.rdf.jsonld), made from the same N-Quads
-        self.context = Context.build(usage_of_nquads(self.store_path), base)
+        self.context = context or Context.build(usage_of_nquads(self.store_path), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
         self.triples = self.pool.size
         # One thread per query waiting on a worker; enough that waiting never starves.
