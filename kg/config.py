@@ -9,7 +9,7 @@ from pathlib import Path
 from kg.prefixes import DEFAULT_BASE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RULES = "assessment"
+DEFAULT_RULES = "auto"  # kg.stages.derive.AUTO: chosen from the data
 _BASE_RE = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._~/-]*)?/$")
 
 

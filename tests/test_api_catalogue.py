@@ -345,6 +345,17 @@ def test_run_a_query_with_a_prefixed_name(client: TestClient) -> None:
         headers={"Accept": "application/sparql-results+json"},
     )
     assert full.json() == response.json()
+    # the context is optional: without it, the drivers of every context (one here)
+    every = client.get(
+        "/api/queries/drivers", headers={"Accept": "application/sparql-results+json"}
+    )
+    assert every.json()["results"] == response.json()["results"]
+    elsewhere = client.get(
+        "/api/queries/drivers",
+        params={"context": "id:context/nowhere"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert elsewhere.json()["results"]["bindings"] == []
 
 
 @pytest.mark.parametrize(
@@ -390,19 +401,19 @@ def test_unknown_query_is_404_listing_the_names(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("params", "words"),
     [
-        ({}, ["missing", "context"]),
-        ({"context": "id:context/iran", "contxt": "x"}, ["unknown", "contxt", "context"]),
-        ({"context": ""}, ["context", "iri"]),
+        ({}, ["missing", "study"]),
+        ({"study": "id:study/x", "stdy": "x"}, ["unknown", "stdy", "study"]),
+        ({"study": ""}, ["study", "iri"]),
     ],
 )
 def test_missing_or_unknown_parameters_are_400(
     client: TestClient, params: dict[str, str], words: list[str]
 ) -> None:
-    response = client.get("/api/queries/drivers", params=params)
+    response = client.get("/api/queries/evidence-from-study", params=params)
     assert response.status_code == 400
     body = problem_of(response)
-    assert body["query"] == "drivers"
-    assert [p["name"] for p in body["parameters"]] == ["context"]
+    assert body["query"] == "evidence-from-study"
+    assert [p["name"] for p in body["parameters"]] == ["study"]
     for word in words:
         assert word in body["detail"], body["detail"]
 

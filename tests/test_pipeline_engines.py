@@ -95,4 +95,4 @@ def test_same_derived_graph_on_both_engines() -> None:
 
 
 def test_options_default() -> None:
-    assert BuildOptions().engine == "oxigraph" and BuildOptions().rules == "assessment"
+    assert BuildOptions().engine == "oxigraph" and BuildOptions().rules == "auto"

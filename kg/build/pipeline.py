@@ -32,7 +32,7 @@ from kg.rdf.load import Loaded, add_shapes, load, unread_files
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.about import about
-from kg.stages.derive import Derivation, Rule, derive, select_rules
+from kg.stages.derive import Derivation, Rule, derive, rule_set_name, select_rules
 from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
@@ -119,9 +119,10 @@ def load_and_derive(
     """Load every source and run the chosen rule set (used by query, trace, derive,
     verify); with ``standard_view`` also restate it (what a catalogue query may read;
     derive, verify and trace read only the project's own terms)."""
-    rules = select_rules(project.queries, options.rules)
+    select_rules(project.queries, options.rules)  # an unknown rule set fails before the load
     loaded = load(project, options.base, options.engine)
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
+    rules = select_rules(project.queries, options.rules, loaded.engine)
     derivations = derive(loaded.engine, rules, options.base)
     if standard_view:
         restate(loaded, project, derivations)
@@ -151,7 +152,7 @@ def build(
     with Background() as background:
         if options.reason:
             background.start_reasoning(project)
-        rules = select_rules(project.queries, options.rules)
+        select_rules(project.queries, options.rules)  # an unknown rule set fails early
         catalogue = catalogue_triples(project.queries, options.base)  # a bad header fails early
         loaded = load(project, options.base, options.engine)
         result = BuildResult(loaded)
@@ -162,7 +163,9 @@ def build(
         # published as linked data (graph/shapes/FILE); validation did not see them
         add_shapes(loaded, shape_files(project.shapes))
         background.start_dump_lines(loaded)
+        rules = select_rules(project.queries, options.rules, loaded.engine)
         result.derivations = derive(loaded.engine, rules, options.base)
+        log(f"derive: rule set {rule_set_name(options.rules, result.derivations)}")
         for d in result.derivations:
             log(f"derive: {d.rule.stem}: {d.classifications} classifications")
         result.verification = verify(loaded.engine, rules, options.base, project.queries)
@@ -285,7 +288,8 @@ def publish(
     resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [
-        f"rule set: {options.rules} ({', '.join(d.rule.stem for d in result.derivations)})",
+        f"rule set: {rule_set_name(options.rules, result.derivations)} "
+        f"({', '.join(d.rule.stem for d in result.derivations)})",
         f"base IRI: {options.base}",
         f"engine: {options.engine}",
         f"named graphs: {len(result.loaded.engine.graphs())}",

@@ -14,7 +14,7 @@ from kg.cli import exits, nanopub, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
 from kg.cli.options import Base, Data, Engine, Ontology, Rules, Shapes
 from kg.cli.output import console, err, log, print_table, print_warnings
-from kg.config import BuildOptions, Project
+from kg.config import DEFAULT_RULES, BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.load import load
 from kg.stages.report import classification_table
@@ -58,7 +58,7 @@ Cache = Annotated[
 def build(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     out: Out = Path("dist"),
     no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
     data: Data = None,
@@ -95,7 +95,7 @@ def build(
 def publish(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     out: Out = Path("dist"),
     data: Data = None,
     shapes: Shapes = None,
@@ -172,7 +172,7 @@ def _validate_with_cache(
 def derive(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
 ) -> None:
@@ -198,7 +198,7 @@ def derive(
 def verify(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
 ) -> None:

@@ -16,7 +16,12 @@ Base = Annotated[
 ]
 Engine = Annotated[str, typer.Option("--engine", help=f"RDF engine: {', '.join(ENGINES)}.")]
 Rules = Annotated[
-    str, typer.Option("--rules", help="Rule set to derive with (from queries/derive/*.rq headers).")
+    str,
+    typer.Option(
+        "--rules",
+        help="Rule set to derive with, from queries/derive/*.rq headers; auto (the default): "
+        "assessment when the data has context assessments, else evidence-majority.",
+    ),
 ]
 Data = Annotated[
     list[Path] | None, typer.Option("--data", help="Data folder (repeatable; default data/).")

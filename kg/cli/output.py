@@ -64,7 +64,7 @@ def print_differences(report: VerifyReport) -> None:
         out.add_row(
             d.rule,
             d.label,
-            compact_iri(d.context),
+            "whole review" if d.context is None else compact_iri(d.context),
             d.derived or "—",
             d.reported or "—",
             d.reported_words or "",

@@ -15,7 +15,7 @@ from kg.cli import exits, options
 from kg.cli.exits import OK, REMOTE, USAGE, fail
 from kg.cli.options import Base, Data, Engine, Ontology, Rules
 from kg.cli.output import compact_iri, console
-from kg.config import BuildOptions
+from kg.config import DEFAULT_RULES, BuildOptions
 from kg.prefixes import DEFAULT_BASE, for_base
 from kg.remote.client import RemoteError, query_endpoint
 from kg.sparql.files import bind_parameters
@@ -70,7 +70,7 @@ def query(
     output_format: Format = "table",
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
     endpoint: Endpoint = None,
@@ -127,7 +127,7 @@ def trace_command(
     name: Annotated[str, typer.Argument(help="Sub-factor label (pref or alt, any case) or IRI.")],
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
-    rules: Rules = "assessment",
+    rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
 ) -> None:
@@ -156,11 +156,17 @@ def print_trace(result: Trace) -> None:
     console.print(root)
 
 
+def _where(c: ClassificationStep) -> str:
+    """Where a classification holds: in its context, or for the whole review."""
+    if c.context is None:
+        return "for the whole review"
+    return f"in {c.context_label or compact_iri(c.context)}"
+
+
 def _add_classification(root: Tree, c: ClassificationStep) -> None:
     """One classification: its rule, the assessment behind it, its evidence and sources."""
     node = root.add(
-        f"[bold]{esc(c.direction)}[/] in {esc(c.context_label or compact_iri(c.context))} — "
-        f"classification {compact_iri(c.iri)}"
+        f"[bold]{esc(c.direction)}[/] {esc(_where(c))} — classification {compact_iri(c.iri)}"
     )
     node.add(f"rule: {compact_iri(c.rule)} — {esc(c.rule_title or '')}")
     if c.assessment:

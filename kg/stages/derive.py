@@ -5,6 +5,12 @@ belongs to rule set NAME; its stem names the rule (``BASE rule/STEM``) and its g
 (``BASE graph/derived/STEM``). The rule's IRI is bound into the query by the engine
 layer; Python adds only a description of the rule itself (its title and question), never
 a classification.
+
+A rule's ``# requires: CLASS ...`` header names the classes (prefixed names) whose
+instances it reads. The rule set ``auto`` (the default) is chosen from the data: of the
+rule sets whose every requirement has an instance in the loaded data, the one that
+requires the most classes (the most specific; ties by name). With the shipped rules that
+is ``assessment`` when the data has context assessments, else ``evidence-majority``.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.prefixes import GOVSM
+from kg.prefixes import GOVSM, PREFIXES
 from kg.rdf.engine import Engine, Triple
 from kg.rdf.load import derived_graph_iri
 from kg.sparql.files import QueryError, QueryFile, read_query
+
+#: The rule set chosen from the data (see the module's docstring).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,24 @@ class Rule:
 
     def iri(self, base: str) -> URIRef:
         return URIRef(f"{base}rule/{self.stem}")
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The IRIs of the classes whose instances the rule reads (``# requires:``)."""
+        return tuple(_expand(name, self.query.path) for name in self.requires_names)
+
+    @property
+    def requires_names(self) -> tuple[str, ...]:
+        """The ``# requires:`` header's class names, as written."""
+        return tuple(self.query.header.get("requires", "").replace(",", " ").split())
+
+
+def _expand(name: str, path: Path) -> str:
+    """A prefixed name of the project's prefix table as an IRI; QueryError otherwise."""
+    prefix, _, local = name.partition(":")
+    if prefix not in PREFIXES or not local:
+        raise QueryError(f"{path.name}: '# requires: {name}' is not a prefixed name (prefix:Name)")
+    return PREFIXES[prefix] + local
 
 
 @dataclass(frozen=True)
@@ -58,12 +85,42 @@ def rule_sets(queries_dir: Path) -> dict[str, list[Rule]]:
     return dict(found)
 
 
-def select_rules(queries_dir: Path, name: str) -> list[Rule]:
-    """The rules of one rule set; QueryError listing the sets if it does not exist."""
+def select_rules(queries_dir: Path, name: str, engine: Engine | None = None) -> list[Rule]:
+    """The rules of one rule set (``auto``: the one the data in ``engine`` calls for;
+    without an engine, only checked); QueryError listing the sets if it does not exist."""
     sets = rule_sets(queries_dir)
+    if name == AUTO:
+        return [] if engine is None else sets[choose_rule_set(engine, sets)]
     if name not in sets:
-        raise QueryError(f"unknown rule set {name!r}; available: {', '.join(sorted(sets))}")
+        available = ", ".join([AUTO, *sorted(sets)])
+        raise QueryError(f"unknown rule set {name!r}; available: {available}")
     return sets[name]
+
+
+def choose_rule_set(engine: Engine, sets: dict[str, list[Rule]]) -> str:
+    """The rule set ``auto`` stands for: of the sets whose every required class has an
+    instance in the data, the one requiring the most classes (ties: by name); with none
+    applicable, the set requiring the fewest (it derives nothing)."""
+    needs = {name: {c for rule in rules for c in rule.requires} for name, rules in sets.items()}
+    if not needs:
+        raise QueryError("no rule set in queries/derive/ (no '# rule-set:' header)")
+    present = {c for c in set().union(*needs.values()) if _has_instance(engine, c)}
+    applicable = [name for name, classes in needs.items() if classes <= present]
+    if applicable:
+        return min(applicable, key=lambda name: (-len(needs[name]), name))
+    return min(needs, key=lambda name: (len(needs[name]), name))
+
+
+def rule_set_name(requested: str, derivations: list[Derivation]) -> str:
+    """The rule set that ran, saying so when ``auto`` chose it."""
+    ran = derivations[0].rule.rule_set if derivations else requested
+    return f"{ran} (chosen from the data: {AUTO})" if requested == AUTO else ran
+
+
+def _has_instance(engine: Engine, cls: str) -> bool:
+    """Whether the data has an instance of ``cls``."""
+    rows = engine.select("SELECT ?x WHERE { ?x a ?class } LIMIT 1", {"class": URIRef(cls)})
+    return bool(rows.rows)
 
 
 def describe_rule(rule: Rule, base: str) -> list[Triple]:

@@ -41,7 +41,7 @@ class Table:
     @property
     def mismatches(self) -> int:
         col = self.headings.index("Match")
-        return sum(1 for row in self.rows if row[col] != "yes")
+        return sum(1 for row in self.rows if row[col] == "no")
 
 
 def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None) -> Table:

@@ -62,7 +62,7 @@ class ClassificationStep:
     direction: str
     rule: str
     rule_title: str | None
-    context: str
+    context: str | None  # None: the classification holds for the whole review
     context_label: str | None
     assessment: AssessmentStep | None
     evidence: list[EvidenceStep]
@@ -143,7 +143,7 @@ def trace(engine: Engine, queries_dir: Path, name: str, rule: URIRef | None = No
                 str(row["direction"]),
                 str(row["rule"]),
                 _s(row["ruleTitle"]),
-                str(row["context"]),
+                _s(row["context"]),
                 _s(row["contextLabel"]),
                 assessment,
                 _evidence(engine, queries_dir, URIRef(str(row["classification"])), author_cache),

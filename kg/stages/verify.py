@@ -24,12 +24,13 @@ VERIFY_QUERY = Path("verify") / "derived-vs-reported.rq"
 
 @dataclass(frozen=True)
 class Difference:
-    """One sub-factor and context where derived and reported disagree (or one is missing)."""
+    """One sub-factor and context where derived and reported disagree (or one is missing);
+    ``context`` None: classifications for the whole review."""
 
     rule: str
     subfactor: str
     label: str
-    context: str
+    context: str | None
     derived: str | None
     reported: str | None
     reported_words: str | None
@@ -74,7 +75,7 @@ def verify(engine: Engine, rules: list[Rule], base: str, queries_dir: Path) -> V
                     rule=rule.stem,
                     subfactor=str(row["subfactor"]),
                     label=str(row["subfactorLabel"] or _local(row["subfactor"])),
-                    context=str(row["context"]),
+                    context=None if row["context"] is None else str(row["context"]),
                     derived=_local(row["derivedDirection"]),
                     reported=_local(row["reportedDirection"]),
                     reported_words=None

@@ -92,8 +92,9 @@ class Trace:
     """A derived classification's trace."""
 
     direction: str
-    context: Value
-    reviews: list[Value]  # the reviews the context is quoted from (which review it is of)
+    context: Value | None  # None: the classification holds for the whole review
+    reviews: list[Value]  # the reviews it is of (that its context is quoted from, or whose
+    # taxonomy its sub-factor is in)
     rule: Value
     rule_title: str | None  # the rule's title, when it is not the link's text already
     assessment: Assessment | None
@@ -143,7 +144,7 @@ def kind_sections(
             found["subfactor"] = subfactor_section(page, subject)
         step = step_of(subject)
         if step is not None:
-            found["trace"] = trace_section(page, step)
+            found["trace"] = trace_section(page, step, subject)
         if GOVSM + "DerivationRule" in kinds:
             rule = queries / "derive" / f"{subject.value.rsplit('/', 1)[-1]}.rq"
             found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
@@ -273,10 +274,14 @@ def quotes(page: Page, subject: ox.NamedNode) -> list[Quote]:
     return found
 
 
-def trace_section(page: Page, step: ClassificationStep) -> Trace:
-    """The full trace of a derived classification (from kg.stages.trace)."""
-    context = page.value(ox.NamedNode(step.context), step.context_label)
-    reviews = [page.value(r) for r in reviews_of(page.graph, ox.NamedNode(step.context))]
+def trace_section(page: Page, step: ClassificationStep, subject: ox.NamedNode) -> Trace:
+    """The full trace of the derived classification ``subject`` (from kg.stages.trace)."""
+    if step.context is None:
+        context = None
+        reviews = [page.value(r) for r in reviews_of_subfactor(page.graph, subject)]
+    else:
+        context = page.value(ox.NamedNode(step.context), step.context_label)
+        reviews = [page.value(r) for r in reviews_of(page.graph, ox.NamedNode(step.context))]
     rule = page.value(ox.NamedNode(step.rule))
     title = step.rule_title if step.rule_title and step.rule_title != rule.text else None
     a = step.assessment
@@ -290,6 +295,18 @@ def reviews_of(graph: SiteGraph, context: ox.NamedNode) -> list[ox.NamedNode]:
     reviews = set(graph.instances(GOVSM + "Review"))
     quoted = graph.objects(context, GOVSM + "quotedFrom")
     return sorted((r for r in quoted if r in reviews), key=lambda r: r.value)
+
+
+def reviews_of_subfactor(graph: SiteGraph, classification: ox.NamedNode) -> list[ox.NamedNode]:
+    """The reviews whose taxonomy (a scheme that is the review's dcterms:subject or has it as
+    dcterms:source) holds the classified sub-factor, sorted."""
+    reviews = set(graph.instances(GOVSM + "Review"))
+    found = set()
+    for subfactor in graph.objects(classification, GOVSM + "classifiedSubFactor"):
+        for scheme in graph.objects(subfactor, SKOS + "inScheme"):
+            found |= {r for r in graph.objects(scheme, DCTERMS + "source") if r in reviews}
+            found |= {r for r in reviews if scheme in graph.objects(r, DCTERMS + "subject")}
+    return sorted(found, key=lambda r: r.value)
 
 
 def _evidence(page: Page, e: EvidenceStep) -> Evidence:
