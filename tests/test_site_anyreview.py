@@ -195,6 +195,20 @@ def test_a_build_of_two_reviews_names_both(both: Path) -> None:
     assert 'Review: <a href="../../../review/social-media-service-delivery.html">' in iran
 
 
+def test_the_table_of_two_reviews_says_whose_each_row_is(both: Path, other: Path) -> None:
+    """Review and Context columns where the rows differ in them (not for one review)."""
+    lines = (both / "report.md").read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| Review | Factor | Sub-factor"))
+    assert header.startswith("| Review | Factor | Sub-factor | Context | Derived |")
+    rows = [line for line in lines if "| legal infrastructure |" in line]
+    assert len(rows) == 2
+    first = "Meta-synthesis of the factors driving and preventing government use of social media"
+    assert any(r.startswith(f"| {first}") and "| Iran |" in r for r in rows)
+    assert any(r.startswith(f"| {TITLE} |") and "| Chile |" in r for r in rows)
+    single = (other / "report.md").read_text(encoding="utf-8")
+    assert "| Factor | Sub-factor | Derived |" in single and "| Review |" not in single
+
+
 def test_no_review_gives_the_neutral_title() -> None:
     engine = OxigraphEngine()
     described = about(engine)

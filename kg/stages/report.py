@@ -26,6 +26,9 @@ COLUMNS = (
     ("studyCount", "Studies"),
     ("sources", "Sources"),
 )
+# Shown only when the rows differ in them (a build of several reviews or contexts), so a
+# review's own table stays as it is.
+VARYING = ("Review", "Context")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
     """Run the table query (for one rule, or all rules when None)."""
     query = read_query(queries_dir / TABLE_QUERY)
     result = engine.select(query.text, {"rule": rule} if rule is not None else {})
-    rows, subjects = [], []
+    rows, subjects, varying = [], [], []
     for row in result.dicts():
         subjects.append({k: str(row[k]) for k in ("subfactor", "rule") if row.get(k) is not None})
         cells = []
@@ -59,7 +62,24 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
             else:
                 cells.append("" if value is None else str(value))
         rows.append(cells)
-    return Table([title for _, title in COLUMNS], rows, subjects)
+        varying.append([str(row.get("reviews") or ""), _where(row)])
+    headings = [title for _, title in COLUMNS]
+    # Review first, Context after the sub-factor: only those whose values differ
+    for index, title in reversed(list(enumerate(VARYING))):
+        if len({v[index] for v in varying}) > 1:
+            at = 0 if title == "Review" else headings.index("Sub-factor") + 1
+            headings.insert(at, title)
+            for cells, values in zip(rows, varying, strict=True):
+                cells.insert(at, values[index])
+    return Table(headings, rows, subjects)
+
+
+def _where(row: dict) -> str:
+    """A row's context: its label, else its IRI; for the whole review when the derived
+    classification has none."""
+    if row.get("context") is not None:
+        return str(row.get("contextLabel") or row["context"])
+    return "whole review" if row.get("derivedDirection") is not None else ""
 
 
 def to_markdown(table: Table, title: str, notes: list[str]) -> str:
