@@ -293,8 +293,9 @@ def publish(
         f"base IRI: {options.base}",
         f"engine: {options.engine}",
         f"named graphs: {len(result.loaded.engine.graphs())}",
-        f"classifications compared with the reported ones: "
-        f"{result.verification.compared if result.verification else 0}, all matching",
+        f"verify: {verify_summary(result.verification)}"
+        if result.verification
+        else "verify: not run",
     ]
     title = about(result.loaded.engine).report_title
     links = [

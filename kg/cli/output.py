@@ -50,7 +50,8 @@ def print_table(table: Table, title: str = "Classification of sub-factors") -> N
     for heading in table.headings:
         out.add_column(heading, overflow="fold")
     for row in table.rows:
-        style = None if row[table.headings.index("Match")] == "yes" else "red"
+        match = row[table.headings.index("Match")] if "Match" in table.headings else ""
+        style = "red" if match == "no" else None
         out.add_row(*row, style=style)
     console.print(out)
 

@@ -29,6 +29,8 @@ COLUMNS = (
 # Shown only when the rows differ in them (a build of several reviews or contexts), so a
 # review's own table stays as it is.
 VARYING = ("Review", "Context")
+# Left out when no row has a reported classification.
+REPORTED = ("Reported", "Reported words", "Match")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Table:
 
     @property
     def mismatches(self) -> int:
+        if "Match" not in self.headings:
+            return 0
         col = self.headings.index("Match")
         return sum(1 for row in self.rows if row[col] == "no")
 
@@ -50,9 +54,9 @@ class Table:
 def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None) -> Table:
     """Run the table query (for one rule, or all rules when None)."""
     query = read_query(queries_dir / TABLE_QUERY)
-    result = engine.select(query.text, {"rule": rule} if rule is not None else {})
+    found = engine.select(query.text, {"rule": rule} if rule is not None else {}).dicts()
     rows, subjects, varying = [], [], []
-    for row in result.dicts():
+    for row in found:
         subjects.append({k: str(row[k]) for k in ("subfactor", "rule") if row.get(k) is not None})
         cells = []
         for key, _ in COLUMNS:
@@ -64,9 +68,14 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
         rows.append(cells)
         varying.append([str(row.get("reviews") or ""), _where(row)])
     headings = [title for _, title in COLUMNS]
-    # Review first, Context after the sub-factor: only those whose values differ
+    if not any(row.get("reportedDirection") is not None for row in found):
+        # a primary review reports no classification: nothing to compare, no empty columns
+        keep = [i for i, h in enumerate(headings) if h not in REPORTED]
+        headings = [headings[i] for i in keep]
+        rows = [[cells[i] for i in keep] for cells in rows]
+    # Review first, Context after the sub-factor: only those with two values or more
     for index, title in reversed(list(enumerate(VARYING))):
-        if len({v[index] for v in varying}) > 1:
+        if len({v[index] for v in varying} - {""}) > 1:
             at = 0 if title == "Review" else headings.index("Sub-factor") + 1
             headings.insert(at, title)
             for cells, values in zip(rows, varying, strict=True):
