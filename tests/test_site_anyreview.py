@@ -16,9 +16,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from kg.build import pipeline
+from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
 from kg.rdf.engine import OxigraphEngine
+from kg.sparql.files import read_query
 from kg.stages.about import NEUTRAL_TITLE, about
 from kg.web.endpoint.api import api_routes
 from kg.web.endpoint.editor import render_page
@@ -215,3 +217,23 @@ def test_no_review_gives_the_neutral_title() -> None:
     assert described.reviews == []
     assert described.title == NEUTRAL_TITLE
     assert "social" not in described.description
+
+
+def test_catalogue_rows_are_not_repeated_by_a_shared_taxonomy(tmp_path: Path) -> None:
+    """Two reviews that share a taxonomy state its triples in two files: pyoxigraph's
+    union of the named graphs matches such a triple once per graph, so every catalogue
+    query must still give each row once."""
+    data = renamed_review(tmp_path, beside_first=True)
+    project = Project(
+        root=tmp_path,
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
+        queries_dir=REPO / "queries",
+        data_dirs=(FIRST, data),
+    )
+    loaded, _, _ = load_and_derive(project, BuildOptions(), standard_view=True)
+    for path in sorted((REPO / "queries" / "cq").glob("*.rq")):
+        params = json.loads((REPO / "tests/expected/cq" / f"{path.stem}.params.json").read_text())
+        bindings = {k: rdflib.URIRef(v) for k, v in params.items()}
+        rows = loaded.engine.select(read_query(path).text, bindings).rows
+        assert len(rows) == len(set(rows)), f"{path.name}: {len(rows) - len(set(rows))} repeated"
