@@ -156,15 +156,15 @@ def plan_evidence(
     """What importing coded-evidence files (CSV, XLSX, .qdpx) into ``data_dir`` does, a
     line each, and the files it writes (path -> text); ``pending``: the files the same
     command writes before (references, code books); ``tables``: spreadsheets already read."""
-    targets = {f: _targets(f, data_dir) for f in files}
-    folder = read_folder(data_dir, [t for pair in targets.values() for t in pair], pending)
+    planned = {f: targets(f, data_dir) for f in files}
+    folder = read_folder(data_dir, [t for pair in planned.values() for t in pair], pending)
     written: dict[Path, str] = {}
     lines = []
     for path in files:
         table = (tables or {}).get(path)
         records = records_of_table(table) if table else read_records(path, folder, mapping)
         taxonomy, evidence = render(records, folder, path.stem)
-        taxonomy_file, evidence_file = targets[path]
+        taxonomy_file, evidence_file = planned[path]
         written[evidence_file] = evidence
         if taxonomy:
             written[taxonomy_file] = taxonomy
@@ -180,7 +180,8 @@ def import_evidence(files: Sequence[Path], data_dir: Path) -> list[str]:
     return lines + [f"{'wrote' if t in changed else 'unchanged'} {t}" for t in sorted(written)]
 
 
-def _targets(path: Path, data_dir: Path) -> tuple[Path, Path]:
+def targets(path: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The taxonomy and evidence files an import of the codings ``path`` writes."""
     stem = slug(path.stem) or "evidence"
     return taxonomy_target(path, data_dir), data_dir / f"evidence-imported-{stem}.ttl"
 
