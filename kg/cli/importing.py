@@ -34,7 +34,8 @@ def review_folder(project: Path, review: str | None) -> Path:
     {
         OK: "imported (the lines say what was added, updated, unchanged or skipped)",
         USAGE: "a malformed file (file, line or entry, reason; nothing written), a file "
-        "of a kind not read, or no review folder to import into",
+        "of a kind not read, a bad govsm-import.toml (file and key), or no review folder "
+        "to import into",
     }
 )
 def import_command(

@@ -35,9 +35,9 @@ from kg.importers.refiqda import check_mapping
 from kg.importers.refmodel import ImportFailure
 from kg.importers.tables import SUFFIXES as TABLE_SUFFIXES
 from kg.importers.tables import Table, read_table
+from kg.importers.taxonomy import CODEBOOK_MARK, entries_of_qdc, entries_of_table, plan_codebook
 from kg.importers.taxonomy import COLUMNS as TAXONOMY_COLUMNS
 from kg.importers.taxonomy import SUFFIXES as CODEBOOK_SUFFIXES
-from kg.importers.taxonomy import entries_of_qdc, entries_of_table, plan_codebook
 from kg.importers.taxonomy import target as taxonomy_target
 
 SETTINGS_FILE = "govsm-import.toml"
@@ -110,7 +110,18 @@ def sort_files(files: Sequence[Path]) -> Sorted:
 
 
 def _claim(found: Sorted, data_dir: Path) -> None:
-    """Refuse two files of one import that would write the same file."""
+    """Refuse two files of one import that would write the same file, and a code book
+    and codings of one name replacing each other's concepts across imports."""
+    for path, is_codebook in [(p, True) for p in found.codebooks] + [
+        (p, False) for p in found.evidence
+    ]:
+        target = taxonomy_target(path, data_dir)
+        text = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if text and text.startswith(CODEBOOK_MARK) != is_codebook:
+            other = "codings" if is_codebook else "a code book"
+            raise ImportFailure(
+                path, None, f"{target.name} holds what {other} of that name imported: rename it"
+            )
     owner: dict[Path, Path] = {}
     claims = [(p, taxonomy_target(p, data_dir)) for p in found.codebooks]
     claims += [(p, t) for p in found.evidence for t in evidence_targets(p, data_dir)]

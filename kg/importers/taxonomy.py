@@ -31,6 +31,9 @@ from kg.prefixes import DEFAULT_BASE, PREFIXES
 SUFFIXES = (".qdc",)
 #: The columns of a taxonomy spreadsheet (``factor`` is required).
 COLUMNS = ("factor", "subfactor", "synonyms", "definition")
+#: The first line of a code book's file (an evidence import's concepts have none): one
+#: kind of import must not replace the other's file (kg.importers.project).
+CODEBOOK_MARK = "# A code book imported by govsm import: change the code book, import it again.\n"
 HEAD = "".join(
     f"@prefix {name}: <{PREFIXES[name]}> .\n"
     for name in ("govsm", "oa", "skos", "foaf", "prov", "xsd")
@@ -159,8 +162,8 @@ def plan_codebook(
         for sub in entry.subfactors.values():
             _add(folder, added, lines, "SubFactor", sub, factor)
     body = "".join("\n" + "".join(added[k]) for k in sorted(added))
-    lines.append(f"{path}: {len(added)} concept(s) added to the taxonomy")
-    return lines, {out: HEAD + body}
+    lines.append(f"{path}: {len(added)} concept(s) of its own, the others already in the taxonomy")
+    return lines, {out: CODEBOOK_MARK + HEAD + body}
 
 
 def _add(

@@ -190,3 +190,28 @@ def test_two_files_writing_one_file_are_refused(tmp_path: Path, folder: Path) ->
     codes.write_text(TAXONOMY_CSV, encoding="utf-8")
     with pytest.raises(ImportFailure, match="taxonomy-imported-codebook.ttl"):
         plan_import([FIXTURES / "refiqda-small" / "codebook.qdc", codes], folder)
+
+
+def test_a_code_book_and_codings_of_one_name_do_not_replace_each_other(
+    tmp_path: Path, folder: Path
+) -> None:
+    (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
+    run_import([tmp_path / "refs.bib"], folder)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    codebook = tmp_path / "a" / "codes.csv"
+    codebook.write_text(TAXONOMY_CSV, encoding="utf-8")
+    codings = tmp_path / "b" / "codes.csv"
+    codings.write_text(
+        "study,factor,subfactor,quote\nmergel2016,Legal,Privacy,the law forbade it\n",
+        encoding="utf-8",
+    )
+    run_import([codebook], folder)
+    written = (folder / "taxonomy-imported-codes.ttl").read_bytes()
+    with pytest.raises(ImportFailure, match="holds what a code book of that name imported"):
+        run_import([codings], folder)
+    assert (folder / "taxonomy-imported-codes.ttl").read_bytes() == written
+    (folder / "taxonomy-imported-codes.ttl").unlink()
+    run_import([codings], folder)
+    with pytest.raises(ImportFailure, match="holds what codings of that name imported"):
+        run_import([codebook], folder)
