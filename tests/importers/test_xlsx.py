@@ -123,3 +123,11 @@ def test_a_file_that_is_no_workbook_is_an_error(tmp_path: Path) -> None:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(ImportFailure, match="notbook.xlsx: not a readable XLSX workbook"):
         read_table(notbook)
+
+
+def test_a_workbook_taguette_wrote_reads_as_its_csv() -> None:
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "importers" / "taguette"
+    xlsx, csv_ = read_table(folder / "highlights.xlsx"), read_table(folder / "highlights.csv")
+    assert xlsx.header == csv_.header == ("id", "document", "tag", "content")
+    assert [values for _, values in xlsx.rows] == [values for _, values in csv_.rows]
+    assert xlsx.rows[0][0].endswith("row 2") and csv_.rows[0][0] == "line 2"
