@@ -3,6 +3,7 @@ overwritten, with a readable slug."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -120,8 +121,6 @@ smith2020,Technological,Usability,barrier,"citizens could not find the service",
 
 def _qdpx(tmp_path: Path) -> Path:
     """The small REFI-QDA fixture as the .qdpx archive a QDA program exports."""
-    import zipfile
-
     folder = FIXTURES / "refiqda-small"
     target = tmp_path / "coding.qdpx"
     with zipfile.ZipFile(target, "w") as archive:
@@ -237,3 +236,26 @@ def test_a_review_from_a_taguette_codebook_then_coded_evidence(tmp_path: Path) -
     assert not (folder / "taxonomy-imported-coding.ttl").exists()  # the code book had them all
     validated = runner.invoke(app, ["validate", "--data", str(project / "data"), "--full"])
     assert validated.exit_code == 0, validated.output
+
+
+def test_the_settings_file_sets_the_qdpx_conventions(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    runner.invoke(app, ["init", str(project), "--title", "Small review"])
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB, encoding="utf-8")
+    qdpx = _qdpx(tmp_path)
+    renamed = tmp_path / "renamed.qdpx"
+    with zipfile.ZipFile(qdpx) as src, zipfile.ZipFile(renamed, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "project.qde":
+                data = data.replace(b'name="Factors"', b'name="Themes"')
+            out.writestr(info, data)
+    args = ["import", str(bib), str(renamed), "--project", str(project)]
+    without = runner.invoke(app, args)
+    assert without.exit_code == 2 and "no top-level code 'Factors'" in without.output
+    (project / "govsm-import.toml").write_text('[refi-qda]\nfactors = "themes"\n', encoding="utf-8")
+    with_settings = runner.invoke(app, args)
+    assert with_settings.exit_code == 0, with_settings.output
+    evidence = Graph().parse(project / "data" / "small-review" / "evidence-imported-renamed.ttl")
+    assert len(set(evidence.subjects(RDF.type, URIRef(GOVSM_NS + "EvidenceItem")))) == 4
