@@ -76,11 +76,6 @@ def records_of_table(table: Table) -> list[EvidenceRecord]:
     return [_record(values, table.path, where) for where, values in table.rows]
 
 
-def read_csv(path: Path) -> list[EvidenceRecord]:
-    """The rows of a coded-evidence CSV or XLSX file."""
-    return records_of_table(read_table(path))
-
-
 def _record(values: dict[str, str], path: Path, line: str) -> EvidenceRecord:
     for column in REQUIRED:
         if not values.get(column):
@@ -143,7 +138,7 @@ def read_records(
             )
             for r in mapped.records
         ]
-    return read_csv(path)
+    return records_of_table(read_table(path))
 
 
 def plan_evidence(

@@ -148,6 +148,14 @@ The data of one review, one named graph per file (`BASE graph/data/{slug}/FILE`)
 | `context.ttl` | optional: contexts and context assessments (for the assessment rule) |
 | `reported.ttl` | optional: classifications a published review reports (only compared) |
 
+Or let `govsm import` write them from what your tools export, all files of one command or
+none: references (`.bib`, `.ris`, CSL `.json`) into `references-imported.ttl`, a code book
+(REFI-QDA `.qdc`, or a CSV/XLSX with the columns factor, subfactor, synonyms, definition)
+into `taxonomy-imported-<name>.ttl`, coded evidence (REFI-QDA `.qdpx`, or a CSV/XLSX with
+the columns study, factor, subfactor, direction, quote, location, coder) into
+`evidence-imported-<name>.ttl`. The project's `govsm-import.toml` sets the REFI-QDA
+conventions (which code holds the factors, which the directions).
+
 Check and build it:
 
 ```sh
