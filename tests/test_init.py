@@ -3,10 +3,11 @@ overwritten, with a readable slug."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from typer.testing import CliRunner
 
@@ -120,8 +121,6 @@ smith2020,Technological,Usability,barrier,"citizens could not find the service",
 
 def _qdpx(tmp_path: Path) -> Path:
     """The small REFI-QDA fixture as the .qdpx archive a QDA program exports."""
-    import zipfile
-
     folder = FIXTURES / "refiqda-small"
     target = tmp_path / "coding.qdpx"
     with zipfile.ZipFile(target, "w") as archive:
@@ -157,3 +156,106 @@ def test_a_review_from_references_and_codings_validates(tmp_path: Path, coding: 
     assert len(items) >= 2
     validated = runner.invoke(app, ["validate", "--data", str(tmp_path / "p" / "data"), "--full"])
     assert validated.exit_code == 0, validated.output
+
+
+GOVSM_NS = "https://w3id.org/govsm/ontology#"
+
+
+def test_the_review_cites_every_imported_study_in_the_built_graph(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", str(tmp_path), "--title", "Chatbots"])
+    imported = runner.invoke(
+        app, ["import", str(FIXTURES / "refs.bib"), "--project", str(tmp_path)]
+    )
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / "dist"
+    built = runner.invoke(
+        app, ["build", "--data", str(tmp_path / "data"), "--out", str(out), "--no-reason"]
+    )
+    assert built.exit_code == 0, built.output
+    dataset = Dataset(default_union=True)
+    dataset.parse(out / "govsm.nq", format="nquads")
+    review = "<https://w3id.org/govsm/id/review/chatbots>"
+    prefix = f"PREFIX govsm: <{GOVSM_NS}>\n"
+    assert dataset.query(prefix + f"ASK {{ {review} govsm:citesWork ?study }}").askAnswer
+    uncited = (
+        f"ASK {{ ?study a govsm:Study FILTER NOT EXISTS {{ {review} govsm:citesWork ?study }} }}"
+    )
+    assert not dataset.query(prefix + uncited).askAnswer
+    assert len(set(dataset.subjects(RDF.type, URIRef(GOVSM_NS + "Study")))) == 4
+
+
+@pytest.mark.parametrize("good", ["refs.bib", "codes.csv"])
+def test_one_bad_file_and_nothing_is_written(tmp_path: Path, good: str) -> None:
+    runner.invoke(app, ["init", str(tmp_path / "p"), "--title", "Small review"])
+    folder = tmp_path / "p" / "data" / "small-review"
+    (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
+    (tmp_path / "codes.csv").write_text(
+        "factor,subfactor,synonyms,definition\nOrganisational,Policies,,\n", encoding="utf-8"
+    )
+    bad = tmp_path / "coding.csv"
+    bad.write_text(CSV.replace("facilitator", "helpful"), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    args = ["import", str(tmp_path / good), str(bad), "--project", str(tmp_path / "p")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "coding.csv: line 2: unknown direction 'helpful'" in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_bad_settings_file_stops_the_import(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", str(tmp_path), "--title", "Chatbots"])
+    (tmp_path / "govsm-import.toml").write_text('[refi-qda]\nfactor = "Codes"\n', encoding="utf-8")
+    result = runner.invoke(app, ["import", str(FIXTURES / "refs.bib"), "--project", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "govsm-import.toml: [refi-qda] key 'factor': unknown" in result.output
+    assert not list((tmp_path / "data" / "chatbots").glob("*-imported*.ttl"))
+
+
+def test_a_review_from_a_taguette_codebook_then_coded_evidence(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    runner.invoke(app, ["init", str(project), "--title", "Small review"])
+    settings = project / "govsm-import.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('# separator = "."', 'separator = "."'),
+        encoding="utf-8",
+    )
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB, encoding="utf-8")
+    coding = tmp_path / "coding.csv"
+    coding.write_text(
+        CSV + 'smith2020,Organisational,Staff capacity,barrier,"no one was trained",Results,\n',
+        encoding="utf-8",
+    )
+    codebook = FIXTURES / "taguette" / "codebook.qdc"
+    args = ["import", str(bib), str(codebook), str(coding), "--project", str(project)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    folder = project / "data" / "small-review"
+    taxonomy = Graph().parse(folder / "taxonomy-imported-codebook.ttl")
+    assert len(set(taxonomy.subjects(RDF.type, URIRef(GOVSM_NS + "SubFactor")))) == 3
+    assert not (folder / "taxonomy-imported-coding.ttl").exists()  # the code book had them all
+    validated = runner.invoke(app, ["validate", "--data", str(project / "data"), "--full"])
+    assert validated.exit_code == 0, validated.output
+
+
+def test_the_settings_file_sets_the_qdpx_conventions(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    runner.invoke(app, ["init", str(project), "--title", "Small review"])
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB, encoding="utf-8")
+    qdpx = _qdpx(tmp_path)
+    renamed = tmp_path / "renamed.qdpx"
+    with zipfile.ZipFile(qdpx) as src, zipfile.ZipFile(renamed, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "project.qde":
+                data = data.replace(b'name="Factors"', b'name="Themes"')
+            out.writestr(info, data)
+    args = ["import", str(bib), str(renamed), "--project", str(project)]
+    without = runner.invoke(app, args)
+    assert without.exit_code == 2 and "no top-level code 'Factors'" in without.output
+    (project / "govsm-import.toml").write_text('[refi-qda]\nfactors = "themes"\n', encoding="utf-8")
+    with_settings = runner.invoke(app, args)
+    assert with_settings.exit_code == 0, with_settings.output
+    evidence = Graph().parse(project / "data" / "small-review" / "evidence-imported-renamed.ttl")
+    assert len(set(evidence.subjects(RDF.type, URIRef(GOVSM_NS + "EvidenceItem")))) == 4

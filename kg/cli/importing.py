@@ -10,10 +10,7 @@ import typer
 from kg.cli import exits
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.output import console
-from kg.importers.evidence import SUFFIXES as EVIDENCE_SUFFIXES
-from kg.importers.evidence import import_evidence
-from kg.importers.references import SUFFIXES as REFERENCE_SUFFIXES
-from kg.importers.references import import_references
+from kg.importers.project import SUFFIXES, read_settings, run_import
 from kg.importers.refmodel import ImportFailure
 
 
@@ -37,13 +34,17 @@ def review_folder(project: Path, review: str | None) -> Path:
     {
         OK: "imported (the lines say what was added, updated, unchanged or skipped)",
         USAGE: "a malformed file (file, line or entry, reason; nothing written), a file "
-        "of a kind not read, or no review folder to import into",
+        "of a kind not read, a bad govsm-import.toml (file and key), or no review folder "
+        "to import into",
     }
 )
 def import_command(
     files: Annotated[
         list[Path],
-        typer.Argument(help="References (.bib, .ris, .json), coded evidence (.csv, .qdpx)."),
+        typer.Argument(
+            help="References (.bib, .ris, .json), a code book (.qdc, or a CSV/XLSX taxonomy), "
+            "coded evidence (.qdpx, or a CSV/XLSX of coded quotes)."
+        ),
     ],
     project: Annotated[
         Path, typer.Option("--project", help="The project folder (govsm init).")
@@ -52,27 +53,25 @@ def import_command(
         str | None, typer.Option("--review", help="The review's folder name under data/.")
     ] = None,
 ) -> None:
-    """Import references (BibTeX, RIS, CSL-JSON) and coded evidence (a CSV with the
-    columns study, factor, subfactor, direction, quote, location, coder; a REFI-QDA .qdpx)
-    into a review's folder, references first; the same file twice changes nothing, a
-    changed file updates what it describes."""
-    kinds = (*REFERENCE_SUFFIXES, *EVIDENCE_SUFFIXES)
-    unread = [f for f in files if f.suffix.lower() not in kinds]
+    """Import references (BibTeX, RIS, CSL-JSON), code books (a REFI-QDA .qdc; a CSV/XLSX
+    with the columns factor, subfactor, synonyms, definition) and coded evidence (a CSV/XLSX
+    with the columns study, factor, subfactor, direction, quote, location, coder; a
+    REFI-QDA .qdpx) into a review's folder, in that order, all or nothing; the same file
+    twice changes nothing, a changed file updates what it describes. The .qdpx/.qdc
+    conventions can be set in PROJECT/govsm-import.toml ([refi-qda])."""
+    unread = [f for f in files if f.suffix.lower() not in SUFFIXES]
     if unread:
-        fail(f"not a file govsm imports ({', '.join(kinds)}): {', '.join(map(str, unread))}", USAGE)
+        fail(
+            f"not a file govsm imports ({', '.join(SUFFIXES)}): {', '.join(map(str, unread))}",
+            USAGE,
+        )
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail(f"no such file: {', '.join(map(str, missing))}", USAGE)
     folder = review_folder(project, review)
-    references = [f for f in files if f.suffix.lower() in REFERENCE_SUFFIXES]
-    evidence = [f for f in files if f.suffix.lower() in EVIDENCE_SUFFIXES]
-    lines: list[str] = []
     try:
-        if references:
-            lines += import_references(references, folder).lines()
-        if evidence:
-            lines += import_evidence(evidence, folder)
+        lines = run_import(files, folder, read_settings(project))
     except ImportFailure as exc:
-        fail(f"{exc}; nothing more written", USAGE)
+        fail(f"{exc}; nothing written", USAGE)
     for line in lines:
         console.print(line, highlight=False, markup=False)

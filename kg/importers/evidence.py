@@ -1,6 +1,6 @@
-"""Coded evidence from a spreadsheet (CSV) or a REFI-QDA project (``.qdpx``, from NVivo,
-ATLAS.ti, MAXQDA, QualCoder; read and mapped by kg.importers.refiqda) into a review's data
-folder.
+"""Coded evidence from a spreadsheet (CSV or XLSX, read by kg.importers.tables) or a
+REFI-QDA project (``.qdpx``, from NVivo, ATLAS.ti, MAXQDA, QualCoder; read and mapped by
+kg.importers.refiqda) into a review's data folder.
 
 One row is one coded quote: ``study, factor, subfactor, direction, quote, location,
 coder`` (a header row names the columns, in any order; ``basis``, ``start`` and ``end``
@@ -20,18 +20,22 @@ naming the file, the line and the reason, and nothing is written.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib import Literal, URIRef
 
-from kg.importers.references import BIBO_DOI
+from kg.importers.folder import Folder, read_folder
+from kg.importers.output import write_all
 from kg.importers.refiqda import DIRECTION_WORDS, map_evidence, read_qdpx
 from kg.importers.refmodel import ImportFailure, slug
-from kg.prefixes import DEFAULT_BASE, GOVSM, PREFIXES
+from kg.importers.tables import SUFFIXES as TABLE_SUFFIXES
+from kg.importers.tables import Table, read_table
+from kg.importers.taxonomy import HEAD, add_concept
+from kg.importers.taxonomy import target as taxonomy_target
+from kg.prefixes import DEFAULT_BASE
 
 #: The columns a coded-evidence CSV must have (the others are optional).
 REQUIRED = ("study", "factor", "subfactor", "quote")
@@ -61,23 +65,15 @@ class EvidenceRecord:
     end: int | None = None
 
 
-def read_csv(path: Path) -> list[EvidenceRecord]:
-    """The rows of a coded-evidence CSV; ImportFailure for a missing column or a bad row."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFailure(path, None, f"cannot read it as UTF-8 text: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
+def records_of_table(table: Table) -> list[EvidenceRecord]:
+    """The rows of a coded-evidence spreadsheet; ImportFailure for a missing column or a
+    bad row, naming file and line (or sheet and row)."""
+    missing = [c for c in REQUIRED if c not in table.header]
     if missing:
-        raise ImportFailure(path, "line 1", f"no column {', '.join(missing)} in the header")
-    records = []
-    for row in reader:
-        values = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        line = f"line {reader.line_num}"
-        records.append(_record(values, path, line))
-    return records
+        raise ImportFailure(
+            table.path, table.header_where, f"no column {', '.join(missing)} in the header"
+        )
+    return [_record(values, table.path, where) for where, values in table.rows]
 
 
 def _record(values: dict[str, str], path: Path, line: str) -> EvidenceRecord:
@@ -117,52 +113,16 @@ def _position(text: str, path: Path, line: str) -> int | None:
     return int(text)
 
 
-@dataclass
-class Folder:
-    """What a review folder already says: its scheme, studies and taxonomy."""
-
-    scheme: URIRef
-    studies: dict[str, URIRef]
-    concepts: dict[tuple[str, str], URIRef]  # (kind, lower-case label) -> concept
+SUFFIXES = (".qdpx", *TABLE_SUFFIXES)
 
 
-def read_folder(data_dir: Path, skip: Iterable[Path] = ()) -> Folder:
-    """The review folder's data, but for the files an import is about to replace."""
-    graph = Graph()
-    skipped = {p.resolve() for p in skip}
-    for path in sorted(data_dir.glob("*.ttl")):
-        if path.resolve() not in skipped:
-            graph.parse(path, format="turtle")
-    schemes = sorted(
-        o
-        for o in graph.objects(None, DCTERMS.subject)
-        if (o, RDF.type, SKOS.ConceptScheme) in graph
-    )
-    if not schemes:
-        raise ImportFailure(data_dir, None, "no review with a concept scheme (govsm init)")
-    studies: dict[str, URIRef] = {}
-    for study in graph.subjects(RDF.type, URIRef(GOVSM + "Study")):
-        names = [str(study).rsplit("/", 1)[-1]]
-        names += [str(v) for p in (DCTERMS.identifier, BIBO_DOI) for v in graph.objects(study, p)]
-        for name in names:
-            studies.setdefault(name.lower(), study)  # type: ignore[arg-type]
-    concepts: dict[tuple[str, str], URIRef] = {}
-    for kind in ("Factor", "SubFactor"):
-        for concept in graph.subjects(RDF.type, URIRef(GOVSM + kind)):
-            for p in (SKOS.prefLabel, SKOS.altLabel):
-                for label in graph.objects(concept, p):
-                    concepts.setdefault((kind, str(label).lower()), concept)  # type: ignore[arg-type]
-    return Folder(schemes[0], studies, concepts)  # type: ignore[arg-type]
-
-
-SUFFIXES = (".csv", ".qdpx")
-
-
-def read_records(path: Path, folder: Folder) -> list[EvidenceRecord]:
-    """The coded quotes of one file, by its kind."""
+def read_records(
+    path: Path, folder: Folder, mapping: Mapping[str, Any] | None = None
+) -> list[EvidenceRecord]:
+    """The coded quotes of one file, by its kind (``mapping``: the .qdpx conventions)."""
     if path.suffix.lower() == ".qdpx":
         studies = {key: key for key in folder.studies}
-        mapped = map_evidence(read_qdpx(path), studies, file=path)
+        mapped = map_evidence(read_qdpx(path), studies, mapping, file=path)
         return [
             EvidenceRecord(
                 study=r.study,
@@ -178,41 +138,47 @@ def read_records(path: Path, folder: Folder) -> list[EvidenceRecord]:
             )
             for r in mapped.records
         ]
-    return read_csv(path)
+    return records_of_table(read_table(path))
 
 
-def import_evidence(files: Sequence[Path], data_dir: Path) -> list[str]:
-    """Import coded-evidence files (CSV, .qdpx) into ``data_dir``; what was done, a line
-    each. Every file is read and rendered before anything is written."""
-    targets = {f: _targets(f, data_dir) for f in files}
-    folder = read_folder(data_dir, [t for pair in targets.values() for t in pair])
+def plan_evidence(
+    files: Sequence[Path],
+    data_dir: Path,
+    pending: Mapping[Path, str] | None = None,
+    mapping: Mapping[str, Any] | None = None,
+    tables: Mapping[Path, Table] | None = None,
+) -> tuple[list[str], dict[Path, str]]:
+    """What importing coded-evidence files (CSV, XLSX, .qdpx) into ``data_dir`` does, a
+    line each, and the files it writes (path -> text); ``pending``: the files the same
+    command writes before (references, code books); ``tables``: spreadsheets already read."""
+    planned = {f: targets(f, data_dir) for f in files}
+    folder = read_folder(data_dir, [t for pair in planned.values() for t in pair], pending)
     written: dict[Path, str] = {}
     lines = []
     for path in files:
-        records = read_records(path, folder)
+        table = (tables or {}).get(path)
+        records = records_of_table(table) if table else read_records(path, folder, mapping)
         taxonomy, evidence = render(records, folder, path.stem)
-        taxonomy_file, evidence_file = targets[path]
+        taxonomy_file, evidence_file = planned[path]
         written[evidence_file] = evidence
         if taxonomy:
             written[taxonomy_file] = taxonomy
         lines.append(f"{path}: {len(records)} evidence item(s)")
-    for target, text in written.items():
-        old = target.read_text(encoding="utf-8") if target.is_file() else None
-        if old != text:
-            target.write_text(text, encoding="utf-8")
-        lines.append(f"{'unchanged' if old == text else 'wrote'} {target}")
-    return lines
+    return lines, written
 
 
-def _targets(path: Path, data_dir: Path) -> tuple[Path, Path]:
+def import_evidence(files: Sequence[Path], data_dir: Path) -> list[str]:
+    """Import coded-evidence files (CSV, XLSX, .qdpx) into ``data_dir``; what was done, a
+    line each. Every file is read and rendered before anything is written."""
+    lines, written = plan_evidence(files, data_dir)
+    changed = write_all(written)
+    return lines + [f"{'wrote' if t in changed else 'unchanged'} {t}" for t in sorted(written)]
+
+
+def targets(path: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The taxonomy and evidence files an import of the codings ``path`` writes."""
     stem = slug(path.stem) or "evidence"
-    return data_dir / f"taxonomy-imported-{stem}.ttl", data_dir / f"evidence-imported-{stem}.ttl"
-
-
-_HEAD = "".join(
-    f"@prefix {name}: <{PREFIXES[name]}> .\n"
-    for name in ("govsm", "oa", "skos", "foaf", "prov", "xsd")
-)
+    return taxonomy_target(path, data_dir), data_dir / f"evidence-imported-{stem}.ttl"
 
 
 def render(records: Sequence[EvidenceRecord], folder: Folder, stem: str) -> tuple[str, str]:
@@ -226,8 +192,10 @@ def render(records: Sequence[EvidenceRecord], folder: Folder, stem: str) -> tupl
             raise ImportFailure(
                 record.origin, None, f"no study {record.study!r} (import its reference first)"
             )
-        factor = _concept(folder, added, "Factor", record.factor, None)
-        subfactor = _concept(folder, added, "SubFactor", record.subfactor, factor)
+        factor = add_concept(folder, added, "Factor", record.factor, None, origin=record.origin)
+        subfactor = add_concept(
+            folder, added, "SubFactor", record.subfactor, factor, origin=record.origin
+        )
         name = f"{slug(stem)}/{str(study).rsplit('/', 1)[-1]}-{str(subfactor).rsplit('/', 1)[-1]}"
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
@@ -242,25 +210,8 @@ def render(records: Sequence[EvidenceRecord], folder: Folder, stem: str) -> tupl
             )
     taxonomy = "".join("\n" + "".join(added[k]) for k in sorted(added) if "/agent/" not in str(k))
     agents = "".join("\n" + "".join(added[k]) for k in sorted(added) if "/agent/" in str(k))
-    evidence = _HEAD + "".join("\n" + b for b in blocks) + agents
-    return (_HEAD + taxonomy) if taxonomy else "", evidence
-
-
-def _concept(
-    folder: Folder, added: dict[URIRef, list[str]], kind: str, label: str, parent: URIRef | None
-) -> URIRef:
-    key = (kind, " ".join(label.split()).lower())
-    if key in folder.concepts:
-        return folder.concepts[key]
-    path = "factor" if kind == "Factor" else "subfactor"
-    iri = URIRef(f"{DEFAULT_BASE}id/{path}/{slug(label)}")
-    folder.concepts[key] = iri
-    broader = f"\n    skos:broader <{parent}> ;" if parent is not None else ""
-    added[iri] = [
-        f"<{iri}> a govsm:{kind} ;\n    skos:inScheme <{folder.scheme}> ;{broader}\n"
-        f"    skos:prefLabel {_lit(' '.join(label.split()), 'en')} .\n"
-    ]
-    return iri
+    evidence = HEAD + "".join("\n" + b for b in blocks) + agents
+    return (HEAD + taxonomy) if taxonomy else "", evidence
 
 
 def _evidence_block(record: EvidenceRecord, iri: URIRef, study: URIRef, subfactor: URIRef) -> str:

@@ -19,8 +19,6 @@ nothing, a changed entry rewrites its own study, entries of other files stay.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,8 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from kg.importers.folder import BIBO_DOI, review_of
+from kg.importers.output import write_all
 from kg.importers.refformats import READERS, read_references
 from kg.importers.refmodel import ImportFailure, Reference, slug
 from kg.importers.refturtle import (
@@ -46,10 +46,17 @@ STATUSES = ("added", "updated", "unchanged", "skipped")
 REFERENCES_FILE = "references-imported.ttl"
 DATA_QUALITY_FILE = "data-quality-imported.ttl"
 GOVSM_STUDY = URIRef(GOVSM + "Study")
-BIBO_DOI = URIRef(PREFIXES["bibo"] + "doi")
 FABIO_YEAR = URIRef(PREFIXES["fabio"] + "hasPublicationYear")
 
-__all__ = ["SUFFIXES", "EntryOutcome", "ImportFailure", "ImportReport", "import_references"]
+__all__ = [
+    "BIBO_DOI",
+    "SUFFIXES",
+    "EntryOutcome",
+    "ImportFailure",
+    "ImportReport",
+    "import_references",
+    "plan_references",
+]
 
 
 @dataclass(frozen=True)
@@ -263,21 +270,9 @@ def _record_issues(state: dict[str, Reference]) -> list[Issue]:
     return issues
 
 
-def _write(target: Path, text: str) -> bool:
-    """Write ``text`` to ``target`` unless it already holds it; True when written."""
-    data = text.encode("utf-8")
-    if target.exists() and target.read_bytes() == data:
-        return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, target)
-    return True
-
-
-def import_references(files: Sequence[Path], data_dir: Path) -> ImportReport:
-    """Import the references of ``files`` (.bib, .ris, .json) into the review folder
-    ``data_dir``: what happened to each entry, the issues found, the files written."""
+def plan_references(files: Sequence[Path], data_dir: Path) -> tuple[ImportReport, dict[Path, str]]:
+    """What importing the references of ``files`` (.bib, .ris, .json) into the review
+    folder ``data_dir`` does, and the files it writes (path -> text), nothing written."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ImportFailure(data_dir, None, "no such data folder")
@@ -287,12 +282,20 @@ def import_references(files: Sequence[Path], data_dir: Path) -> ImportReport:
     report = ImportReport(entries=list(skipped))
     state = _merge(refs, read_back(ours), known, report)
     report.issues = sorted(_duplicates(state, others) + _record_issues(state), key=lambda i: i.slug)
+    review = review_of(data_dir)
     outputs = {
-        REFERENCES_FILE: references_turtle(state, report.issues, known),
-        DATA_QUALITY_FILE: data_quality_turtle(report.issues),
+        data_dir / REFERENCES_FILE: references_turtle(
+            state, report.issues, known, str(review) if review else None
+        ),
+        data_dir / DATA_QUALITY_FILE: data_quality_turtle(report.issues),
     }
-    for name, text in outputs.items():
-        if _write(data_dir / name, text):
-            report.written.append(data_dir / name)
     report.entries.sort(key=lambda e: (e.file, e.key, e.status))
+    return report, outputs
+
+
+def import_references(files: Sequence[Path], data_dir: Path) -> ImportReport:
+    """Import the references of ``files`` (.bib, .ris, .json) into the review folder
+    ``data_dir``: what happened to each entry, the issues found, the files written."""
+    report, outputs = plan_references(files, data_dir)
+    report.written = write_all(outputs)
     return report

@@ -138,10 +138,19 @@ def _people_and_venues(refs: list[Reference], known: Known) -> list[str]:
     return lines
 
 
-def references_turtle(state: dict[str, Reference], issues: list[Issue], known: Known) -> str:
+def references_turtle(
+    state: dict[str, Reference], issues: list[Issue], known: Known, review: str | None = None
+) -> str:
     """The Turtle of the imported studies ``state`` (slug -> record), the owl:sameAs links
-    of the duplicates among ``issues``, and the persons and venues not in ``known``."""
+    of the duplicates among ``issues``, the persons and venues not in ``known``, and the
+    ``review``'s govsm:citesWork of every study: the file is the review's reference list.
+    Not govsm:includes, which needs a basis quoted from the review's own text
+    (queries/checks/includes-without-quote-violation.rq) that an import does not have."""
     lines = _header("References imported from BibTeX, RIS and CSL-JSON files.")
+    if review and state:
+        lines += ["# --- The review lists the imported studies ---", ""]
+        studies = " ,\n        ".join(iri("study", slug) for slug in sorted(state))
+        lines += _block(f"<{review}>", [("govsm:citesWork", studies)])
     lines += ["# --- Studies ---", ""]
     for slug in sorted(state):
         lines += _study_block(slug, state[slug])

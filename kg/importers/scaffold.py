@@ -3,9 +3,10 @@ grows as studies, a taxonomy and coded evidence are added.
 
 It writes ``DIR/data/<slug>/review.ttl`` (the review: its title, and the concept scheme
 its factors and sub-factors will belong to), ``DIR/data/<slug>/taxonomy.ttl`` (that
-scheme, empty) and a README of what goes where. IRIs are under the default base, as every
-data file's are (``govsm build --base`` moves them). It never overwrites: an existing
-folder is refused.
+scheme, empty) and a README of what goes where, and — unless the project has one —
+``DIR/govsm-import.toml``, the project's import settings, every key a commented example.
+IRIs are under the default base, as every data file's are (``govsm build --base`` moves
+them). It never overwrites: an existing folder is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rdflib import Literal
 
 from kg.config import ConfigError
 from kg.importers import refmodel
+from kg.importers.project import SETTINGS_FILE
 from kg.prefixes import DEFAULT_BASE
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -63,7 +65,38 @@ def init_project(root: Path, title: str, slug: str | None = None) -> NewReview:
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
-    return NewReview(folder, review, scheme, tuple(folder / name for name in files))
+    written = [folder / name for name in files]
+    settings = root / SETTINGS_FILE
+    if not settings.exists():
+        settings.write_text(SETTINGS_EXAMPLE, encoding="utf-8")
+        written.append(settings)
+    return NewReview(folder, review, scheme, tuple(written))
+
+
+#: The settings file ``govsm init`` writes: "## " lines explain, "# " lines are settings
+#: (each the default or an example) to uncomment.
+SETTINGS_EXAMPLE = """\
+## govsm import: this project's conventions for REFI-QDA files (.qdpx projects, .qdc
+## code books). Every key is optional; uncomment a line to change its default. An unknown
+## key or a value of the wrong type stops the import (exit 2).
+[refi-qda]
+## the top-level code whose children are factors (their children: sub-factors)
+# factors = "Factors"
+## the top-level code whose children name a direction
+# direction = "Direction"
+## flat codes named by paths, as Taguette writes them ("Factors.People.Skills"): nest them
+# separator = "."
+## extensions dropped from a source's name before it is looked up as a citation key or DOI
+# extensions = [".txt", ".pdf", ".docx", ".doc", ".rtf", ".odt", ".html"]
+## the words that name each direction (the code names under the direction code)
+# [refi-qda.directions]
+# driver = ["driver", "facilitator", "enabler", "motivator"]
+# preventer = ["preventer", "barrier", "obstacle", "inhibitor"]
+# mixed = ["mixed", "both"]
+## sources not named after their study: source name -> citation key or DOI
+# [refi-qda.sources]
+# "Interview 3.docx" = "mergel2016"
+"""
 
 
 _PREFIXES = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
@@ -114,6 +147,14 @@ The data of one review, one named graph per file (`BASE graph/data/{slug}/FILE`)
 | `evidence.ttl` | coded evidence (`govsm:EvidenceItem`: study, sub-factor, direction, quote) |
 | `context.ttl` | optional: contexts and context assessments (for the assessment rule) |
 | `reported.ttl` | optional: classifications a published review reports (only compared) |
+
+Or let `govsm import` write them from what your tools export, all files of one command or
+none: references (`.bib`, `.ris`, CSL `.json`) into `references-imported.ttl`, a code book
+(REFI-QDA `.qdc`, or a CSV/XLSX with the columns factor, subfactor, synonyms, definition)
+into `taxonomy-imported-<name>.ttl`, coded evidence (REFI-QDA `.qdpx`, or a CSV/XLSX with
+the columns study, factor, subfactor, direction, quote, location, coder) into
+`evidence-imported-<name>.ttl`. The project's `govsm-import.toml` sets the REFI-QDA
+conventions (which code holds the factors, which the directions).
 
 Check and build it:
 

@@ -11,6 +11,8 @@ from kg.importers.refiqda.mapping import (
     DIRECTION_WORDS,
     EvidenceMapping,
     EvidenceRecord,
+    check_mapping,
+    codebook_factors,
     map_evidence,
     normalise_doi,
 )
@@ -40,7 +42,9 @@ __all__ = [
     "Selection",
     "TextSource",
     "User",
+    "check_mapping",
     "check_project",
+    "codebook_factors",
     "map_evidence",
     "nest_codes",
     "normalise_doi",

@@ -27,7 +27,7 @@ study key; without it, the name itself is the key).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -87,14 +87,62 @@ def normalise_doi(value: str) -> str:
     return bare_doi(value)
 
 
-def _settings(mapping: Mapping[str, Any] | None, file: str | Path) -> dict[str, Any]:
+def _is_words(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(w, str) for w in value)
+
+
+#: What each mapping key's value must be: a check and its description.
+MAPPING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "factors": (lambda v: isinstance(v, str), "a string"),
+    "direction": (lambda v: isinstance(v, str), "a string"),
+    "directions": (
+        lambda v: (
+            isinstance(v, Mapping)
+            and all(k in DIRECTION_WORDS and _is_words(w) for k, w in v.items())
+        ),
+        f"a table of {', '.join(DIRECTION_WORDS)} -> lists of words",
+    ),
+    "sources": (
+        lambda v: isinstance(v, Mapping) and all(isinstance(x, str) for x in v.values()),
+        "a table of source name -> study key",
+    ),
+    "separator": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty string"),
+    "extensions": (_is_words, "a list of strings"),
+}
+
+
+def check_mapping(
+    mapping: Mapping[str, Any] | None, file: str | Path, where: str = "mapping key"
+) -> dict[str, Any]:
+    """The settings: the defaults, overridden by ``mapping``; an unknown key or a value of
+    the wrong type is a RefiQdaError naming ``file`` and ``where`` + the key."""
     settings = dict(DEFAULT_MAPPING)
     for key, value in (mapping or {}).items():
         if key not in DEFAULT_MAPPING:
             known = ", ".join(sorted(DEFAULT_MAPPING))
-            raise RefiQdaError(file, f"mapping key {key!r}", f"unknown (known keys: {known})")
+            raise RefiQdaError(file, f"{where} {key!r}", f"unknown (known keys: {known})")
+        check, wanted = MAPPING_TYPES[key]
+        if not check(value):
+            raise RefiQdaError(file, f"{where} {key!r}", f"must be {wanted}, not {value!r}")
         settings[key] = value
     return settings
+
+
+def codebook_factors(
+    codes: tuple[Code, ...], mapping: Mapping[str, Any] | None = None, file: str | Path = "<qdc>"
+) -> list[tuple[Code, tuple[Code, ...]]]:
+    """The factors of a code book under the conventions, each with its sub-factors (the
+    children of the ``factors`` code and theirs; deeper codes are not concepts of their
+    own). A code book without the ``factors`` code is an error."""
+    settings = check_mapping(mapping, file)
+    if settings["separator"]:
+        codes = nest_codes(codes, settings["separator"])
+    root = next((c for c in codes if _key(c.name) == _key(settings["factors"])), None)
+    if root is None:
+        raise RefiQdaError(
+            file, "code book", f"no top-level code {settings['factors']!r} holds the factors"
+        )
+    return [(factor, factor.children) for factor in root.children]
 
 
 def _root(project: QdaProject, name: str) -> Code | None:
@@ -197,7 +245,7 @@ def map_evidence(
     ``studies`` maps citation keys and DOIs to study keys; a source with evidence that
     names no study is an error naming the selection."""
     check_project(project, file)  # a project built in code gets the reader's checks too
-    settings = _settings(mapping, file)
+    settings = check_mapping(mapping, file)
     if settings["separator"]:
         project = replace(project, codes=nest_codes(project.codes, settings["separator"]))
     tables = (_taxonomy(project, settings, file), _directions(project, settings, file))
