@@ -33,6 +33,7 @@ from kg.importers.refiqda import DIRECTION_WORDS, map_evidence, read_qdpx
 from kg.importers.refmodel import ImportFailure, slug
 from kg.importers.tables import SUFFIXES as TABLE_SUFFIXES
 from kg.importers.tables import Table, read_table
+from kg.importers.taguette import is_highlights, records_of_highlights
 from kg.importers.taxonomy import HEAD, add_concept
 from kg.importers.taxonomy import target as taxonomy_target
 from kg.prefixes import DEFAULT_BASE
@@ -138,7 +139,37 @@ def read_records(
             )
             for r in mapped.records
         ]
-    return records_of_table(read_table(path))
+    return _records_of(read_table(path), folder, mapping)
+
+
+def _records_of(
+    table: Table, folder: Folder, mapping: Mapping[str, Any] | None
+) -> list[EvidenceRecord]:
+    """The coded quotes of a spreadsheet: Taguette's highlights export, or ours."""
+    if is_highlights(table):
+        return _highlight_records(table, folder, mapping)
+    return records_of_table(table)
+
+
+def _highlight_records(
+    table: Table, folder: Folder, mapping: Mapping[str, Any] | None
+) -> list[EvidenceRecord]:
+    """The evidence items of Taguette's highlights export (kg.importers.taguette): no
+    positions (the export has none), no coder."""
+    studies = {key: key for key in folder.studies}
+    return [
+        EvidenceRecord(
+            study=r.study,
+            factor=r.factor,
+            subfactor=r.subfactor,
+            direction=r.direction,
+            quote=r.quote,
+            location=None,
+            coder=None,
+            origin=f"{table.path}: {where}",
+        )
+        for r, where in records_of_highlights(table, studies, mapping)
+    ]
 
 
 def plan_evidence(
@@ -157,7 +188,10 @@ def plan_evidence(
     lines = []
     for path in files:
         table = (tables or {}).get(path)
-        records = records_of_table(table) if table else read_records(path, folder, mapping)
+        if table is None:
+            records = read_records(path, folder, mapping)
+        else:
+            records = _records_of(table, folder, mapping)
         taxonomy, evidence = render(records, folder, path.stem)
         taxonomy_file, evidence_file = planned[path]
         written[evidence_file] = evidence

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg.importers import taguette
 from kg.importers.evidence import REQUIRED as EVIDENCE_COLUMNS
 from kg.importers.evidence import SUFFIXES as EVIDENCE_SUFFIXES
 from kg.importers.evidence import plan_evidence
@@ -35,7 +36,14 @@ from kg.importers.refiqda import check_mapping
 from kg.importers.refmodel import ImportFailure
 from kg.importers.tables import SUFFIXES as TABLE_SUFFIXES
 from kg.importers.tables import Table, read_table
-from kg.importers.taxonomy import CODEBOOK_MARK, entries_of_qdc, entries_of_table, plan_codebook
+from kg.importers.taxonomy import (
+    CODEBOOK_MARK,
+    Entry,
+    entries_of_codes,
+    entries_of_qdc,
+    entries_of_table,
+    plan_codebook,
+)
 from kg.importers.taxonomy import COLUMNS as TAXONOMY_COLUMNS
 from kg.importers.taxonomy import SUFFIXES as CODEBOOK_SUFFIXES
 from kg.importers.taxonomy import target as taxonomy_target
@@ -75,17 +83,20 @@ class Sorted:
 
 
 def table_kind(table: Table) -> str:
-    """``evidence`` or ``codebook``, by the spreadsheet's header; an error for neither."""
-    if "quote" in table.header or "study" in table.header:
+    """``evidence`` or ``codebook``, by the spreadsheet's header (ours, or Taguette's
+    highlights and code book exports); an error for neither."""
+    if "quote" in table.header or "study" in table.header or taguette.is_highlights(table):
         return "evidence"
-    if "factor" in table.header:
+    if "factor" in table.header or taguette.is_codebook(table):
         return "codebook"
     raise ImportFailure(
         table.path,
         table.header_where,
         "the header names neither coded evidence (columns "
         f"{', '.join(EVIDENCE_COLUMNS)}, ...) nor a taxonomy (columns "
-        f"{', '.join(TAXONOMY_COLUMNS)}); it has: {', '.join(table.header) or 'nothing'}",
+        f"{', '.join(TAXONOMY_COLUMNS)}), nor is it Taguette's highlights "
+        f"({', '.join(taguette.HIGHLIGHT_COLUMNS)}) or code book "
+        f"({', '.join(taguette.CODEBOOK_COLUMNS)}); it has: {', '.join(table.header) or 'nothing'}",
     )
 
 
@@ -154,8 +165,7 @@ def plan_import(
         report, outputs = plan_references(found.references, data_dir)
     lines: list[str] = []
     for path in found.codebooks:
-        table = found.tables.get(path)
-        entries = entries_of_table(table) if table else entries_of_qdc(path, mapping)
+        entries = _codebook_entries(path, found.tables.get(path), mapping)
         more, written = plan_codebook(path, entries, data_dir, outputs)
         lines += more
         outputs.update(written)
@@ -164,6 +174,17 @@ def plan_import(
         lines += more
         outputs.update(written)
     return ImportPlan(report, lines, outputs)
+
+
+def _codebook_entries(
+    path: Path, table: Table | None, mapping: Mapping[str, Any] | None
+) -> list[Entry]:
+    """The factors and sub-factors of a code book: a .qdc, Taguette's export, or ours."""
+    if table is None:
+        return entries_of_qdc(path, mapping)
+    if taguette.is_codebook(table):
+        return entries_of_codes(taguette.codebook_codes(table), taguette.settings(mapping), path)
+    return entries_of_table(table)
 
 
 def run_import(

@@ -23,7 +23,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 
 from kg.importers.folder import Folder, read_folder
-from kg.importers.refiqda import codebook_factors, read_qdc
+from kg.importers.refiqda import Code, codebook_factors, read_qdc
 from kg.importers.refmodel import ImportFailure, slug
 from kg.importers.tables import Table
 from kg.prefixes import DEFAULT_BASE, PREFIXES
@@ -132,8 +132,16 @@ def entries_of_table(table: Table) -> list[Entry]:
 
 def entries_of_qdc(path: Path, mapping: Mapping[str, Any] | None) -> list[Entry]:
     """The factors (each with its sub-factors) of a REFI-QDA code book."""
+    return entries_of_codes(read_qdc(path), mapping, path)
+
+
+def entries_of_codes(
+    codes: tuple[Code, ...], mapping: Mapping[str, Any] | None, path: Path
+) -> list[Entry]:
+    """The factors (each with its sub-factors) of a code book's codes, under the
+    REFI-QDA conventions (``mapping``)."""
     entries = []
-    for factor, subs in codebook_factors(read_qdc(path), mapping, path):
+    for factor, subs in codebook_factors(codes, mapping, path):
         entry = Entry(_name(factor.name), f"{path}: code {factor.guid}")
         _merge(entry, (), (factor.description or "").strip() or None, entry.origin)
         for sub in subs:
