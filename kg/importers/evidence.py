@@ -21,11 +21,12 @@ naming the file, the line and the reason, and nothing is written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
 
 from kg.importers.folder import Folder, read_folder
 from kg.importers.output import write_all
@@ -36,7 +37,7 @@ from kg.importers.tables import Table, read_table
 from kg.importers.taguette import is_highlights, records_of_highlights
 from kg.importers.taxonomy import HEAD, add_concept
 from kg.importers.taxonomy import target as taxonomy_target
-from kg.prefixes import DEFAULT_BASE
+from kg.prefixes import DEFAULT_BASE, GOVSM
 
 #: The columns a coded-evidence CSV must have (the others are optional).
 REQUIRED = ("study", "factor", "subfactor", "quote")
@@ -117,14 +118,20 @@ def _position(text: str, path: Path, line: str) -> int | None:
 SUFFIXES = (".qdpx", *TABLE_SUFFIXES)
 
 
-def read_records(
-    path: Path, folder: Folder, mapping: Mapping[str, Any] | None = None
-) -> list[EvidenceRecord]:
+@dataclass(frozen=True)
+class Coded:
+    """The coded quotes of one file, and what it codes that is not evidence (where: why)."""
+
+    records: list[EvidenceRecord]
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_records(path: Path, folder: Folder, mapping: Mapping[str, Any] | None = None) -> Coded:
     """The coded quotes of one file, by its kind (``mapping``: the .qdpx conventions)."""
     if path.suffix.lower() == ".qdpx":
         studies = {key: key for key in folder.studies}
         mapped = map_evidence(read_qdpx(path), studies, mapping, file=path)
-        return [
+        records = [
             EvidenceRecord(
                 study=r.study,
                 factor=r.factor,
@@ -139,25 +146,23 @@ def read_records(
             )
             for r in mapped.records
         ]
+        return Coded(records, [f"selection {guid}: {why}" for guid, why in mapped.skipped])
     return _records_of(read_table(path), folder, mapping)
 
 
-def _records_of(
-    table: Table, folder: Folder, mapping: Mapping[str, Any] | None
-) -> list[EvidenceRecord]:
+def _records_of(table: Table, folder: Folder, mapping: Mapping[str, Any] | None) -> Coded:
     """The coded quotes of a spreadsheet: Taguette's highlights export, or ours."""
     if is_highlights(table):
         return _highlight_records(table, folder, mapping)
-    return records_of_table(table)
+    return Coded(records_of_table(table))
 
 
-def _highlight_records(
-    table: Table, folder: Folder, mapping: Mapping[str, Any] | None
-) -> list[EvidenceRecord]:
+def _highlight_records(table: Table, folder: Folder, mapping: Mapping[str, Any] | None) -> Coded:
     """The evidence items of Taguette's highlights export (kg.importers.taguette): no
     positions (the export has none), no coder."""
     studies = {key: key for key in folder.studies}
-    return [
+    found, skipped = records_of_highlights(table, studies, mapping)
+    records = [
         EvidenceRecord(
             study=r.study,
             factor=r.factor,
@@ -168,8 +173,9 @@ def _highlight_records(
             coder=None,
             origin=f"{table.path}: {where}",
         )
-        for r, where in records_of_highlights(table, studies, mapping)
+        for r, where in found
     ]
+    return Coded(records, skipped)
 
 
 def plan_evidence(
@@ -188,17 +194,56 @@ def plan_evidence(
     lines = []
     for path in files:
         table = (tables or {}).get(path)
-        if table is None:
-            records = read_records(path, folder, mapping)
-        else:
-            records = _records_of(table, folder, mapping)
-        taxonomy, evidence = render(records, folder, path.stem)
+        coded = (
+            read_records(path, folder, mapping)
+            if table is None
+            else _records_of(table, folder, mapping)
+        )
+        taxonomy, evidence = render(coded.records, folder, path.stem)
         taxonomy_file, evidence_file = planned[path]
         written[evidence_file] = evidence
         if taxonomy:
             written[taxonomy_file] = taxonomy
-        lines.append(f"{path}: {len(records)} evidence item(s)")
+        old = (pending or {}).get(evidence_file)
+        if old is None and evidence_file.is_file():
+            old = evidence_file.read_text(encoding="utf-8")
+        lines.append(f"{path}: {len(coded.records)} evidence item(s): {changes(old, evidence)}")
+        lines += _skipped_lines(path, coded.skipped)
     return lines, written
+
+
+#: How many skipped selections or rows the report names one by one.
+SKIPPED_SHOWN = 10
+
+
+def _skipped_lines(path: Path, skipped: Sequence[str]) -> list[str]:
+    lines = [f"skipped   {path}: {what}" for what in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"skipped   {path}: {len(skipped) - SKIPPED_SHOWN} more")
+    return lines
+
+
+def changes(old: str | None, new: str) -> str:
+    """How the evidence items of a file's new Turtle differ from its previous one: added,
+    updated (same IRI, other statements), unchanged, removed."""
+    before, after = _items(old or ""), _items(new)
+    added = len(after.keys() - before.keys())
+    removed = len(before.keys() - after.keys())
+    same = sum(1 for k in after.keys() & before.keys() if after[k] == before[k])
+    updated = len(after.keys() & before.keys()) - same
+    return f"{added} added, {updated} updated, {same} unchanged, {removed} removed"
+
+
+def _items(text: str) -> dict[URIRef, frozenset]:
+    """Each evidence item of a Turtle text with its statements and its quote's."""
+    graph = Graph().parse(data=text, format="turtle") if text else Graph()
+    found = {}
+    for item in graph.subjects(RDF.type, URIRef(GOVSM + "EvidenceItem")):
+        said = set(graph.predicate_objects(item))
+        for quote in graph.objects(item, URIRef(GOVSM + "hasQuote")):
+            said |= {("quote", p, o) for p, o in graph.predicate_objects(quote)}
+        found[item] = frozenset(said)
+    return found
 
 
 def import_evidence(files: Sequence[Path], data_dir: Path) -> list[str]:

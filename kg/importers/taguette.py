@@ -120,9 +120,10 @@ def highlights_project(table: Table) -> tuple[QdaProject, dict[str, str]]:
 
 def records_of_highlights(
     table: Table, studies: Mapping[str, str], mapping: Mapping[str, Any] | None
-) -> list[tuple[MappedRecord, str]]:
-    """The evidence items of a highlights export, each with where it stands; the
-    positions of the mapped records are into no real document (the caller drops them)."""
+) -> tuple[list[tuple[MappedRecord, str]], list[str]]:
+    """The evidence items of a highlights export, each with where it stands (the
+    positions of the mapped records are into no real document: the caller drops them),
+    and the highlights that are not evidence (where: why)."""
     project, origins = highlights_project(table)
     try:
         mapped = map_evidence(project, studies, settings(mapping), file=table.path)
@@ -131,4 +132,5 @@ def records_of_highlights(
         for guid, where in origins.items():
             element = element.replace(f"selection {guid}", where)
         raise ImportFailure(table.path, element or None, exc.reason) from exc
-    return [(r, origins[r.selection]) for r in mapped.records]
+    skipped = [f"{origins[guid]}: {why}" for guid, why in mapped.skipped]
+    return [(r, origins[r.selection]) for r in mapped.records], skipped
