@@ -96,7 +96,7 @@ class ExportFailure(ImportFailure):
     """Nothing to export, or the export cannot be written: which folder or file, why."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ExportRow:
     """One exported row (the CSV's columns; ``""`` where the data has no value)."""
 
@@ -198,9 +198,14 @@ def read_export(data_dirs: Sequence[Path], base: str = DEFAULT_BASE) -> Export:
             skipped[item] = reason
     if not rows:
         folders = ", ".join(map(str, data_dirs))
-        why = f" ({len(skipped)} item(s) not exportable: {next(iter(skipped.values()))})"
-        raise ExportFailure(folders, None, "no evidence items to export" + (why if skipped else ""))
-    return Export(tuple(sorted(rows)), tuple(sorted(skipped.items())))
+        why = f" ({len(skipped)} not exportable: {min(skipped.values())})" if skipped else ""
+        raise ExportFailure(folders, None, f"no evidence items to export{why}")
+    return Export(tuple(sorted(rows, key=_order)), tuple(sorted(skipped.items())))
+
+
+def _order(row: ExportRow) -> tuple:
+    """Rows sort by their columns in order (no position sorts first), then item."""
+    return tuple(-1 if v is None else v for v in (*(getattr(row, c) for c in COLUMNS), row.item))
 
 
 def csv_text(export: Export) -> str:
