@@ -12,7 +12,7 @@ from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.importing import review_folder
 from kg.cli.output import console
-from kg.importers.export import KINDS, read_export, write_export
+from kg.importers.export import KINDS, losses, read_export, write_export
 from kg.importers.refmodel import ImportFailure
 
 
@@ -53,6 +53,8 @@ def export_command(
         fail(f"{exc}; nothing written", USAGE)
     for item, reason in export.skipped:
         console.print(f"not exported {item}: {reason}", highlight=False, markup=False)
+    for line in losses(export, kind):
+        console.print(f"not carried: {line}", highlight=False, markup=False)
     studies = len({row.study for row in export.rows})
     console.print(
         f"wrote {out}: {len(export.rows)} row(s) from {studies} stud(ies); "

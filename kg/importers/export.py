@@ -208,6 +208,28 @@ def _order(row: ExportRow) -> tuple:
     return tuple(-1 if v is None else v for v in (*(getattr(row, c) for c in COLUMNS), row.item))
 
 
+def losses(export: Export, kind: str) -> list[str]:
+    """What the file will not carry back on import, a line each (empty: nothing)."""
+    rows = export.rows
+    lines = []
+    edges = sum(1 for r in rows if r.quote != r.quote.strip())
+    if edges:
+        lines.append(f"{edges} quote(s) begin or end with white space, which import trims")
+    if kind == "qdpx":
+        sections = sum(1 for r in rows if r.location)
+        bases = sum(1 for r in rows if r.basis != "full text")
+        positions = sum(1 for r in rows if r.start is not None)
+        for count, what in (
+            (sections, "a section (govsm:inSection): a selection has no place for it"),
+            (bases, "a basis other than full text: they import as full text"),
+            (positions, "positions in a source text the graph does not hold: they import "
+             "with positions into the exported text"),
+        ):  # fmt: skip
+            if count:
+                lines.append(f"{count} row(s) have {what} (the CSV carries it)")
+    return lines
+
+
 def csv_text(export: Export) -> str:
     """The CSV (UTF-8 text, ``\\n`` line ends, a header row, rows sorted)."""
     buffer = io.StringIO()

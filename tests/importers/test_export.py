@@ -245,6 +245,8 @@ def test_the_first_review_round_trips(tmp_path: Path, kind: str) -> None:
     assert f"{len(others)} evidence item(s) not exported" in result.output
     if kind == "qdpx":
         assert_valid_qdpx(out)
+        bases = sum(1 for row in exported.rows if row.basis != "full text")
+        assert f"{bases} row(s) have a basis other than full text" in result.output
     copy = first_review_without_evidence(tmp_path)
     imported = runner.invoke(
         app, ["import", str(out), "--project", str(tmp_path), "--review", FIRST.name]
