@@ -13,6 +13,7 @@ from kg.cli.exits import OK, USAGE, fail
 from kg.cli.importing import review_folder
 from kg.cli.output import console
 from kg.importers.export import KINDS, losses, read_export, write_export
+from kg.importers.project import read_settings
 from kg.importers.refmodel import ImportFailure
 
 
@@ -39,16 +40,18 @@ def export_command(
     study, factor, subfactor, direction, quote, location, coder, basis, start, end) or a
     REFI-QDA .qdpx (codes Factors/Direction, a text source per study built from its
     quotes), so that importing it into a project with the same references gives the same
-    evidence. --data reads the named folders instead of the project's review."""
+    evidence. --data reads the named folders instead of the project's review; with
+    --project, the .qdpx names its top-level codes as the project's govsm-import.toml
+    [refi-qda] conventions say."""
     if kind not in KINDS:
         fail(f"unknown export kind {kind!r}: one of {', '.join(KINDS)}", USAGE)
-    if data:
-        folders = [d / review for d in data] if review else list(data)
-    else:
-        folders = [review_folder(project, review)]
     try:
+        if data:
+            folders, settings = ([d / review for d in data] if review else list(data)), {}
+        else:
+            folders, settings = [review_folder(project, review)], read_settings(project)
         export = read_export(folders)
-        write_export(export, kind, out)
+        write_export(export, kind, out, settings)
     except ImportFailure as exc:
         fail(f"{exc}; nothing written", USAGE)
     for item, reason in export.skipped:

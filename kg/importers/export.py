@@ -31,13 +31,22 @@ import io
 import os
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kg.config import Project
 from kg.importers.evidence import BASES
-from kg.importers.refiqda import Code, QdaProject, Selection, TextSource, User, qdpx_bytes
+from kg.importers.refiqda import (
+    DEFAULT_MAPPING,
+    Code,
+    QdaProject,
+    Selection,
+    TextSource,
+    User,
+    qdpx_bytes,
+)
 from kg.importers.refmodel import ImportFailure
 from kg.prefixes import DEFAULT_BASE, GOVSM
 from kg.rdf.load import load
@@ -50,8 +59,6 @@ COLUMNS = (
 KINDS = ("csv", "qdpx")
 #: The coding basis of an item -> the word the importer reads (kg.importers.evidence.BASES).
 BASIS_WORDS = {GOVSM + local: word for word, local in BASES.items()}
-#: The top-level codes of the default REFI-QDA conventions (kg.importers.refiqda.mapping).
-FACTORS_CODE, DIRECTION_CODE = "Factors", "Direction"
 DIRECTIONS = ("driver", "preventer", "mixed")
 # GUIDs are uuid5 of what they name, so the same data export to byte-identical archives
 _GUID_NS = uuid.UUID("9d4c1b62-7a0e-4d55-8f3e-2c6a1e0b7f40")
@@ -244,8 +251,11 @@ def _guid(*parts: str) -> str:
     return str(uuid.uuid5(_GUID_NS, "\x1f".join(parts)))
 
 
-def _codebook(rows: Sequence[ExportRow]) -> tuple[tuple[Code, ...], dict[tuple[str, str], str]]:
-    """The code tree of the default conventions and (kind, name) -> code GUID."""
+def _codebook(
+    rows: Sequence[ExportRow], mapping: Mapping[str, Any]
+) -> tuple[tuple[Code, ...], dict[tuple[str, str], str]]:
+    """The code tree of the conventions (``mapping``: the defaults, or the project's
+    overrides) and (kind, name) -> code GUID."""
     guids: dict[tuple[str, str], str] = {}
     tree: dict[str, set[str]] = {}
     for row in rows:
@@ -258,23 +268,26 @@ def _codebook(rows: Sequence[ExportRow]) -> tuple[tuple[Code, ...], dict[tuple[s
             children.append(Code(guid=_guid("subfactor", factor, sub), name=sub))
         factors.append(Code(_guid("factor", factor), factor, children=tuple(children)))
     directions = []
-    for word in DIRECTIONS:
-        guids[("direction", word)] = _guid("direction", word)
-        directions.append(Code(guid=guids[("direction", word)], name=word))
+    for direction in DIRECTIONS:
+        # the first word the conventions give the direction (its own name by default)
+        word = next(iter(mapping["directions"].get(direction, ())), None)
+        if word is not None:
+            guids[("direction", direction)] = _guid("direction", direction)
+            directions.append(Code(guid=guids[("direction", direction)], name=word))
+    top = mapping["factors"], mapping["direction"]
     codes = (
-        Code(_guid("root", FACTORS_CODE), FACTORS_CODE, children=tuple(factors), codable=False),
-        Code(
-            _guid("root", DIRECTION_CODE), DIRECTION_CODE, children=tuple(directions), codable=False
-        ),
+        Code(_guid("root", top[0]), top[0], children=tuple(factors), codable=False),
+        Code(_guid("root", top[1]), top[1], children=tuple(directions), codable=False),
     )
     return codes, guids
 
 
-def qdpx_project(export: Export, name: str) -> QdaProject:
+def qdpx_project(export: Export, name: str, mapping: Mapping[str, Any] | None = None) -> QdaProject:
     """The export as a REFI-QDA project: the code tree (``Factors`` -> factor ->
-    sub-factor, ``Direction`` -> driver/preventer/mixed), a user per coder, a text source
-    per study named by its key and built from its quotes (module docstring)."""
-    codes, guids = _codebook(export.rows)
+    sub-factor, ``Direction`` -> driver/preventer/mixed, or the names ``mapping`` gives
+    them: a project's govsm-import.toml), a user per coder, a text source per study named
+    by its key and built from its quotes (module docstring)."""
+    codes, guids = _codebook(export.rows, {**DEFAULT_MAPPING, **(mapping or {})})
     users = {row.coder: _guid("user", row.coder) for row in export.rows if row.coder}
     # one selection per (study, quote, direction, coder): coded with all its sub-factors
     groups: dict[tuple[str, str, str, str], set[str]] = {}
@@ -311,19 +324,24 @@ def qdpx_project(export: Export, name: str) -> QdaProject:
     )
 
 
-def export_bytes(export: Export, kind: str, name: str) -> bytes:
-    """The file's bytes: ``csv`` (UTF-8) or ``qdpx`` (validated against the XSD)."""
+def export_bytes(
+    export: Export, kind: str, name: str, mapping: Mapping[str, Any] | None = None
+) -> bytes:
+    """The file's bytes: ``csv`` (UTF-8) or ``qdpx`` (validated against the XSD; its code
+    names from ``mapping``, the .qdpx conventions)."""
     if kind == "csv":
         return csv_text(export).encode("utf-8")
     if kind == "qdpx":
-        return qdpx_bytes(qdpx_project(export, name), f"{name}.qdpx")
+        return qdpx_bytes(qdpx_project(export, name, mapping), f"{name}.qdpx")
     raise ExportFailure(name, None, f"unknown export kind {kind!r} (one of {', '.join(KINDS)})")
 
 
-def write_export(export: Export, kind: str, path: Path) -> Path:
+def write_export(
+    export: Export, kind: str, path: Path, mapping: Mapping[str, Any] | None = None
+) -> Path:
     """Write the export to ``path``, all or nothing (a temporary file beside it, renamed
     into place: a failed write leaves a previous file whole)."""
-    data = export_bytes(export, kind, path.stem)
+    data = export_bytes(export, kind, path.stem, mapping)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:

@@ -11,8 +11,8 @@ then parses with defusedxml (a dependency, which openpyxl uses when it is instal
 from __future__ import annotations
 
 import csv
-import io
 import datetime
+import io
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -286,3 +286,24 @@ def test_a_folder_without_evidence_is_refused(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
     result = runner.invoke(app, ["export", "pdf", "--project", str(tmp_path), "-o", str(out)])
     assert result.exit_code == 2 and "csv, qdpx" in result.output
+
+
+def test_the_qdpx_follows_the_projects_conventions(small: Path, tmp_path: Path) -> None:
+    """A project whose govsm-import.toml renames the codes exports a .qdpx it reads back."""
+    settings = '[refi-qda]\nfactors = "Themes"\ndirection = "Sign"\n'
+    settings += (
+        '[refi-qda.directions]\ndriver = ["plus"]\npreventer = ["minus"]\nmixed = ["both"]\n'
+    )
+    (small.parents[1] / "govsm-import.toml").write_text(settings, encoding="utf-8")
+    out = export("qdpx", small.parents[1], tmp_path / "exported.qdpx")
+    codes = read_qdpx(out).codes
+    assert [c.name for c in codes] == ["Themes", "Sign"]
+    assert [c.name for c in codes[1].children] == ["plus", "minus", "both"]
+    (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
+    fresh = project(tmp_path / "fresh")
+    (tmp_path / "fresh" / "govsm-import.toml").write_text(settings, encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", str(tmp_path / "refs.bib"), str(out), "--project", str(tmp_path / "fresh")]
+    )
+    assert result.exit_code == 0, result.output
+    assert_same(folder_graph(small), folder_graph(fresh), drop=(IN_SECTION, BASIS, START, END))
