@@ -16,7 +16,13 @@ import pytest
 from lxml import etree
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
-from support.evidence import evidence_difference, evidence_graph, evidence_items, folder_graph
+from support.evidence import (
+    evidence_difference,
+    evidence_graph,
+    evidence_items,
+    folder_graph,
+    without_evidence_iris,
+)
 from typer.testing import CliRunner
 
 from kg.cli.app import app
@@ -307,3 +313,12 @@ def test_the_qdpx_follows_the_projects_conventions(small: Path, tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     assert_same(folder_graph(small), folder_graph(fresh), drop=(IN_SECTION, BASIS, START, END))
+
+
+def test_the_whole_folder_round_trips_up_to_evidence_iris(small: Path, tmp_path: Path) -> None:
+    """Beyond the items: the taxonomy, studies and agents an import of the export writes
+    are those of the original (the whole folder's graphs are isomorphic)."""
+    out = export("csv", small.parents[1], tmp_path / "exported.csv")
+    fresh = reimport(tmp_path, out)
+    one, two = (without_evidence_iris(folder_graph(f)) for f in (small, fresh))
+    assert not evidence_difference(one, two), evidence_difference(one, two)

@@ -3,10 +3,11 @@ here): an import mints its own item and quote IRIs, so two imports of the same e
 (or a review and the import of its export) are equal when their items, with every item
 and its quote selectors replaced by blank nodes, are isomorphic (rdflib.compare).
 
-``evidence_graph`` keeps, for each govsm:EvidenceItem, its own triples and those of its
-quote selectors (govsm:hasQuote), nothing else (the taxonomy, the studies and the agents
-are compared by IRI where the items point at them). ``drop`` names predicates left out on
-both sides, for what one format cannot carry: a caller says exactly which.
+``without_evidence_iris`` keeps the whole graph so; ``evidence_graph`` keeps, for each
+govsm:EvidenceItem, its own triples and those of its quote selectors (govsm:hasQuote),
+nothing else (the taxonomy, the studies and the agents are compared by IRI where the items
+point at them). ``drop`` names predicates left out on both sides, for what one format
+cannot carry: a caller says exactly which.
 """
 
 from __future__ import annotations
@@ -37,23 +38,38 @@ def evidence_items(graph: Graph) -> set[URIRef]:
     return {s for s in graph.subjects(RDF.type, EVIDENCE_ITEM) if isinstance(s, URIRef)}
 
 
+def _blank(graph: Graph, items: Collection[URIRef]) -> dict[URIRef, BNode]:
+    """A blank node for each item and each of its quote selectors."""
+    nodes: dict[URIRef, BNode] = {}
+    for item in sorted(items):
+        nodes[item] = BNode()
+        for quote in graph.objects(item, HAS_QUOTE):
+            nodes.setdefault(quote, BNode())  # type: ignore[arg-type]
+    return nodes
+
+
 def evidence_graph(
     graph: Graph, items: Collection[URIRef] | None = None, drop: Iterable[URIRef] = ()
 ) -> Graph:
     """The evidence items of ``graph`` (only ``items`` when given) and their quote
     selectors, each a blank node, without the ``drop`` predicates."""
-    chosen = evidence_items(graph) if items is None else set(items)
+    nodes = _blank(graph, evidence_items(graph) if items is None else set(items))
     dropped = set(drop)
-    nodes: dict[URIRef, BNode] = {}
-    for item in sorted(chosen):
-        nodes[item] = BNode()
-        for quote in graph.objects(item, HAS_QUOTE):
-            nodes.setdefault(quote, BNode())  # type: ignore[arg-type]
     out = Graph()
     for subject in nodes:
         for p, o in graph.predicate_objects(subject):
             if p not in dropped:
                 out.add((nodes[subject], p, nodes.get(o, o)))  # type: ignore[arg-type]
+    return out
+
+
+def without_evidence_iris(graph: Graph) -> Graph:
+    """The whole graph with every evidence item and its quote selectors a blank node (for
+    comparing two data graphs that differ only in the IRIs their imports minted)."""
+    nodes = _blank(graph, evidence_items(graph))
+    out = Graph()
+    for s, p, o in graph:
+        out.add((nodes.get(s, s), p, nodes.get(o, o)))  # type: ignore[arg-type]
     return out
 
 
