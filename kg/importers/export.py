@@ -156,25 +156,26 @@ def _why_not(values: dict[str, set]) -> str | None:
         return f"coding basis {unknown[0].rsplit('#', 1)[-1]} has no import word ({words})"
     if not values["quote"]:
         return "it has no quote (oa:exact)"
+    if not values["subLabel"] or not values["factorLabel"]:
+        return f"its sub-factor {values['subfactor']} has no label or no factor (skos:broader)"
     return None
 
 
 def _row(item: str, values: dict[str, set]) -> ExportRow:
     source = _pick({str(v) for v in values["source"]})
     keys = {str(v) for v in values["key"]}
-    coder = values["coderName"] or values["coder"]
-    coder_name = _label(coder) if values["coderName"] else _pick({str(c) for c in coder})
-    if not values["coderName"] and coder_name:
-        coder_name = coder_name.rsplit("/", 1)[-1]
+    # the coder by name (what the importer mints the agent's IRI from), else IRI's end
+    coder = _pick({str(c) for c in values["coder"]}).rsplit("/", 1)[-1]
+    coder = _label(values["coderName"]) if values["coderName"] else coder
     starts, ends = values["start"], values["end"]
     return ExportRow(
         study=_pick(keys) or source.rsplit("/", 1)[-1],
         factor=_label(values["factorLabel"]),
-        subfactor=_label(values["subLabel"]) or str(values["subfactor"]).rsplit("/", 1)[-1],
+        subfactor=_label(values["subLabel"]),
         direction=_pick({str(v).rsplit("#", 1)[-1] for v in values["direction"]}),
         quote=_pick({str(v) for v in values["quote"]}),
         location=_pick({str(v) for v in values["location"]}),
-        coder=coder_name,
+        coder=coder,
         basis=BASIS_WORDS[_pick({str(v) for v in values["basis"]})],
         start=int(min(starts, key=int)) if starts and ends else None,
         end=int(min(ends, key=int)) if starts and ends else None,

@@ -322,3 +322,32 @@ def test_the_whole_folder_round_trips_up_to_evidence_iris(small: Path, tmp_path:
     fresh = reimport(tmp_path, out)
     one, two = (without_evidence_iris(folder_graph(f)) for f in (small, fresh))
     assert not evidence_difference(one, two), evidence_difference(one, two)
+
+
+def test_items_the_importer_cannot_take_back_are_listed_not_exported(small: Path) -> None:
+    """A sub-factor with no factor, and a source that is no study: named with the reason."""
+    loose = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/govsm/id/subfactor/loose> a govsm:SubFactor ; skos:prefLabel "loose"@en .
+<https://w3id.org/govsm/id/evidence/x1> a govsm:EvidenceItem ;
+    govsm:evidenceSource <https://w3id.org/govsm/id/study/mergel-2016> ;
+    govsm:codingBasis govsm:basisStudyFullText ;
+    govsm:aboutSubFactor <https://w3id.org/govsm/id/subfactor/loose> ;
+    govsm:hasQuote [ a oa:TextQuoteSelector ; oa:exact "a loose quote" ] .
+<https://w3id.org/govsm/id/evidence/x2> a govsm:EvidenceItem ;
+    govsm:evidenceSource <https://w3id.org/govsm/id/review/small-review> ;
+    govsm:codingBasis govsm:basisReviewStatement ;
+    govsm:aboutSubFactor <https://w3id.org/govsm/id/subfactor/policies> ;
+    govsm:hasQuote [ a oa:TextQuoteSelector ; oa:exact "the review says so" ] .
+"""
+    (small / "loose.ttl").write_text(loose, encoding="utf-8")
+    exported = read_export([small])
+    assert len(exported.rows) == 6
+    reasons = dict(exported.skipped)
+    assert set(reasons) == {
+        "https://w3id.org/govsm/id/evidence/x1",
+        "https://w3id.org/govsm/id/evidence/x2",
+    }
+    assert "no label or no factor" in reasons["https://w3id.org/govsm/id/evidence/x1"]
+    assert "not a govsm:Study" in reasons["https://w3id.org/govsm/id/evidence/x2"]
