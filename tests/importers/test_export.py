@@ -26,7 +26,15 @@ from support.evidence import (
 from typer.testing import CliRunner
 
 from kg.cli.app import app
-from kg.importers.export import COLUMNS, ExportFailure, export_bytes, read_export
+from kg.importers.export import (
+    COLUMNS,
+    Export,
+    ExportFailure,
+    ExportRow,
+    export_bytes,
+    losses,
+    read_export,
+)
 from kg.importers.refiqda import read_qdpx
 
 runner = CliRunner()
@@ -351,3 +359,19 @@ def test_items_the_importer_cannot_take_back_are_listed_not_exported(small: Path
     }
     assert "no label or no factor" in reasons["https://w3id.org/govsm/id/evidence/x1"]
     assert "not a govsm:Study" in reasons["https://w3id.org/govsm/id/evidence/x2"]
+
+
+def test_what_a_format_does_not_carry_is_counted() -> None:
+    row = ExportRow(
+        study="s", factor="f", subfactor="g", direction="", quote=" padded ", location="Results",
+        coder="", basis="title", start=3, end=11, item="https://w3id.org/govsm/id/evidence/x",
+    )  # fmt: skip
+    plain = ExportRow(**{**row.__dict__, "quote": "plain", "location": "", "basis": "full text",
+                         "start": None, "end": None})  # fmt: skip
+    export_ = Export((row, plain), ())
+    assert losses(export_, "csv") == [
+        "1 quote(s) begin or end with white space, which import trims"
+    ]
+    lines = losses(export_, "qdpx")
+    assert len(lines) == 4 and all(line.startswith("1 ") for line in lines)
+    assert losses(Export((plain,), ()), "qdpx") == []
