@@ -343,6 +343,8 @@ def write_export(
     """Write the export to ``path``, all or nothing (a temporary file beside it, renamed
     into place: a failed write leaves a previous file whole)."""
     data = export_bytes(export, kind, path.stem, mapping)
+    if path.is_dir():
+        raise ExportFailure(path, None, "is a folder (give the file to write)")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
@@ -352,6 +354,9 @@ def write_export(
             out.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportFailure(path, None, f"cannot be written ({exc.strerror})") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

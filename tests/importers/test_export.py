@@ -282,6 +282,13 @@ def test_the_first_review_round_trips(tmp_path: Path, kind: str) -> None:
     assert not difference, difference
 
 
+def small_folder_for_refusals(tmp_path: Path) -> Path:
+    """A folder with evidence (the small project's), to refuse an unwritable output."""
+    (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
+    (tmp_path / "coding.csv").write_text(CSV, encoding="utf-8")
+    return project(tmp_path / "full", tmp_path / "refs.bib", tmp_path / "coding.csv")
+
+
 def test_a_folder_without_evidence_is_refused(tmp_path: Path) -> None:
     folder = project(tmp_path / "empty")
     with pytest.raises(ExportFailure, match="no evidence items"):
@@ -298,6 +305,11 @@ def test_a_folder_without_evidence_is_refused(tmp_path: Path) -> None:
             app, ["export", "csv", "--project", str(tmp_path / "empty"), *args, "-o", str(out)]
         )
         assert result.exit_code == 2, result.output
+    full = small_folder_for_refusals(tmp_path)
+    for target in (tmp_path, tmp_path / "missing" / "out.csv"):
+        result = runner.invoke(app, ["export", "csv", "--data", str(full), "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert "cannot be written" in result.output or "is a folder" in result.output
     result = runner.invoke(app, ["export", "pdf", "--project", str(tmp_path), "-o", str(out)])
     assert result.exit_code == 2 and "csv, qdpx" in result.output
 
