@@ -3,8 +3,9 @@ for tests/test_static_hosting.py.
 
 The configuration is the test's own (a temporary ServerRoot, nothing of /etc/apache2):
 the modules a static host needs for the site's ``.htaccess`` (mod_rewrite, mod_headers,
-mod_mime, mod_dir) and ``AllowOverride All`` on the document root, as the README asks
-of a host. ``apache2 -X`` runs one process in the foreground, stopped by its pid.
+mod_mime, mod_dir) and, on the document root, the overrides the README asks of a host
+(``AllowOverride FileInfo Indexes Options=Indexes,MultiViews``) and no more.
+``apache2 -X`` runs one process in the foreground, stopped by its pid.
 Under ``GOVSM_REQUIRE_APACHE=1`` (set by .ci/run) a missing apache2 fails the test
 instead of skipping it.
 """
@@ -81,7 +82,7 @@ DocumentRoot "{docroot}"
   Require all denied
 </Directory>
 <Directory "{docroot}">
-  AllowOverride All
+  AllowOverride FileInfo Indexes Options=Indexes,MultiViews
   Require all granted
 </Directory>
 """

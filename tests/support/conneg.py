@@ -78,6 +78,7 @@ ACCEPTS: list[tuple[str | None, str | None]] = [
     ("*/*", "html"),
     ("text/*", "html"),
     ("garbage", "html"),  # nothing usable: as if absent
+    ("*/html, text", "html"),  # not media ranges either
     (BROWSER_ACCEPT, "html"),
     ("application/xhtml+xml", "html"),
     # application/json asks for JSON-LD; the type names are case-insensitive.
@@ -91,6 +92,10 @@ ACCEPTS: list[tuple[str | None, str | None]] = [
     ("text/turtle;q=0.45, application/rdf+xml;q=0.5", "rdf"),
     ("text/turtle;q=0.500, application/rdf+xml;q=0.5", "ttl"),  # equal: server order
     ("text/turtle;q=abc, application/n-triples", "nt"),  # a malformed q is 0
+    ("text/turtle ; Q=0.5, application/rdf+xml;q=0.4", "ttl"),
+    ("application/rdf+xml;q=0.101, text/turtle;q=0.1", "rdf"),
+    ("application/rdf+xml;q=0.99, text/turtle;q=1.000", "ttl"),
+    ("text/turtle;q=0.50, text/html;q=0.5", "html"),  # equal: server order
     ("text/html;q=2, application/json", "html"),  # q above 1 is 1: a tie
     # ... a tie goes to the server's order ...
     ("application/rdf+xml;q=1.0, text/turtle;q=1.0", "ttl"),

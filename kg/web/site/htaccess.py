@@ -65,7 +65,7 @@ _Q = r";\s*q\s*=\s*([^;]*?)\s*(?:;|$)"
 _CANONICAL_Q = r"^(0(?:\.[0-9]*[1-9])?|1)\.?0*$"
 _ABOVE_ONE = r"^0*[1-9][0-9]*(?:\.[0-9]*)?$"
 # A header without any usable media range counts as absent: it accepts anything.
-_ANY_RANGE = r"(?:^|,)\s*[^/,;\s]+/[^/,;\s]+\s*(?:[;,]|$)"
+_ANY_RANGE = r"(?:^|,)\s*(?:[^/,;\s*][^/,;\s]*/[^/,;\s]+|\*/\*)\s*(?:[;,]|$)"
 
 
 def _var(media_range: str) -> str:
