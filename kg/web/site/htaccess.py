@@ -106,6 +106,13 @@ def _offer_rules(ext: str, names: tuple[str, ...]) -> list[str]:
     does not exist or no range names it."""
     rules = []
     for level in _ranges_of(names):
+        if len(level) == 1:  # one range: its q, if listed
+            var = _var(level[0])
+            rules += [
+                f"RewriteCond %{{ENV:{var}}} !^$",
+                f"RewriteRule ^ - [E=Q_{ext}:%{{ENV:{var}}}]",
+            ]
+            continue
         rules.append("RewriteRule ^ - [E=!L]")
         for media_range in level:
             var = _var(media_range)
@@ -114,11 +121,8 @@ def _offer_rules(ext: str, names: tuple[str, ...]) -> list[str]:
                 f'RewriteCond expr "%{{ENV:{var}}} > %{{ENV:L}}"',
                 f"RewriteRule ^ - [E=L:%{{ENV:{var}}}]",
             ]
-        rules += [
-            f"RewriteCond %{{REQUEST_FILENAME}}.{ext} -f",
-            "RewriteCond %{ENV:L} !^$",
-            f"RewriteRule ^ - [E=Q_{ext}:%{{ENV:L}}]",
-        ]
+        rules += ["RewriteCond %{ENV:L} !^$", f"RewriteRule ^ - [E=Q_{ext}:%{{ENV:L}}]"]
+    rules += [f"RewriteCond %{{REQUEST_FILENAME}}.{ext} !-f", f"RewriteRule ^ - [E=!Q_{ext}]"]
     return rules
 
 
