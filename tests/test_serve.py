@@ -22,11 +22,14 @@ from support.conneg import (
     BROWSER_ACCEPT,
     FILES,
     MEDIA,
+    METHOD_PATHS,
+    METHODS,
     NOT_FOUND,
     RESOURCES,
     Case,
     cases,
     check_case,
+    check_method,
     check_not_found,
     client_fetch,
 )
@@ -345,9 +348,10 @@ def test_conditional_get(client: TestClient) -> None:
 # --- read-only ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-@pytest.mark.parametrize("path", ["/", "/id/study/mergel-2016", "/ontology.ttl", "/nothing"])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", METHOD_PATHS)
 def test_other_methods_are_405(client: TestClient, method: str, path: str) -> None:
+    check_method(client_fetch(client), path, method)
     response = client.request(method, path, content=b"x")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"

@@ -15,12 +15,15 @@ from support.apache import apache_serving, error_log, require_apache
 from support.conneg import (
     BUILD_FILES,
     FILES,
+    METHOD_PATHS,
+    METHODS,
     NOT_FOUND,
     Case,
     Fetch,
     build_cases,
     check_case,
     check_file,
+    check_method,
     check_not_found,
     http_fetch,
 )
@@ -56,3 +59,9 @@ def test_files_have_the_servers_types(apache: Fetch, path: str, ctype: str) -> N
 @pytest.mark.parametrize("path", NOT_FOUND)
 def test_not_found(apache: Fetch, path: str) -> None:
     check_not_found(apache, path)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", METHOD_PATHS)
+def test_read_only(apache: Fetch, path: str, method: str) -> None:
+    check_method(apache, path, method)

@@ -76,6 +76,7 @@ ServerName 127.0.0.1:{port}
 TypesConfig /dev/null
 ErrorLog "{root}/error.log"
 LogLevel warn
+TraceEnable Off
 DocumentRoot "{docroot}"
 <Directory />
   AllowOverride None

@@ -186,12 +186,17 @@ NOT_FOUND = [
     "/.git/config",
 ]
 
+# Read-only: any other method than GET and HEAD is 405 with Allow: GET, HEAD.
+METHODS = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
+METHOD_PATHS = ["/", "/id/study/mergel-2016", "/ontology.ttl", "/nothing"]
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
 
 # --- checking a server against the table ---------------------------------------------
 
-# (path, Accept or None for no Accept header) -> (status, response headers, names in
-# lower case, repeated ones joined with ", ")
-Fetch = Callable[[str, "str | None"], tuple[int, dict[str, str]]]
+# (path, Accept or None for no Accept header, method="GET") -> (status, response
+# headers: names in lower case, repeated ones joined with ", ")
+Fetch = Callable[..., tuple[int, dict[str, str]]]
 
 
 def http_fetch(base_url: str) -> Fetch:
@@ -199,10 +204,12 @@ def http_fetch(base_url: str) -> Fetch:
     no redirect."""
     parts = urlsplit(base_url)
 
-    def fetch(path: str, accept: str | None) -> tuple[int, dict[str, str]]:
+    def fetch(path: str, accept: str | None, method: str = "GET") -> tuple[int, dict[str, str]]:
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        body = b"x" if method in BODY_METHODS else None
         try:
-            conn.request("GET", path, headers={} if accept is None else {"Accept": accept})
+            headers = {} if accept is None else {"Accept": accept}
+            conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             response.read()
         finally:
@@ -250,8 +257,9 @@ def client_fetch(client: httpx.Client) -> Fetch:
     """GET through an httpx client (starlette's TestClient), sending exactly the Accept
     given (none for None: the client's default ``*/*`` is removed), following no redirect."""
 
-    def fetch(path: str, accept: str | None) -> tuple[int, dict[str, str]]:
-        request = client.build_request("GET", path)
+    def fetch(path: str, accept: str | None, method: str = "GET") -> tuple[int, dict[str, str]]:
+        body = b"x" if method in BODY_METHODS else None
+        request = client.build_request(method, path, content=body)
         if accept is None:
             del request.headers["accept"]
         else:
@@ -261,3 +269,14 @@ def client_fetch(client: httpx.Client) -> Fetch:
         return response.status_code, {n: ", ".join(response.headers.get_list(n)) for n in names}
 
     return fetch
+
+
+def check_method(fetch: Fetch, path: str, method: str) -> None:
+    """Any method but GET and HEAD is 405, with the methods there are in Allow (an empty
+    list element, which Apache adds, is nothing: RFC 9110 §5.6.1)."""
+    status, headers = fetch(path, "text/turtle", method)
+    assert status == 405, (path, method, status)
+    if method == "TRACE":  # Apache answers TRACE itself (TraceEnable Off), without Allow
+        return
+    allow = {m.strip() for m in headers.get("allow", "").split(",") if m.strip()}
+    assert allow == {"GET", "HEAD"}, (path, method, headers.get("allow"))

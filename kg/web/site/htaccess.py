@@ -15,8 +15,9 @@ q written outside the RFC's grammar other than a plain number is 0 (the server p
 it as a float).
 
 Besides negotiation: the media types of every file (the server's, not the host's
-mime.types), no hidden files (404), no directory listings (404), and ``Vary: Accept``
-and ``Access-Control-Allow-Origin: *`` on negotiated answers, redirects included.
+mime.types), no hidden files (404), no directory listings (404), read-only (405 but
+for GET and HEAD), and ``Vary: Accept`` and ``Access-Control-Allow-Origin: *`` on
+negotiated answers, redirects included. tests/test_static_hosting.py runs Apache on it.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ HEADERS = r"""<IfModule mod_headers.c>
   # "always": on the 303 and 406 answers too, which are what varies with Accept.
   Header always merge Vary Accept
   Header always set Access-Control-Allow-Origin "*"
+  Header always set Allow "GET, HEAD" "expr=%{REQUEST_STATUS} == 405"
 </IfModule>
 """
 
 GATE = r"""RewriteEngine On
+
+# Read-only: any method but GET and HEAD is 405 (TRACE is answered before .htaccess is
+# read: the host's TraceEnable Off).
+RewriteCond %{{REQUEST_METHOD}} !^(?:GET|HEAD)$
+RewriteRule ^ - [R=405,L]
 
 # Hidden files (but /.well-known/) are not served, whatever the host's configuration.
 RewriteRule (?:^|/)\.(?!well-known(?:/|$)) - [R=404,L]
