@@ -40,7 +40,7 @@ NEEDED_MODULES = {
 def apache_missing() -> str | None:
     """Why Apache cannot run here (None when it can)."""
     if not APACHE.is_file():
-        return f"{APACHE} not found (apt-get install apache2)"
+        return f"{APACHE} not found (apt-get install apache2-bin)"
     for so in NEEDED_MODULES.values():
         if not (MODULES / so).is_file():
             return f"{MODULES / so} not found"
