@@ -240,10 +240,12 @@ def check_case(fetch: Fetch, case: Case) -> None:
 
 
 def check_file(fetch: Fetch, path: str, content_type: str) -> None:
-    """A file is served as it is, with the server's media type."""
+    """A file is served as it is, with the server's media type, the same whatever the
+    Accept (no Vary: Accept)."""
     status, headers = fetch(path, None)
     assert status == 200, (path, status)
     assert headers["content-type"] == content_type, path
+    assert "accept" not in headers.get("vary", "").lower(), (path, headers["vary"])
 
 
 def check_not_found(fetch: Fetch, path: str) -> None:

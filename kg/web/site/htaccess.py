@@ -36,8 +36,9 @@ DirectoryIndex index.html
 """
 
 HEADERS = r"""<IfModule mod_headers.c>
-  # "always": on the 303 and 406 answers too, which are what varies with Accept.
-  Header always merge Vary Accept
+  # "always": on the 303 and 406 answers, which are what varies with Accept (a file is
+  # the same whatever the Accept).
+  Header always merge Vary Accept "expr=%{REQUEST_STATUS} -in {'303', '406'}"
   Header always set Access-Control-Allow-Origin "*"
   Header always set Allow "GET, HEAD" "expr=%{REQUEST_STATUS} == 405"
 </IfModule>
