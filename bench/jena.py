@@ -152,8 +152,8 @@ def stages(root: Path, work: Path, cap: float) -> list[dict]:
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    from bench.measure import BASE, source_files
-    from kg.config import DEFAULT_RULES, Project
+    from bench.measure import BASE, RULES, source_files
+    from kg.config import Project
     from kg.sparql.files import inject_values, read_query
     from kg.stages.derive import select_rules
     from kg.stages.verify import VERIFY_QUERY
@@ -174,7 +174,7 @@ def stages(root: Path, work: Path, cap: float) -> list[dict]:
             )
     shapes = work / "shapes.ttl"
     shapes.write_bytes(b"\n".join(p.read_bytes() for p in sorted(project.shapes.glob("*.ttl"))))
-    rules = select_rules(project.queries, DEFAULT_RULES)
+    rules = select_rules(project.queries, RULES)
     out: list[dict] = []
     start_all = time.perf_counter()
 

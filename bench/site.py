@@ -96,8 +96,8 @@ def main(argv: list[str]) -> int:
     sample = int(argv[argv.index("--sample") + 1]) if "--sample" in argv else 200
     project = Project(root=root)
     options = BuildOptions(out=out, reason=False)
-    rules = select_rules(project.queries, options.rules)
     loaded = load(project, BASE)
+    rules = select_rules(project.queries, options.rules, loaded.engine)
     derivations = derive(loaded.engine, rules, BASE)
     verification = verify(loaded.engine, rules, BASE, project.queries)
     result = pipeline.BuildResult(loaded, derivations, verification)

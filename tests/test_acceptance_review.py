@@ -20,10 +20,11 @@ from xml.etree import ElementTree
 
 import pytest
 import rdflib
-from rdflib import BNode, URIRef
+from rdflib import URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF
 from starlette.testclient import TestClient
+from support.evidence import evidence_difference, folder_graph, without_evidence_iris
 from typer.testing import CliRunner
 
 from kg.build.pipeline import load_and_derive
@@ -99,25 +100,7 @@ def _expected_directions() -> dict[str, str]:
 
 
 def _data_graph(project: Path) -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in sorted((project / "data" / SLUG).glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
-
-
-def _without_evidence_iris(graph: rdflib.Graph) -> rdflib.Graph:
-    """The graph with every evidence item's IRI (and its quote's) made a blank node."""
-    nodes: dict[URIRef, BNode] = {}
-
-    def term(t: rdflib.term.Node) -> rdflib.term.Node:
-        if isinstance(t, URIRef) and str(t).startswith(EVIDENCE):
-            return nodes.setdefault(t, BNode())
-        return t
-
-    out = rdflib.Graph()
-    for s, p, o in graph:
-        out.add((term(s), p, term(o)))
-    return out
+    return folder_graph(project / "data" / SLUG)
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -133,10 +116,10 @@ def test_the_two_routes_give_the_same_graph(projects: dict[str, Path]) -> None:
         for route, g in graphs.items()
     }
     assert [len(found) for found in items.values()] == [11, 11]
-    first, second = (_without_evidence_iris(g) for g in graphs.values())
-    assert isomorphic(first, second)
+    first, second = (without_evidence_iris(g) for g in graphs.values())
+    assert isomorphic(first, second), evidence_difference(first, second)
     # the test can fail: one changed quote is a different graph
-    changed = _without_evidence_iris(graphs["ris+csv"])
+    changed = without_evidence_iris(graphs["ris+csv"])
     exact = next(changed.triples((None, OA.exact, None)))
     changed.set((exact[0], OA.exact, rdflib.Literal(str(exact[2]) + " ")))
     assert not isomorphic(first, changed)

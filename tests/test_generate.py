@@ -68,7 +68,7 @@ def test_clean_data_has_every_file_of_a_review_folder(clean: Generated) -> None:
 def test_rules_reproduce_the_reported_classifications(clean: Generated) -> None:
     project = Project(root=clean.root)
     loaded = load(project, DEFAULT_BASE)
-    rules = select_rules(project.queries, DEFAULT_RULES)
+    rules = select_rules(project.queries, DEFAULT_RULES, loaded.engine)
     derivations = derive(loaded.engine, rules, DEFAULT_BASE)
     assert sum(d.classifications for d in derivations) == 16 * clean.contexts
     result = verify(loaded.engine, rules, DEFAULT_BASE, project.queries)

@@ -18,6 +18,21 @@ import rdflib
 from rdflib import OWL, RDF, URIRef
 from rdflib.namespace import VOID
 from starlette.testclient import TestClient
+from support.conneg import (
+    BROWSER_ACCEPT,
+    FILES,
+    MEDIA,
+    METHOD_PATHS,
+    METHODS,
+    NOT_FOUND,
+    RESOURCES,
+    Case,
+    cases,
+    check_case,
+    check_method,
+    check_not_found,
+    client_fetch,
+)
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
 from kg.web.server import make_app, negotiate
@@ -25,30 +40,11 @@ from kg.web.server import make_app, negotiate
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_SITE = ROOT / "tests" / "fixtures" / "site"
 
-# Accept header -> (extension of the document, Content-Type, rdflib parser format)
-MEDIA = {
-    "text/html": ("html", "text/html; charset=utf-8", None),
-    "text/turtle": ("ttl", "text/turtle; charset=utf-8", "turtle"),
-    "application/ld+json": ("jsonld", "application/ld+json", "json-ld"),
-    "application/n-triples": ("nt", "application/n-triples", "nt"),
-    "application/rdf+xml": ("rdf", "application/rdf+xml", "xml"),
-}
-# Request path -> (subject IRI, rdf:type it must have). The ontology's terms are hash
-# IRIs of /ontology (/ontology#Study), so the ontology row also covers a term.
-RESOURCES = {
-    "/ontology": (ONTOLOGY_IRI, OWL.Ontology),
-    "/id/study/mergel-2016": (DEFAULT_BASE + "id/study/mergel-2016", URIRef(GOVSM + "Study")),
-    "/dataset": (DEFAULT_BASE + "dataset", VOID.Dataset),
-}
 LABELS = [
     URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
     URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
     URIRef("http://purl.org/dc/terms/title"),
 ]
-BROWSER_ACCEPT = (
-    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
-    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
-)
 
 
 # --- helpers (also used by test_serve_live.py) ---------------------------------------
@@ -178,6 +174,15 @@ def test_matrix(client: TestClient, path: str, accept: str) -> None:
     check_matrix_cell(client, FIXTURE_SITE, DEFAULT_BASE, path, accept)
 
 
+FIXTURE_CASES = cases(list(RESOURCES))
+
+
+@pytest.mark.parametrize("case", FIXTURE_CASES, ids=[c.id for c in FIXTURE_CASES])
+def test_conneg_table(client: TestClient, case: Case) -> None:
+    """The matrix Apache with the generated .htaccess meets too (test_static_hosting)."""
+    check_case(client_fetch(client), case)
+
+
 def test_ontology_term_is_the_ontology_document(client: TestClient) -> None:
     # The fragment never reaches the server: /ontology#Study is /ontology.
     response = client.get("/ontology", headers={"Accept": "text/turtle"})
@@ -265,22 +270,7 @@ def test_not_acceptable(client: TestClient) -> None:
 # --- documents, landing page, well-known, dumps ----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("path", "ctype"),
-    [
-        ("/", "text/html; charset=utf-8"),
-        ("/index.html", "text/html; charset=utf-8"),
-        ("/.well-known/void", "text/turtle; charset=utf-8"),
-        ("/style.css", "text/css; charset=utf-8"),
-        ("/context.jsonld", "application/ld+json"),
-        ("/sitemap.xml", "application/xml"),
-        ("/dumps/govsm.nq", "application/n-quads"),
-        ("/dumps/govsm.trig", "application/trig"),
-        ("/dumps/govsm.ttl", "text/turtle; charset=utf-8"),
-        ("/dumps/govsm.jsonld", "application/ld+json"),
-        ("/dumps/SHA256SUMS", "text/plain; charset=utf-8"),
-    ],
-)
+@pytest.mark.parametrize(("path", "ctype"), sorted(FILES.items()))
 def test_files_have_their_types(client: TestClient, path: str, ctype: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
@@ -301,9 +291,9 @@ def test_sparql_is_not_served_yet(client: TestClient) -> None:
     assert client.get("/sparql").status_code == 404
 
 
-def test_unknown_paths_are_404(client: TestClient) -> None:
-    for path in ("/id/study/nobody-1999", "/id/study/mergel-2016.json", "/nothing.ttl"):
-        assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
+@pytest.mark.parametrize("path", NOT_FOUND)
+def test_not_found(client: TestClient, path: str) -> None:
+    check_not_found(client_fetch(client), path)
 
 
 def test_the_base_path_is_served_too(client: TestClient) -> None:
@@ -358,9 +348,10 @@ def test_conditional_get(client: TestClient) -> None:
 # --- read-only ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-@pytest.mark.parametrize("path", ["/", "/id/study/mergel-2016", "/ontology.ttl", "/nothing"])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", METHOD_PATHS)
 def test_other_methods_are_405(client: TestClient, method: str, path: str) -> None:
+    check_method(client_fetch(client), path, method)
     response = client.request(method, path, content=b"x")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
@@ -416,8 +407,3 @@ def test_no_directory_listings(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "mergel" not in response.text
-
-
-@pytest.mark.parametrize("path", ["/.htaccess", "/.git/config", "/id/.hidden"])
-def test_hidden_files_are_not_served(client: TestClient, path: str) -> None:
-    assert client.get(path).status_code == 404

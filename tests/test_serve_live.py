@@ -27,7 +27,20 @@ from support import (
     site_on_its_own_base,
     started,
 )
-from test_serve import FIXTURE_SITE, MEDIA, RESOURCES, check_matrix_cell
+from support.conneg import (
+    BUILD_FILES,
+    FILES,
+    MEDIA,
+    NOT_FOUND,
+    RESOURCES,
+    Case,
+    build_cases,
+    check_case,
+    check_file,
+    check_not_found,
+    client_fetch,
+)
+from test_serve import FIXTURE_SITE, check_matrix_cell
 from typer.testing import CliRunner
 
 from kg.cli.app import app as cli
@@ -162,6 +175,31 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_matrix_on_the_real_build(real_site: Path, path: str, accept: str) -> None:
     client = TestClient(make_app(real_site, DEFAULT_BASE), follow_redirects=False)
     check_matrix_cell(client, real_site, DEFAULT_BASE, path, accept)
+
+
+BUILD_CASES = build_cases()
+
+
+@pytest.fixture(scope="module")
+def real_client(real_site: Path) -> TestClient:
+    return TestClient(make_app(real_site, DEFAULT_BASE), follow_redirects=False)
+
+
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c.id for c in BUILD_CASES])
+def test_conneg_table_on_the_real_build(real_client: TestClient, case: Case) -> None:
+    """The table Apache with the generated .htaccess meets on the same build
+    (tests/test_static_hosting.py)."""
+    check_case(client_fetch(real_client), case)
+
+
+@pytest.mark.parametrize(("path", "ctype"), sorted({**FILES, **BUILD_FILES}.items()))
+def test_file_types_on_the_real_build(real_client: TestClient, path: str, ctype: str) -> None:
+    check_file(client_fetch(real_client), path, ctype)
+
+
+@pytest.mark.parametrize("path", NOT_FOUND)
+def test_not_found_on_the_real_build(real_client: TestClient, path: str) -> None:
+    check_not_found(client_fetch(real_client), path)
 
 
 def crawl(start: str, limit: int = 20000, seconds: float = 240) -> tuple[int, list[str]]:

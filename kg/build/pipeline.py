@@ -32,7 +32,14 @@ from kg.rdf.load import Loaded, add_shapes, load, unread_files
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.about import about
-from kg.stages.derive import Derivation, Rule, derive, rule_set_name, select_rules
+from kg.stages.derive import (
+    Derivation,
+    Rule,
+    check_rule_set,
+    derive,
+    rule_set_name,
+    select_rules,
+)
 from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
@@ -119,7 +126,7 @@ def load_and_derive(
     """Load every source and run the chosen rule set (used by query, trace, derive,
     verify); with ``standard_view`` also restate it (what a catalogue query may read;
     derive, verify and trace read only the project's own terms)."""
-    select_rules(project.queries, options.rules)  # an unknown rule set fails before the load
+    check_rule_set(project.queries, options.rules)  # an unknown rule set fails before the load
     loaded = load(project, options.base, options.engine)
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
     rules = select_rules(project.queries, options.rules, loaded.engine)
@@ -152,7 +159,7 @@ def build(
     with Background() as background:
         if options.reason:
             background.start_reasoning(project)
-        select_rules(project.queries, options.rules)  # an unknown rule set fails early
+        check_rule_set(project.queries, options.rules)  # an unknown rule set fails early
         catalogue = catalogue_triples(project.queries, options.base)  # a bad header fails early
         loaded = load(project, options.base, options.engine)
         result = BuildResult(loaded)

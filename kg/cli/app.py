@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from kg.cli import build, exits, importing, init, nanopub, push, query, reason, serve
+from kg.cli import build, exits, exporting, importing, init, nanopub, push, query, reason, serve
 
 SUMMARY = "govsm: build, check, query and trace the GovSM knowledge graph."
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 
 app.command("init")(init.init_command)
 app.command("import")(importing.import_command)
+app.command("export")(exporting.export_command)
 app.command()(build.build)
 app.command()(build.publish)
 app.command()(build.validate)

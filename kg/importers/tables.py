@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,11 @@ def read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> Table:
 
 def _read_csv(path: Path) -> Table:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailure(path, None, f"cannot read it as UTF-8 text: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
+    # newline="": a quoted field keeps its line breaks as written (the csv module's rule)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = tuple(h.strip().lower() for h in reader.fieldnames or [])
         rows = []

@@ -85,16 +85,25 @@ def rule_sets(queries_dir: Path) -> dict[str, list[Rule]]:
     return dict(found)
 
 
-def select_rules(queries_dir: Path, name: str, engine: Engine | None = None) -> list[Rule]:
-    """The rules of one rule set (``auto``: the one the data in ``engine`` calls for;
-    without an engine, only checked); QueryError listing the sets if it does not exist."""
+def check_rule_set(queries_dir: Path, name: str) -> dict[str, list[Rule]]:
+    """The rule sets, once ``name`` is known to be one of them or ``auto``; QueryError
+    listing them otherwise (a build checks this before it loads anything)."""
     sets = rule_sets(queries_dir)
-    if name == AUTO:
-        return [] if engine is None else sets[choose_rule_set(engine, sets)]
-    if name not in sets:
+    if name != AUTO and name not in sets:
         available = ", ".join([AUTO, *sorted(sets)])
         raise QueryError(f"unknown rule set {name!r}; available: {available}")
-    return sets[name]
+    return sets
+
+
+def select_rules(queries_dir: Path, name: str, engine: Engine | None = None) -> list[Rule]:
+    """The rules of one rule set; for ``auto``, the one the data loaded in ``engine``
+    calls for (an engine is then required); QueryError if the set does not exist."""
+    sets = check_rule_set(queries_dir, name)
+    if name != AUTO:
+        return sets[name]
+    if engine is None:
+        raise ValueError("the rule set auto is chosen from the data: give the loaded engine")
+    return sets[choose_rule_set(engine, sets)]
 
 
 def choose_rule_set(engine: Engine, sets: dict[str, list[Rule]]) -> str:
