@@ -37,6 +37,8 @@ class Project:
     shapes_dir: Path | None = None
     data_dirs: tuple[Path, ...] = ()
     queries_dir: Path | None = None
+    # Where outputs (dist/) and caches (.govsm-cache/) go; None: see ``workspace``.
+    outputs: Path | None = None
 
     def find(self, relative: str | Path) -> Path:
         """``root/relative`` if the project has it, else the package's (kg.resources.home),
@@ -71,8 +73,11 @@ class Project:
 
     @property
     def workspace(self) -> Path:
-        """Where the project's caches go (``.govsm-cache/``): its folder, or the current
-        directory when the project is the installed package's own (never site-packages)."""
+        """Where the project's outputs (``dist/``) and caches (``.govsm-cache/``) go:
+        ``outputs`` if set, else its folder, or the current directory when the project is
+        the installed package's own (never site-packages)."""
+        if self.outputs is not None:
+            return self.outputs
         if resources.installed() and self.root == resources.home():
             return Path.cwd()
         return self.root
@@ -104,16 +109,19 @@ def looks_like_project(folder: Path) -> bool:
     )
 
 
-def project_root(given: Path | None) -> Path:
-    """The project folder: ``given`` (``--project``, or ``GOVSM_PROJECT`` which the CLI
+def choose_project(given: Path | None) -> Project:
+    """The project: the folder ``given`` (``--project``, or ``GOVSM_PROJECT`` which the CLI
     reads into it), else the current directory if it looks like a project
-    (:func:`looks_like_project`), else the package's own (the first review)."""
+    (:func:`looks_like_project`), each with its outputs in it; else the package's own
+    first review, with its outputs in the current directory."""
     if given is not None:
         if not given.is_dir():
             raise ConfigError(f"project folder {given} does not exist")
-        return given
+        return Project(root=given, outputs=given)
     cwd = Path.cwd()
-    return cwd if looks_like_project(cwd) else resources.home()
+    if looks_like_project(cwd):
+        return Project(root=cwd, outputs=cwd)
+    return Project(root=resources.home(), outputs=cwd)
 
 
 @dataclass(frozen=True)

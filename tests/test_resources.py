@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kg import resources
+from kg.cli import options
 from kg.cli.app import app
-from kg.config import PROJECT_ENV, ConfigError, Project, looks_like_project, project_root
+from kg.config import PROJECT_ENV, ConfigError, Project, choose_project, looks_like_project
 from kg.importers.scaffold import init_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,22 +103,35 @@ def test_a_project_overrides_only_the_parts_it_has(new_project: Path) -> None:
     assert project.check() is project
 
 
-def test_which_folder_is_the_project(
+def test_which_folder_is_the_project_and_where_its_outputs_go(
     tmp_path: Path, new_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert project_root(new_project) == new_project
+    given = choose_project(new_project)
+    assert (given.root, given.workspace) == (new_project, new_project)
+    assert options.output(None, given) == new_project / "dist"
+    assert options.output(tmp_path / "out", given) == tmp_path / "out"
     with pytest.raises(ConfigError, match=f"project folder {tmp_path / 'none'} does not exist"):
-        project_root(tmp_path / "none")
+        choose_project(tmp_path / "none")
     monkeypatch.chdir(new_project)
     assert looks_like_project(new_project)
-    assert project_root(None) == new_project
-    # a data/ folder with no Turtle in it (or no data/ at all) is not a project
+    assert choose_project(None).root == new_project
+    # a data/ folder with no Turtle in it (or no data/ at all) is not a project: the
+    # package's first review is built, into the current directory
     empty = tmp_path / "empty"
     (empty / "data" / "notes").mkdir(parents=True)
     (empty / "data" / "notes" / "readme.txt").write_text("not a review")
     monkeypatch.chdir(empty)
     assert not looks_like_project(empty)
-    assert project_root(None) == resources.home()
+    fallback = choose_project(None)
+    assert fallback.root == resources.home()
+    assert options.output(None, fallback) == empty / "dist"
+    assert fallback.workspace / ".govsm-cache" == empty / ".govsm-cache"
+
+
+def test_serve_looks_for_the_build_in_the_projects_dist(new_project: Path, clean_env: None) -> None:
+    result = runner.invoke(app, ["serve", "--project", str(new_project)])
+    assert result.exit_code == 2
+    assert str(new_project / "dist" / "site" / "index.html") in result.output.replace("\n", "")
 
 
 def test_validate_reads_the_project_of_the_current_directory_or_of_the_variable(

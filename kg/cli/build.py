@@ -23,7 +23,14 @@ from kg.stages.verify import verify as run_verify
 from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
 from kg.validation import validate as run_validation
 
-Out = Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder, replaced atomically (default: dist/ in the project folder, or "
+        "in the current directory when building the package's own review).",
+    ),
+]
 Site = Annotated[
     bool | None,
     typer.Option(
@@ -50,7 +57,8 @@ Incremental = Annotated[
     ),
 ]
 Cache = Annotated[
-    Path | None, typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/).")
+    Path | None,
+    typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/ where dist/ goes)."),
 ]
 
 
@@ -59,7 +67,7 @@ def build(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
-    out: Out = Path("dist"),
+    out: Out = None,
     no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
     data: Data = None,
     shapes: Shapes = None,
@@ -73,6 +81,8 @@ def build(
 ) -> None:
     """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
     key = nanopub.signing_key(nanopub_key, nanopub_profile, nanopub_orcid, nanopub_name)
+    project = options.project(data, shapes, ontology, project_dir)
+    out = options.output(out, project)
     build_options = BuildOptions(
         base=base,
         engine=engine,
@@ -82,9 +92,7 @@ def build(
         site=site,
         nanopub=key,
     )
-    result = pipeline.build(
-        options.project(data, shapes, ontology, project_dir), build_options, log=log
-    )
+    result = pipeline.build(project, build_options, log=log)
     assert result.table is not None
     print_table(result.table)
     written = ", site/" if (out / "site").is_dir() else ""
@@ -99,7 +107,7 @@ def publish(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
-    out: Out = Path("dist"),
+    out: Out = None,
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
@@ -108,10 +116,12 @@ def publish(
 ) -> None:
     """Rebuild dist/ and its linked-data site dist/site/ from the sources (load, validate,
     derive, verify, publish; the OWL reasoner is skipped, `govsm build` runs it)."""
+    project = options.project(data, shapes, ontology, project_dir)
+    out = options.output(out, project)
     build_options = BuildOptions(
         base=base, engine=engine, rules=rules, out=out, reason=False, site=site
     )
-    pipeline.build(options.project(data, shapes, ontology, project_dir), build_options, log=log)
+    pipeline.build(project, build_options, log=log)
     site_dir = out / "site"
     if not site_dir.is_dir():
         console.print(f"[green]published[/] {out}/: dumps and reports, no static site")

@@ -3,12 +3,13 @@ and the project they describe."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kg.config import PROJECT_ENV, Project, project_root
+from kg.config import PROJECT_ENV, Project, choose_project
 from kg.rdf.engine import ENGINES
 
 Base = Annotated[
@@ -55,9 +56,14 @@ def project(
     """The project of --project (or GOVSM_PROJECT, or the rule of kg.config.project_root)
     with the --data, --shapes and --ontology overrides; ConfigError (exit 2) naming each
     folder it needs that does not exist."""
-    return Project(
-        root=project_root(root),
-        data_dirs=tuple(data or ()),
-        shapes_dir=shapes,
-        ontology_dir=ontology,
-    ).check()
+    chosen = choose_project(root)
+    overrides = replace(
+        chosen, data_dirs=tuple(data or ()), shapes_dir=shapes, ontology_dir=ontology
+    )
+    return overrides.check()
+
+
+def output(given: Path | None, project: Project, default: str = "dist") -> Path:
+    """An output (or build) folder: the option's, else ``default`` in the project's
+    workspace (its folder, or the current directory for the package's own review)."""
+    return given if given is not None else project.workspace / default

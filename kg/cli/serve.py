@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")]
-Dist = Annotated[Path, typer.Option("--dist", help="Build output folder; its site/ is served.")]
+Dist = Annotated[
+    Path | None,
+    typer.Option(
+        "--dist",
+        help="Build output folder; its site/ is served (default: the project's dist/, as "
+        "govsm build writes it).",
+    ),
+]
 Base = Annotated[
     str,
     typer.Option("--base", help="Base IRI the site was built with (its path is also served)."),
@@ -69,7 +76,7 @@ OnDemand = Annotated[
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    dist: Dist = Path("dist"),
+    dist: Dist = None,
     base: Base = DEFAULT_BASE,
     access_log: AccessLog = False,
     sparql: Sparql = True,
@@ -88,6 +95,7 @@ def serve(
         project = options.project(None, None, None, project_dir)
     except ConfigError as exc:
         fail(str(exc), USAGE)
+    dist = options.output(dist, project)
     site = dist / "site"
     pages = None
     if on_demand:
