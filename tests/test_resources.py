@@ -16,6 +16,7 @@ from kg.cli import options
 from kg.cli.app import app
 from kg.config import PROJECT_ENV, ConfigError, Project, choose_project, looks_like_project
 from kg.importers.scaffold import init_project
+from kg.stages.reason import java_version
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -30,6 +31,16 @@ ex:ReviewNeedsColour a sh:NodeShape ;
   sh:targetClass govsm:Review ;
   sh:property [ sh:path ex:colour ; sh:minCount 1 ; sh:severity sh:Violation ;
                 sh:message "a review needs a colour" ] .
+"""
+
+#: An ontology with an individual of two disjoint classes.
+INCONSISTENT = """\
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix ex: <https://example.org/bad#> .
+<https://example.org/bad> a owl:Ontology .
+ex:A a owl:Class ; owl:disjointWith ex:B .
+ex:B a owl:Class .
+ex:x a owl:NamedIndividual , ex:A , ex:B .
 """
 
 
@@ -196,3 +207,20 @@ def test_the_variable_names_a_missing_project(
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 2
     assert str(tmp_path / "gone") in result.output.replace("\n", "")
+
+
+@pytest.mark.skipif(java_version() is None, reason="Java (for HermiT) not installed")
+def test_reason_reads_the_project_ontology_from_any_directory(
+    tmp_path: Path, new_project: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """It read ./ontology before: from anywhere else, "ontology/govsm.ttl: file not found"."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["reason", "--own-classes"])
+    assert result.exit_code == 0, result.output
+    assert "consistent" in result.output
+    # a project's own ontology/ replaces the package's: an inconsistent one fails
+    own = new_project / "ontology"
+    own.mkdir()
+    (own / "govsm.ttl").write_text(INCONSISTENT)
+    result = runner.invoke(app, ["reason", "--own-classes", "--project", str(new_project)])
+    assert result.exit_code == 1, result.output
