@@ -139,10 +139,28 @@ def test_which_folder_is_the_project_and_where_its_outputs_go(
     assert fallback.workspace / ".govsm-cache" == empty / ".govsm-cache"
 
 
-def test_serve_looks_for_the_build_in_the_projects_dist(new_project: Path, clean_env: None) -> None:
-    result = runner.invoke(app, ["serve", "--project", str(new_project)])
-    assert result.exit_code == 2
-    assert str(new_project / "dist" / "site" / "index.html") in result.output.replace("\n", "")
+@pytest.mark.parametrize(
+    ("command", "looked_for"),
+    [
+        (["serve"], "dist/site/index.html"),
+        (
+            ["push", "--endpoint", "http://127.0.0.1:9/sparql", "--server", "fuseki"],
+            "dist/govsm.nq",
+        ),
+        (["nanopub", "verify"], "dist/nanopubs"),
+    ],
+)
+def test_the_build_is_looked_for_in_the_projects_dist(
+    new_project: Path,
+    command: list[str],
+    looked_for: str,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_env: None,
+) -> None:
+    monkeypatch.setenv(PROJECT_ENV, str(new_project))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert str(new_project / looked_for) in result.output.replace("\n", "")
 
 
 def test_validate_reads_the_project_of_the_current_directory_or_of_the_variable(

@@ -67,3 +67,10 @@ def output(given: Path | None, project: Project, default: str = "dist") -> Path:
     """An output (or build) folder: the option's, else ``default`` in the project's
     workspace (its folder, or the current directory for the package's own review)."""
     return given if given is not None else project.workspace / default
+
+
+def build_output(given: Path | None, root: Path | None, name: str) -> Path:
+    """A file or folder of a build: ``given``, else ``name`` in the dist/ of the project
+    --project (or GOVSM_PROJECT, or the current directory's rule) names, as govsm build
+    writes it; ConfigError if the project folder does not exist."""
+    return given if given is not None else choose_project(root).workspace / "dist" / name
