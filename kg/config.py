@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg import resources
 from kg.prefixes import DEFAULT_BASE
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RULES = "auto"  # kg.stages.derive.AUTO: chosen from the data
 _BASE_RE = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._~/-]*)?/$")
 
@@ -17,31 +17,50 @@ class ConfigError(ValueError):
     """A build option is not usable (a usage error)."""
 
 
+#: The environment variable naming the project folder (as ``--project`` does).
+PROJECT_ENV = "GOVSM_PROJECT"
+
+
 @dataclass(frozen=True)
 class Project:
-    """The folders a build reads: ontology, shapes, data and queries."""
+    """The folders a build reads: ontology, shapes, data, queries and templates.
 
-    root: Path = REPO_ROOT
+    ``root`` is the project folder; each part it has (``root/ontology``, ``root/shapes``,
+    ``root/data``, ``root/queries``, ``root/templates``) is used whole, and each part it
+    lacks is the package's (kg.resources). The ``*_dir`` fields (``--ontology``,
+    ``--shapes``, ``--data``) override both. The default root is the package's own
+    (kg.resources.home: the repository in a checkout), i.e. the first review.
+    """
+
+    root: Path = field(default_factory=resources.home)
     ontology_dir: Path | None = None
     shapes_dir: Path | None = None
     data_dirs: tuple[Path, ...] = ()
     queries_dir: Path | None = None
+    # Where outputs (dist/) and caches (.govsm-cache/) go; None: see ``workspace``.
+    outputs: Path | None = None
+
+    def find(self, relative: str | Path) -> Path:
+        """``root/relative`` if the project has it, else the package's (kg.resources.home),
+        which may not exist either: the caller says what is missing."""
+        own = self.root / relative
+        return own if own.exists() else resources.home() / relative
 
     @property
     def ontology(self) -> Path:
-        return self.ontology_dir or self.root / "ontology"
+        return self.ontology_dir or self.find("ontology")
 
     @property
     def shapes(self) -> Path:
-        return self.shapes_dir or self.root / "shapes"
+        return self.shapes_dir or self.find("shapes")
 
     @property
     def data(self) -> tuple[Path, ...]:
-        return self.data_dirs or (self.root / "data",)
+        return self.data_dirs or (self.find("data"),)
 
     @property
     def queries(self) -> Path:
-        return self.queries_dir or self.root / "queries"
+        return self.queries_dir or self.find("queries")
 
     @property
     def checks(self) -> Path:
@@ -51,6 +70,58 @@ class Project:
     def templates(self) -> Path:
         """Page templates and style.css that override the package's (kg.web.templates)."""
         return self.root / "templates"
+
+    @property
+    def workspace(self) -> Path:
+        """Where the project's outputs (``dist/``) and caches (``.govsm-cache/``) go:
+        ``outputs`` if set, else its folder, or the current directory when the project is
+        the installed package's own (never site-packages)."""
+        if self.outputs is not None:
+            return self.outputs
+        if resources.installed() and self.root == resources.home():
+            return Path.cwd()
+        return self.root
+
+    def missing(self) -> list[tuple[str, Path]]:
+        """The folders this project names that do not exist, each with what it is."""
+        named = [("ontology", self.ontology), ("shapes", self.shapes)]
+        named += [("data", d) for d in self.data] + [("queries", self.queries)]
+        return [(what, path) for what, path in named if not path.is_dir()]
+
+    def check(self) -> Project:
+        """This project, or ConfigError naming each folder it needs that does not exist."""
+        if not self.root.is_dir():
+            raise ConfigError(f"project folder {self.root} does not exist")
+        gone = self.missing()
+        if gone:
+            raise ConfigError(
+                "; ".join(f"{what} folder {path} does not exist" for what, path in gone)
+            )
+        return self
+
+
+def looks_like_project(folder: Path) -> bool:
+    """The rule for the current directory: a project when it has a ``data/`` folder with
+    a Turtle file in it or in one of its sub-folders (what ``govsm init`` writes)."""
+    data = folder / "data"
+    return data.is_dir() and any(
+        p.is_file() for pattern in ("*.ttl", "*/*.ttl") for p in data.glob(pattern)
+    )
+
+
+def choose_project(given: Path | None) -> Project:
+    """The project: the folder ``given`` (``--project``, or ``GOVSM_PROJECT`` which the CLI
+    reads into it), else the current directory if it looks like a project
+    (:func:`looks_like_project`), each with its outputs in it; else the package's own
+    first review, with its outputs in the current directory."""
+    if given is not None:
+        if not given.is_dir():
+            raise ConfigError(f"project folder {given} does not exist")
+        return Project(root=given, outputs=given)
+    cwd = Path.cwd()
+    if looks_like_project(cwd):
+        return Project(root=cwd, outputs=cwd)
+    return Project(root=resources.home(), outputs=cwd)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,7 @@ def test_without_yasgui_the_page_says_so_and_offers_the_plain_editor(
 
 
 def test_installed_yasgui_from_npm_is_the_one_served(client) -> None:
-    folder = editor.REPO_WEB_DIR / editor.YASGUI_PACKAGE
+    folder = ROOT / "web" / "node_modules" / "@zazuko" / "yasgui" / "build"
     if not (folder / "yasgui.min.js").is_file():
         pytest.skip("web/node_modules is not installed (make runs npm ci when npm exists)")
     response = client.get("/editor/yasgui/yasgui.min.js")
@@ -257,7 +257,7 @@ def test_installed_yasgui_from_npm_is_the_one_served(client) -> None:
     css = client.get("/editor/yasgui/yasgui.min.css").text
     # The bundle's stylesheet loads nothing from elsewhere (fonts, images).
     assert not re.search(r"""url\(\s*['"]?(?!data:)[a-z]+://""", css)
-    lock = json.loads((editor.REPO_WEB_DIR / "package-lock.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "web" / "package-lock.json").read_text(encoding="utf-8"))
     pinned = lock["packages"]["node_modules/@zazuko/yasgui"]["version"]
     installed = json.loads((folder.parent / "package.json").read_text(encoding="utf-8"))
     assert installed["version"] == pinned

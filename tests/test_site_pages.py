@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg.build import pipeline
-from kg.config import REPO_ROOT, BuildOptions, Project
+from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.web.site.ondemand import OnDemandSite
 
@@ -33,6 +33,7 @@ UNSAFE_DATA = """\
     dcterms:source <data:text/html;base64,PHNjcmlwdD5hbGVydCgzKTwvc2NyaXB0Pg==> .
 """
 UNSAFE_HREF = re.compile(r"""href\s*=\s*["']?\s*(?:javascript|vbscript|data):""", re.IGNORECASE)
+REPO = Path(__file__).resolve().parents[1]
 MARKER = '<p class="our-project">Our own resource page</p>'
 
 
@@ -43,10 +44,10 @@ def _project(root: Path) -> Project:
     (root / "data" / "unsafe.ttl").write_text(UNSAFE_DATA, encoding="utf-8")
     return Project(
         root=root,
-        ontology_dir=REPO_ROOT / "ontology",
-        shapes_dir=REPO_ROOT / "shapes",
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
         data_dirs=(root / "data",),
-        queries_dir=REPO_ROOT / "queries",
+        queries_dir=REPO / "queries",
     )
 
 
@@ -83,7 +84,7 @@ def test_unsafe_iris_are_shown_as_text(built: Path) -> None:
 
 
 def test_unsafe_iris_are_shown_as_text_on_demand(built: Path) -> None:
-    site = OnDemandSite.from_nquads(built / "govsm.nq", DEFAULT_BASE, REPO_ROOT / "queries")
+    site = OnDemandSite.from_nquads(built / "govsm.nq", DEFAULT_BASE, REPO / "queries")
     for path in ("id/study/unsafe", "id/study/other"):
         page = site.page(path)
         assert page is not None and not UNSAFE_HREF.search(page), path
@@ -116,7 +117,7 @@ def test_project_templates_change_the_site(tmp_path: Path, built: Path) -> None:
     )
     # the same folder for pages rendered on demand
     site = OnDemandSite.from_nquads(
-        dist / "govsm.nq", DEFAULT_BASE, REPO_ROOT / "queries", templates=templates
+        dist / "govsm.nq", DEFAULT_BASE, REPO / "queries", templates=templates
     )
     assert site.page("id/study/unsafe") == page
     assert site.style() == "body{color:#123456}\n"

@@ -12,7 +12,7 @@ from rich.markup import escape
 from kg.build import pipeline
 from kg.cli import exits, nanopub, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
-from kg.cli.options import Base, Data, Engine, Ontology, Rules, Shapes
+from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shapes
 from kg.cli.output import console, err, log, print_table, print_warnings
 from kg.config import DEFAULT_RULES, BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
@@ -23,7 +23,14 @@ from kg.stages.verify import verify as run_verify
 from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
 from kg.validation import validate as run_validation
 
-Out = Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder, replaced atomically (default: dist/ in the project folder, or "
+        "in the current directory when building the package's own review).",
+    ),
+]
 Site = Annotated[
     bool | None,
     typer.Option(
@@ -50,7 +57,8 @@ Incremental = Annotated[
     ),
 ]
 Cache = Annotated[
-    Path | None, typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/).")
+    Path | None,
+    typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/ where dist/ goes)."),
 ]
 
 
@@ -59,11 +67,12 @@ def build(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
-    out: Out = Path("dist"),
+    out: Out = None,
     no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
     site: Site = None,
     nanopub_key: nanopub.KeyFile = None,
     nanopub_profile: nanopub.ProfileFile = None,
@@ -72,6 +81,8 @@ def build(
 ) -> None:
     """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
     key = nanopub.signing_key(nanopub_key, nanopub_profile, nanopub_orcid, nanopub_name)
+    project = options.project(data, shapes, ontology, project_dir)
+    out = options.output(out, project)
     build_options = BuildOptions(
         base=base,
         engine=engine,
@@ -81,7 +92,7 @@ def build(
         site=site,
         nanopub=key,
     )
-    result = pipeline.build(options.project(data, shapes, ontology), build_options, log=log)
+    result = pipeline.build(project, build_options, log=log)
     assert result.table is not None
     print_table(result.table)
     written = ", site/" if (out / "site").is_dir() else ""
@@ -96,18 +107,21 @@ def publish(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
-    out: Out = Path("dist"),
+    out: Out = None,
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
     site: Site = None,
 ) -> None:
     """Rebuild dist/ and its linked-data site dist/site/ from the sources (load, validate,
     derive, verify, publish; the OWL reasoner is skipped, `govsm build` runs it)."""
+    project = options.project(data, shapes, ontology, project_dir)
+    out = options.output(out, project)
     build_options = BuildOptions(
         base=base, engine=engine, rules=rules, out=out, reason=False, site=site
     )
-    pipeline.build(options.project(data, shapes, ontology), build_options, log=log)
+    pipeline.build(project, build_options, log=log)
     site_dir = out / "site"
     if not site_dir.is_dir():
         console.print(f"[green]published[/] {out}/: dumps and reports, no static site")
@@ -130,6 +144,7 @@ def validate(
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
     validator: Validator = "fast",
     incremental: Incremental = True,
     cache: Cache = None,
@@ -137,7 +152,7 @@ def validate(
     """Check the data against the SHACL shapes and the check queries."""
     if validator not in VALIDATORS:
         fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", USAGE)
-    project = options.project(data, shapes, ontology)
+    project = options.project(data, shapes, ontology, project_dir)
     report = None
     if validator == "fast" and engine == "oxigraph" and incremental:
         report = _validate_with_cache(project, base, cache)
@@ -175,9 +190,10 @@ def derive(
     rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Run a rule set and show the classifications it derives (nothing is written)."""
-    project = options.project(data, None, ontology)
+    project = options.project(data, None, ontology, project_dir)
     loaded, rule_list, derivations = pipeline.load_and_derive(
         project, BuildOptions(base=base, engine=engine, rules=rules)
     )
@@ -201,9 +217,10 @@ def verify(
     rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Compare derived classifications with the reported ones."""
-    project = options.project(data, None, ontology)
+    project = options.project(data, None, ontology, project_dir)
     loaded, rule_list, _ = pipeline.load_and_derive(
         project, BuildOptions(base=base, engine=engine, rules=rules)
     )

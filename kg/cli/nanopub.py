@@ -13,8 +13,9 @@ from rich.markup import escape
 
 from kg.build.nanopub.keys import NanopubKeyError, generate_key, read_key, read_profile
 from kg.build.nanopub.verify import verify_folder
-from kg.cli import exits
+from kg.cli import exits, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
+from kg.cli.options import ProjectDir
 from kg.cli.output import console, err
 from kg.config import ConfigError, NanopubKey
 
@@ -74,7 +75,13 @@ def signing_key(
 
 # --- govsm nanopub verify / keygen ----------------------------------------------------
 
-Folder = Annotated[Path, typer.Argument(help="A folder of .trig nanopublications, or one file.")]
+Folder = Annotated[
+    Path | None,
+    typer.Argument(
+        help="A folder of .trig nanopublications, or one file (default: the project's "
+        "dist/nanopubs/, as govsm build writes it)."
+    ),
+]
 PublicKey = Annotated[
     Path | None,
     typer.Option(
@@ -94,8 +101,11 @@ PublicKey = Annotated[
     }
 )
 @exits.on_library_errors
-def verify(folder: Folder = Path("dist/nanopubs"), public_key: PublicKey = None) -> None:
+def verify(
+    folder: Folder = None, public_key: PublicKey = None, project_dir: ProjectDir = None
+) -> None:
     """Check every nanopublication with the nanopub library's own check, offline."""
+    folder = options.build_output(folder, project_dir, "nanopubs")
     expected = None
     if public_key is not None:
         try:

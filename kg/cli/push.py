@@ -19,9 +19,11 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 
-from kg.cli import exits
+from kg.cli import exits, options
 from kg.cli.exits import FAILED, OK, REMOTE, USAGE, fail
+from kg.cli.options import ProjectDir
 from kg.cli.output import console, err
+from kg.config import ConfigError
 from kg.prefixes import DEFAULT_BASE
 from kg.remote.client import AUTH_SCHEMES, SERVERS, Remote, RemoteError, credentials_from_env
 from kg.remote.push import (
@@ -56,7 +58,14 @@ Auth = Annotated[
         "GOVSM_ENDPOINT_USER and GOVSM_ENDPOINT_PASSWORD.",
     ),
 ]
-Source = Annotated[Path, typer.Option("--from", help="N-Quads file with the named graphs to push.")]
+Source = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        help="N-Quads file with the named graphs to push (default: the build's "
+        "govsm.nq in the project's dist/).",
+    ),
+]
 ChunkSize = Annotated[
     int, typer.Option("--chunk-size", help="Triples per request (graphs without blank nodes).")
 ]
@@ -97,18 +106,23 @@ def push_command(
     endpoint: Endpoint,
     graph_store: GraphStoreUrl = None,
     auth: Auth = None,
-    source: Source = Path("dist/govsm.nq"),
+    source: Source = None,
     chunk_size: ChunkSize = DEFAULT_CHUNK,
     blank_nodes: BlankNodes = "keep",
     base: SkolemBase = DEFAULT_BASE,
     timeout: Timeout = 300.0,
     server: Server = "auto",
     prune: Prune = False,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Upload every named graph to a SPARQL engine (Graph Store Protocol PUT: a second push
     replaces, never duplicates) and verify the triple count of each graph afterwards."""
     if blank_nodes not in BLANK_NODE_MODES:
         fail(f"--blank-nodes must be one of {', '.join(BLANK_NODE_MODES)}", USAGE)
+    try:
+        source = options.build_output(source, project_dir, "govsm.nq")
+    except ConfigError as exc:
+        fail(str(exc), USAGE)
     remote, store, store_url = _connect(endpoint, graph_store, auth, timeout, server)
     if not source.is_file():
         fail(f"{source} not found: run `govsm build` first (or pass --from FILE.nq)", USAGE)

@@ -3,6 +3,7 @@ the provenance trace of a sub-factor."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ from rich.tree import Tree
 from kg.build import pipeline
 from kg.cli import exits, options
 from kg.cli.exits import OK, REMOTE, USAGE, fail
-from kg.cli.options import Base, Data, Engine, Ontology, Rules
+from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules
 from kg.cli.output import compact_iri, console
 from kg.config import DEFAULT_RULES, BuildOptions
 from kg.prefixes import DEFAULT_BASE, for_base
@@ -73,6 +74,7 @@ def query(
     rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
     endpoint: Endpoint = None,
     auth: Auth = None,
     timeout: Timeout = 60.0,
@@ -82,7 +84,7 @@ def query(
     or with --endpoint on a remote SPARQL engine."""
     if output_format not in FORMATS:
         fail(f"unknown format {output_format!r}; choose one of {', '.join(FORMATS)}", USAGE)
-    project = options.project(data, None, ontology)
+    project = options.project(data, None, ontology, project_dir)
     target = resolve(name, project.queries)
     params = parse_params(param or [])
     prefixes = for_base(base)  # id:… and rule:… name IRIs under the build's base
@@ -93,9 +95,10 @@ def query(
         except RemoteError as exc:
             fail(str(exc), USAGE if exc.usage else REMOTE)
     else:
-        extra = tuple(project.root / d for d in declared_data(target))
+        # declared folders are the project's if it has them, else the package's (examples/)
+        extra = tuple(project.find(d) for d in declared_data(target))
         if extra and not data:
-            project = options.project([project.root / "data", *extra], None, ontology)
+            project = replace(project, data_dirs=(*project.data, *extra)).check()
         loaded, _, _ = pipeline.load_and_derive(
             project, BuildOptions(base=base, engine=engine, rules=rules), standard_view=True
         )
@@ -130,9 +133,10 @@ def trace_command(
     rules: Rules = DEFAULT_RULES,
     data: Data = None,
     ontology: Ontology = None,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Why does a sub-factor have its classification? Rule, assessment, evidence, sources."""
-    project = options.project(data, None, ontology)
+    project = options.project(data, None, ontology, project_dir)
     loaded, _, _ = pipeline.load_and_derive(
         project, BuildOptions(base=base, engine=engine, rules=rules)
     )

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
-from kg.cli import exits
-from kg.cli.exits import FAILED, OK, USAGE
+from kg.cli import exits, options
+from kg.cli.exits import FAILED, OK, USAGE, fail
+from kg.cli.options import ProjectDir
+from kg.config import ConfigError
 from kg.stages.reason import reason, render
 
-OntologyDir = Annotated[Path, typer.Option(help="Folder of govsm.ttl.")]
+OntologyDir = Annotated[
+    Path | None, typer.Option(help="Folder of govsm.ttl (default the project's ontology/).")
+]
 Extra = Annotated[
     list[Path] | None, typer.Option(help="Extra ontology files (TBox) to reason with.")
 ]
@@ -36,14 +40,19 @@ OwnClasses = Annotated[
     }
 )
 def reason_command(
-    ontology_dir: OntologyDir = Path("ontology"),
+    ontology_dir: OntologyDir = None,
     extra: Extra = None,
     abox: Abox = None,
     own_classes: OwnClasses = False,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Check the ontology, its alignments and optional data with HermiT."""
+    try:
+        ontology = options.project(None, None, ontology_dir, project_dir).ontology
+    except ConfigError as exc:
+        fail(str(exc), USAGE)
     report = reason(
-        ontology_dir,
+        ontology,
         extra_files=extra or (),
         abox_files=abox or (),
         classify=not own_classes,

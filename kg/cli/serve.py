@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kg.cli import exits
+from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
+from kg.cli.options import ProjectDir
 from kg.cli.output import console, err
-from kg.config import Project
+from kg.config import ConfigError, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.jsonld import Context
 from kg.sparql.files import QueryError
@@ -23,7 +24,14 @@ if TYPE_CHECKING:
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")]
-Dist = Annotated[Path, typer.Option("--dist", help="Build output folder; its site/ is served.")]
+Dist = Annotated[
+    Path | None,
+    typer.Option(
+        "--dist",
+        help="Build output folder; its site/ is served (default: the project's dist/, as "
+        "govsm build writes it).",
+    ),
+]
 Base = Annotated[
     str,
     typer.Option("--base", help="Base IRI the site was built with (its path is also served)."),
@@ -68,7 +76,7 @@ OnDemand = Annotated[
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    dist: Dist = Path("dist"),
+    dist: Dist = None,
     base: Base = DEFAULT_BASE,
     access_log: AccessLog = False,
     sparql: Sparql = True,
@@ -79,13 +87,19 @@ def serve(
     workers: Workers = 2,
     queries: Queries = None,
     on_demand: OnDemand = False,
+    project_dir: ProjectDir = None,
 ) -> None:
     """Serve dist/site as linked data (content negotiation, 303 for resources) and the
     read-only SPARQL endpoint at /sparql over dist/govsm.nq, with its limits."""
+    try:
+        project = options.project(None, None, None, project_dir)
+    except ConfigError as exc:
+        fail(str(exc), USAGE)
+    dist = options.output(dist, project)
     site = dist / "site"
     pages = None
     if on_demand:
-        pages = _on_demand_pages(dist, base)
+        pages = _on_demand_pages(dist, base, project)
     elif not (site / "index.html").is_file():
         fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
     service = None
@@ -94,7 +108,7 @@ def serve(
         limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
         # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
         context = pages.graph.context if pages is not None else None
-        service = _sparql_service(dist, limits, base, queries, context)
+        service = _sparql_service(dist, limits, base, queries, project, context)
     server = _listen(site, host, port, base, access_log, service, pages)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
@@ -116,11 +130,10 @@ def serve(
     _serve_until_stopped(server)
 
 
-def _on_demand_pages(dist: Path, base: str) -> OnDemandSite:
+def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
     """The resource pages rendered on request from the build's N-Quads."""
     if not (dist / "govsm.nq").is_file():
         fail(f"{dist}/govsm.nq not found: run `govsm build` first", USAGE)
-    project = Project()
     return OnDemandSite.from_nquads(
         dist / "govsm.nq", base, project.queries, templates=project.templates
     )
@@ -143,18 +156,25 @@ def _limits(
 
 
 def _sparql_service(
-    dist: Path, limits: Limits, base: str, queries: Path | None, context: Context | None = None
+    dist: Path,
+    limits: Limits,
+    base: str,
+    queries: Path | None,
+    project: Project,
+    context: Context | None = None,
 ) -> SparqlService:
-    """The SPARQL endpoint over the build's N-Quads, with its named-query catalogue."""
+    """The SPARQL endpoint over the build's N-Quads, with its named-query catalogue
+    (``queries``, default the project's queries/cq)."""
     # Imported when used: the endpoint (its worker pool, starlette) takes a noticeable
     # part of a second to load, which `govsm --help` and the other commands need not pay.
     from kg.web.endpoint.service import SparqlService
 
-    if queries is not None and not queries.is_dir():
+    queries = queries or project.queries / "cq"
+    if not queries.is_dir():
         fail(f"{queries} is not a folder of .rq queries", USAGE)
     try:
         return SparqlService(
-            dist, limits, base, queries, templates=Project().templates, context=context
+            dist, limits, base, queries, templates=project.templates, context=context
         )
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), USAGE)

@@ -29,9 +29,7 @@ from pathlib import Path
 from string import Template
 from types import TracebackType
 
-from kg.config import REPO_ROOT
-
-TEMPLATE = REPO_ROOT / "deploy" / "virtuoso" / "virtuoso.ini"
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "virtuoso" / "virtuoso.ini"
 PACKAGE = "virtuoso-opensource-7-bin"
 TOOLS = ("virtuoso-t", "isql-vt")
 

@@ -46,8 +46,8 @@ class CacheBusy(Exception):
 
 
 def default_cache_dir(project: Project) -> Path:
-    """``<project root>/.govsm-cache/validate``."""
-    return project.root / ".govsm-cache" / "validate"
+    """``<project>/.govsm-cache/validate`` (kg.config.Project.workspace)."""
+    return project.workspace / ".govsm-cache" / "validate"
 
 
 def sha256(path: Path) -> str:

@@ -6,7 +6,8 @@ its parameter binding under ``/editor/``:
 
 - ``/editor/static/<file>`` — our own JS and CSS (``kg/web/endpoint/static/``, package data);
 - ``/editor/yasgui/<file>`` — YASGUI (``@zazuko/yasgui``) as installed by ``make`` with
-  ``npm ci`` into ``web/node_modules`` (or the folder named by ``GOVSM_YASGUI_DIR``). The
+  ``npm ci`` into ``web/node_modules``, a copy of which the wheel ships (kg.resources), or
+  the folder named by ``GOVSM_YASGUI_DIR``. The
   assets are served from there rather than copied into ``dist/`` at build time: they belong
   to the server's installation, not to a build of the data, and an ``npm ci`` takes effect
   without a rebuild. Without them (a pip install with no npm) the page says so and runs a
@@ -35,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg.config import REPO_ROOT
+from kg import resources
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI, for_base
 from kg.sparql.files import QueryError
 from kg.web.endpoint.catalogue import bind, load_catalogue, read_arguments
@@ -43,8 +44,6 @@ from kg.web.endpoint.service import SparqlService
 from kg.web.templates import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-REPO_WEB_DIR = REPO_ROOT / "web"
-YASGUI_PACKAGE = Path("node_modules") / "@zazuko" / "yasgui" / "build"
 # The only YASGUI files served (the bundle is self-contained: no fonts or images to fetch).
 YASGUI_FILES = {
     "yasgui.min.js": "text/javascript; charset=utf-8",
@@ -66,10 +65,9 @@ CSP = (
 def yasgui_dir() -> Path | None:
     """Folder holding the YASGUI bundle, or None when it is not installed."""
     configured = os.environ.get("GOVSM_YASGUI_DIR")
-    candidates = [Path(configured)] if configured else [REPO_WEB_DIR / YASGUI_PACKAGE]
-    for folder in candidates:
-        if all((folder / name).is_file() for name in ("yasgui.min.js", "yasgui.min.css")):
-            return folder
+    folder = Path(configured) if configured else resources.part("yasgui", required=False)
+    if folder and all((folder / name).is_file() for name in ("yasgui.min.js", "yasgui.min.css")):
+        return folder
     return None
 
 

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kg.config import REPO_ROOT
+from kg.config import Project
 from kg.prefixes import DEFAULT_BASE, for_base
 from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError, read_query
@@ -89,7 +89,7 @@ class SparqlService:
             raise FileNotFoundError(f"{self.store_path} not found: run `govsm build` first")
         self.limits = limits or Limits()
         self.base = base
-        self.queries_dir = queries_dir or REPO_ROOT / "queries" / "cq"
+        self.queries_dir = queries_dir or Project().queries / "cq"
         # A project's templates folder: its catalogue.html or editor.html replace ours.
         self.templates = templates
         store = ox.Store()
