@@ -259,3 +259,20 @@ def test_the_settings_file_sets_the_qdpx_conventions(tmp_path: Path) -> None:
     assert with_settings.exit_code == 0, with_settings.output
     evidence = Graph().parse(project / "data" / "small-review" / "evidence-imported-renamed.ttl")
     assert len(set(evidence.subjects(RDF.type, URIRef(GOVSM_NS + "EvidenceItem")))) == 4
+
+
+def test_import_and_export_take_the_project_from_govsm_project(tmp_path: Path) -> None:
+    """As every other command does (kg.config.PROJECT_ENV)."""
+    project = tmp_path / "p"
+    assert runner.invoke(app, ["init", str(project), "--title", "Small review"]).exit_code == 0
+    (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
+    (tmp_path / "coding.csv").write_text(CSV, encoding="utf-8")
+    env = {"GOVSM_PROJECT": str(project)}
+    files = [str(tmp_path / "refs.bib"), str(tmp_path / "coding.csv")]
+    result = runner.invoke(app, ["import", *files], env=env)
+    assert result.exit_code == 0, result.output
+    assert (project / "data" / "small-review" / "evidence-imported-coding.ttl").is_file()
+    out = tmp_path / "back.csv"
+    result = runner.invoke(app, ["export", "csv", "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "a written policy helped" in out.read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ import typer
 from kg.cli import exits
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.output import console
+from kg.config import PROJECT_ENV
 from kg.importers.project import SUFFIXES, read_settings, run_import
 from kg.importers.refmodel import ImportFailure
 
@@ -47,7 +48,13 @@ def import_command(
         ),
     ],
     project: Annotated[
-        Path, typer.Option("--project", help="The project folder (govsm init).")
+        Path,
+        typer.Option(
+            "--project",
+            envvar=PROJECT_ENV,
+            show_envvar=True,
+            help="The project folder (govsm init); default: the current directory.",
+        ),
     ] = Path("."),
     review: Annotated[
         str | None, typer.Option("--review", help="The review's folder name under data/.")
