@@ -42,8 +42,13 @@ serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/govsm serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no tests: that is a failure here, never a pass.
+# The suite runs on TEST_WORKERS processes (pytest-xdist; 2 = the CI box's cores; 0 = one
+# process). --dist loadfile keeps each test file on one worker, so a module's fixtures (its
+# builds, servers) are made once, as in a serial run; every worker has its own temporary
+# folders, free ports and Virtuoso.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB_STAMP)
-	@$(BIN)/pytest -q; rc=$$?; \
+	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected" >&2; exit 1; fi; \
 	exit $$rc
 

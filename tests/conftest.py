@@ -3,6 +3,7 @@ Chromium for the browser tests (the scaffolding itself is in tests/support.py)."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,8 +13,32 @@ from support import browser_missing, chromium, require_browser
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
+    from xdist.workermanage import WorkerController
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# `make test` runs the suite on pytest-xdist workers, which start with COLUMNS=80 in their
+# environment whatever the controller's is: the CLI's consoles (kg.cli.output, 160 columns
+# off a terminal unless COLUMNS says otherwise) would then wrap long paths and lines where a
+# serial run does not. The controller hands its own COLUMNS to each worker, which takes it
+# before any test module imports the CLI.
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: WorkerController) -> None:
+    """(Controller, pytest-xdist) Give the worker the controller's COLUMNS."""
+    node.workerinput["govsm_columns"] = os.environ.get("COLUMNS")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """(Worker) The environment's COLUMNS as the controller has it."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or "govsm_columns" not in workerinput:
+        return
+    columns = workerinput["govsm_columns"]
+    if columns is None:
+        os.environ.pop("COLUMNS", None)
+    else:
+        os.environ["COLUMNS"] = columns
 
 
 @pytest.fixture(scope="session")

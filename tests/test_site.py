@@ -16,7 +16,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF
-from support import Links
+from support import Links, built_dist, site_of
 
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
@@ -53,7 +53,8 @@ def _build(out: Path, base: str = DEFAULT_BASE) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build(tmp_path_factory.mktemp("site") / "dist")
+    """The session's `govsm build` of the review (default base; the tests only read it)."""
+    return site_of(built_dist(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")
@@ -401,7 +402,7 @@ def test_sitemap_and_htaccess(site: Path) -> None:
 
 
 def test_two_builds_are_byte_identical(site: Path, published: Path) -> None:
-    # the second build is `govsm publish`, through the CLI
+    # the first build is `govsm build` in a subprocess, the second `govsm publish` in this one
     first, second = _files(site), _files(published)
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
