@@ -24,8 +24,11 @@ def init_command(
     ] = None,
 ) -> None:
     """Start a review: FOLDER/data/SLUG/ with the review, an empty taxonomy and a README;
-    it validates and builds as it is (govsm build --data FOLDER/data)."""
+    it validates and builds as it is (govsm build --project FOLDER)."""
     made = init_project(folder, title, slug)
     for path in made.files:
         console.print(f"wrote {path}")
-    console.print(f"review {made.review}; next: govsm build --data {folder / 'data'}")
+    console.print(
+        f"review {made.review}; next: govsm import REFERENCES CODINGS --project {folder}, "
+        f"then govsm build --project {folder}"
+    )
