@@ -156,10 +156,12 @@ the columns study, factor, subfactor, direction, quote, location, coder) into
 `evidence-imported-<name>.ttl`. The project's `govsm-import.toml` sets the REFI-QDA
 conventions (which code holds the factors, which the directions).
 
-Check and build it:
+Check, build and serve it, from the project folder (the one holding `data/`), or from
+anywhere with `--project DIR` or `GOVSM_PROJECT=DIR`:
 
 ```sh
-govsm validate --data data
-govsm build --data data --out dist
+govsm validate
+govsm build          # into dist/
+govsm serve          # http://127.0.0.1:8000/
 ```
 """
