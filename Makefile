@@ -8,13 +8,22 @@ PORT ?= 8000
 WEB_STAMP := web/node_modules/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run build test serve bench bench-load lint clean
+.PHONY: run build test serve bench bench-load lint clean lock
 
-$(STAMP): pyproject.toml
+# The dependencies at the versions requirements.lock pins (so that builds are byte-identical
+# across machines), then the project itself, editable, without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-pin every dependency (pyproject.toml's, with the dev extra) to its newest allowed
+# version, for Python 3.11 (CI's); then run make test and commit requirements.lock.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade -o requirements.lock
 
 # The SPARQL editor's front end (YASGUI) from the npm registry, pinned by web/package-lock.json
 # (npm ci, no install scripts). Without npm (or if npm ci fails) govsm serve offers its plain
