@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import typer
 
-from kg.cli import build, exits, exporting, importing, init, nanopub, push, query, reason, serve
+from kg.cli import (
+    build,
+    exits,
+    exporting,
+    importing,
+    init,
+    nanopub,
+    push,
+    query,
+    reason,
+    release,
+    serve,
+)
 
 SUMMARY = "govsm: build, check, query and trace the GovSM knowledge graph."
 
@@ -21,6 +33,7 @@ app.command("import")(importing.import_command)
 app.command("export")(exporting.export_command)
 app.command()(build.build)
 app.command()(build.publish)
+app.command("release")(release.release_command)
 app.command()(build.validate)
 app.command("reason")(reason.reason_command)
 app.command("push")(push.push_command)

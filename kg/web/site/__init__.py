@@ -203,7 +203,7 @@ def _streamed_dumps(
         path = src.dump_dir / name
         files.linked[f"dumps/{name}"] = path
         dumps.sizes[name] = path.stat().st_size
-        dumps.sums[name] = _sha256(path)
+        dumps.sums[name] = file_sha256(path)
     # the context's usage is gathered in the same streamed pass as the statistics
     usage = Usage()
     stats = void.Statistics.of(_counted(nquads_triples(src.dump_dir / "govsm.nq"), usage), src.base)
@@ -297,7 +297,8 @@ def nquads_triples(path: Path) -> Iterator[tuple[Term, ox.NamedNode, Term]]:
             previous = triple
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (read in blocks: dumps can be large)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):

@@ -1,0 +1,108 @@
+"""Versioned releases: ``govsm release VERSION`` writes ``dist/releases/VERSION/``.
+
+A release is a build whose N-Quads use the W3C standard's blank-node labels (RDFC-1.0,
+kg.rdf.canon.rdfc10_nquads) instead of the project's fast ones, so anybody can check a
+dump with a standard tool; ``SHA256SUMS`` (``sha256sum -c`` format) covers every other
+file of the bundle. The build runs into a temporary folder; the bundle is written into
+its own temporary folder and moved into place in one step (kg.build.atomic), and an
+existing version is never replaced: a published version does not change.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.build import pipeline
+from kg.build.atomic import atomic_folder
+from kg.config import BuildOptions, ConfigError, Project
+from kg.rdf.canon import rdfc10_nquads
+from kg.web.site import file_sha256
+
+#: Semantic Versioning 2.0.0 (semver.org's own pattern), e.g. 1.0.0, 0.2.0-rc.1.
+SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
+
+#: The bundle's checksum file, in ``sha256sum`` format.
+SUMS = "SHA256SUMS"
+
+
+class ReleaseError(ConfigError):
+    """A release cannot be made as asked (a usage error: exit 2)."""
+
+
+@dataclass
+class Release:
+    """A written release: its version, folder and files (relative, sorted)."""
+
+    version: str
+    folder: Path
+    files: list[str]
+
+
+def check_version(version: str) -> str:
+    """``version`` if it is a semantic version (``MAJOR.MINOR.PATCH[-pre][+build]``),
+    else ReleaseError."""
+    if not SEMVER.fullmatch(version):
+        raise ReleaseError(
+            f"release version {version!r} is not a semantic version such as 1.0.0 or 0.2.0-rc.1"
+        )
+    return version
+
+
+def _quiet(_: str) -> None:
+    """A log that says nothing."""
+
+
+def release(
+    project: Project,
+    options: BuildOptions,
+    version: str,
+    releases: Path,
+    log: pipeline.Log = _quiet,
+) -> Release:
+    """Build ``project`` and write release ``version`` into ``releases/VERSION/``
+    (atomically); ReleaseError for a bad or existing version (checked before building)."""
+    check_version(version)
+    target = releases / version
+    if target.exists():
+        raise ReleaseError(f"release {version} exists already: {target} (versions never change)")
+    with tempfile.TemporaryDirectory(prefix="govsm-release-") as tmp:
+        built = Path(tmp) / "dist"
+        # no static site: the bundle holds the data; the site comes from govsm build
+        pipeline.build(project, replace(options, out=built, site=False), log=log)
+        with atomic_folder(target) as folder:
+            write_bundle(built, folder)
+    files = sorted(
+        path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file()
+    )
+    log(f"release: {target}/ ({len(files)} files)")
+    return Release(version, target, files)
+
+
+def write_bundle(built: Path, folder: Path) -> None:
+    """The bundle of the build in ``built``, into ``folder``: RDFC-1.0 N-Quads, the
+    Turtle as built, then the sums of everything."""
+    dataset = ox.Dataset(ox.parse(path=built / "govsm.nq", format=ox.RdfFormat.N_QUADS))
+    (folder / "govsm.nq").write_bytes(rdfc10_nquads(dataset).encode("utf-8"))
+    shutil.copyfile(built / "govsm.ttl", folder / "govsm.ttl")
+    write_sums(folder)
+
+
+def write_sums(folder: Path) -> None:
+    """``folder/SHA256SUMS``: a ``sha256sum`` line (hash, two spaces, path relative to
+    ``folder``) for every other file under ``folder``, in path order."""
+    lines = []
+    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name != SUMS:
+            lines.append(f"{file_sha256(path)}  {name}\n")
+    (folder / SUMS).write_text("".join(lines), encoding="utf-8")

@@ -1,0 +1,58 @@
+"""``govsm release VERSION``: a versioned, checksummed bundle of a build (kg.build.release)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kg.build import release as releasing
+from kg.cli import exits, options
+from kg.cli.exits import FAILED, OK, USAGE
+from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shapes
+from kg.cli.output import console, log
+from kg.config import DEFAULT_RULES, BuildOptions
+from kg.prefixes import DEFAULT_BASE
+
+Version = Annotated[
+    str, typer.Argument(help="The release's semantic version, e.g. 1.0.0 or 0.2.0-rc.1.")
+]
+Releases = Annotated[
+    Path | None,
+    typer.Option(
+        "--releases",
+        help="Folder of the releases (default: dist/releases/ in the project folder); "
+        "the release goes to its VERSION/ subfolder.",
+    ),
+]
+
+
+@exits.documented(
+    {
+        OK: "released",
+        FAILED: "the build failed (validation, reasoning or verification)",
+        USAGE: "a bad or existing version, a parse error or a bad option",
+    }
+)
+@exits.on_library_errors
+def release_command(
+    version: Version,
+    base: Base = DEFAULT_BASE,
+    engine: Engine = "oxigraph",
+    rules: Rules = DEFAULT_RULES,
+    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
+    data: Data = None,
+    shapes: Shapes = None,
+    ontology: Ontology = None,
+    project_dir: ProjectDir = None,
+    releases: Releases = None,
+) -> None:
+    """Build the project and write release VERSION: RDFC-1.0 canonical N-Quads, Turtle and
+    SHA256SUMS, in dist/releases/VERSION/ (written atomically; a version never changes)."""
+    releasing.check_version(version)  # before the build
+    project = options.project(data, shapes, ontology, project_dir)
+    folder = options.output(releases, project, "dist/releases")
+    build_options = BuildOptions(base=base, engine=engine, rules=rules, reason=not no_reason)
+    made = releasing.release(project, build_options, version, folder, log=log)
+    console.print(f"[green]released[/] {made.version} in {made.folder}/: {', '.join(made.files)}")

@@ -1,0 +1,102 @@
+"""``govsm release VERSION`` on the miniature fixture: RDFC-1.0 N-Quads, SHA256SUMS,
+refusals, byte-identical releases."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from kg.build.release import SUMS, ReleaseError, check_version
+from kg.cli import exits
+from kg.cli.app import app
+from kg.rdf.canon import rdfc10_nquads
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
+runner = CliRunner()
+
+
+@pytest.fixture()
+def mini(tmp_path: Path) -> Path:
+    """A private project folder: a copy of the miniature review."""
+    target = tmp_path / "mini"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def release(project: Path, version: str, *extra: str) -> Path:
+    """Run ``govsm release VERSION --no-reason --project PROJECT``; the release folder."""
+    args = ["release", version, "--no-reason", "--project", str(project), *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == exits.OK, result.output
+    return project / "dist" / "releases" / version
+
+
+def test_release_nquads_are_rdfc10_of_the_parsed_dataset(mini: Path) -> None:
+    """The acceptance point: the N-Quads equal RDFC-1.0 of themselves parsed (and so of
+    the build's dataset, which they parse back to), with the standard's labels."""
+    folder = release(mini, "0.1.0")
+    text = (folder / "govsm.nq").read_text(encoding="utf-8")
+    assert "_:c14n0 " in text, "the fixture has blank nodes: they get RDFC-1.0 labels"
+    parsed = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    assert rdfc10_nquads(parsed) == text
+    built = runner.invoke(app, ["build", "--no-reason", "--project", str(mini)])
+    assert built.exit_code == exits.OK, built.output
+    build_nq = (mini / "dist" / "govsm.nq").read_bytes()
+    assert build_nq.decode("utf-8") != text, "everyday builds keep their fast labels"
+    assert rdfc10_nquads(ox.parse(build_nq, format=ox.RdfFormat.N_QUADS)) == text
+
+
+def test_sha256sums_cover_and_verify_every_file(mini: Path) -> None:
+    folder = release(mini, "1.2.3-rc.1")
+    lines = (folder / SUMS).read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(listed) == files - {SUMS}
+    assert {"govsm.nq", "govsm.ttl"} <= set(listed)
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_two_releases_of_the_same_sources_are_byte_identical(mini: Path, tmp_path: Path) -> None:
+    first = release(mini, "1.0.0")
+    second = release(mini, "1.0.0", "--releases", str(tmp_path / "elsewhere"))
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*"))
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_an_existing_version_is_refused_and_left_whole(mini: Path) -> None:
+    folder = release(mini, "0.1.0")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    result = runner.invoke(app, ["release", "0.1.0", "--no-reason", "--project", str(mini)])
+    assert result.exit_code == exits.USAGE
+    assert "exists already" in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize("version", ["v1.0.0", "1.0", "01.0.0", "1.0.0-", "1.0.0/x", "latest"])
+def test_a_version_that_is_not_semantic_is_refused(mini: Path, version: str) -> None:
+    with pytest.raises(ReleaseError):
+        check_version(version)
+    result = runner.invoke(app, ["release", version, "--no-reason", "--project", str(mini)])
+    assert result.exit_code == exits.USAGE
+    assert "not a semantic version" in result.output
+    assert not (mini / "dist").exists(), "refused before building"
+
+
+def test_a_failed_build_writes_no_release(mini: Path) -> None:
+    data = next((mini / "data").rglob("*.ttl"))
+    data.write_text(data.read_text(encoding="utf-8") + "\n this is not turtle", encoding="utf-8")
+    result = runner.invoke(app, ["release", "0.1.0", "--no-reason", "--project", str(mini)])
+    assert result.exit_code == exits.USAGE
+    assert not (mini / "dist" / "releases" / "0.1.0").exists()
