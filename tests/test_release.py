@@ -100,3 +100,13 @@ def test_a_failed_build_writes_no_release(mini: Path) -> None:
     result = runner.invoke(app, ["release", "0.1.0", "--no-reason", "--project", str(mini)])
     assert result.exit_code == exits.USAGE
     assert not (mini / "dist" / "releases" / "0.1.0").exists()
+
+
+def test_a_build_keeps_the_releases(mini: Path) -> None:
+    """govsm build replaces dist/ whole: the releases in dist/releases/ survive it."""
+    folder = release(mini, "0.1.0")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    built = runner.invoke(app, ["build", "--no-reason", "--project", str(mini)])
+    assert built.exit_code == exits.OK, built.output
+    assert (mini / "dist" / "govsm.nq").is_file()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

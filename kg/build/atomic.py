@@ -23,22 +23,36 @@ _RENAME_EXCHANGE = 2
 
 
 @contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
+def atomic_folder(out: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]:
     """A fresh temporary folder beside ``out`` for the block to write into. When the
     block ends without an exception the folder takes the place of ``out`` in one step
     (the previous ``out`` is then removed); when it raises, the folder is removed and
-    ``out`` left as it was."""
+    ``out`` left as it was. ``keep``: subfolders of the previous ``out`` carried into
+    the new one (hard links: their files are never rewritten in place) unless the block
+    wrote its own."""
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         tmp.chmod(0o755)
         yield tmp
+        for name in keep:
+            _carry(out / name, tmp / name)
         tmp = _swap_in(tmp, out)
     finally:
         # after a swap: the previous output, if any; after a failure: the partial one
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _carry(previous: Path, new: Path) -> None:
+    """Link the folder ``previous`` (if any) into place as ``new`` (if not written)."""
+    if previous.is_dir() and not new.exists():
+        try:
+            shutil.copytree(previous, new, copy_function=os.link, symlinks=True)
+        except OSError:  # a file system without hard links
+            shutil.rmtree(new, ignore_errors=True)
+            shutil.copytree(previous, new, symlinks=True)
 
 
 def _swap_in(tmp: Path, out: Path) -> Path | None:

@@ -55,6 +55,8 @@ from kg.web.templates import project_templates
 
 Log = Callable[[str], None]
 SH_EXECUTABLE = rdflib.URIRef(SH + "SPARQLExecutable")
+#: Subfolders of a previous dist/ that a build carries over (releases never change).
+KEPT = ("releases",)
 
 
 class StageFailure(Exception):
@@ -188,7 +190,8 @@ def build(
         rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
         result.table = classification_table(loaded.engine, project.queries, rule_iri)
         _add_catalogue(loaded, catalogue, log)
-        with atomic_folder(options.out) as folder:
+        # the releases in dist/releases/ (kg.build.release) outlive the builds
+        with atomic_folder(options.out, keep=KEPT) as folder:
             publish(folder, result, options, project, log, background.dump_lines)
             # last: a failure still fails the build with nothing published, and HermiT
             # has had the whole build to run
