@@ -3,15 +3,18 @@ refusals, byte-identical releases."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rocrate.rocrate import ROCrate
 from typer.testing import CliRunner
 
-from kg.build.release import SUMS, ReleaseError, check_version
+from kg.build.release import SUMS, ReleaseError, check_version, release_date
 from kg.cli import exits
 from kg.cli.app import app
 from kg.rdf.canon import rdfc10_nquads
@@ -19,6 +22,17 @@ from kg.rdf.canon import rdfc10_nquads
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
 runner = CliRunner()
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: the release date comes from it, not the clock
+REVIEW = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/govsm/id/review/mini> a govsm:Review ;
+    dcterms:title "A miniature review for release tests"@en ;
+    dcterms:creator <https://w3id.org/govsm/id/person/mini-b> , <https://w3id.org/govsm/id/person/mini-a> .
+<https://w3id.org/govsm/id/person/mini-a> foaf:name "Ada Mini" .
+<https://w3id.org/govsm/id/person/mini-b> rdfs:label "Author B"@en .
+"""
 
 
 @pytest.fixture()
@@ -32,7 +46,7 @@ def mini(tmp_path: Path) -> Path:
 def release(project: Path, version: str, *extra: str) -> Path:
     """Run ``govsm release VERSION --no-reason --project PROJECT``; the release folder."""
     args = ["release", version, "--no-reason", "--project", str(project), *extra]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, args, env={"SOURCE_DATE_EPOCH": EPOCH})
     assert result.exit_code == exits.OK, result.output
     return project / "dist" / "releases" / version
 
@@ -110,3 +124,42 @@ def test_a_build_keeps_the_releases(mini: Path) -> None:
     assert built.exit_code == exits.OK, built.output
     assert (mini / "dist" / "govsm.nq").is_file()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_the_ro_crate_describes_the_release(mini: Path) -> None:
+    """ro-crate-metadata.json, read back with rocrate's reader: the dataset's name from
+    the data, licence, creators, version, date, every file with its media type and
+    SHA-256, and the software as the CreateAction's instrument."""
+    (mini / "data" / "mini-review" / "review.ttl").write_text(REVIEW, encoding="utf-8")
+    folder = release(mini, "2.0.0")
+    crate = ROCrate(folder)
+    root = crate.root_dataset
+    assert root["name"] == "GovSM-KG: A miniature review for release tests 2.0.0"
+    assert "A miniature review for release tests" in root["description"]
+    assert root["version"] == "2.0.0"
+    assert root["datePublished"] == "2026-01-01"
+    assert root["license"].id == "https://creativecommons.org/licenses/by/4.0/"
+    people = [(p.id, p.get("name")) for p in root["creator"]]
+    assert people == [
+        ("https://w3id.org/govsm/id/person/mini-a", "Ada Mini"),
+        ("https://w3id.org/govsm/id/person/mini-b", "Author B"),
+    ]
+    formats = {"govsm.nq": "application/n-quads", "govsm.ttl": "text/turtle"}
+    described = {entity.id: entity for entity in crate.data_entities}
+    assert set(described) == set(formats)
+    for name, media_type in formats.items():
+        assert described[name]["encodingFormat"] == media_type
+        assert described[name]["sha256"] == hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (action,) = [e for e in crate.contextual_entities if e.type == "CreateAction"]
+    software = action["instrument"]
+    assert software.type == "SoftwareApplication"
+    assert (software["name"], software["version"]) == ("govsm-kg", metadata.version("govsm-kg"))
+    assert {e.id for e in action["result"]} == set(formats)
+    sums = (folder / SUMS).read_text(encoding="utf-8")
+    assert "  ro-crate-metadata.json\n" in sums
+
+
+def test_the_date_is_the_given_one_not_the_clock() -> None:
+    assert release_date("2025-02-03") == datetime.date(2025, 2, 3)
+    with pytest.raises(ReleaseError):
+        release_date("yesterday")

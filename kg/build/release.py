@@ -10,6 +10,8 @@ existing version is never replaced: a published version does not change.
 
 from __future__ import annotations
 
+import datetime
+import os
 import re
 import shutil
 import tempfile
@@ -20,8 +22,10 @@ import pyoxigraph as ox
 
 from kg.build import pipeline
 from kg.build.atomic import atomic_folder
+from kg.build.crate import CrateFacts, software_version, write_crate
 from kg.config import BuildOptions, ConfigError, Project
 from kg.rdf.canon import rdfc10_nquads
+from kg.rdf.engine import Engine
 from kg.web.site import file_sha256
 
 #: Semantic Versioning 2.0.0 (semver.org's own pattern), e.g. 1.0.0, 0.2.0-rc.1.
@@ -58,6 +62,24 @@ def check_version(version: str) -> str:
     return version
 
 
+def release_date(given: str | None = None) -> datetime.date:
+    """The release's date: ``given`` (YYYY-MM-DD), else SOURCE_DATE_EPOCH's (UTC), else
+    today's (UTC): the one date in a release, so the same sources on the same date give
+    the same bytes."""
+    if given is not None:
+        try:
+            return datetime.date.fromisoformat(given)
+        except ValueError:
+            raise ReleaseError(f"release date {given!r} is not a date YYYY-MM-DD") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+        except (ValueError, OverflowError, OSError):
+            raise ReleaseError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
+    return datetime.datetime.now(datetime.UTC).date()
+
+
 def _quiet(_: str) -> None:
     """A log that says nothing."""
 
@@ -67,6 +89,7 @@ def release(
     options: BuildOptions,
     version: str,
     releases: Path,
+    date: datetime.date,
     log: pipeline.Log = _quiet,
 ) -> Release:
     """Build ``project`` and write release ``version`` into ``releases/VERSION/``
@@ -78,9 +101,10 @@ def release(
     with tempfile.TemporaryDirectory(prefix="govsm-release-") as tmp:
         built = Path(tmp) / "dist"
         # no static site: the bundle holds the data; the site comes from govsm build
-        pipeline.build(project, replace(options, out=built, site=False), log=log)
+        result = pipeline.build(project, replace(options, out=built, site=False), log=log)
+        facts = CrateFacts(version, date, software_version())
         with atomic_folder(target) as folder:
-            write_bundle(built, folder)
+            write_bundle(built, folder, result.loaded.engine, facts)
     files = sorted(
         path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file()
     )
@@ -88,12 +112,14 @@ def release(
     return Release(version, target, files)
 
 
-def write_bundle(built: Path, folder: Path) -> None:
-    """The bundle of the build in ``built``, into ``folder``: RDFC-1.0 N-Quads, the
-    Turtle as built, then the sums of everything."""
+def write_bundle(built: Path, folder: Path, engine: Engine, facts: CrateFacts) -> None:
+    """The bundle of the build in ``built`` (its data in ``engine``), into ``folder``:
+    RDFC-1.0 N-Quads, the Turtle as built, the RO-Crate describing them, then the sums of
+    everything."""
     dataset = ox.Dataset(ox.parse(path=built / "govsm.nq", format=ox.RdfFormat.N_QUADS))
     (folder / "govsm.nq").write_bytes(rdfc10_nquads(dataset).encode("utf-8"))
     shutil.copyfile(built / "govsm.ttl", folder / "govsm.ttl")
+    write_crate(folder, engine, facts)
     write_sums(folder)
 
 

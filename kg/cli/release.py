@@ -47,12 +47,21 @@ def release_command(
     ontology: Ontology = None,
     project_dir: ProjectDir = None,
     releases: Releases = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The release date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's, else today's, UTC).",
+        ),
+    ] = None,
 ) -> None:
-    """Build the project and write release VERSION: RDFC-1.0 canonical N-Quads, Turtle and
-    SHA256SUMS, in dist/releases/VERSION/ (written atomically; a version never changes)."""
+    """Build the project and write release VERSION into dist/releases/VERSION/ (atomically;
+    a version never changes): RDFC-1.0 canonical N-Quads, Turtle, an RO-Crate
+    (ro-crate-metadata.json) and SHA256SUMS."""
     releasing.check_version(version)  # before the build
+    when = releasing.release_date(date)
     project = options.project(data, shapes, ontology, project_dir)
     folder = options.output(releases, project, "dist/releases")
     build_options = BuildOptions(base=base, engine=engine, rules=rules, reason=not no_reason)
-    made = releasing.release(project, build_options, version, folder, log=log)
+    made = releasing.release(project, build_options, version, folder, when, log=log)
     console.print(f"[green]released[/] {made.version} in {made.folder}/: {', '.join(made.files)}")
