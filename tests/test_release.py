@@ -29,7 +29,8 @@ REVIEW = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <https://w3id.org/govsm/id/review/mini> a govsm:Review ;
     dcterms:title "A miniature review for release tests"@en ;
-    dcterms:creator <https://w3id.org/govsm/id/person/mini-b> , <https://w3id.org/govsm/id/person/mini-a> .
+    dcterms:creator <https://w3id.org/govsm/id/person/mini-b> ,
+        <https://w3id.org/govsm/id/person/mini-a> .
 <https://w3id.org/govsm/id/person/mini-a> foaf:name "Ada Mini" .
 <https://w3id.org/govsm/id/person/mini-b> rdfs:label "Author B"@en .
 """
