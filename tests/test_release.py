@@ -12,16 +12,20 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rocrate.rocrate import ROCrate
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from kg.build.release import SUMS, ReleaseError, check_version, release_date
 from kg.cli import exits
 from kg.cli.app import app
+from kg.prefixes import DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES
 from kg.rdf.canon import rdfc10_nquads
+from kg.web.server import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "pipeline"
 runner = CliRunner()
+OWL_VERSION_IRI = PREFIXES["owl"] + "versionIRI"
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: the release date comes from it, not the clock
 REVIEW = """@prefix govsm: <https://w3id.org/govsm/ontology#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -50,6 +54,13 @@ def release(project: Path, version: str, *extra: str) -> Path:
     result = runner.invoke(app, args, env={"SOURCE_DATE_EPOCH": EPOCH})
     assert result.exit_code == exits.OK, result.output
     return project / "dist" / "releases" / version
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``: its bytes by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_release_nquads_are_rdfc10_of_the_parsed_dataset(mini: Path) -> None:
@@ -85,18 +96,20 @@ def test_two_releases_of_the_same_sources_are_byte_identical(mini: Path, tmp_pat
     first = release(mini, "1.0.0")
     second = release(mini, "1.0.0", "--releases", str(tmp_path / "elsewhere"))
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
-    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*"))
+    assert names == sorted(
+        p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()
+    )
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
 def test_an_existing_version_is_refused_and_left_whole(mini: Path) -> None:
     folder = release(mini, "0.1.0")
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    before = contents(folder)
     result = runner.invoke(app, ["release", "0.1.0", "--no-reason", "--project", str(mini)])
     assert result.exit_code == exits.USAGE
     assert "exists already" in result.output
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert contents(folder) == before
 
 
 @pytest.mark.parametrize("version", ["v1.0.0", "1.0", "01.0.0", "1.0.0-", "1.0.0/x", "latest"])
@@ -120,11 +133,11 @@ def test_a_failed_build_writes_no_release(mini: Path) -> None:
 def test_a_build_keeps_the_releases(mini: Path) -> None:
     """govsm build replaces dist/ whole: the releases in dist/releases/ survive it."""
     folder = release(mini, "0.1.0")
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    before = contents(folder)
     built = runner.invoke(app, ["build", "--no-reason", "--project", str(mini)])
     assert built.exit_code == exits.OK, built.output
     assert (mini / "dist" / "govsm.nq").is_file()
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert contents(folder) == before
 
 
 def test_the_ro_crate_describes_the_release(mini: Path) -> None:
@@ -145,7 +158,11 @@ def test_the_ro_crate_describes_the_release(mini: Path) -> None:
         ("https://w3id.org/govsm/id/person/mini-a", "Ada Mini"),
         ("https://w3id.org/govsm/id/person/mini-b", "Author B"),
     ]
-    formats = {"govsm.nq": "application/n-quads", "govsm.ttl": "text/turtle"}
+    formats = {
+        "govsm.nq": "application/n-quads",
+        "govsm.ttl": "text/turtle",
+        "ontology/0.1.0.ttl": "text/turtle",
+    }
     described = {entity.id: entity for entity in crate.data_entities}
     assert set(described) == set(formats)
     for name, media_type in formats.items():
@@ -164,3 +181,55 @@ def test_the_date_is_the_given_one_not_the_clock() -> None:
     assert release_date("2025-02-03") == datetime.date(2025, 2, 3)
     with pytest.raises(ReleaseError):
         release_date("yesterday")
+
+
+def test_the_ontology_version_iri_dereferences(mini: Path) -> None:
+    """owl:versionIRI …/ontology/0.1.0 (from the ontology, not hard-coded): the site has
+    its documents, govsm serve answers it by content negotiation as it does /ontology,
+    and each document is the ontology's, declaring that version IRI."""
+    built = runner.invoke(app, ["build", "--no-reason", "--site", "--project", str(mini)])
+    assert built.exit_code == exits.OK, built.output
+    site = mini / "dist" / "site"
+    ontology = ox.Dataset(ox.parse(path=site / "ontology.ttl", format=ox.RdfFormat.TURTLE))
+    versions = [q.object.value for q in ontology if q.predicate.value == OWL_VERSION_IRI]
+    assert len(versions) == 1 and versions[0].startswith(ONTOLOGY_IRI + "/")
+    path = "/" + versions[0][len(DEFAULT_BASE) :]
+    client = TestClient(make_app(site, DEFAULT_BASE), follow_redirects=False)
+    for accept, ext in (
+        ("text/turtle", "ttl"),
+        ("text/html", "html"),
+        ("application/ld+json", "jsonld"),
+    ):
+        for where in ("/ontology", path):
+            answer = client.get(where, headers={"Accept": accept})
+            assert answer.status_code == 303, (where, accept)
+            assert answer.headers["location"].endswith(f"{where}.{ext}")
+    turtle = client.get(f"{path}.ttl")
+    assert turtle.status_code == 200
+    assert turtle.content == (site / "ontology.ttl").read_bytes()
+    page = client.get(f"{path}.html")
+    assert page.status_code == 200 and b'href="../style.css"' in page.content
+    assert client.get("/ontology/9.9.9", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_the_release_holds_the_ontology_under_its_version(mini: Path) -> None:
+    """ontology/0.1.0.ttl, named after the ontology's owl:versionIRI: the triples of the
+    release's ontology graphs, blank nodes and all."""
+    folder = release(mini, "0.3.0")
+    quads = ox.parse(path=folder / "govsm.nq", format=ox.RdfFormat.N_QUADS)
+    graphs = DEFAULT_BASE + "graph/ontology/"
+    expected = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in quads
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(graphs)
+    }
+    version = next(t.object.value for t in expected if t.predicate.value == OWL_VERSION_IRI)
+    name = version[len(DEFAULT_BASE) :] + ".ttl"
+    assert name == "ontology/0.1.0.ttl"
+    got = ox.Dataset(
+        ox.Quad(t.subject, t.predicate, t.object)
+        for t in ox.parse(path=folder / name, format=ox.RdfFormat.TURTLE)
+    )
+    want = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in expected)
+    assert len(got) == len(want) > 100
+    assert rdfc10_nquads(got) == rdfc10_nquads(want)

@@ -27,6 +27,8 @@ from kg.config import BuildOptions, ConfigError, Project
 from kg.rdf.canon import rdfc10_nquads
 from kg.rdf.engine import Engine
 from kg.web.site import file_sha256
+from kg.web.site.ontology_docs import version_path
+from kg.web.site.rdfio import turtle
 
 #: Semantic Versioning 2.0.0 (semver.org's own pattern), e.g. 1.0.0, 0.2.0-rc.1.
 SEMVER = re.compile(
@@ -104,7 +106,8 @@ def release(
         result = pipeline.build(project, replace(options, out=built, site=False), log=log)
         facts = CrateFacts(version, date, software_version())
         with atomic_folder(target) as folder:
-            write_bundle(built, folder, result.loaded.engine, facts)
+            ontology = {s.graph for s in result.loaded.sources if s.kind == "ontology"}
+            write_bundle(built, folder, result.loaded.engine, facts, ontology)
     files = sorted(
         path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file()
     )
@@ -112,15 +115,40 @@ def release(
     return Release(version, target, files)
 
 
-def write_bundle(built: Path, folder: Path, engine: Engine, facts: CrateFacts) -> None:
-    """The bundle of the build in ``built`` (its data in ``engine``), into ``folder``:
-    RDFC-1.0 N-Quads, the Turtle as built, the RO-Crate describing them, then the sums of
+def write_bundle(
+    built: Path, folder: Path, engine: Engine, facts: CrateFacts, ontology: set[str]
+) -> None:
+    """The bundle of the build in ``built`` (its data in ``engine``, its ontology in the
+    named graphs ``ontology``), into ``folder``: RDFC-1.0 N-Quads, the Turtle as built,
+    the ontology under its version IRI, the RO-Crate describing them, then the sums of
     everything."""
     dataset = ox.Dataset(ox.parse(path=built / "govsm.nq", format=ox.RdfFormat.N_QUADS))
-    (folder / "govsm.nq").write_bytes(rdfc10_nquads(dataset).encode("utf-8"))
+    canonical = rdfc10_nquads(dataset)
+    (folder / "govsm.nq").write_bytes(canonical.encode("utf-8"))
     shutil.copyfile(built / "govsm.ttl", folder / "govsm.ttl")
+    write_ontology(folder, canonical, ontology)
     write_crate(folder, engine, facts)
     write_sums(folder)
+
+
+def write_ontology(folder: Path, canonical: str, graphs: set[str]) -> str | None:
+    """``folder/ontology/VERSION.ttl``: the ontology (the union of ``graphs``, blank nodes
+    as RDFC-1.0 labelled them in ``canonical``) named after its owl:versionIRI; its
+    relative path, or None when the ontology declares no usable version IRI."""
+    quads = ox.parse(canonical.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    triples = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in quads
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs
+    }
+    ordered = sorted(triples, key=str)
+    path = version_path(ordered)
+    if path is None:
+        return None
+    target = folder / f"{path}.ttl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(turtle(ordered), encoding="utf-8")
+    return target.relative_to(folder).as_posix()
 
 
 def write_sums(folder: Path) -> None:

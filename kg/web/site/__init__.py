@@ -141,11 +141,7 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     reviews = about(src.engine)
     description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, reviews, note)
     _dataset(files, graph, src, description, note)
-    for ext, text in rdfio.documents(graph.ontology_triples, graph.context).items():
-        files.put(f"ontology.{ext}", text)
-    files.put(
-        "ontology.html", ontology_docs.ontology_page(graph, graph.ontology_triples, src.templates)
-    )
+    _ontology(files, graph, src)
     if graph.shape_triples:
         for ext, text in rdfio.documents(graph.shape_triples, graph.context).items():
             files.put(f"shapes.{ext}", text)
@@ -295,6 +291,18 @@ def nquads_triples(path: Path) -> Iterator[tuple[Term, ox.NamedNode, Term]]:
         if triple != previous:
             yield triple
             previous = triple
+
+
+def _ontology(files: _Files, graph: SiteGraph, src: SiteInput) -> None:
+    """ontology.{html,ttl,...}, and the same under the ontology's version IRI
+    (ontology/0.1.0.*), so that the versionIRI it declares dereferences."""
+    documents = rdfio.documents(graph.ontology_triples, graph.context)
+    version = ontology_docs.version_path(graph.ontology_triples)
+    for path in ("ontology", version) if version else ("ontology",):
+        for ext, text in documents.items():
+            files.put(f"{path}.{ext}", text)
+        page = ontology_docs.ontology_page(graph, graph.ontology_triples, src.templates, path)
+        files.put(f"{path}.html", page)
 
 
 def file_sha256(path: Path) -> str:

@@ -9,6 +9,7 @@ The ontology's RDF documents hold the merged ontology as the build loads it: the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from kg.web.site.graph import SiteGraph
 from kg.web.site.pages import Page, Value, header, incoming, property_rows
 
 OWL = PREFIXES["owl"]
+_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 RDFS = PREFIXES["rdfs"]
 RDF = PREFIXES["rdf"]
 SKOS = PREFIXES["skos"]
@@ -176,12 +178,34 @@ def term_doc(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple])
     return TermDoc(term.value[len(GOVSM) :], graph.label(term), compact(term.value), rows)
 
 
+def version_path(triples: list[ox.Triple]) -> str | None:
+    """Where the ontology's ``owl:versionIRI`` is published, relative to the site root
+    (``ontology/0.1.0`` for ``…/ontology/0.1.0``): None when it declares none, or one
+    that is not a single safe path segment under the ontology's IRI."""
+    onto, predicate = ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(OWL + "versionIRI")
+    prefix = ONTOLOGY_IRI + "/"
+    found = sorted(
+        t.object.value
+        for t in triples
+        if t.subject == onto and t.predicate == predicate and isinstance(t.object, ox.NamedNode)
+    )
+    for iri in found:
+        rest = iri[len(prefix) :] if iri.startswith(prefix) else ""
+        if _SEGMENT.fullmatch(rest) and rest not in (".", ".."):
+            return "ontology/" + rest
+    return None
+
+
 def ontology_page(
-    graph: SiteGraph, alignment_triples: list[ox.Triple], templates: Path | None = None
+    graph: SiteGraph,
+    alignment_triples: list[ox.Triple],
+    templates: Path | None = None,
+    path: str = "ontology",
 ) -> str:
     """ontology.html (site/ontology.html): the ontology's metadata, a table of contents
-    and one section per govsm term, by group."""
-    page = Page("ontology", graph, templates=templates)
+    and one section per govsm term, by group. ``path``: where the page goes (the
+    version IRI's page, ``ontology/0.1.0``, holds the same)."""
+    page = Page(path, graph, templates=templates)
     onto = ox.NamedNode(ONTOLOGY_IRI)
     members: dict[str, list[ox.NamedNode]] = {}
     for term in terms(graph):
@@ -195,9 +219,9 @@ def ontology_page(
     return page.render(
         "site/ontology.html",
         graph.label(onto),
-        alternates="ontology",
+        alternates=path,
         head=header(page, onto),
-        formats=page.formats("ontology"),
+        formats=page.formats(path),
         properties=property_rows(page, onto),
         groups=groups,
         incoming=incoming(page, onto),
