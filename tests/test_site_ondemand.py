@@ -132,5 +132,6 @@ def test_cli_publish_above_the_threshold(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["publish", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "static site without resource pages" in result.output
-    assert "5 HTML pages" in result.output and "govsm serve --on-demand" in result.output
+    # the landing page, dataset, ontology, its version (ontology/0.1.0), report, shapes
+    assert "6 HTML pages" in result.output and "govsm serve --on-demand" in result.output
     assert not (out / "site" / "id").exists()

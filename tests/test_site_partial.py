@@ -47,6 +47,11 @@ SITE_LEVEL = {
     "ontology.nt",
     "ontology.rdf",
     "ontology.ttl",
+    "ontology/0.1.0.html",  # the ontology's owl:versionIRI
+    "ontology/0.1.0.jsonld",
+    "ontology/0.1.0.nt",
+    "ontology/0.1.0.rdf",
+    "ontology/0.1.0.ttl",
     "report.html",
     "shapes.html",
     "shapes.jsonld",
@@ -142,7 +147,14 @@ def test_partial_site_has_the_site_level_pages_only(
         assert hashlib.sha256(data).hexdigest() == digest
     sitemap = (out / "site" / "sitemap-pages.xml").read_text(encoding="utf-8")
     locs = re.findall(r"<loc>([^<]*)</loc>", sitemap)
-    pages = ("dataset.html", "", "ontology.html", "report.html", "shapes.html")
+    pages = (
+        "dataset.html",
+        "",
+        "ontology.html",
+        "ontology/0.1.0.html",
+        "report.html",
+        "shapes.html",
+    )
     assert locs == [DEFAULT_BASE + p for p in pages]
     # the site-level pages that do not depend on the resource pages are the full site's
     for name in ("ontology.html", "ontology.ttl", "figure.svg", "style.css", "context.jsonld"):
