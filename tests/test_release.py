@@ -233,3 +233,28 @@ def test_the_release_holds_the_ontology_under_its_version(mini: Path) -> None:
     want = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in expected)
     assert len(got) == len(want) > 100
     assert rdfc10_nquads(got) == rdfc10_nquads(want)
+
+
+def test_each_release_prepends_a_changelog_entry(mini: Path) -> None:
+    """CHANGELOG.md beside dist/: newest entry first, dated from SOURCE_DATE_EPOCH (not
+    the clock); text written by hand above and below is kept."""
+    changelog = mini / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\nBy hand.\n\n## [0.0.1] - 2025-01-01\n\n- Old.\n")
+    first = release(mini, "0.1.0")
+    result = runner.invoke(
+        app,
+        ["release", "0.2.0", "--no-reason", "--project", str(mini), "--date", "2026-03-04"],
+    )
+    assert result.exit_code == exits.OK, result.output
+    text = changelog.read_text(encoding="utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## [0.2.0] - 2026-03-04",
+        "## [0.1.0] - 2026-01-01",
+        "## [0.0.1] - 2025-01-01",
+    ]
+    assert text.startswith("# Changelog\n\nBy hand.\n\n## [0.2.0]")
+    digest = hashlib.sha256((first / "govsm.nq").read_bytes()).hexdigest()
+    quads = len((first / "govsm.nq").read_bytes().splitlines())
+    assert f"- {quads} quads (`govsm.nq`, RDFC-1.0 canonical N-Quads, SHA-256 {digest})" in text
+    assert text.endswith("- Old.\n")

@@ -39,6 +39,11 @@ SEMVER = re.compile(
 
 #: The bundle's checksum file, in ``sha256sum`` format.
 SUMS = "SHA256SUMS"
+#: The changelog of a project, beside its dist/ (Keep a Changelog headings).
+CHANGELOG = "CHANGELOG.md"
+_CHANGELOG_HEAD = (
+    "# Changelog\n\nReleases of this dataset (`govsm release VERSION`), newest first.\n"
+)
 
 
 class ReleaseError(ConfigError):
@@ -160,3 +165,32 @@ def write_sums(folder: Path) -> None:
         if path.is_file() and name != SUMS:
             lines.append(f"{file_sha256(path)}  {name}\n")
     (folder / SUMS).write_text("".join(lines), encoding="utf-8")
+
+
+def changelog_entry(made: Release, date: datetime.date) -> str:
+    """The changelog entry of a release: its version and date, what it holds (quads of
+    the N-Quads, their SHA-256) and the files of the bundle."""
+    nquads = made.folder / "govsm.nq"
+    with nquads.open("rb") as stream:
+        quads = sum(1 for _ in stream)
+    listed = ", ".join(f"`{name}`" for name in made.files)
+    return (
+        f"## [{made.version}] - {date.isoformat()}\n\n"
+        f"- {quads} quads (`govsm.nq`, RDFC-1.0 canonical N-Quads, "
+        f"SHA-256 {file_sha256(nquads)}).\n"
+        f"- Files: {listed}.\n"
+    )
+
+
+def add_to_changelog(path: Path, version: str, entry: str) -> bool:
+    """Put ``entry`` first among the entries of the changelog ``path`` (made when
+    missing); False, and nothing written, when it has an entry for ``version``."""
+    text = path.read_text(encoding="utf-8") if path.exists() else _CHANGELOG_HEAD
+    if re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE):
+        return False
+    first = re.search(r"^## ", text, re.MULTILINE)
+    at = first.start() if first else len(text)
+    head = text[:at].rstrip("\n") + "\n\n"
+    rest = text[at:]
+    path.write_text(head + entry + ("\n" + rest if rest else ""), encoding="utf-8")
+    return True

@@ -57,11 +57,16 @@ def release_command(
 ) -> None:
     """Build the project and write release VERSION into dist/releases/VERSION/ (atomically;
     a version never changes): RDFC-1.0 canonical N-Quads, Turtle, an RO-Crate
-    (ro-crate-metadata.json) and SHA256SUMS."""
+    (ro-crate-metadata.json) and SHA256SUMS; and an entry in CHANGELOG.md beside dist/."""
     releasing.check_version(version)  # before the build
     when = releasing.release_date(date)
     project = options.project(data, shapes, ontology, project_dir)
     folder = options.output(releases, project, "dist/releases")
     build_options = BuildOptions(base=base, engine=engine, rules=rules, reason=not no_reason)
     made = releasing.release(project, build_options, version, folder, when, log=log)
+    changelog = project.workspace / releasing.CHANGELOG
+    if releasing.add_to_changelog(changelog, version, releasing.changelog_entry(made, when)):
+        log(f"changelog: {changelog} (entry {version} added)")
+    else:
+        log(f"changelog: {changelog} has an entry for {version} already: left as it is")
     console.print(f"[green]released[/] {made.version} in {made.folder}/: {', '.join(made.files)}")
