@@ -42,11 +42,13 @@ RESOURCES = {
     "/dataset": (DEFAULT_BASE + "dataset", VOID.Dataset),
 }
 # Paths of a build of the review's data (not in tests/fixtures/site/): an instance that
-# is also a folder (its quotes are under it), an ontology module, and a page that has
-# no RDF documents (only report.html), so that RDF types are not acceptable for it.
+# is also a folder (its quotes are under it), an ontology module, the ontology's
+# owl:versionIRI, and a page that has no RDF documents (only report.html), so that RDF
+# types are not acceptable for it.
 BUILD_RESOURCES = [
     "/id/review/social-media-service-delivery",
     "/ontology/alignments/foaf",
+    "/ontology/0.1.0",
 ]
 HTML_ONLY = "/report"
 
