@@ -15,6 +15,7 @@ from rocrate.rocrate import ROCrate
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from kg.build import release as release_module
 from kg.build.release import SUMS, ReleaseError, check_version, release_date
 from kg.cli import exits
 from kg.cli.app import app
@@ -258,3 +259,15 @@ def test_each_release_prepends_a_changelog_entry(mini: Path) -> None:
     quads = len((first / "govsm.nq").read_bytes().splitlines())
     assert f"- {quads} quads (`govsm.nq`, RDFC-1.0 canonical N-Quads, SHA-256 {digest})" in text
     assert text.endswith("- Old.\n")
+
+
+def test_a_dataset_rdfc10_refuses_writes_no_release(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RDFC-1.0's guard refusing the dataset (here: a limit no dataset passes) is a clear
+    error, exit 2, and no release folder."""
+    monkeypatch.setattr(release_module, "rdfc10_nquads", lambda data: rdfc10_nquads(data, limit=-1))
+    result = runner.invoke(app, ["release", "0.1.0", "--no-reason", "--project", str(mini)])
+    assert result.exit_code == exits.USAGE, result.output
+    assert "cannot release" in result.output and "permute" in result.output
+    assert not (mini / "dist" / "releases" / "0.1.0").exists()

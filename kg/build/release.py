@@ -24,7 +24,7 @@ from kg.build import pipeline
 from kg.build.atomic import atomic_folder
 from kg.build.crate import CrateFacts, software_version, write_crate
 from kg.config import BuildOptions, ConfigError, Project
-from kg.rdf.canon import rdfc10_nquads
+from kg.rdf.canon import CanonicalisationLimitError, rdfc10_nquads
 from kg.rdf.engine import Engine
 from kg.web.site import file_sha256
 from kg.web.site.ontology_docs import version_path
@@ -128,7 +128,10 @@ def write_bundle(
     the ontology under its version IRI, the RO-Crate describing them, then the sums of
     everything."""
     dataset = ox.Dataset(ox.parse(path=built / "govsm.nq", format=ox.RdfFormat.N_QUADS))
-    canonical = rdfc10_nquads(dataset)
+    try:
+        canonical = rdfc10_nquads(dataset)
+    except CanonicalisationLimitError as exc:
+        raise ReleaseError(f"cannot release: {exc}; nothing written") from None
     (folder / "govsm.nq").write_bytes(canonical.encode("utf-8"))
     shutil.copyfile(built / "govsm.ttl", folder / "govsm.ttl")
     write_ontology(folder, canonical, ontology)
