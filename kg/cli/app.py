@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import typer
 
-from kg.cli import build, exits, exporting, importing, init, nanopub, push, query, reason, serve
+from kg.cli import (
+    build,
+    diffing,
+    exits,
+    exporting,
+    importing,
+    init,
+    nanopub,
+    push,
+    query,
+    reason,
+    serve,
+)
 
 SUMMARY = "govsm: build, check, query and trace the GovSM knowledge graph."
 
@@ -28,5 +40,6 @@ app.command()(build.derive)
 app.command()(build.verify)
 app.command()(query.query)
 app.command("trace")(query.trace_command)
+app.command("diff")(diffing.diff_command)
 app.command()(serve.serve)
 app.add_typer(nanopub.app, name="nanopub")
