@@ -1,5 +1,5 @@
-"""Shared fixtures: where the repository and the shared material are, and headless
-Chromium for the browser tests (the scaffolding itself is in tests/support.py)."""
+"""Shared fixtures: where the repository, the vendored vocabularies and the paper are, and
+headless Chromium for the browser tests (the scaffolding itself is in tests/support.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Everything the tests read is in the repository (W3C suites in tests/w3c/, vocabularies in
+# tests/vocab/) except the paper's text, which stays in the shared folder beside it.
+VOCAB_DIR = REPO_ROOT / "tests" / "vocab"
+PAPER = REPO_ROOT.parent / "shared" / "paper" / "meta-synthesis.txt"
 
 
 # `make test` runs the suite on pytest-xdist workers, which start with COLUMNS=80 in their
@@ -48,12 +52,18 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared material (paper, vocabularies) next to the repository; skip if absent."""
-    shared = REPO_ROOT.parent / "shared"
-    if not shared.is_dir():
-        pytest.skip(f"shared material not found at {shared}")
-    return shared
+def vocab_dir() -> Path:
+    """The pinned external vocabularies, vendored in tests/vocab/ (see its SOURCES.md)."""
+    return VOCAB_DIR
+
+
+@pytest.fixture(scope="session")
+def paper_path() -> Path:
+    """The paper's full text (../shared/paper/meta-synthesis.txt), the one test input the
+    repository does not hold; skip, naming it, if absent."""
+    if not PAPER.is_file():
+        pytest.skip(f"the paper's text is not in the repository and was not found at {PAPER}")
+    return PAPER
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The CPSV-AP interoperability example (examples/cpsv-ap/).
 
-It validates against the pinned CPSV-AP 3.2.0 SHACL shapes (../shared/vocab/, skipped
-when absent) and, loaded next to the review's data, against our own shapes and checks;
+It validates against the pinned CPSV-AP 3.2.0 SHACL shapes (vendored in
+tests/vocab/) and, loaded next to the review's data, against our own shapes and checks;
 it stays out of the review's default build; and its catalogue query joins the service to
 the review's classifications with evidence and source papers.
 """
@@ -43,11 +43,8 @@ def example_graph() -> Graph:
 
 
 @pytest.fixture(scope="module")
-def cpsv_shapes(shared_dir: Path) -> Graph:
-    path = shared_dir / "vocab" / "cpsv-ap-3.2.0-SHACL.ttl"
-    if not path.is_file():
-        pytest.skip(f"pinned CPSV-AP shapes not found at {path}")
-    return Graph().parse(path, format="turtle")
+def cpsv_shapes(vocab_dir: Path) -> Graph:
+    return Graph().parse(vocab_dir / "cpsv-ap-3.2.0-SHACL.ttl", format="turtle")
 
 
 def test_example_conforms_to_the_cpsv_ap_shapes(cpsv_shapes: Graph) -> None:

@@ -35,8 +35,8 @@ def normalise(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def paper_lines(shared_dir: Path) -> list[str]:
-    return (shared_dir / "paper" / "meta-synthesis.txt").read_text(encoding="utf-8").split("\n")
+def paper_lines(paper_path: Path) -> list[str]:
+    return paper_path.read_text(encoding="utf-8").split("\n")
 
 
 @pytest.fixture(scope="module")

@@ -72,8 +72,8 @@ def quote_problems(graph: Graph, paper: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def paper(shared_dir: Path) -> str:
-    return (shared_dir / "paper" / "meta-synthesis.txt").read_text(encoding="utf-8")
+def paper(paper_path: Path) -> str:
+    return paper_path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ ALIGNED += ("schema", "sioc")
 BUILTIN = tuple(
     PREFIXES[n] for n in ("rdf", "rdfs", "owl", "xsd", "govsm", "id", "rule", "wd", "vann")
 )
-# Pinned copy (under ../shared/vocab) of each term module's vocabulary; foaf and void
+# Pinned copy (vendored in tests/vocab/) of each term module's vocabulary; foaf and void
 # are not pinned.
 PINNED = {
     "prov": "prov-o.ttl",
@@ -126,8 +126,10 @@ def test_every_external_term_of_alignments_and_examples_is_declared(
     assert not missing, "declare in ontology/imports/: " + ", ".join(missing)
 
 
-def test_import_modules_declare_terms_that_exist_upstream(ontology_dir: Path, shared_dir) -> None:
-    vocab = shared_dir / "vocab"
+def test_import_modules_declare_terms_that_exist_upstream(
+    ontology_dir: Path, vocab_dir: Path
+) -> None:
+    vocab = vocab_dir
     for key, filename in PINNED.items():
         module = Graph().parse(ontology_dir / "imports" / f"{key}-terms.ttl")
         upstream = Graph().parse(vocab / filename, format=rdf_format(vocab / filename))

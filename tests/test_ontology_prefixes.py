@@ -9,8 +9,10 @@ import pytest
 
 from kg.prefixes import PREFIXES
 
-# tests/w3c/: vendored W3C suites, which keep their own prefixes (mf:, rdft:, ...)
-EXCLUDED_DIRS = {".venv", "dist", ".git", "node_modules", "__pycache__", ".pytest_cache", "w3c"}
+EXCLUDED_DIRS = {".venv", "dist", ".git", "node_modules", "__pycache__", ".pytest_cache"}
+# Vendored third-party files, copied unchanged with their own prefixes: the W3C suites
+# (mf:, rdft:, ...) and the pinned vocabularies (owl2xml:, dcat:'s own dct:, ...).
+VENDORED = (Path("tests") / "w3c", Path("tests") / "vocab")
 _DECL = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I | re.M)
 # A prefixed name in use: name:local, not inside an IRI or a string.
 _USE = re.compile(r"(?<![\w<\"'/#:.-])([A-Za-z][\w-]*):(?=[A-Za-z0-9_\\])")
@@ -29,6 +31,7 @@ def _files(root: Path) -> list[Path]:
         if p.suffix in {".ttl", ".rq"}
         and p.is_file()
         and not EXCLUDED_DIRS.intersection(p.relative_to(root).parts)
+        and not any(p.relative_to(root).is_relative_to(v) for v in VENDORED)
     )
 
 

@@ -54,9 +54,9 @@ def test_ontology_with_alignments_and_import_modules_is_consistent() -> None:
 
 
 @needs_java
-def test_ontology_with_full_pinned_vocabularies_examples_and_data(shared_dir: Path) -> None:
+def test_ontology_with_full_pinned_vocabularies_examples_and_data(vocab_dir: Path) -> None:
     """(b): the FULL external vocabularies, plus every example and the review's data."""
-    vocab = [shared_dir / "vocab" / name for name in FULL_VOCABULARIES]
+    vocab = [vocab_dir / name for name in FULL_VOCABULARIES]
     data = sorted((REPO / "data").glob("*/*.ttl"))
     report = reason(ONTOLOGY, extra_files=vocab, abox_files=[*EXAMPLES, *data])
     _assert_clean(report)
@@ -68,11 +68,11 @@ def test_ontology_with_full_pinned_vocabularies_examples_and_data(shared_dir: Pa
     reason="SEPIO with HermiT takes about 3 minutes (measured 179 s); set GOVSM_SLOW_TESTS=1",
 )
 def test_ontology_with_every_pinned_vocabulary_including_sepio_is_consistent(
-    shared_dir: Path,
+    vocab_dir: Path,
 ) -> None:
     """Each of our classes satisfiable (hence consistent) with SEPIO too: classifying
     all of SEPIO took 493 s and more, so only our own classes are checked."""
-    vocab = [shared_dir / "vocab" / name for name in (*FULL_VOCABULARIES, "sepio.owl")]
+    vocab = [vocab_dir / name for name in (*FULL_VOCABULARIES, "sepio.owl")]
     report = reason(ONTOLOGY, extra_files=vocab, classify=False, own_classes=True)
     _assert_clean(report)
     assert "own" in report.message and "classes satisfiable" in report.message

@@ -7,6 +7,7 @@ import typer
 
 from kg.cli import (
     build,
+    diffing,
     exits,
     exporting,
     importing,
@@ -41,5 +42,6 @@ app.command()(build.derive)
 app.command()(build.verify)
 app.command()(query.query)
 app.command("trace")(query.trace_command)
+app.command("diff")(diffing.diff_command)
 app.command()(serve.serve)
 app.add_typer(nanopub.app, name="nanopub")

@@ -41,7 +41,6 @@ runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "importers"
 FIRST = REPO / "data" / "social-media-service-delivery"
-XSD = REPO.parent / "shared" / "refi-qda" / "Project.xsd"
 PINNED_XSD = REPO / "kg" / "importers" / "refiqda" / "schema" / "Project.xsd"
 GOVSM = "https://w3id.org/govsm/ontology#"
 OA = "http://www.w3.org/ns/oa#"
@@ -115,9 +114,9 @@ def assert_same(a: Graph, b: Graph, drop: tuple[URIRef, ...] = ()) -> None:
 
 
 def assert_valid_qdpx(path: Path) -> None:
-    """project.qde validates against the REFI-QDA Project XSD (the shared one where it is
-    beside the repository, else the pinned copy: the same file)."""
-    schema = etree.XMLSchema(etree.parse(str(XSD if XSD.is_file() else PINNED_XSD)))
+    """project.qde validates against the REFI-QDA Project XSD (the pinned copy, which
+    tests/importers/test_refiqda.py checks is the shared one)."""
+    schema = etree.XMLSchema(etree.parse(str(PINNED_XSD)))
     with zipfile.ZipFile(path) as archive:
         document = etree.fromstring(archive.read("project.qde"))
     assert schema.validate(document), schema.error_log
