@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from kg.build import pipeline
 from kg.cli.app import app
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
-from kg.stages.diff import diff, read_side
+from kg.stages.diff import _version_key, diff, read_side, release_history
 
 REPO = Path(__file__).resolve().parents[1]
 REVIEW = REPO / "data" / "social-media-service-delivery"
@@ -139,3 +140,35 @@ def test_a_side_that_is_not_a_build_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diff", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 2 and "not N-Quads" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_dataset_page_lists_the_releases_with_their_changes(
+    builds: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The site's version history: dataset.html lists the releases of the output folder,
+    newest first, each with its date and its diff from the one before."""
+    old, new = builds
+    out = tmp_path / "dist"
+    for version, build in (("0.1.0", old), ("0.2.0", new)):
+        folder = out / "releases" / version
+        folder.mkdir(parents=True)
+        shutil.copy(build / "govsm.nq", folder / "govsm.nq")
+    crate = {"@graph": [{"@id": "./", "datePublished": "2026-12-03"}]}
+    (out / "releases" / "0.2.0" / "ro-crate-metadata.json").write_text(json.dumps(crate))
+    history = release_history(out / "releases")
+    assert [(r.version, r.date) for r in history] == [("0.2.0", "2026-12-03"), ("0.1.0", None)]
+    assert history[1].changes == "first release"
+    assert history[0].changes == (
+        "study: 1 removed; quote: 1 changed; context assessment: 1 changed; "
+        "classification: 1 changed"
+    )
+    pipeline.build(Project(), BuildOptions(out=out, reason=False))
+    page = (out / "site" / "dataset.html").read_text(encoding="utf-8")
+    assert "<strong>0.2.0</strong> (2026-12-03): study: 1 removed;" in page
+    assert "<strong>0.1.0</strong>: first release" in page
+    assert (out / "releases" / "0.1.0" / "govsm.nq").is_file()  # the build kept them
+
+
+def test_versions_are_ordered_as_versions() -> None:
+    versions = ["1.0.0", "0.10.0", "1.0.0-rc.1", "0.9.0"]
+    assert sorted(versions, key=_version_key) == ["0.9.0", "0.10.0", "1.0.0-rc.1", "1.0.0"]

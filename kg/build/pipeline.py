@@ -40,6 +40,7 @@ from kg.stages.derive import (
     rule_set_name,
     select_rules,
 )
+from kg.stages.diff import release_history
 from kg.stages.entail import Entailment, entail
 from kg.stages.reason import reason as run_reasoner
 from kg.stages.report import Table, classification_table, to_markdown
@@ -349,6 +350,8 @@ def site_input(
         rule_iri=str(rules[0].iri(options.base)) if len(rules) == 1 else None,
         report=Report(result.table, title, notes),
         templates=project_templates(project),
+        # before the swap, options.out is the previous output, whose releases carry over
+        releases=release_history(options.out / "releases"),
     )
 
 

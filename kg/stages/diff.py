@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,3 +192,64 @@ def as_turtle(changes: list[Change]) -> str:
             )
     prefixes = {"schema": schema}
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class ReleaseEntry:
+    """One release of a releases folder: its version, date and what changed since the
+    release before it."""
+
+    version: str
+    date: str | None
+    changes: str
+
+
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+def _version_key(version: str) -> tuple:
+    found = _VERSION.match(version)
+    numbers = tuple(int(n) for n in found.groups()) if found else (-1, -1, -1)
+    # a pre-release (1.0.0-rc1) before its release (1.0.0)
+    return (*numbers, version == (found.group(0) if found else ""), version)
+
+
+def summary(changes: list[Change]) -> str:
+    """The changes counted per kind and change, in a line."""
+    if not changes:
+        return "no change in studies, evidence items, quotes, assessments or classifications"
+    parts = []
+    for kind in KINDS:
+        for what in ("added", "removed", "changed"):
+            n = sum(1 for c in changes if c.kind == kind and c.change == what)
+            if n:
+                parts.append(f"{kind}: {n} {what}")
+    return "; ".join(parts)
+
+
+def release_history(releases: Path) -> list[ReleaseEntry]:
+    """The releases under ``releases`` (``govsm release``'s folders), newest first, each
+    with its date (its RO-Crate's ``datePublished``) and a summary of its diff from the
+    release before it."""
+    if not releases.is_dir():
+        return []
+    found = [d for d in releases.iterdir() if (d / "govsm.nq").is_file()]
+    entries: list[ReleaseEntry] = []
+    previous = None
+    for folder in sorted(found, key=lambda d: _version_key(d.name)):
+        store = read_side(folder)
+        changes = "first release" if previous is None else summary(diff(previous, store))
+        entries.append(ReleaseEntry(folder.name, _date(folder), changes))
+        previous = store
+    return entries[::-1]
+
+
+def _date(folder: Path) -> str | None:
+    """The release's date, from its RO-Crate (None without one)."""
+    try:
+        crate = json.loads((folder / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    root = next((e for e in crate.get("@graph", []) if e.get("@id") == "./"), {})
+    date = root.get("datePublished")
+    return str(date) if date else None

@@ -47,6 +47,7 @@ from kg.rdf.engine import Engine
 from kg.rdf.jsonld import Context, Usage, graph_document, usage_of
 from kg.rdf.turtle import default_view_turtle
 from kg.stages.about import About, about
+from kg.stages.diff import ReleaseEntry
 from kg.stages.trace import ClassificationStep, trace
 from kg.web.report import Report
 from kg.web.site import (
@@ -88,6 +89,9 @@ class SiteInput:
     # A project's templates folder (kg.config.Project.templates; None when it has none):
     # its templates and style.css override the package's.
     templates: Path | None = None
+    # The releases of the output folder (kg.stages.diff.release_history), newest first:
+    # dataset.html lists them with what each changed.
+    releases: list[ReleaseEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -227,7 +231,7 @@ def _dataset(
         files.put(f"dataset.{ext}", text)
     files.put(".well-known/void", documents["ttl"])
     page = pages.Page("dataset", graph, templates=src.templates)
-    files.put("dataset.html", landing.dataset_page(page, dataset, subjects, note))
+    files.put("dataset.html", landing.dataset_page(page, dataset, subjects, note, src.releases))
 
 
 def _resources(

@@ -8,11 +8,13 @@ dataset's description; nothing about one review is written here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES, compact
+from kg.stages.diff import ReleaseEntry
 from kg.stages.report import COLUMNS
 from kg.web.report import Report, report_context
 from kg.web.site.figure import Box, context, figure_title
@@ -101,9 +103,11 @@ def dataset_page(
     dataset: ox.NamedNode,
     subjects: list[ox.NamedNode],
     note: str | None = None,
+    releases: Sequence[ReleaseEntry] = (),
 ) -> str:
-    """dataset.html (site/dataset.html): the dataset's properties, then one section per
-    VoID/DCAT fragment (``subjects``: the description's subjects)."""
+    """dataset.html (site/dataset.html): the dataset's properties, one section per
+    VoID/DCAT fragment (``subjects``: the description's subjects), and its releases
+    (newest first, each with what changed since the one before)."""
     graph = page.graph
     parts = [
         Fragment(_anchor(s), graph.label(s), compact(s.value), property_rows(page, s))
@@ -119,6 +123,7 @@ def dataset_page(
         formats=page.formats("dataset"),
         properties=property_rows(page, dataset),
         parts=parts,
+        releases=releases,
         incoming=incoming(page, dataset),
     )
 
