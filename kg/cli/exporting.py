@@ -12,7 +12,6 @@ from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.importing import review_folder
 from kg.cli.output import console
-from kg.config import PROJECT_ENV
 from kg.importers.export import KINDS, losses, read_export, write_export
 from kg.importers.project import read_settings
 from kg.importers.refmodel import ImportFailure
@@ -29,15 +28,7 @@ from kg.importers.refmodel import ImportFailure
 def export_command(
     kind: Annotated[str, typer.Argument(help=f"What to write: {', '.join(KINDS)}.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="The file to write.")],
-    project: Annotated[
-        Path,
-        typer.Option(
-            "--project",
-            envvar=PROJECT_ENV,
-            show_envvar=True,
-            help="The project folder (govsm init); default: the current directory.",
-        ),
-    ] = Path("."),
+    project: options.TargetProject = Path("."),
     data: options.Data = None,
     review: Annotated[
         str | None, typer.Option("--review", help="The review's folder name under data/.")

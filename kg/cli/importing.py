@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kg.cli import exits
+from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.output import console
-from kg.config import PROJECT_ENV
 from kg.importers.project import SUFFIXES, read_settings, run_import
 from kg.importers.refmodel import ImportFailure
 
@@ -47,15 +46,7 @@ def import_command(
             "coded evidence (.qdpx, or a CSV/XLSX of coded quotes)."
         ),
     ],
-    project: Annotated[
-        Path,
-        typer.Option(
-            "--project",
-            envvar=PROJECT_ENV,
-            show_envvar=True,
-            help="The project folder (govsm init); default: the current directory.",
-        ),
-    ] = Path("."),
+    project: options.TargetProject = Path("."),
     review: Annotated[
         str | None, typer.Option("--review", help="The review's folder name under data/.")
     ] = None,

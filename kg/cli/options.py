@@ -35,6 +35,16 @@ ProjectDir = Annotated[
         "if it has a data/ folder with Turtle files, else the package's first review.",
     ),
 ]
+# The project govsm import writes into and govsm export reads: never the package's review.
+TargetProject = Annotated[
+    Path,
+    typer.Option(
+        "--project",
+        envvar=PROJECT_ENV,
+        show_envvar=True,
+        help="The project folder (govsm init); default: the current directory.",
+    ),
+]
 Data = Annotated[
     list[Path] | None,
     typer.Option("--data", help="Data folder (repeatable; default the project's data/)."),

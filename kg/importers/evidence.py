@@ -31,6 +31,7 @@ from rdflib.namespace import RDF
 from kg.importers.folder import Folder, read_folder
 from kg.importers.output import write_all
 from kg.importers.refiqda import DIRECTION_WORDS, map_evidence, read_qdpx
+from kg.importers.refiqda import EvidenceRecord as MappedRecord
 from kg.importers.refmodel import ImportFailure, slug
 from kg.importers.tables import SUFFIXES as TABLE_SUFFIXES
 from kg.importers.tables import Table, read_table
@@ -131,21 +132,7 @@ def read_records(path: Path, folder: Folder, mapping: Mapping[str, Any] | None =
     if path.suffix.lower() == ".qdpx":
         studies = {key: key for key in folder.studies}
         mapped = map_evidence(read_qdpx(path), studies, mapping, file=path)
-        records = [
-            EvidenceRecord(
-                study=r.study,
-                factor=r.factor,
-                subfactor=r.subfactor,
-                direction=r.direction,
-                quote=r.quote,
-                location=None,
-                coder=r.coder,
-                origin=f"{path}: selection {r.selection}",
-                start=r.start,
-                end=r.end,
-            )
-            for r in mapped.records
-        ]
+        records = [_record_of(r, f"{path}: selection {r.selection}") for r in mapped.records]
         return Coded(records, [f"selection {guid}: {why}" for guid, why in mapped.skipped])
     return _records_of(read_table(path), folder, mapping)
 
@@ -162,20 +149,25 @@ def _highlight_records(table: Table, folder: Folder, mapping: Mapping[str, Any] 
     positions (the export has none), no coder."""
     studies = {key: key for key in folder.studies}
     found, skipped = records_of_highlights(table, studies, mapping)
-    records = [
-        EvidenceRecord(
-            study=r.study,
-            factor=r.factor,
-            subfactor=r.subfactor,
-            direction=r.direction,
-            quote=r.quote,
-            location=None,
-            coder=None,
-            origin=f"{table.path}: {where}",
-        )
-        for r, where in found
-    ]
+    records = [_record_of(r, f"{table.path}: {where}", positions=False) for r, where in found]
     return Coded(records, skipped)
+
+
+def _record_of(r: MappedRecord, origin: str, positions: bool = True) -> EvidenceRecord:
+    """A REFI-QDA-mapped record as an evidence record (``positions``: whether its start
+    and end are into the real source text)."""
+    return EvidenceRecord(
+        study=r.study,
+        factor=r.factor,
+        subfactor=r.subfactor,
+        direction=r.direction,
+        quote=r.quote,
+        location=None,
+        coder=r.coder,
+        origin=origin,
+        start=r.start if positions else None,
+        end=r.end if positions else None,
+    )
 
 
 def plan_evidence(

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from typing import Any
 
 from kg.config import Project
 from kg.importers.evidence import BASES
+from kg.importers.output import write_bytes
 from kg.importers.refiqda import (
     DEFAULT_MAPPING,
     Code,
@@ -346,18 +345,7 @@ def write_export(
     if path.is_dir():
         raise ExportFailure(path, None, "is a folder (give the file to write)")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_bytes(path, data)
     except OSError as exc:
         raise ExportFailure(path, None, f"cannot be written ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportFailure(path, None, f"cannot be written ({exc.strerror})") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -10,8 +10,6 @@ creation date unless the data carries one. Each source's text is ``sources/<guid
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import uuid
 import zipfile
 from functools import cache
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from kg.importers.output import write_bytes
 from kg.importers.refiqda.model import GUID_RE, PROJECT_NS, Code, QdaProject, Selection
 from kg.importers.refiqda.read import RefiQdaError, check_project
 
@@ -153,15 +152,7 @@ def write_qdpx(project: QdaProject, path: str | Path) -> Path:
     path = Path(path)
     data = qdpx_bytes(project, path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_bytes(path, data)
     except OSError as exc:
         raise RefiQdaError(path, None, f"cannot be written ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
