@@ -13,7 +13,6 @@ in Python (the majority of each sub-factor's directed codings), not read from a 
 from __future__ import annotations
 
 import csv
-import zipfile
 from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
@@ -25,6 +24,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF
 from starlette.testclient import TestClient
 from support.evidence import evidence_difference, folder_graph, without_evidence_iris
+from support.importing import qdpx_of
 from typer.testing import CliRunner
 
 from kg.build.pipeline import load_and_derive
@@ -48,12 +48,7 @@ runner = CliRunner()
 
 def _qdpx(target: Path) -> Path:
     """The hand-made project as the archive a QDA program exports."""
-    folder = FIXTURES / "qdpx"
-    with zipfile.ZipFile(target, "w") as archive:
-        archive.write(folder / "project.qde", "project.qde")
-        for source in sorted((folder / "sources").iterdir()):
-            archive.write(source, f"sources/{source.name}")
-    return target
+    return qdpx_of(FIXTURES / "qdpx", target)
 
 
 def _govsm(*args: str) -> str:

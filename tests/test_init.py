@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
+from support.importing import TWO_STUDIES_BIB, qdpx_of
 from typer.testing import CliRunner
 
 from kg.cli.app import app
@@ -99,20 +100,7 @@ def test_import_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--review" in result.output
 
 
-BIB = """@article{mergel2016,
-  author = {Mergel, Ines},
-  title = {Social media institutionalization in the U.S. federal government},
-  journal = {Government Information Quarterly},
-  year = {2016},
-}
-@article{smith2020,
-  author = {Smith, Jo and Lee, Kim},
-  title = {Chatbots at the counter},
-  journal = {Government Information Quarterly},
-  year = {2020},
-  doi = {10.1016/j.giq.2020.101234},
-}
-"""
+BIB = TWO_STUDIES_BIB
 CSV = """study,factor,subfactor,direction,quote,location,coder
 mergel2016,Organisational,Policies,facilitator,"a written policy helped",Findings,Ana Coder
 smith2020,Technological,Usability,barrier,"citizens could not find the service",Results,Ben Coder
@@ -121,13 +109,7 @@ smith2020,Technological,Usability,barrier,"citizens could not find the service",
 
 def _qdpx(tmp_path: Path) -> Path:
     """The small REFI-QDA fixture as the .qdpx archive a QDA program exports."""
-    folder = FIXTURES / "refiqda-small"
-    target = tmp_path / "coding.qdpx"
-    with zipfile.ZipFile(target, "w") as archive:
-        archive.write(folder / "project.qde", "project.qde")
-        for source in sorted((folder / "sources").iterdir()):
-            archive.write(source, f"sources/{source.name}")
-    return target
+    return qdpx_of(FIXTURES / "refiqda-small", tmp_path / "coding.qdpx")
 
 
 @pytest.mark.parametrize("coding", ["csv", "qdpx"])

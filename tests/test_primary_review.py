@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Literal, URIRef
+from support.importing import TWO_STUDIES_BIB
 from typer.testing import CliRunner
 
 from kg.build.pipeline import load_and_derive
@@ -29,19 +30,7 @@ ID = DEFAULT_BASE + "id/"
 RULE = "classification-from-evidence-majority"
 runner = CliRunner()
 
-BIB = """@article{mergel2016,
-  author = {Mergel, Ines},
-  title = {Social media institutionalization in the U.S. federal government},
-  journal = {Government Information Quarterly},
-  year = {2016},
-}
-@article{smith2020,
-  author = {Smith, Jo and Lee, Kim},
-  title = {Chatbots at the counter},
-  journal = {Government Information Quarterly},
-  year = {2020},
-}
-"""
+BIB = TWO_STUDIES_BIB
 # Policies: two drivers and a barrier (driver); Usability: one of each (mixed);
 # Skills: a barrier (preventer); Training: coded with no direction (no classification).
 CSV = """study,factor,subfactor,direction,quote,location,coder

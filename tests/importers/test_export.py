@@ -23,6 +23,7 @@ from support.evidence import (
     folder_graph,
     without_evidence_iris,
 )
+from support.importing import TWO_STUDIES_BIB, qdpx_of
 from typer.testing import CliRunner
 
 from kg.cli.app import app
@@ -47,20 +48,7 @@ OA = "http://www.w3.org/ns/oa#"
 IN_SECTION, BASIS = URIRef(GOVSM + "inSection"), URIRef(GOVSM + "codingBasis")
 START, END = URIRef(OA + "start"), URIRef(OA + "end")
 
-BIB = """@article{mergel2016,
-  author = {Mergel, Ines},
-  title = {Social media institutionalization in the U.S. federal government},
-  journal = {Government Information Quarterly},
-  year = {2016},
-}
-@article{smith2020,
-  author = {Smith, Jo and Lee, Kim},
-  title = {Chatbots at the counter},
-  journal = {Government Information Quarterly},
-  year = {2020},
-  doi = {10.1016/j.giq.2020.101234},
-}
-"""
+BIB = TWO_STUDIES_BIB
 # a direction and none, two coders, one quote coded with two sub-factors, a quote with a
 # line break and a comma, every basis, positions on one row, non-ASCII text
 CSV = """study,factor,subfactor,direction,quote,location,coder,basis,start,end
@@ -173,11 +161,7 @@ def test_qdpx_validates_and_round_trips_but_for_what_it_cannot_carry(
 
 def test_evidence_imported_from_a_qdpx_round_trips_with_its_positions(tmp_path: Path) -> None:
     folder = FIXTURES / "refiqda-small"
-    coded = tmp_path / "coding.qdpx"
-    with zipfile.ZipFile(coded, "w") as archive:
-        archive.write(folder / "project.qde", "project.qde")
-        for source in sorted((folder / "sources").iterdir()):
-            archive.write(source, f"sources/{source.name}")
+    coded = qdpx_of(folder, tmp_path / "coding.qdpx")
     (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
     small = project(tmp_path / "small", tmp_path / "refs.bib", coded)
     original = folder_graph(small)

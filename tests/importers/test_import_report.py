@@ -5,10 +5,10 @@ highlight) it skipped, with why."""
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
+from support.importing import qdpx_of
 from typer.testing import CliRunner
 
 from kg.cli.app import app
@@ -75,11 +75,7 @@ def test_selections_that_are_not_evidence_are_named(project: Path, tmp_path: Pat
     qde = qde[:first] + qde[first:].replace(
         usability, '<CodeRef targetGUID="cccccccc-1000-4000-8000-000000000012"/>', 1
     )
-    target = tmp_path / "coding.qdpx"
-    with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr("project.qde", qde)
-        for source in sorted((FIXTURES / "qdpx" / "sources").iterdir()):
-            archive.write(source, f"sources/{source.name}")
+    target = qdpx_of(FIXTURES / "qdpx", tmp_path / "coding.qdpx", qde)
     output = _govsm("import", str(target), "--project", str(project))
     assert _counts(output, "coding.qdpx") == (10, 0, 0, 0)
     skipped = [x for x in output.splitlines() if x.startswith("skipped")]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
+from support.importing import TWO_STUDIES_BIB
 from typer.testing import CliRunner
 
 from kg.cli.app import app
@@ -19,19 +20,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "importers" / "tag
 OA = PREFIXES["oa"]
 runner = CliRunner()
 # the two studies Taguette's documents are named after (by citation key)
-BIB = """@article{mergel2016,
-  author = {Mergel, Ines},
-  title = {Social media institutionalization in the U.S. federal government},
-  journal = {Government Information Quarterly},
-  year = {2016},
-}
-@article{smith2020,
-  author = {Smith, Jo and Lee, Kim},
-  title = {Chatbots at the counter},
-  journal = {Government Information Quarterly},
-  year = {2020},
-}
-"""
+BIB = TWO_STUDIES_BIB
 STUDIES = {"mergel2016": "mergel-2016", "smith2020": "smith-2020"}
 DIRECTIONS = {"Facilitator": "driver", "Barrier": "preventer"}
 
