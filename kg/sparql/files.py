@@ -270,7 +270,7 @@ _PN_PREFIX = f"[{_PN_BASE}](?:[{_PN}.]*[{_PN}])?"
 _PN_LOCAL = f"(?:[{_PN_U}:0-9]|{_PLX})(?:(?:[{_PN}.:]|{_PLX})*(?:[{_PN}:]|{_PLX}))?"
 # Tokens that may contain letters without being keywords, in the grammar's terms; what
 # is left are keywords, function names, numbers and punctuation.
-_NAME_TOKEN = re.compile(
+NAME_TOKEN = re.compile(
     f"[?$][{_PN_U}0-9][{_PN_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"  # VAR1/VAR2
     r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # LANGTAG
     f"|_:[{_PN_U}0-9](?:[{_PN}.]*[{_PN}])?"  # BLANK_NODE_LABEL
@@ -291,7 +291,7 @@ def code_words(query: str, prefixes: bool = True) -> list[tuple[str, int]]:
     words: list[tuple[str, int]] = []
     i, n = 0, len(scan)
     while i < n:
-        name = _NAME_TOKEN.match(scan, i)
+        name = NAME_TOKEN.match(scan, i)
         if name and name.end() > i:
             # A prefix glued to a keyword (``SERVICEex:endpoint``) may be read as the
             # keyword and a name, so the letters of a prefix count as words too.

@@ -14,6 +14,7 @@ from rdflib import BNode, Literal, URIRef
 
 from kg.prefixes import compact as compact_iri
 from kg.rdf.engine import Engine, Rows
+from kg.sparql.bounds import check_bounds
 from kg.sparql.files import (
     QueryError,
     QueryFile,
@@ -86,6 +87,7 @@ def run(
     """Bind the parameters (checked against the header; prefixed names by ``prefixes``,
     the build's table, kg.prefixes.for_base) and run the query."""
     bindings: dict[str, Term] = bind_parameters(query, params, prefixes)
+    check_bounds(query.text)  # the engines run in this process: a stack overflow kills it
     if _is_construct(query.text):
         triples = engine.construct(query.text, bindings)
         return QueryResult(query, Rows(["subject", "predicate", "object"], sorted(triples)))

@@ -4,7 +4,10 @@ text before anything is evaluated.
 It reads the query with :func:`kg.sparql.files.code_words` (a lexer that is not fooled by
 strings, comments, IRIs or names, and that also sees keywords glued to others, as
 Oxigraph reads them): ``SERVICE`` anywhere refuses the query (403), so does any SPARQL
-Update keyword (403: the service is read-only). It finds the query form (for content
+Update keyword (403: the service is read-only). A query longer, more deeply nested or
+with more operators than :mod:`kg.sparql.bounds` allows is refused (400) first, before
+any lexing beyond its length, so that no worker ever meets a query that would overflow
+its stack (a crash no ``except`` catches). It finds the query form (for content
 negotiation before evaluation) and the graphs of its ``FROM``/``FROM NAMED`` clauses,
 so that they can be checked against the graphs held. Evaluation itself happens in
 worker processes that have no network (see :mod:`kg.web.endpoint.executor`), so the guard
@@ -17,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from kg.sparql.bounds import QueryTooLarge, check_bounds
 from kg.sparql.files import code_words, strip_for_scan
 
 UPDATE_KEYWORDS = (
@@ -73,6 +77,10 @@ def inspect(query: str, base: str) -> QueryInfo:
     """Check ``query`` (raises :class:`Refused`) and return its form and dataset.
 
     ``base`` resolves relative IRIs of FROM clauses when the query has no BASE."""
+    try:
+        check_bounds(query)
+    except QueryTooLarge as exc:
+        raise Refused(400, f"Query refused: {exc}.") from None
     _refuse_service(query)
     words = code_words(query, prefixes=False)
     _refuse_updates(words)

@@ -1,0 +1,99 @@
+"""How big a query may be: the bounds under which the engines neither crash nor stall.
+
+Oxigraph's parser and evaluator recurse, on the thread's stack, once per nesting level
+and once per link of a chain of operators; past a few hundred levels the process dies
+of a stack overflow (SIGSEGV), which no ``except`` can catch. Measured with pyoxigraph
+0.5 on an 8 MiB stack (the Linux default), the smallest crashing inputs were: blank-node
+property lists ``[ ?p [ ?p ...`` nested about 240 deep, collections ``( ( ...`` about 290,
+``FILTER EXISTS {`` about 840, groups ``{ {`` about 2,190, parentheses in an expression
+about 4,670; and chains of about 960 path steps ``<p>/<p>/...`` (which also take 6 s at
+500), 6,500 ``UNION`` s, 6,900 ``+``. Many triple patterns or ``OPTIONAL`` s are slow
+before they crash (200 triple patterns: 22 s on an empty store).
+
+So a query is refused before any engine sees it when its text is longer than
+:data:`MAX_QUERY_CHARS`, when its brackets ``{ ( [`` nest deeper than :data:`MAX_DEPTH`
+(all three counted together), or when it has more than :data:`MAX_OPERATORS` operators
+(``. ; , / | + - * &`` as characters, and the keywords ``UNION OPTIONAL MINUS``). Brackets
+and operators are counted on the query's code only (:func:`kg.sparql.files.strip_for_scan`
+and the name tokens of :func:`kg.sparql.files.code_words`): nothing inside a string, an
+IRI, a comment, a prefixed name or a number counts. The limits are far above the queries
+of the catalogue (at most 11 deep, 115 operators, 7.6 kB) and well under the crashes: 64
+nested blank nodes and 400 path steps together still run on a 1 MiB-smaller stack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.sparql.files import NAME_TOKEN, QueryError, code_words, strip_for_scan
+
+#: Characters of query text at most (the HTTP body may be larger: 1 MB). Also bounds the
+#: time the guard's own lexer takes (about 0.1 s per 100,000 characters).
+MAX_QUERY_CHARS = 100_000
+#: Nesting of ``{``, ``(`` and ``[`` together, at most.
+MAX_DEPTH = 64
+#: Operators (see the module doc) in the whole query, at most.
+MAX_OPERATORS = 400
+
+_OPERATOR_CHARS = frozenset("./|+-*;,&")
+_OPERATOR_WORDS = frozenset({"UNION", "OPTIONAL", "MINUS"})
+_NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+class QueryTooLarge(QueryError):
+    """A query over one of the bounds: names the limit and the value found."""
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the bounds measure in a query."""
+
+    chars: int
+    depth: int
+    operators: int
+
+
+def measure(query: str) -> QueryShape:
+    """The length, bracket depth and operator count of ``query`` (see the module doc)."""
+    scan = strip_for_scan(query)
+    depth = deepest = operators = 0
+    i, n = 0, len(scan)
+    while i < n:
+        token = NAME_TOKEN.match(scan, i) or _NUMBER.match(scan, i)
+        if token and token.end() > i:
+            i = token.end()
+            continue
+        char = scan[i]
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+        elif char in _OPERATOR_CHARS:
+            operators += 1
+        i += 1
+    operators += sum(1 for word, _ in code_words(query, prefixes=False) if word in _OPERATOR_WORDS)
+    return QueryShape(len(query), deepest, operators)
+
+
+def check_bounds(query: str) -> QueryShape:
+    """Raise :class:`QueryTooLarge` for a query over a bound; its shape otherwise."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooLarge(
+            f"the query is {len(query):,} characters long; at most {MAX_QUERY_CHARS:,} "
+            "are accepted (query length limit)"
+        )
+    shape = measure(query)
+    if shape.depth > MAX_DEPTH:
+        raise QueryTooLarge(
+            f"the query nests brackets {shape.depth} deep; at most {MAX_DEPTH} are accepted "
+            "(query depth limit: '{', '(' and '[' nested in one another, counted together)"
+        )
+    if shape.operators > MAX_OPERATORS:
+        raise QueryTooLarge(
+            f"the query has {shape.operators} operators; at most {MAX_OPERATORS} are accepted "
+            "(query operator limit: '.', ';', ',', '/', '|', '+', '-', '*', '&', UNION, "
+            "OPTIONAL and MINUS, outside strings, IRIs and comments)"
+        )
+    return shape
