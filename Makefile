@@ -1,4 +1,4 @@
-# Public targets: run, build, test, serve, bench, lint. Everything else is plumbing.
+# Public targets: run, build, test, fuzz, serve, bench, lint. Everything else is plumbing.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ PORT ?= 8000
 WEB_STAMP := web/node_modules/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run build test serve bench bench-load lint clean lock
+.PHONY: run build test fuzz serve bench bench-load lint clean lock
 
 # The dependencies at the versions requirements.lock pins (so that builds are byte-identical
 # across machines), then the project itself, editable, without resolving anything again.
@@ -60,6 +60,12 @@ test: $(STAMP) $(WEB_STAMP)
 	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected" >&2; exit 1; fi; \
 	exit $$rc
+
+# The property-based tests (tests/test_fuzz.py: the query guard, the loader, /sparql live)
+# with FUZZ random examples per test instead of the suite's fixed 60 (README, Testing).
+FUZZ ?= 5000
+fuzz: $(STAMP)
+	GOVSM_FUZZ=$(FUZZ) $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 lint: $(STAMP)
 	$(BIN)/ruff check kg tests bench

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 from support import browser_missing, chromium, require_browser
 
 if TYPE_CHECKING:
@@ -20,6 +21,26 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # tests/vocab/) except the paper's text, which stays in the shared folder beside it.
 VOCAB_DIR = REPO_ROOT / "tests" / "vocab"
 PAPER = REPO_ROOT.parent / "shared" / "paper" / "meta-synthesis.txt"
+
+# The property-based tests (hypothesis): in the suite, a fixed, small set of examples
+# (derandomized, so a run is reproducible and takes seconds); `make fuzz` sets GOVSM_FUZZ
+# to the number of examples per test and draws them at random (a new set each run).
+settings.register_profile(
+    "suite",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("GOVSM_FUZZ") or 0) or 1,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("fuzz" if os.environ.get("GOVSM_FUZZ") else "suite")
 
 
 # `make test` runs the suite on pytest-xdist workers, which start with COLUMNS=80 in their
