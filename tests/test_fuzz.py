@@ -49,7 +49,7 @@ WORDS = [
     "FILTER", "EXISTS", "NOT", "OPTIONAL", "UNION", "MINUS", "BIND", "AS", "VALUES",
     "UNDEF", "LIMIT 3", "OFFSET 1", "ORDER BY", "GROUP BY", "COUNT(*)", "DISTINCT",
     "STR(?s)", "REGEX(?o, 'a')", "IRI('{u}x')", "+", "/", "|", "^", "!", "&&", "=",
-    "#c\n", "\n", "'''q'''",
+    "#c\n", "\n", "'''q'''", "<{u}f>(?o)",
 ]  # fmt: skip
 GLUE = st.sampled_from([" ", "", "\n", "\t"])
 SEEDS = [
@@ -250,7 +250,7 @@ def test_sparql_answers_every_request_without_a_500(
 ) -> None:
     fields = {"query": aimed(template, counting), **params}
     headers = {"Accept": accept} if accept else {}
-    if post:
+    if post or len(fields["query"]) > 8000:  # httpx refuses URLs over 64 kB itself
         answer = http.post("/sparql", data=fields, headers=headers)
     else:
         answer = http.get("/sparql", params=fields, headers=headers)
