@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 from support import LiveServer, live_server
 from support.tiny import tiny_dist
 
@@ -26,7 +27,9 @@ from kg.sparql.bounds import (
 from kg.sparql.files import read_query
 from kg.stages.query import run
 from kg.web.endpoint.guard import Refused, inspect
+from kg.web.endpoint.limits import Limits
 from kg.web.endpoint.service import SparqlService
+from kg.web.server import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://w3id.org/govsm/"
@@ -169,3 +172,25 @@ def test_govsm_query_is_bound_too(tmp_path: Path) -> None:
 
     with pytest.raises(QueryTooLarge, match="depth limit"):
         run(NoEngine(), read_query(path), {})  # type: ignore[arg-type]
+
+
+def test_the_named_query_api_is_bound_too(tmp_path: Path) -> None:
+    """The API runs its catalogue's queries through SparqlService.answer, so through the
+    guard: a project's query nested too deep is refused (400) like one sent to /sparql."""
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "deep.rq").write_text(
+        "# title: Too deep\n# question: Does the API apply the bounds?\n"
+        "# parameters: none\n" + nested_groups(MAX_DEPTH + 10) + "\n",
+        encoding="utf-8",
+    )
+    dist = tiny_dist(tmp_path / "dist")
+    service = SparqlService(dist, Limits(workers=1), queries_dir=queries)
+    try:
+        with TestClient(make_app(dist / "site", service=service)) as client:
+            answer = client.get("/api/queries/deep")
+        assert answer.status_code == 400, answer.text
+        assert "depth limit" in answer.text and f"{MAX_DEPTH + 10} deep" in answer.text
+        assert service.pool.restarts == 0
+    finally:
+        service.close()
