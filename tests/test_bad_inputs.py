@@ -89,7 +89,7 @@ def odd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (review / "windows.ttl").write_bytes(BOM + _turtle("id/bom", "from notepad").encode())
     nested = "(" * DEPTH + ' "innermost" ' + ")" * DEPTH
     (review / "deep.ttl").write_text(
-        f"<{DEFAULT_BASE}{DEEP}> {LABEL} \"deep lists\" ; <http://example.org/p> {nested} .\n",
+        f'<{DEFAULT_BASE}{DEEP}> {LABEL} "deep lists" ; <http://example.org/p> {nested} .\n',
         encoding="utf-8",
     )
     (review / "other.nq").write_text(
