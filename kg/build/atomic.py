@@ -40,12 +40,24 @@ class OutputError(Exception):
     """The output folder cannot be written: its path and the operating system's reason."""
 
     def __init__(self, out: Path, exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else out.parent
+        where = _as_published(out, exc.filename) if exc.filename is not None else out
         super().__init__(
             f"cannot write the output folder {out}: {exc.strerror or exc} ({where}); "
             f"the previous {out.name}/ is left as it was"
         )
-        self.out, self.path, self.reason = out, Path(where), exc.strerror or str(exc)
+        self.out, self.path, self.reason = out, where, exc.strerror or str(exc)
+
+
+def _as_published(out: Path, filename: str | bytes | int) -> Path:
+    """A path in a build's temporary folder as it would have been in ``out`` (the
+    temporary folder is gone by the time the error is read)."""
+    path = Path(os.path.abspath(os.fsdecode(filename)))  # type: ignore[arg-type]
+    if path.parent == out.parent and path.name.startswith(_temp_prefix(out)):
+        return out
+    for folder in path.parents:
+        if folder.parent == out.parent and folder.name.startswith(_temp_prefix(out)):
+            return out / path.relative_to(folder)
+    return path
 
 
 def _temp_prefix(out: Path) -> str:
@@ -62,9 +74,10 @@ def prepare_output(out: Path) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out)
-        Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(out)}{os.getpid()}-", dir=out.parent)).rmdir()
+        probe = tempfile.mkdtemp(prefix=f"{_temp_prefix(out)}{os.getpid()}-", dir=out.parent)
     except OSError as exc:
         raise OutputError(out, exc) from exc
+    Path(probe).rmdir()
 
 
 def remove_leftovers(out: Path) -> list[Path]:
