@@ -85,7 +85,8 @@ class QueryTimeout(Exception):
 class WorkerLost(Exception):
     """The worker died during the query; it was replaced. ``cause``: ``memory`` (the
     engine could not allocate: it aborts the process), ``stack`` (it overflowed its
-    stack: a query nested too deeply) or ``crash`` (anything else: ``exitcode``)."""
+    stack: a query nested too deeply), ``stopping`` (the pool was closed) or ``crash``
+    (anything else: ``exitcode``)."""
 
     def __init__(self, cause: str, exitcode: int | None) -> None:
         super().__init__(f"worker ended ({cause}, exit code {exitcode})")
@@ -339,9 +340,10 @@ class WorkerPool:
             self.scheduler.finish(ticket, None, f"a query from this address {why}")
             raise
         except (EOFError, OSError) as exc:
-            lost = worker.cause_of_death()
+            lost = WorkerLost("stopping", None) if self._closed else worker.cause_of_death()
             self._replace(worker)
-            self.scheduler.finish(ticket, None, f"a query from this address {_ENDED[lost.cause]}")
+            why = None if lost.cause == "stopping" else _ENDED[lost.cause]
+            self.scheduler.finish(ticket, None, why and f"a query from this address {why}")
             raise lost from exc
         except BaseException:
             self._replace(worker)  # we do not know what the worker is doing: start anew
@@ -370,6 +372,7 @@ class WorkerPool:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+        self.scheduler.close()
         for worker in workers:
             worker.kill()
 
@@ -378,4 +381,5 @@ _ENDED = {
     "memory": "needed more memory than a worker has",
     "stack": "overflowed a worker's stack",
     "crash": "ended its worker",
+    "stopping": "was running when the server stopped",
 }

@@ -93,6 +93,7 @@ class Scheduler:
         self._idle: list[Any] = []
         self._clients: dict[str, _Client] = {}
         self._running: set[Ticket] = set()
+        self._closed = False
 
     # --- what the service asks -------------------------------------------------------
 
@@ -100,6 +101,8 @@ class Scheduler:
         """Queue a query of ``client``; raises :class:`Cooldown` or :class:`TooMany`."""
         with self._cond:
             now = self.clock()
+            if self._closed:
+                raise Busy(0, 1)
             self._forget_expired(now)
             state = self._clients.get(client)
             if state is not None and state.barred_until > now:
@@ -160,9 +163,24 @@ class Scheduler:
 
     # --- what the pool tells ---------------------------------------------------------
 
+    def close(self) -> None:
+        """The pool is stopping: no worker will come; every waiting query is refused."""
+        with self._cond:
+            self._closed = True
+            self._idle.clear()
+            now = self.clock()
+            for state in self._clients.values():
+                for ticket in state.waiting:
+                    ticket.refusal = Busy(now - ticket.admitted, 1)
+                    ticket.wake()
+                state.waiting.clear()
+            self._cond.notify_all()
+
     def add_worker(self, worker: Any) -> None:
         """``worker`` is free (new, or done with its query)."""
         with self._cond:
+            if self._closed:
+                return
             self._idle.append(worker)
             self._dispatch(self.clock())
 
@@ -214,9 +232,9 @@ class Scheduler:
         left = ticket.eligible_since + self.limits.queue_wait_s - now
         if left > 0:
             return left
-        state = self._clients[ticket.client]
-        state.waiting.remove(ticket)
+        self._clients[ticket.client].waiting.remove(ticket)
         self._tidy(ticket.client, now)
+        self._dispatch(now)  # the next of its client's queue is eligible now
         raise Busy(now - ticket.admitted, self._retry_after(now))
 
     def _retry_after(self, now: float) -> int:
@@ -238,7 +256,7 @@ class Scheduler:
                 waiting.wake()
             state.waiting.clear()
             self._cond.notify_all()
-        if worker is not None:
+        if worker is not None and not self._closed:
             self._idle.append(worker)
         self._tidy(ticket.client, now)
         self._dispatch(now)

@@ -326,6 +326,8 @@ def _ended_response(exc: Exception, limits: Limits, limit: float, memory_mb: int
         message = (
             "The query overflowed the engine's stack (nested too deeply?); its worker was replaced."
         )
+    elif isinstance(exc, WorkerLost) and exc.cause == "stopping":
+        return error_response(503, "The server is stopping; the query was not finished.")
     else:
         code = exc.exitcode if isinstance(exc, WorkerLost) else None
         return error_response(
