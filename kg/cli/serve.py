@@ -51,6 +51,14 @@ MaxConcurrent = Annotated[
     int, typer.Option("--max-concurrent", help="Queries one client may run at once.")
 ]
 Workers = Annotated[int, typer.Option("--workers", help="Worker processes evaluating queries.")]
+WorkerMemory = Annotated[
+    int | None,
+    typer.Option(
+        "--worker-memory",
+        help="Address space of each worker, in MB (0: no cap; default: a quarter of the "
+        "machine's memory shared by the workers, at least what the store needs).",
+    ),
+]
 Queries = Annotated[
     Path | None,
     typer.Option(
@@ -85,6 +93,7 @@ def serve(
     max_body: MaxBody = 1_000_000,
     max_concurrent: MaxConcurrent = 4,
     workers: Workers = 2,
+    worker_memory: WorkerMemory = None,
     queries: Queries = None,
     on_demand: OnDemand = False,
     project_dir: ProjectDir = None,
@@ -105,7 +114,7 @@ def serve(
     service = None
     store_missing = sparql and not (dist / "govsm.nq").is_file()
     if sparql and not store_missing:
-        limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
+        limits = _limits(timeout, max_rows, max_body, max_concurrent, workers, worker_memory)
         # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
         context = pages.graph.context if pages is not None else None
         service = _sparql_service(dist, limits, base, queries, project, context)
@@ -123,7 +132,7 @@ def serve(
         console.print(
             f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
             f"{service.triples} triples; timeout {timeout:g} s, {max_rows} rows, "
-            f"{workers} workers)",
+            f"{workers} workers of {service.pool.memory_mb or 'unlimited'} MB)",
             highlight=False,
             soft_wrap=True,
         )
@@ -140,7 +149,12 @@ def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
 
 
 def _limits(
-    timeout: float, max_rows: int, max_body: int, max_concurrent: int, workers: int
+    timeout: float,
+    max_rows: int,
+    max_body: int,
+    max_concurrent: int,
+    workers: int,
+    worker_memory: int | None,
 ) -> Limits:
     """The endpoint's limits from the options; a value out of range is a usage error."""
     try:
@@ -150,6 +164,7 @@ def _limits(
             max_body_bytes=max_body,
             max_concurrent_per_client=max_concurrent,
             workers=workers,
+            worker_memory_mb=worker_memory,
         )
     except ValueError as exc:
         fail(f"bad limit: {exc}", USAGE)
