@@ -5,6 +5,8 @@ loopback: clients are told apart by their source address (127.0.0.x: Linux route
 - a client running its maximum of heavy queries does not delay another client's cheap
   query (answered within 1 s, 20 of 20 times);
 - with 20 heavy clients a cheap query gets an answer or a 503 within 2 s;
+- with W-1 long queries running, another one is stopped at ``reserve_after_s``: the last
+  worker is kept for short queries;
 - the memory bomb answers 503 with a message, and the same client's next queries are
   refused (429 + Retry-After) before any worker sees them: one worker per minute;
 - an unknown extension function is a 400 with the engine's message.
@@ -147,6 +149,26 @@ def test_twenty_heavy_clients_leave_cheap_queries_a_quick_answer(
     finally:
         heavy.end(service)
     assert 500 not in heavy.statuses
+
+
+def test_the_last_worker_is_kept_for_short_queries_over_http(dist: Path) -> None:
+    with live_server(dist, workers=2, timeout_s=20, reserve_after_s=1) as (running, service):
+        first = HeavyClients(running.url, [2])
+        try:
+            wait_until(lambda: service.pool.scheduler.long_running == 1)
+            with client_from(running.url, 3) as second:
+                started = time.monotonic()
+                r = second.get("/sparql", params={"query": HEAVY})
+                assert time.monotonic() - started < 10
+                assert r.status_code == 503 and "kept for short queries" in r.text, r.text
+                assert r.headers["retry-after"] == "60"
+            assert service.pool.scheduler.long_running == 1  # the first one runs on
+            with client_from(running.url, 4) as cheap:
+                wait_until(lambda: service.pool.scheduler.idle == 1)  # replaced
+                r = cheap.get("/sparql", params={"query": CHEAP}, timeout=10)
+                assert r.status_code == 200
+        finally:
+            first.end(service)
 
 
 # --- bounded queries over HTTP ---------------------------------------------------------------

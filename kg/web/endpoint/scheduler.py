@@ -94,6 +94,7 @@ class Scheduler:
         self._clients: dict[str, _Client] = {}
         self._running: set[Ticket] = set()
         self._closed = False
+        self._next_sweep = 0.0
 
     # --- what the service asks -------------------------------------------------------
 
@@ -212,6 +213,12 @@ class Scheduler:
             return len(self._running)
 
     @property
+    def long_running(self) -> int:
+        """Queries running past ``reserve_after_s`` now."""
+        with self._cond:
+            return sum(1 for t in self._running if t.long)
+
+    @property
     def clients(self) -> int:
         """Clients the scheduler keeps state for (running, waiting or barred)."""
         with self._cond:
@@ -288,6 +295,11 @@ class Scheduler:
             del self._clients[client]
 
     def _forget_expired(self, now: float) -> None:
+        """Forget the clients whose bar has expired (others are forgotten as they end);
+        at most once a second, so that admission stays cheap with many clients."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 1.0
         expired = [
             name
             for name, s in self._clients.items()
