@@ -36,6 +36,8 @@ def test_limits_from_the_command_line(dist: Path) -> None:
         "1",
         "--worker-memory",
         "700",
+        "--max-running",
+        "2",
     ) as url:
         sd = httpx.get(url + "sparql", timeout=30)
         assert sd.status_code == 200 and sd.headers["content-type"].startswith("text/turtle")
@@ -47,6 +49,7 @@ def test_limits_from_the_command_line(dist: Path) -> None:
         assert g.value(me, GOVSM.concurrentQueryLimit).toPython() == 3
         assert g.value(me, GOVSM.queryWorkerCount).toPython() == 1
         assert g.value(me, GOVSM.workerMemoryLimit).toPython() == 700
+        assert g.value(me, GOVSM.runningQueryLimit).toPython() == 1  # never over W
         r = httpx.get(url + "sparql", params={"query": "SELECT * { ?s ?p ?o }"}, timeout=30)
         assert r.headers["x-result-row-limit"] == "5" and r.headers["x-result-truncated"] == "true"
         assert len(r.json()["results"]["bindings"]) == 5
@@ -68,6 +71,7 @@ def test_no_sparql_serves_only_the_site(dist: Path) -> None:
         ("--max-rows", "0"),
         ("--max-body", "-1"),
         ("--worker-memory", "-1"),
+        ("--max-running", "-1"),
     ],
 )
 def test_bad_limits_exit_2(dist: Path, option: str, value: str) -> None:
