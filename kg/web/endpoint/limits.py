@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 
 MB = 1024 * 1024
-# A worker's address space before any query: the interpreter, pyoxigraph and rdflib
-# mapped, thread stacks and allocator arenas (measured ≈ 0.3 GB; kept with room).
+# A worker's address space before any query: the interpreter and pyoxigraph mapped,
+# allocator arenas (VmPeak ≈ 90 MB with the review's store loaded); room for queries.
 WORKER_BASE_MB = 512
 # The in-memory store takes a few times its N-Quads size; queries need room beyond it.
 STORE_FACTOR = 10
