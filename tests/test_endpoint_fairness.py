@@ -197,6 +197,7 @@ def test_the_memory_bomb_is_503_then_its_client_waits_a_minute(
             assert "ended a query worker" in r.text and "needed more memory" in r.text
             assert 0 < int(r.headers["retry-after"]) <= 60
         assert service.pool.restarts == restarts + 1  # refused before any worker
+        assert service.pool.scheduler.knows("127.0.0.5")  # barred: remembered
         # the cool-down is the bomber's alone
         wait_until(lambda: service.pool.scheduler.idle == service.limits.workers)
         assert other.get("/sparql", params={"query": CHEAP}).json()["boolean"] is True
@@ -214,6 +215,7 @@ def test_an_unknown_function_is_the_querys_error(
         # an error of the query ends no worker and bars no one
         assert c.get("/sparql", params={"query": CHEAP}).status_code == 200
     assert service.pool.restarts == restarts
+    assert not service.pool.scheduler.knows("127.0.0.7")  # forgotten once it has no query
 
 
 # --- the policy, on the scheduler ------------------------------------------------------------

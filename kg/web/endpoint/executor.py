@@ -331,6 +331,10 @@ class WorkerPool:
         """Evaluate ``job`` on ``worker`` (``ticket``'s) within ``timeout_s``; the
         worker goes back to the scheduler, or is replaced if the query ended it."""
         ticket.deadline = time.monotonic() + timeout_s
+        if not worker.process.is_alive():  # died while idle (OOM killer?): not this query's
+            self._replace(worker)
+            self.scheduler.finish(ticket, None, None)
+            raise WorkerLost("crash", worker.process.exitcode)
         try:
             worker.conn.send(job)
             outcome = self._answer(ticket, worker, timeout_s)

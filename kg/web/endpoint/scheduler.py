@@ -218,6 +218,11 @@ class Scheduler:
         with self._cond:
             return sum(1 for t in self._running if t.long)
 
+    def knows(self, client: str) -> bool:
+        """Whether the scheduler keeps state for ``client``."""
+        with self._cond:
+            return client in self._clients
+
     @property
     def clients(self) -> int:
         """Clients the scheduler keeps state for (running, waiting or barred)."""
