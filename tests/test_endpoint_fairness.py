@@ -30,6 +30,7 @@ import httpx
 import pytest
 from support import LiveServer, built_dist, live_server
 
+from kg.web.endpoint.executor import Job, WorkerLost
 from kg.web.endpoint.limits import Limits, default_worker_memory_mb
 from kg.web.endpoint.scheduler import Busy, Cooldown, Scheduler, TooMany
 from kg.web.endpoint.service import SparqlService
@@ -216,6 +217,22 @@ def test_an_unknown_function_is_the_querys_error(
         assert c.get("/sparql", params={"query": CHEAP}).status_code == 200
     assert service.pool.restarts == restarts
     assert not service.pool.scheduler.knows("127.0.0.7")  # forgotten once it has no query
+
+
+def test_a_query_that_overflows_the_engines_stack_is_named(
+    small_workers: tuple[LiveServer, SparqlService],
+) -> None:
+    """Past the guard (which refuses deep nesting over HTTP), a worker that overflows its
+    stack is told from one out of memory, and its client is barred all the same."""
+    _, service = small_workers
+    nested = "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000
+    job = Job(nested, service.base, 10, "json", "json", "ttl")
+    with pytest.raises(WorkerLost) as lost:
+        service.pool.run(job, 20, client="deep")
+    assert lost.value.cause == "stack"
+    with pytest.raises(Cooldown) as barred:
+        service.pool.run(job, 20, client="deep")
+    assert "overflowed a worker's stack" in barred.value.why
 
 
 # --- the policy, on the scheduler ------------------------------------------------------------

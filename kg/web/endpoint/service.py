@@ -226,7 +226,8 @@ class SparqlService:
                 f"{exc.waited:.1f} s, the most a query waits); retry in {exc.retry_after} s.",
                 {"Retry-After": str(exc.retry_after)},
             )
-        log.warning("query from %s ended its worker (%s): %s", client, exc, _one_line(query))
+        if not (isinstance(exc, WorkerLost) and exc.cause == "stopping"):
+            log.warning("query from %s ended its worker (%s): %s", client, exc, _one_line(query))
         return _ended_response(exc, limits, limit, self.pool.memory_mb)
 
     def _job(
