@@ -202,7 +202,8 @@ def worker_main(
         try:
             outcome = _evaluate(store, job, context)
         except MemoryError:  # Python's own allocations; the engine's abort the process
-            outcome = Outcome("memory", message=f"{memory_mb} MB")
+            cap = f"{memory_mb} MB" if memory_mb > 0 else "the machine's memory"
+            outcome = Outcome("memory", message=cap)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a writer's error, or an engine panic: ours (500)

@@ -215,8 +215,9 @@ class SparqlService:
         if isinstance(exc, Cooldown):
             return error_response(
                 429,
-                f"Refused for {exc.seconds} s more: {exc.why}, which ended a query worker; "
-                f"an address may end at most one worker every {limits.kill_cooldown_s:g} s.",
+                f"Refused for {exc.seconds} s more: {exc.why} and so ended a query "
+                f"worker; an address may end at most one worker every "
+                f"{limits.kill_cooldown_s:g} s.",
                 {"Retry-After": str(exc.seconds)},
             )
         if isinstance(exc, Busy):
