@@ -48,9 +48,28 @@ MaxBody = Annotated[
     int, typer.Option("--max-body", help="Largest request body accepted, in bytes.")
 ]
 MaxConcurrent = Annotated[
-    int, typer.Option("--max-concurrent", help="Queries one client may run at once.")
+    int,
+    typer.Option(
+        "--max-concurrent", help="Queries one client may have at once, running or waiting."
+    ),
+]
+MaxRunning = Annotated[
+    int,
+    typer.Option(
+        "--max-running",
+        help="Of those, queries one client may have running (0: half the workers, "
+        "rounded up); the rest wait behind its own.",
+    ),
 ]
 Workers = Annotated[int, typer.Option("--workers", help="Worker processes evaluating queries.")]
+WorkerMemory = Annotated[
+    int | None,
+    typer.Option(
+        "--worker-memory",
+        help="Address space of each worker, in MB (0: no cap; default: a quarter of the "
+        "machine's memory shared by the workers, at least what the store needs).",
+    ),
+]
 Queries = Annotated[
     Path | None,
     typer.Option(
@@ -84,7 +103,9 @@ def serve(
     max_rows: MaxRows = 10_000,
     max_body: MaxBody = 1_000_000,
     max_concurrent: MaxConcurrent = 4,
+    max_running: MaxRunning = 0,
     workers: Workers = 2,
+    worker_memory: WorkerMemory = None,
     queries: Queries = None,
     on_demand: OnDemand = False,
     project_dir: ProjectDir = None,
@@ -105,7 +126,9 @@ def serve(
     service = None
     store_missing = sparql and not (dist / "govsm.nq").is_file()
     if sparql and not store_missing:
-        limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
+        limits = _limits(
+            timeout, max_rows, max_body, (max_concurrent, max_running), workers, worker_memory
+        )
         # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
         context = pages.graph.context if pages is not None else None
         service = _sparql_service(dist, limits, base, queries, project, context)
@@ -123,7 +146,7 @@ def serve(
         console.print(
             f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
             f"{service.triples} triples; timeout {timeout:g} s, {max_rows} rows, "
-            f"{workers} workers)",
+            f"{workers} workers of {service.pool.memory_mb or 'unlimited'} MB)",
             highlight=False,
             soft_wrap=True,
         )
@@ -140,7 +163,12 @@ def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
 
 
 def _limits(
-    timeout: float, max_rows: int, max_body: int, max_concurrent: int, workers: int
+    timeout: float,
+    max_rows: int,
+    max_body: int,
+    per_client: tuple[int, int],
+    workers: int,
+    worker_memory: int | None,
 ) -> Limits:
     """The endpoint's limits from the options; a value out of range is a usage error."""
     try:
@@ -148,8 +176,10 @@ def _limits(
             timeout_s=timeout,
             max_rows=max_rows,
             max_body_bytes=max_body,
-            max_concurrent_per_client=max_concurrent,
+            max_concurrent_per_client=per_client[0],
+            running_per_client=per_client[1],
             workers=workers,
+            worker_memory_mb=worker_memory,
         )
     except ValueError as exc:
         fail(f"bad limit: {exc}", USAGE)
