@@ -27,11 +27,13 @@ with their count (asyncio itself pauses accepting for a second after each).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import ipaddress
 import logging
 import re
 import resource
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,7 @@ MAX_HEAD = MAX_REQUEST_LINE + 16 * 1024
 # response streams, hence the halving in `derived_cap`.
 DESCRIPTOR_RESERVE = 128
 ACCEPT_LOG_INTERVAL = 10.0
+ACCEPT_BATCH = 64  # connections accepted past the cap while closed ones release theirs
 _RESOURCE_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 _END_OF_HEAD = re.compile(rb"\n\r?\n")  # as h11 finds it (bare LF accepted)
 
@@ -61,7 +64,8 @@ def descriptor_limit() -> int:
 def derived_cap(nofile: int | None = None) -> int:
     """The default connection cap: half of what the reserve leaves of ``nofile``."""
     nofile = descriptor_limit() if nofile is None else nofile
-    return max(1, (nofile - DESCRIPTOR_RESERVE) // 2)
+    spare = nofile - DESCRIPTOR_RESERVE
+    return max(1, min(spare // 2, spare - ACCEPT_BATCH))
 
 
 def trusted_proxies(text: str) -> tuple[str, ...]:
@@ -91,12 +95,13 @@ class ConnectionLimits:
         for name in ("header_timeout", "body_timeout", "keep_alive"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name.replace('_', '-')} must be positive")
-        ceiling = descriptor_limit() - DESCRIPTOR_RESERVE
+        nofile = descriptor_limit()
+        ceiling = nofile - DESCRIPTOR_RESERVE - ACCEPT_BATCH
         if not 0 <= self.max_connections <= ceiling:
             raise ValueError(
                 f"max-connections must be between 1 and {ceiling} (the descriptor limit "
-                f"{descriptor_limit()} less {DESCRIPTOR_RESERVE} kept free), or 0 for "
-                f"the default {derived_cap()}"
+                f"{nofile} less {nofile - ceiling} kept free), or 0 for the default "
+                f"{derived_cap(nofile)}"
             )
         trusted_proxies(",".join(self.forwarded_allow))
 
@@ -132,17 +137,41 @@ class AcceptErrorLog:
 
 
 class Registry:
-    """The server's connections that could be closed to make room, oldest first: those
-    without a request in progress that sent nothing yet (``idle``), then those still
-    sending their request head (``heads``)."""
+    """A server's open connections, admitted at ``accept()`` within the cap, and those
+    that could be closed to make room, oldest first: those without a request in
+    progress that sent nothing yet (``idle``), then those still sending their request
+    head (``heads``)."""
 
     def __init__(self, limits: ConnectionLimits) -> None:
         self.limits = limits
         self.cap = limits.cap
+        self.open = 0  # accepted, not yet lost (their descriptors are held)
+        self.closing = 0  # of which closed to make room, descriptor not yet released
         self.idle: dict[GuardedH11Protocol, None] = {}
         self.heads: dict[GuardedH11Protocol, None] = {}
         self.refused = 0
         self.last_refusal_log = float("-inf")
+
+    def saturated(self) -> bool:
+        """Whether the descriptors of connections closed to make room must be released
+        (on the loop's next turn) before another is accepted."""
+        return self.open >= self.cap + ACCEPT_BATCH
+
+    def admit(self) -> bool:
+        """Count a just-accepted connection in, closing the oldest idle (else
+        head-sending) one if the cap is reached; False (refuse it) if none can be."""
+        if self.open - self.closing >= self.cap and not self.evict():
+            self.note_refusal()
+            return False
+        self.open += 1
+        return True
+
+    def lost(self, conn: GuardedH11Protocol) -> None:
+        """``conn`` is closed and its descriptor released."""
+        self.place(conn, None)
+        self.open -= 1
+        if conn.evicted:
+            self.closing -= 1
 
     def place(self, conn: GuardedH11Protocol, group: dict | None) -> None:
         """Move ``conn`` to the end of ``group`` (None: neither)."""
@@ -160,6 +189,7 @@ class Registry:
                 del group[victim]
                 if not victim.transport.is_closing():
                     victim.close_for_room()
+                    self.closing += 1
                     return True
         return False
 
@@ -176,6 +206,30 @@ class Registry:
             self.refused, self.last_refusal_log = 0, now
 
 
+class CappedListener(socket.socket):
+    """A listening socket whose ``accept()`` (called by asyncio's accept loop) admits
+    connections within its registry's cap: closing an idle one to make room, or
+    refusing the new one with 503 when every open connection is busy. A connection
+    closed to make room releases its descriptor on the loop's next turn, so at most
+    :data:`ACCEPT_BATCH` are accepted beyond the cap meanwhile: accept() never fails
+    for want of descriptors."""
+
+    registry: Registry | None = None
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        registry = self.registry
+        while True:
+            if registry is not None and registry.saturated():
+                raise BlockingIOError(errno.EAGAIN, "waiting for closed connections")
+            conn, address = super().accept()
+            if registry is None or registry.admit():
+                return conn, address
+            conn.setblocking(False)
+            with contextlib.suppress(OSError):
+                conn.send(BUSY)
+            conn.close()
+
+
 def raw_response(status: int, reason: str, message: str, extra: str = "") -> bytes:
     """A complete ``Connection: close`` plain-text response, for answers given before
     (or instead of) h11 parsing a request."""
@@ -188,20 +242,23 @@ def raw_response(status: int, reason: str, message: str, extra: str = "") -> byt
     return head.encode("ascii") + body
 
 
+BUSY = raw_response(
+    503, "Service Unavailable", "Too many connections; retry later.\n", "retry-after: 1\r\n"
+)
+
+
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with header and body timeouts, the head limit and the
     connection cap (``registry`` is set per server by :func:`protocol_class`)."""
 
     registry: Registry
 
+    evicted = False
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind: str | None = None
         super().connection_made(transport)
-        if len(self.connections) > self.registry.cap and not self.registry.evict():
-            self.registry.note_refusal()
-            self._refuse(503, "Service Unavailable", "Too many connections; retry later.\n")
-            return
         self._update()
 
     def data_received(self, data: bytes) -> None:
@@ -216,7 +273,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._arm(None)
-        self.registry.place(self, None)
+        self.registry.lost(self)
         super().connection_lost(exc)
 
     # --- state --------------------------------------------------------------------------
@@ -310,14 +367,14 @@ class GuardedH11Protocol(H11Protocol):
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         """Answer ``status`` before any request is parsed, and close."""
-        extra = "retry-after: 1\r\n" if status == 503 else ""
-        self.transport.write(raw_response(status, reason, message, extra))
+        self.transport.write(raw_response(status, reason, message))
         self.transport.close()
         self._arm(None)
         self.registry.place(self, None)
 
     def close_for_room(self) -> None:
         """Close this connection (idle or head-sending) to make room for a new one."""
+        self.evicted = True
         self._arm(None)
         self.transport.close()
 

@@ -62,7 +62,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
-from kg.web.connections import MAX_HEAD, AcceptErrorLog, ConnectionLimits, protocol_class
+from kg.web.connections import (
+    MAX_HEAD,
+    AcceptErrorLog,
+    CappedListener,
+    ConnectionLimits,
+    protocol_class,
+)
 from kg.web.endpoint.api import api_routes
 from kg.web.endpoint.editor import editor_routes
 from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
@@ -441,7 +447,7 @@ class SiteServer:
         connections: ConnectionLimits | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        self.socket = CappedListener(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Accepted connections inherit it: without it, Nagle's algorithm and the client's
         # delayed ACK hold a response's body ~40 ms on a kept-alive connection.
@@ -455,7 +461,9 @@ class SiteServer:
         self.server_address = self.socket.getsockname()[:2]
         self.connections = connections or ConnectionLimits()
         app = make_app(site_dir, base, service, on_demand)
-        self.server = GuardedServer(uvicorn_config(app, access_log, self.connections))
+        config = uvicorn_config(app, access_log, self.connections)
+        self.socket.registry = config.http.registry  # type: ignore[union-attr]
+        self.server = GuardedServer(config)
         self.service = service
         self._stopped = threading.Event()
 
