@@ -33,11 +33,12 @@ The stack is uvicorn with its h11 protocol, subclassed in :mod:`kg.web.connectio
 what uvicorn lacks: header and body read timeouts, a cap on open connections below the
 descriptor limit (closing idle connections first), a request-head limit answered 414/431
 with a message, and rate-limited logging of ``accept()`` errors. Those are a few hooks on
-the protocol uvicorn already runs (``Config(http=...)``); hypercorn and granian, which
-have some of them natively, would have meant a new server under every test of the
-serving layer for the same result. ``X-Forwarded-For`` is honoured only from the
-addresses listed in :class:`~kg.web.connections.ConnectionLimits` (none by default), so
-the peer is the client of the per-client cap and of the access log.
+the protocol uvicorn already runs (``Config(http=...)``); hypercorn's read timeout is per
+read (a trickled head never trips it) and it has no connection cap, and another server
+would have been a new stack under every test of the serving layer (README, Connections).
+``X-Forwarded-For`` is honoured only from the addresses listed in
+:class:`~kg.web.connections.ConnectionLimits` (none by default), so the peer is the client
+of the per-client cap and of the access log.
 """
 
 from __future__ import annotations
