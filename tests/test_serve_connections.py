@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ class Served:
     port: int
     stdout: Path
     stderr: Path
-    pid: int = 0
+    pid: int
 
     def log(self) -> str:
         return self.stdout.read_text() + self.stderr.read_text()
@@ -80,32 +81,46 @@ class Served:
 def serve(dist: Path, *args: str, nofile: int | None = None) -> Iterator[Served]:
     """``govsm serve --dist DIST ARGS`` on a free port in its own process (with a soft
     descriptor limit of ``nofile`` if given), stopped afterwards."""
+    with serve_all(dist, [args], nofile) as (served,):
+        yield served
+
+
+@contextmanager
+def serve_all(
+    dist: Path, arg_lists: list[tuple[str, ...]], nofile: int | None = None
+) -> Iterator[list[Served]]:
+    """One server per argument list, started side by side (their start-ups overlap)."""
 
     def limit() -> None:
         if nofile is not None:
             _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
 
-    out, err = dist / f"serve-{time.monotonic_ns()}.out", dist / f"serve-{time.monotonic_ns()}.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--dist", str(dist), *args],
-            stdout=stdout,
-            stderr=stderr,
-            cwd=ROOT,
-            preexec_fn=limit,
-        )
+    procs = []
     try:
-        served = _wait_for_url(proc, out, err)
-        served.pid = proc.pid
-        yield served
+        for args in arg_lists:
+            stamp = time.monotonic_ns()
+            out, err = dist / f"serve-{stamp}.out", dist / f"serve-{stamp}.err"
+            with out.open("w") as stdout, err.open("w") as stderr:
+                command = [sys.executable, "-m", "kg.cli", "serve", "--port", "0"]
+                proc = subprocess.Popen(
+                    [*command, "--dist", str(dist), *args],
+                    stdout=stdout,
+                    stderr=stderr,
+                    cwd=ROOT,
+                    preexec_fn=limit,
+                )
+            procs.append((proc, out, err))
+        yield [_wait_for_url(proc, out, err) for proc, out, err in procs]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        for proc, _, _ in procs:
+            proc.terminate()
+        for proc, _, _ in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
 
 
 def _wait_for_url(proc: subprocess.Popen, out: Path, err: Path) -> Served:
@@ -117,7 +132,7 @@ def _wait_for_url(proc: subprocess.Popen, out: Path, err: Path) -> Served:
         time.sleep(0.05)
     hostport = out.read_text().split("http://", 1)[1].split("/", 1)[0]
     host, port = hostport.rsplit(":", 1)
-    served = Served(f"http://{hostport}/", host, int(port), out, err)
+    served = Served(f"http://{hostport}/", host, int(port), out, err, proc.pid)
     while True:
         try:
             httpx.get(served.url, timeout=5)
@@ -391,14 +406,17 @@ def _while_heavy_runs(served: Served, probe: dict[str, str]) -> int:
 def test_x_forwarded_for_is_ignored_unless_the_proxy_is_listed(dist: Path) -> None:
     forged = {"X-Forwarded-For": "203.0.113.9"}
     limits = ("--max-concurrent", "1", "--workers", "2", "--timeout", "2", "--access-log")
-    with serve(dist, *limits) as served:
-        assert _while_heavy_runs(served, forged) == 429  # capped as itself
-        log = served.log()
-    assert "203.0.113.9" not in log and "127.0.0.1:" in log  # logged as itself
-    with serve(dist, *limits, "--forwarded-allow", "10.0.0.0/8,127.0.0.1") as served:
-        assert _while_heavy_runs(served, forged) == 200  # the proxy's client is another
-        log = served.log()
-    assert '203.0.113.9:0 - "GET /sparql?query=ASK' in log
+    trusting = (*limits, "--forwarded-allow", "10.0.0.0/8,127.0.0.1")
+    with serve_all(dist, [limits, trusting]) as (default, proxied):
+        with ThreadPoolExecutor(2) as pool:  # the two servers side by side
+            statuses = list(
+                pool.map(lambda served: _while_heavy_runs(served, forged), [default, proxied])
+            )
+        # capped as itself; through a listed proxy, the forwarded client is another one
+        assert statuses == [429, 200]
+        default_log, proxied_log = default.log(), proxied.log()
+    assert "203.0.113.9" not in default_log and "127.0.0.1:" in default_log  # logged as itself
+    assert '203.0.113.9:0 - "GET /sparql?query=ASK' in proxied_log
 
 
 @pytest.mark.parametrize(
