@@ -96,8 +96,8 @@ class ConnectionLimits:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name.replace('_', '-')} must be positive")
         nofile = descriptor_limit()
-        ceiling = nofile - DESCRIPTOR_RESERVE - ACCEPT_BATCH
-        if not 0 <= self.max_connections <= ceiling:
+        ceiling = max(1, nofile - DESCRIPTOR_RESERVE - ACCEPT_BATCH)
+        if self.max_connections != 0 and not 1 <= self.max_connections <= ceiling:
             raise ValueError(
                 f"max-connections must be between 1 and {ceiling} (the descriptor limit "
                 f"{nofile} less {nofile - ceiling} kept free), or 0 for the default "
