@@ -134,12 +134,15 @@ def _wait_for_url(proc: subprocess.Popen, out: Path, err: Path) -> Served:
     host, port = hostport.rsplit(":", 1)
     served = Served(f"http://{hostport}/", host, int(port), out, err, proc.pid)
     while True:
-        try:
-            httpx.get(served.url, timeout=5)
-            return served
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "govsm serve does not answer"
-            time.sleep(0.05)
+        try:  # closed by the server, which counts it gone before the client sees the end
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if read_until_closed(sock, 5)[0].startswith(b"HTTP/1.1 200 "):
+                    return served
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "govsm serve does not answer"
+        time.sleep(0.05)
 
 
 def timed_get(served: Served, path: str = "/") -> tuple[int, float]:
@@ -244,6 +247,55 @@ def test_idle_connections_past_the_cap_and_the_timeout_are_closed(dist: Path) ->
         log = served.log()
     assert "Too many open files" not in log
     assert len(log) < 5000, log[:2000]
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Whether the server has not closed ``sock`` (nothing to read, no EOF)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except ConnectionResetError:
+        return False
+
+
+def closed_soon(sock: socket.socket) -> bool:
+    """Whether the server closes ``sock`` within 5 s (after any answer)."""
+    sock.setblocking(True)
+    return read_until_closed(sock, 5)[1] < 5
+
+
+def test_past_the_cap_idle_connections_go_first_oldest_first(dist: Path) -> None:
+    """Cap 4: A (idle), B (half a head), C (idle), E (kept alive after a request); each
+    busy newcomer (a POST whose body is still due) closes the oldest idle one (A, C, E),
+    then the head-sender (B); with all four busy the next gets 503."""
+    busy = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"
+    with serve(dist, "--no-sparql", "--max-connections", "4") as served:
+        address = (served.host, served.port)
+        a = socket.create_connection(address)
+        b = socket.create_connection(address)
+        b.sendall(b"GET / HTTP/1.1\r\nHo")
+        c = socket.create_connection(address)
+        e = http.client.HTTPConnection(served.host, served.port, timeout=10)
+        e.request("GET", "/index.html")
+        assert e.getresponse().read()
+        assert e.sock is not None
+        newcomers = []
+        for victim in (a, c, e.sock, b):
+            newcomers.append(socket.create_connection(address, timeout=10))
+            newcomers[-1].sendall(busy)
+            # answered (405: the site is read-only) while its body is still due: busy
+            assert newcomers[-1].recv(100).startswith(b"HTTP/1.1 405 ")
+            assert closed_soon(victim)
+            assert all(still_open(s) for s in newcomers)
+        refused = socket.create_connection(address)
+        answer = read_until_closed(refused, 5)[0]
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"retry-after: 1" in answer, answer
+        assert all(still_open(s) for s in newcomers)
+        for sock in (a, b, c, refused, *newcomers):
+            sock.close()
+        e.close()
 
 
 @pytest.mark.skipif(

@@ -146,6 +146,7 @@ class Registry:
         self.limits = limits
         self.cap = limits.cap
         self.open = 0  # accepted, not yet lost (their descriptors are held)
+        self.pending = 0  # of which not yet set up (connection_made)
         self.closing = 0  # of which closed to make room, descriptor not yet released
         self.idle: dict[GuardedH11Protocol, None] = {}
         self.heads: dict[GuardedH11Protocol, None] = {}
@@ -159,11 +160,23 @@ class Registry:
 
     def admit(self) -> bool:
         """Count a just-accepted connection in, closing the oldest idle (else
-        head-sending) one if the cap is reached; False (refuse it) if none can be."""
-        if self.open - self.closing >= self.cap and not self.evict():
+        head-sending) one if the cap is reached; False (refuse it) if none can be.
+        Connections accepted in the same turn of the loop are not yet filed as idle: while
+        some are pending, the newcomer is let in and :meth:`made` decides."""
+        if self.open - self.closing >= self.cap and not self.evict() and not self.pending:
             self.note_refusal()
             return False
         self.open += 1
+        self.pending += 1
+        return True
+
+    def made(self) -> bool:
+        """A connection admitted at accept() is set up: False if it is over the cap and
+        no other can be closed to make room (then it is refused)."""
+        self.pending -= 1
+        if self.open - self.closing > self.cap and not self.evict():
+            self.note_refusal()
+            return False
         return True
 
     def lost(self, conn: GuardedH11Protocol) -> None:
@@ -259,6 +272,9 @@ class GuardedH11Protocol(H11Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind: str | None = None
         super().connection_made(transport)
+        if not self.registry.made():
+            self._refuse(503, "Service Unavailable", "Too many connections; retry later.\n")
+            return
         self._update()
 
     def data_received(self, data: bytes) -> None:
@@ -367,7 +383,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         """Answer ``status`` before any request is parsed, and close."""
-        self.transport.write(raw_response(status, reason, message))
+        extra = "retry-after: 1\r\n" if status == 503 else ""
+        self.transport.write(raw_response(status, reason, message, extra))
         self.transport.close()
         self._arm(None)
         self.registry.place(self, None)
