@@ -313,6 +313,8 @@ class GuardedH11Protocol(H11Protocol):
             self._arm(None)  # kept alive: uvicorn's keep-alive timer runs
             self.registry.place(self, self.registry.idle)
         else:
+            if partial:  # the next request has begun (pipelined): its head has the timeout
+                self._unset_keepalive_if_required()
             self._arm("head")
             self.registry.place(self, self.registry.heads if partial else self.registry.idle)
 
