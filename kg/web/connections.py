@@ -16,10 +16,11 @@ descriptors, after which asyncio's accept loop fails and logs on every retry. Th
   head over :data:`MAX_HEAD` bytes ``431``, both with a message — checked on what has
   arrived, so the answer does not depend on how the bytes were split;
 
-and, for the server, a **cap on open connections** below the descriptor limit: past it,
-the connection that has waited longest without a request in progress (idle, or still
-sending its head) is closed to make room, so a new client is still served; when every
-connection is busy the new one gets ``503`` and is closed. Errors of ``accept()``
+and, for the server, a **cap on open connections** below the descriptor limit, enforced
+where connections are accepted (:class:`CappedListener`): past it, the connection that
+has waited longest without a request in progress (idle, or else still sending its head)
+is closed to make room, so a new client is still served; when every connection is busy
+the new one gets ``503`` and is closed. Errors of ``accept()``
 (EMFILE, ENFILE, ...) are logged at most once per :data:`ACCEPT_LOG_INTERVAL` seconds
 with their count (asyncio itself pauses accepting for a second after each).
 """
