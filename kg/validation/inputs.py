@@ -1,7 +1,9 @@
 """What validation reads besides the data: the shapes files and the check queries
 (``*-violation.rq``, each row a violation).
 
-Nothing is fetched from the network: ``owl:imports`` triples are dropped from the shapes.
+Nothing is fetched from the network: the shapes are parsed offline (kg.rdf.offline),
+``owl:imports`` triples are dropped from them, and a SHACL-SPARQL query that names
+another service or graph (SERVICE, FROM, LOAD) is refused before any validator sees it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 
 import rdflib
 from rdflib import Graph
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, SH
 
-from kg.sparql.files import parse_header
+from kg.rdf.offline import RdfFileError, parse_file
+from kg.sparql.files import QueryError, check_offline, parse_header
 from kg.validation.report import CHECK_COMPONENT, VIOLATION, ValidationResult
 from kg.validation.terms import term_str
 
@@ -36,11 +39,31 @@ def load_shapes(shapes_dir: Path) -> Graph:
     graph = Graph()
     for path in files:
         try:
-            graph.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises parser-specific types
-            raise ValidationSetupError(f"{path}: {exc}") from exc
+            graph += refuse_remote_queries(parse_file(Graph(), path, "turtle"), path)
+        except RdfFileError as exc:
+            raise ValidationSetupError(str(exc)) from exc
     graph.remove((None, OWL.imports, None))
     return graph
+
+
+#: The SHACL properties whose value is SPARQL text that a validator runs.
+_SPARQL_TEXTS = (SH.select, SH.ask, SH.construct, SH.update)
+
+
+def refuse_remote_queries(shapes: Graph, path: Path) -> Graph:
+    """``shapes``, unless a SHACL-SPARQL query in it would reach the network (SERVICE,
+    FROM, LOAD): refused with the file and the shape named, whichever validator runs."""
+    for prop in _SPARQL_TEXTS:
+        for node, text in shapes.subject_objects(prop):
+            try:
+                check_offline(str(text))
+            except QueryError as exc:
+                owner = next(shapes.subjects(SH.sparql, node), node)
+                name = str(prop).rpartition("#")[2]
+                raise ValidationSetupError(
+                    f"{path}: refused: the sh:{name} query of {owner.n3()}: {exc}"
+                ) from exc
+    return shapes
 
 
 @dataclass(frozen=True)
