@@ -37,6 +37,7 @@ OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MODULE = "https://example.org/offline/module"
+PROBE = "https://w3id.org/govsm/id/offline-probe/"  # the data's subjects
 
 
 @pytest.fixture(scope="module")
@@ -175,4 +176,169 @@ def test_an_ontology_that_would_fetch_is_refused_at_once(
     assert named in result.output, result.output
     assert "refused" in result.output or "offline only" in result.output, result.output
     assert elapsed < REFUSAL_S, f"{elapsed:.1f} s to refuse"
+    no_connection(counting)
+
+
+# --- a whole project pointing at the listener -------------------------------------------
+
+
+#: The modules the project's govsm.ttl imports, each IRI mapped by the catalog to a local
+#: file: Turtle and N-Triples in ontology/, RDF/XML and JSON-LD beside it (the catalog
+#: is how they are reached). One module's IRI is a listener URL: mapped, never fetched.
+def offline_modules(url: str) -> dict[str, tuple[str, str]]:
+    """IRI -> (path relative to ontology/, text), every module naming the listener."""
+    see = f"<{RDFS}seeAlso> <{url}>"
+    ttl, nt = f"{url}/turtle-module", "https://example.org/offline/nt"
+    rdf, jsonld = "https://example.org/offline/rdfxml", "https://example.org/offline/jsonld"
+    return {
+        ttl: ("offline/turtle.ttl", root_module(ttl, [], f"<{ttl}> {see} .\n")),
+        nt: ("offline/ntriples.nt", f"<{nt}> <{RDF}type> <{OWL}Ontology> .\n<{nt}> {see} .\n"),
+        rdf: ("../modules/module.rdf", rdfxml_module(rdf, see=url)),
+        jsonld: ("../modules/module.jsonld", jsonld_module({"o": OWL}, jsonld, see=url)),
+    }
+
+
+def make_project(folder: Path, repo_root: Path, url: str) -> Path:
+    """A new review (govsm init) with the repository's ontology, importing the modules
+    of :func:`offline_modules`, and data that names the listener."""
+    made = runner.invoke(app, ["init", str(folder), "--title", "Offline probe"])
+    assert made.exit_code == 0, made.output
+    ontology = folder / "ontology"
+    shutil.copytree(repo_root / "ontology", ontology)
+    modules = offline_modules(url)
+    for relative, text in modules.values():
+        (ontology / relative).parent.mkdir(parents=True, exist_ok=True)
+        (ontology / relative).write_text(text, encoding="utf-8")
+    root = (ontology / "govsm.ttl").read_text(encoding="utf-8")
+    first = "owl:imports <"
+    assert first in root
+    imports = "".join(f"<{iri}> , " for iri in modules)
+    (ontology / "govsm.ttl").write_text(root.replace(first, first[:-1] + imports + "<", 1))
+    cat = (ontology / "catalog-v001.xml").read_text(encoding="utf-8")
+    rows = "".join(f'<uri name="{iri}" uri="{rel}"/>' for iri, (rel, _) in modules.items())
+    (ontology / "catalog-v001.xml").write_text(cat.replace("</catalog>", rows + "</catalog>"))
+    data = folder / "data" / "offline-probe"
+    subject = f"{PROBE}links"
+    links = f"<{subject}> <{OWL}imports> <{url}/data> .\n<{subject}> <{RDFS}seeAlso> <{url}> .\n"
+    (data / "links.nt").write_text(links, encoding="utf-8")
+    (data / "links.ttl").write_text(links.replace("links>", "more-links>"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, counting: Listener) -> Path:
+    url = f"http://127.0.0.1:{counting.port}/probe"
+    return make_project(tmp_path_factory.mktemp("offline") / "project", repo_root, url)
+
+
+@pytest.fixture(scope="module")
+def built(project: Path) -> Path:
+    """``govsm build`` of the project (the reasoner runs where Java is installed)."""
+    result = runner.invoke(
+        app, ["build", "--project", str(project), "--out", str(project / "dist")]
+    )
+    assert result.exit_code == 0, result.output
+    return project / "dist"
+
+
+@needs_java
+def test_the_build_reads_every_format_offline_and_refuses_a_remote_context(
+    project: Path, built: Path, counting: Listener
+) -> None:
+    nquads = (built / "govsm.nq").read_bytes()
+    assert b"offline-probe/links" in nquads  # the data naming the listener was read
+    report = runner.invoke(app, ["reason", "--project", str(project)])
+    assert report.exit_code == 0, report.output  # the modules were read, and consistent
+    no_connection(counting)
+    # the same build with a JSON-LD module that names its context by URL
+    module = project / "modules" / "module.jsonld"
+    kept = module.read_text(encoding="utf-8")
+    url = f"http://127.0.0.1:{counting.port}/context.jsonld"
+    module.write_text(jsonld_module(url, "https://example.org/offline/jsonld"))
+    try:
+        again = runner.invoke(app, ["build", "--project", str(project), "--out", str(built)])
+    finally:
+        module.write_text(kept, encoding="utf-8")
+    assert again.exit_code == 2, again.output
+    assert "module.jsonld" in again.output and "refused" in again.output
+    assert (built / "govsm.nq").read_bytes() == nquads  # the previous build left whole
+    no_connection(counting)
+
+
+#: SHACL-SPARQL constraints that would reach the listener.
+REMOTE_SHAPES = {
+    "service": "SELECT $this WHERE {{ SERVICE <{url}> {{ $this ?p ?o }} }}",
+    "from": "SELECT $this FROM <{url}> WHERE {{ $this ?p ?o }}",
+}
+
+
+@pytest.mark.parametrize("validator", ["fast", "pyshacl"])
+@pytest.mark.parametrize("kind", sorted(REMOTE_SHAPES))
+def test_shapes_that_would_fetch_are_refused(
+    project: Path, repo_root: Path, counting: Listener, tmp_path: Path, validator: str, kind: str
+) -> None:
+    shapes = tmp_path / "shapes"
+    shutil.copytree(repo_root / "shapes", shapes)
+    query = REMOTE_SHAPES[kind].format(url=f"http://127.0.0.1:{counting.port}/sparql")
+    (shapes / "remote.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<https://example.org/RemoteShape> a sh:NodeShape ;\n"
+        f"  sh:targetSubjectsOf <{RDFS}seeAlso> ;\n"
+        f'  sh:sparql [ sh:message "remote" ; sh:select """{query}""" ] .\n',
+        encoding="utf-8",
+    )
+    args = ["validate", "--project", str(project), "--shapes", str(shapes), "--full"]
+    result = runner.invoke(app, [*args, "--validator", validator])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())  # the console wraps long lines
+    assert "remote.ttl" in output and "RemoteShape" in output
+    assert f"{kind.upper()} is not allowed" in output
+    no_connection(counting)
+
+
+#: Query texts naming the listener: as a service, a graph to load, a resource to describe.
+REMOTE_QUERIES = {
+    "service": "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "from": "SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+    "from-named": "SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+}
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+@pytest.mark.parametrize("kind", sorted(REMOTE_QUERIES))
+def test_govsm_query_never_connects(
+    project: Path, counting: Listener, tmp_path: Path, engine: str, kind: str
+) -> None:
+    query = tmp_path / "remote.rq"
+    query.write_text(REMOTE_QUERIES[kind].format(url=f"http://127.0.0.1:{counting.port}/x"))
+    args = ["query", str(query), "--project", str(project), "--engine", engine]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "is not allowed" in result.output
+    no_connection(counting)
+
+
+def test_describing_a_listener_iri_over_sparql_never_connects(
+    built: Path, counting: Listener
+) -> None:
+    """The listener's IRIs are in the data (rdfs:seeAlso, owl:imports): DESCRIBE and a
+    protocol dataset naming them answer from the store, or refuse, and never fetch."""
+    url = f"http://127.0.0.1:{counting.port}/probe"
+    with (
+        service_over(built, workers=1) as service,
+        TestClient(make_app(built / "site", service=service)) as client,
+    ):
+        described = client.get("/sparql", params={"query": f"DESCRIBE <{url}/data>"})
+        assert described.status_code == 200, described.text
+        linked = client.get(
+            "/sparql",
+            params={"query": f"SELECT ?s WHERE {{ ?s ?p <{url}> }}"},
+            headers={"accept": "application/sparql-results+json"},
+        )
+        assert linked.status_code == 200, linked.text
+        found = {row["s"]["value"] for row in linked.json()["results"]["bindings"]}
+        assert {f"{PROBE}links", f"{PROBE}more-links"} <= found
+        for key in ("default-graph-uri", "named-graph-uri"):
+            refused = client.get("/sparql", params={"query": "ASK {}", key: url})
+            assert refused.status_code == 400, refused.text
     no_connection(counting)
