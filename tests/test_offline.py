@@ -25,6 +25,7 @@ from support import Listener, listener, service_over
 from typer.testing import CliRunner
 
 from kg.cli.app import app
+from kg.stages.ontology import load_ontology
 from kg.stages.reason import java_version
 from kg.web.server import make_app
 
@@ -92,6 +93,8 @@ def rdfxml_module(iri: str = MODULE, doctype: str = "", label: str = "x", see: s
 LAUGHS = "".join(f'<!ENTITY {chr(98 + i)} "{f"&{chr(97 + i)};" * 10}">' for i in range(9))
 BILLION_LAUGHS = f'<!DOCTYPE rdf:RDF [<!ENTITY a "aaaaaaaaaa">{LAUGHS}]>\n'
 ROOT = root_module("https://example.org/offline", [MODULE])
+#: What OWL tools write (tests/vocab/bibo.owl): flat abbreviations, accepted.
+FLAT_ENTITIES = '<!DOCTYPE rdf:RDF [<!ENTITY label "an RDF/XML module">]>\n'
 
 
 def _jsonld(context: Callable[[str], object]) -> Callable[[str], dict[str, str]]:
@@ -123,10 +126,16 @@ REFUSED: dict[str, tuple[Callable[[str], dict[str, str]], str]] = {
         "module.jsonld",
     ),
     "jsonld-import": (_jsonld(lambda url: {"@import": url}), "module.jsonld"),
+    "rdfxml-external-dtd": (
+        _rdfxml(lambda url: f'<!DOCTYPE rdf:RDF SYSTEM "{url}">\n', "x"),
+        "module.rdf",
+    ),
     "rdfxml-external-entity": (
-        _rdfxml(
-            lambda url: f'<!DOCTYPE rdf:RDF SYSTEM "{url}" [<!ENTITY e SYSTEM "{url}">]>\n', "&e;"
-        ),
+        _rdfxml(lambda url: f'<!DOCTYPE rdf:RDF [<!ENTITY e SYSTEM "{url}">]>\n', "&e;"),
+        "module.rdf",
+    ),
+    "rdfxml-wide-entity": (  # flat, but 20,000 references of 1,000 bytes: 20 MB
+        _rdfxml(lambda url: f'<!DOCTYPE rdf:RDF [<!ENTITY w "{"w" * 1000}">]>\n', "&w;" * 20_000),
         "module.rdf",
     ),
     "rdfxml-billion-laughs": (_rdfxml(lambda url: BILLION_LAUGHS, "&j;"), "module.rdf"),
@@ -193,7 +202,7 @@ def offline_modules(url: str) -> dict[str, tuple[str, str]]:
     return {
         ttl: ("offline/turtle.ttl", root_module(ttl, [], f"<{ttl}> {see} .\n")),
         nt: ("offline/ntriples.nt", f"<{nt}> <{RDF}type> <{OWL}Ontology> .\n<{nt}> {see} .\n"),
-        rdf: ("../modules/module.rdf", rdfxml_module(rdf, see=url)),
+        rdf: ("../modules/module.rdf", rdfxml_module(rdf, FLAT_ENTITIES, "&label;", url)),
         jsonld: ("../modules/module.jsonld", jsonld_module({"o": OWL}, jsonld, see=url)),
     }
 
@@ -249,6 +258,9 @@ def test_the_build_reads_every_format_offline_and_refuses_a_remote_context(
     assert b"offline-probe/links" in nquads  # the data naming the listener was read
     report = runner.invoke(app, ["reason", "--project", str(project)])
     assert report.exit_code == 0, report.output  # the modules were read, and consistent
+    closure = load_ontology(project / "ontology")
+    assert set(offline_modules(f"http://127.0.0.1:{counting.port}/probe")) <= set(closure.modules)
+    assert "an RDF/XML module" in {str(o) for o in closure.graph.objects()}  # &label;
     no_connection(counting)
     # the same build with a JSON-LD module that names its context by URL
     module = project / "modules" / "module.jsonld"

@@ -21,7 +21,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.rdf.imports import without_imports
-from kg.rdf.offline import DOCTYPE_REFUSED, RdfFileError, declares_doctype
+from kg.rdf.offline import RdfFileError, dtd_refusal
 from kg.rdf.offline import parse_file as offline_parse
 
 ROOT_FILE = "govsm.ttl"
@@ -62,13 +62,14 @@ def parse_file(graph: Graph, path: Path) -> None:
 
 
 def read_catalog(catalog: Path) -> dict[str, Path]:
-    """Map each ``<uri name=IRI uri=FILE/>`` of an OASIS catalog to an absolute path. A
-    catalog that declares a DOCTYPE, or maps an IRI to anything but a local file (an
-    ``http:`` URL...), is refused: nothing is ever fetched. Other entries (``nextCatalog``,
-    ``rewriteURI``...) are not read."""
+    """Map each ``<uri name=IRI uri=FILE/>`` of an OASIS catalog to an absolute path.
+    Refused: a DOCTYPE that kg.rdf.offline.dtd_refusal refuses, an entry mapping an IRI
+    to anything but a local file (an ``http:`` URL...): nothing is ever fetched. Other
+    entries (``nextCatalog``, ``rewriteURI``...) are not read."""
     try:
-        if declares_doctype(catalog.read_bytes()):
-            raise OntologyLoadError(f"{catalog}: {DOCTYPE_REFUSED}")
+        refusal = dtd_refusal(catalog.read_bytes())
+        if refusal:
+            raise OntologyLoadError(f"{catalog}: {refusal}")
         root = ET.parse(catalog).getroot()
     except (OSError, ET.ParseError) as exc:
         raise OntologyLoadError(f"{catalog}: {exc}") from exc
