@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from kg.cli.app import app
 from kg.stages.ontology import load_ontology
-from kg.stages.reason import java_version
+from kg.stages.reason import _hermit, java_version
 from kg.web.server import make_app
 
 runner = CliRunner()
@@ -354,3 +354,19 @@ def test_describing_a_listener_iri_over_sparql_never_connects(
             refused = client.get("/sparql", params={"query": "ASK {}", key: url})
             assert refused.status_code == 400, refused.text
     no_connection(counting)
+
+
+@needs_java
+def test_hermit_would_follow_an_import_left_in_its_input(tmp_path: Path) -> None:
+    """Control: HermiT (the OWL API under it) does fetch an ``owl:imports`` IRI, so the
+    reasoner's input must have none (kg.stages.ontology.owl_view drops them; the build
+    test above shows the listener untouched with the reasoner running)."""
+    with listener() as own:
+        nt = tmp_path / "closure.nt"
+        nt.write_text(
+            f"<{MODULE}> <{RDF}type> <{OWL}Ontology> .\n"
+            f"<{MODULE}> <{OWL}imports> <http://127.0.0.1:{own.port}/imported> .\n"
+        )
+        _hermit(nt, classify=False)
+        time.sleep(SETTLE_S)
+        assert own.accepted >= 1
