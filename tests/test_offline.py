@@ -308,6 +308,26 @@ def test_shapes_that_would_fetch_are_refused(
     no_connection(counting)
 
 
+@pytest.mark.parametrize("validator", ["fast", "pyshacl"])
+def test_check_queries_that_would_fetch_are_refused(
+    project: Path, repo_root: Path, counting: Listener, tmp_path: Path, validator: str
+) -> None:
+    """A project's own check query (queries/checks/*-violation.rq) runs on the validator's
+    store directly, not through an engine's guard: refused when the checks are read."""
+    own = shutil.copytree(project, tmp_path / "project", ignore=shutil.ignore_patterns("dist"))
+    shutil.copytree(repo_root / "queries", own / "queries")
+    url = f"http://127.0.0.1:{counting.port}/sparql"
+    (own / "queries" / "checks" / "remote-violation.rq").write_text(
+        f"# title: remote\nSELECT ?focus WHERE {{ SERVICE <{url}> {{ ?focus ?p ?o }} }}\n"
+    )
+    args = ["validate", "--project", str(own), "--full", "--validator", validator]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "remote-violation.rq" in output and "SERVICE is not allowed" in output
+    no_connection(counting)
+
+
 #: Query texts naming the listener: as a service, a graph to load, a resource to describe.
 REMOTE_QUERIES = {
     "service": "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",

@@ -3,7 +3,8 @@
 
 Nothing is fetched from the network: the shapes are parsed offline (kg.rdf.offline),
 ``owl:imports`` triples are dropped from them, and a SHACL-SPARQL query that names
-another service or graph (SERVICE, FROM, LOAD) is refused before any validator sees it.
+another service or graph (SERVICE, FROM, LOAD) is refused before any validator sees it,
+and so is a check query that does.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def load_checks(checks_dir: Path) -> list[CheckQuery]:
         header = parse_header(text)
         if "title" not in header:
             raise ValidationSetupError(f"{path}: no '# title:' header line")
+        try:
+            check_offline(text)  # both validators run checks on their store directly
+        except QueryError as exc:
+            raise ValidationSetupError(f"{path}: refused: {exc}") from exc
         checks.append(CheckQuery(path, header["title"], header.get("question", ""), text))
     return checks
 
