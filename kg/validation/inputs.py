@@ -40,9 +40,10 @@ def load_shapes(shapes_dir: Path) -> Graph:
     graph = Graph()
     for path in files:
         try:
-            graph += refuse_remote_queries(parse_file(Graph(), path, "turtle"), path)
+            parse_file(graph, path, "turtle")
         except RdfFileError as exc:
             raise ValidationSetupError(str(exc)) from exc
+    refuse_remote_queries(graph, files)
     graph.remove((None, OWL.imports, None))
     return graph
 
@@ -51,9 +52,10 @@ def load_shapes(shapes_dir: Path) -> Graph:
 _SPARQL_TEXTS = (SH.select, SH.ask, SH.construct, SH.update)
 
 
-def refuse_remote_queries(shapes: Graph, path: Path) -> Graph:
-    """``shapes``, unless a SHACL-SPARQL query in it would reach the network (SERVICE,
-    FROM, LOAD): refused with the file and the shape named, whichever validator runs."""
+def refuse_remote_queries(shapes: Graph, files: list[Path]) -> None:
+    """Refuse a SHACL-SPARQL query of ``shapes`` that would reach the network (SERVICE,
+    FROM, LOAD), naming the file (one of ``files``) and the shape, whichever validator
+    would run it."""
     for prop in _SPARQL_TEXTS:
         for node, text in shapes.subject_objects(prop):
             try:
@@ -61,10 +63,14 @@ def refuse_remote_queries(shapes: Graph, path: Path) -> Graph:
             except QueryError as exc:
                 owner = next(shapes.subjects(SH.sparql, node), node)
                 name = str(prop).rpartition("#")[2]
+                # the file that holds this query text (the node may be a blank node)
+                where = next(
+                    (f for f in files if (None, prop, text) in parse_file(Graph(), f, "turtle")),
+                    files[0].parent,
+                )
                 raise ValidationSetupError(
-                    f"{path}: refused: the sh:{name} query of {owner.n3()}: {exc}"
+                    f"{where}: refused: the sh:{name} query of {owner.n3()}: {exc}"
                 ) from exc
-    return shapes
 
 
 @dataclass(frozen=True)
