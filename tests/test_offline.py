@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -373,6 +374,37 @@ def test_describing_a_listener_iri_over_sparql_never_connects(
         for key in ("default-graph-uri", "named-graph-uri"):
             refused = client.get("/sparql", params={"query": "ASK {}", key: url})
             assert refused.status_code == 400, refused.text
+    no_connection(counting)
+
+
+def test_importing_files_that_name_the_listener_never_connects(
+    project: Path, counting: Listener, tmp_path: Path
+) -> None:
+    """A .qdpx and a .qdc whose XML declares an external entity at the listener are
+    refused (exit 2, nothing written); references naming it as a URL are data."""
+    project = shutil.copytree(project, tmp_path / "own", ignore=shutil.ignore_patterns("dist"))
+    url = f"http://127.0.0.1:{counting.port}/entity"
+    xxe = f'<?xml version="1.0"?><!DOCTYPE Project [<!ENTITY x SYSTEM "{url}">]>'
+    qdpx = tmp_path / "xxe.qdpx"
+    with zipfile.ZipFile(qdpx, "w") as archive:
+        archive.writestr(
+            "project.qde", xxe + '<Project xmlns="urn:QDA-XML:project:1.0" name="&x;"/>'
+        )
+    qdc = tmp_path / "xxe.qdc"
+    qdc.write_text(
+        xxe.replace("Project", "CodeBook") + '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>'
+    )
+    for hostile in (qdpx, qdc):
+        result = runner.invoke(app, ["import", str(hostile), "--project", str(project)])
+        assert result.exit_code == 2, result.output
+        assert hostile.name in result.output and "DOCTYPE" in result.output
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{probe2024, title={Offline}, author={Doe, Jane}, year={2024},"
+        f" journal={{J}}, url={{{url}}}, doi={{10.1234/probe}}}}\n"
+    )
+    imported = runner.invoke(app, ["import", str(bib), "--project", str(project)])
+    assert imported.exit_code == 0, imported.output
     no_connection(counting)
 
 
