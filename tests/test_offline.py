@@ -262,6 +262,10 @@ def test_the_build_reads_every_format_offline_and_refuses_a_remote_context(
     closure = load_ontology(project / "ontology")
     assert set(offline_modules(f"http://127.0.0.1:{counting.port}/probe")) <= set(closure.modules)
     assert "an RDF/XML module" in {str(o) for o in closure.graph.objects()}  # &label;
+    for validator in ("fast", "pyshacl"):
+        args = ["validate", "--project", str(project), "--full", "--validator", validator]
+        checked = runner.invoke(app, args)
+        assert checked.exit_code == 0, checked.output
     no_connection(counting)
     # the same build with a JSON-LD module that names its context by URL
     module = project / "modules" / "module.jsonld"
