@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -279,6 +281,32 @@ def test_the_build_reads_every_format_offline_and_refuses_a_remote_context(
     assert again.exit_code == 2, again.output
     assert "module.jsonld" in again.output and "refused" in again.output
     assert (built / "govsm.nq").read_bytes() == nquads  # the previous build left whole
+    no_connection(counting)
+
+
+def test_data_in_other_formats_never_connects(
+    project: Path, counting: Listener, tmp_path: Path
+) -> None:
+    """JSON-LD and RDF/XML data files that would fetch (a remote context) or explode (a
+    billion-laughs DOCTYPE) beside the Turtle: the build reads Turtle and N-Triples
+    only, and whatever it does with the others (skip them, say so, refuse them) it
+    neither connects nor hangs."""
+    own = shutil.copytree(project, tmp_path / "own", ignore=shutil.ignore_patterns("dist"))
+    data = own / "data" / "offline-probe"
+    url = f"http://127.0.0.1:{counting.port}/context.jsonld"
+    (data / "remote.jsonld").write_text(jsonld_module(url, f"{PROBE}remote"))
+    (data / "laughs.rdf").write_text(rdfxml_module(f"{PROBE}laughs", BILLION_LAUGHS, "&j;"))
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--no-reason", "--project", str(own)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 2), done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - start < 60
     no_connection(counting)
 
 
