@@ -23,11 +23,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 from support import Listener, listener, service_over
 from typer.testing import CliRunner
 
 from kg.cli.app import app
+from kg.rdf.offline import parse_file
 from kg.stages.ontology import load_ontology
 from kg.stages.reason import _hermit, java_version
 from kg.web.server import make_app
@@ -164,6 +167,32 @@ REFUSED: dict[str, tuple[Callable[[str], dict[str, str]], str]] = {
         "is not in",
     ),
 }
+
+
+def test_a_jsonld_module_reads_as_rdflib_would_read_it(tmp_path: Path) -> None:
+    """JSON-LD goes through PyLD (which may fetch nothing) instead of rdflib's parser (which
+    fetches): the same triples, relative IRIs resolved against the file, blank nodes,
+    language tags, datatypes and lists included."""
+    doc = {
+        "@context": {
+            "ex": "https://example.org/",
+            "label": {"@id": "http://www.w3.org/2000/01/rdf-schema#label", "@language": "en"},
+            "n": {"@id": "ex:n", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
+            "items": {"@id": "ex:items", "@container": "@list"},
+        },
+        "@id": "relative/thing",
+        "label": "a thing",
+        "n": "3",
+        "items": ["x", {"@id": "ex:y"}],
+        "ex:part": {"label": "a part without IRI"},
+    }
+    module = tmp_path / "module.jsonld"
+    module.write_text(json.dumps(doc), encoding="utf-8")
+    ours = parse_file(Graph(), module)
+    theirs = Graph().parse(module, format="json-ld")
+    assert len(ours) == len(theirs) == 9
+    assert isomorphic(ours, theirs)
+    assert (URIRef(module.resolve().parent.as_uri() + "/relative/thing"), None, None) in ours
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:
