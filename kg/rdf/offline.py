@@ -1,6 +1,7 @@
 """Reading a local RDF file with rdflib without touching the network: the one parse that
-every rdflib read of a file in the build goes through (ontology modules, alignments,
-catalog targets, extra TBox and ABox files, shapes, the rdflib engine's sources).
+every rdflib read of a project file goes through (ontology modules, alignments, catalog
+targets, extra TBox and ABox files, shapes). Data files are read by the engines
+(kg.rdf.engine), Turtle and N-Triples only.
 
 rdflib would reach out, or blow up, in two places, so neither is left to it:
 
