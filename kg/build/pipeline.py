@@ -115,6 +115,8 @@ def reason(project: Project, log: Log = _quiet, prepared: PreparedReasoning | No
     if report.java is None:
         log(f"warning: reasoning skipped: {report.message}")
         return None
+    if report.load_error is not None:  # an unreadable or refused file: bad input
+        raise report.load_error
     if not report.ok:
         raise ReasoningFailed(report)
     return report
