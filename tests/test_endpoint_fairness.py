@@ -293,20 +293,20 @@ def test_a_query_waits_for_other_clients_at_most_the_stated_bound() -> None:
     assert scheduler.clients == 1  # "b" is forgotten
 
 
-def test_a_client_that_ended_a_worker_is_barred_then_forgotten() -> None:
+def test_a_client_that_killed_a_worker_is_barred_then_forgotten() -> None:
     clock = Clock()
     scheduler = Scheduler(Limits(workers=2, max_concurrent_per_client=2), clock)
     scheduler.add_worker("w1")
     killer = scheduler.admit("a")
     queued = scheduler.admit("a")  # behind its own work
-    scheduler.finish(killer, None, "a query from this address overran its time limit")
+    scheduler.finish(killer, None, "a query from this address needed more memory")
     with pytest.raises(Cooldown) as barred:
         scheduler.wait(queued)  # refused too, before it reached a worker
     assert barred.value.seconds == 60
     clock.now += 59.5
     with pytest.raises(Cooldown) as barred:
         scheduler.admit("a")
-    assert barred.value.seconds == 1 and "time limit" in barred.value.why
+    assert barred.value.seconds == 1 and "memory" in barred.value.why
     assert scheduler.clients == 1
     clock.now += 1
     scheduler.admit("b")  # any admission forgets the expired bar
@@ -332,3 +332,39 @@ def test_default_worker_memory_shares_a_quarter_of_the_machine() -> None:
     assert default_worker_memory_mb(3 * 2**20, 8, 4 * 1024) == 542  # the store's floor
     assert default_worker_memory_mb(10 * 2**30, 2, 24 * 1024) == 512 + 10 * 10 * 1024
     assert default_worker_memory_mb(1, 2, None) == 4096
+
+
+def test_time_limit_stops_bar_a_client_only_when_they_repeat() -> None:
+    """A query stopped at its time limit ends its worker too, but a researcher trying a
+    short limit is not locked out: the third stop within the cool-down bars."""
+    clock = Clock()
+    scheduler = Scheduler(Limits(workers=2), clock)
+    scheduler.add_worker("w1")
+    why = "a query from this address overran its time limit"
+
+    def stop(client: str) -> None:
+        ticket = scheduler.admit(client)
+        assert scheduler.wait(ticket) == "w1"
+        scheduler.finish(ticket, None, why, stopped=True)
+        scheduler.add_worker("w1")  # its replacement
+
+    stop("a")
+    clock.now += 20
+    stop("a")
+    assert scheduler.knows("a")  # remembered while its stops count
+    clock.now += 41  # the first stop is 61 s old now: it no longer counts
+    stop("a")
+    stop("b")  # another client's stops are its own
+    clock.now += 1
+    fine = scheduler.admit("a")  # two stops within 60 s: still admitted
+    assert scheduler.wait(fine) == "w1"
+    scheduler.finish(fine, "w1", None)
+    stop("a")
+    with pytest.raises(Cooldown) as barred:
+        scheduler.admit("a")
+    assert "time limit (3 times within 60 s)" in barred.value.why
+    assert barred.value.seconds == 60
+    scheduler.admit("b")  # one stop: admitted
+    clock.now += 121
+    scheduler.admit("c")  # an admission sweeps the expired state
+    assert not scheduler.knows("a")

@@ -63,8 +63,9 @@ def _policy(service: SparqlService) -> str:
         else ""
     )
     cooldown = (
-        f" A client whose query ended a worker (time or memory) is refused for "
-        f"{limits.kill_cooldown_s:g} s (429)."
+        f" A client whose query killed a worker (memory or stack), or whose queries "
+        f"were stopped at a time limit {limits.stops_before_cooldown} times within "
+        f"{limits.kill_cooldown_s:g} s, is refused for {limits.kill_cooldown_s:g} s (429)."
         if limits.kill_cooldown_s > 0
         else ""
     )

@@ -342,7 +342,7 @@ class WorkerPool:
         except QueryTimeout as exc:
             self._replace(worker)
             why = "was stopped at the reserve limit" if exc.reserved else "overran its time limit"
-            self.scheduler.finish(ticket, None, f"a query from this address {why}")
+            self.scheduler.finish(ticket, None, f"a query from this address {why}", stopped=True)
             raise
         except (EOFError, OSError) as exc:
             lost = WorkerLost("stopping", None) if self._closed else worker.cause_of_death()

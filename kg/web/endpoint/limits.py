@@ -37,8 +37,11 @@ class Limits:
     - ``reserve_after_s``: with W >= 2, at most W-1 queries may run longer than this at
       once; one that reaches it while W-1 others already have is stopped (503), so that a
       worker is always free for short queries within that time (0: no reserve).
-    - ``kill_cooldown_s``: a client whose query ended a worker (time limit, reserve or
-      memory) may not run queries for this long (429 + Retry-After; 0: no cool-down).
+    - ``kill_cooldown_s``: a client whose query killed a worker (memory, stack) may not
+      run queries for this long (429 + Retry-After; 0: no cool-down).
+    - ``stops_before_cooldown``: a query stopped at a time limit or the reserve limit
+      bars its client for the cool-down only when it is the client's N-th stop within
+      it (a researcher trying a short ``timeout=`` is not locked out, a loop is).
     """
 
     timeout_s: float = 30.0
@@ -51,11 +54,18 @@ class Limits:
     queue_wait_s: float = 1.0
     reserve_after_s: float = 5.0
     kill_cooldown_s: float = 60.0
+    stops_before_cooldown: int = 3
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise ValueError(f"timeout must be positive, got {self.timeout_s}")
-        for name in ("max_rows", "max_body_bytes", "max_concurrent_per_client", "workers"):
+        for name in (
+            "max_rows",
+            "max_body_bytes",
+            "max_concurrent_per_client",
+            "workers",
+            "stops_before_cooldown",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.worker_memory_mb is not None and self.worker_memory_mb < 0:

@@ -11,9 +11,12 @@ The policy (``Limits`` holds the numbers):
 - a free worker goes to the eligible query whose client has the fewest queries running
   (ties: the one eligible longest), not to the oldest request;
 - at most ``long_running_cap`` (W-1) queries may run past ``reserve_after_s`` at once;
-- a client whose query ended a worker (time limit, reserve, memory) is barred for
+- a client whose query killed its worker (memory, stack) is barred for
   ``kill_cooldown_s``: its queries are refused (:class:`Cooldown`, 429) before they reach
-  a worker, so one client ends at most one worker per cool-down.
+  a worker, so one client kills at most one worker per cool-down; a query *stopped* at
+  its time limit or the reserve limit (its worker ended by us) bars its client only at
+  the ``stops_before_cooldown``-th such stop within ``kill_cooldown_s`` — a researcher
+  trying a short time limit is not locked out, a loop of heavy queries is.
 
 State per client lives only while the client has queries in the service or is barred;
 then it is forgotten, so the server's memory does not grow with the clients it has seen.
@@ -81,6 +84,7 @@ class _Client:
     waiting: deque[Ticket] = field(default_factory=deque)
     barred_until: float = 0.0
     barred_why: str = ""
+    stops: deque[float] = field(default_factory=deque)  # recent time-limit/reserve stops
 
 
 class Scheduler:
@@ -194,11 +198,13 @@ class Scheduler:
             ticket.long = True
             return True
 
-    def finish(self, ticket: Ticket, worker: Any, ended: str | None) -> None:
+    def finish(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool = False) -> None:
         """``ticket``'s query is over; ``worker`` is free again (None: it was ended, and
-        ``ended`` says why: the client is barred for the cool-down)."""
+        ``ended`` says why: the client is barred for the cool-down — at once when the
+        query killed its worker, at the ``stops_before_cooldown``-th stop within the
+        cool-down when we ``stopped`` it at a time limit)."""
         with self._cond:
-            self._finish_locked(ticket, worker, ended)
+            self._finish_locked(ticket, worker, ended, stopped)
 
     @property
     def idle(self) -> int:
@@ -254,11 +260,19 @@ class Scheduler:
         ends = [t.deadline for t in self._running if t.deadline > now]
         return max(1, math.ceil(min(ends) - now)) if ends else 1
 
-    def _finish_locked(self, ticket: Ticket, worker: Any, ended: str | None) -> None:
+    def _finish_locked(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool) -> None:
         now = self.clock()
         self._running.discard(ticket)
         state = self._clients[ticket.client]
         state.running -= 1
+        if ended is not None and stopped:
+            state.stops.append(now)
+            while state.stops and state.stops[0] <= now - self.limits.kill_cooldown_s:
+                state.stops.popleft()
+            if len(state.stops) < self.limits.stops_before_cooldown:
+                ended = None
+            else:
+                ended += f" ({len(state.stops)} times within {self.limits.kill_cooldown_s:g} s)"
         if ended is not None and self.limits.kill_cooldown_s > 0:
             state.barred_until = now + self.limits.kill_cooldown_s
             state.barred_why = ended
@@ -296,8 +310,13 @@ class Scheduler:
 
     def _tidy(self, client: str, now: float) -> None:
         state = self._clients.get(client)
-        if state and not state.running and not state.waiting and state.barred_until <= now:
+        if state and self._forgettable(state, now):
             del self._clients[client]
+
+    def _forgettable(self, state: _Client, now: float) -> bool:
+        """Nothing running or waiting, no bar and no stop the cool-down still counts."""
+        recent = state.stops and state.stops[-1] > now - self.limits.kill_cooldown_s
+        return not (state.running or state.waiting or recent) and state.barred_until <= now
 
     def _forget_expired(self, now: float) -> None:
         """Forget the clients whose bar has expired (others are forgotten as they end);
@@ -305,10 +324,6 @@ class Scheduler:
         if now < self._next_sweep:
             return
         self._next_sweep = now + 1.0
-        expired = [
-            name
-            for name, s in self._clients.items()
-            if not s.running and not s.waiting and s.barred_until <= now
-        ]
+        expired = [name for name, s in self._clients.items() if self._forgettable(s, now)]
         for name in expired:
             del self._clients[name]
