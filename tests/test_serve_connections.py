@@ -6,9 +6,10 @@ connection is closed after the keep-alive timeout; an over-long request line is 
 a 256-byte path segment 404, with messages; X-Forwarded-For is trusted only from
 ``--forwarded-allow``; accept() errors are logged at most once per interval.
 
-The always-on idle test opens 2,000 connections against a server whose descriptor limit
-(1,128) gives a derived cap of 500; ``GOVSM_CONNECTIONS_20K=1`` runs the issue's case,
-20,000 connections from four helper processes against the default cap.
+One idle test opens 2,000 connections against a server whose descriptor limit (1,128)
+gives a derived cap of 500; the other is the issue's case, 20,000 connections from four
+helper processes against the default cap (skipped where ``ulimit -Hn`` is too low for
+5,000 in one process).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import errno
 import http.client
 import json
 import logging
-import os
 import resource
 import shutil
 import socket
@@ -299,10 +299,12 @@ def test_past_the_cap_idle_connections_go_first_oldest_first(dist: Path) -> None
 
 
 @pytest.mark.skipif(
-    os.environ.get("GOVSM_CONNECTIONS_20K") != "1",
-    reason="20,000 connections take 15-60 s: set GOVSM_CONNECTIONS_20K=1",
+    resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 5_200,
+    reason="each of the 4 client processes needs 5,000 descriptors (ulimit -Hn)",
 )
 def test_twenty_thousand_idle_connections(dist: Path) -> None:
+    """The issue's case (15 s here): 20,000 idle connections, a normal request answered
+    within 1 s, every idle one closed by the server at the header timeout."""
     with serve(dist, "--no-sparql", "--header-timeout", "5") as served:
         reports = idle_run(served, processes=4, each=5000, timeout=5)
         assert sum(r["closed"] for r in reports) == 20_000, reports
