@@ -369,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = list(args.serve_args)
     if not args.keep_limits and "--max-concurrent" in serve_options():
         extra += ["--max-concurrent", str(args.clients)]
+    if not args.keep_limits and "--max-running" in serve_options():
+        extra += ["--max-running", str(args.clients)]  # capped at the worker count
     server = Server(dist, extra)
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     print(

@@ -35,7 +35,8 @@ def test_an_empty_folder_is_named(tmp_path: Path) -> None:
 def test_a_folder_without_rdf_lists_what_it_holds(tmp_path: Path) -> None:
     (tmp_path / "refs.bib").write_text("@article{a,}", encoding="utf-8")
     (tmp_path / "codes.csv").write_text("study,quote\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"holds no RDF file .*not read: codes\.csv, refs\.bib"):
+    listed = r"not read: codes\.csv \(not RDF\), refs\.bib \(not RDF\)"
+    with pytest.raises(ConfigError, match=r"holds no RDF file .*" + listed):
         discover_sources(_project(tmp_path), DEFAULT_BASE)
 
 

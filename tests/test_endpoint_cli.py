@@ -27,7 +27,17 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_limits_from_the_command_line(dist: Path) -> None:
     options = ["--timeout", "2.5", "--max-rows", "5", "--max-body", "4000"]
     with serve_command(
-        "--dist", str(dist), *options, "--max-concurrent", "3", "--workers", "1"
+        "--dist",
+        str(dist),
+        *options,
+        "--max-concurrent",
+        "3",
+        "--workers",
+        "1",
+        "--worker-memory",
+        "700",
+        "--max-running",
+        "2",
     ) as url:
         sd = httpx.get(url + "sparql", timeout=30)
         assert sd.status_code == 200 and sd.headers["content-type"].startswith("text/turtle")
@@ -38,6 +48,8 @@ def test_limits_from_the_command_line(dist: Path) -> None:
         assert g.value(me, GOVSM.requestBodyLimit).toPython() == 4000
         assert g.value(me, GOVSM.concurrentQueryLimit).toPython() == 3
         assert g.value(me, GOVSM.queryWorkerCount).toPython() == 1
+        assert g.value(me, GOVSM.workerMemoryLimit).toPython() == 700
+        assert g.value(me, GOVSM.runningQueryLimit).toPython() == 1  # never over W
         r = httpx.get(url + "sparql", params={"query": "SELECT * { ?s ?p ?o }"}, timeout=30)
         assert r.headers["x-result-row-limit"] == "5" and r.headers["x-result-truncated"] == "true"
         assert len(r.json()["results"]["bindings"]) == 5
@@ -53,7 +65,14 @@ def test_no_sparql_serves_only_the_site(dist: Path) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--workers", "0"), ("--timeout", "0"), ("--max-rows", "0"), ("--max-body", "-1")],
+    [
+        ("--workers", "0"),
+        ("--timeout", "0"),
+        ("--max-rows", "0"),
+        ("--max-body", "-1"),
+        ("--worker-memory", "-1"),
+        ("--max-running", "-1"),
+    ],
 )
 def test_bad_limits_exit_2(dist: Path, option: str, value: str) -> None:
     result = runner.invoke(cli, ["serve", "--dist", str(dist), "--port", "0", option, value])

@@ -325,6 +325,10 @@ def test_service_description(client: TestClient, service: SparqlService) -> None
             "requestBodyLimit",
             "concurrentQueryLimit",
             "queryWorkerCount",
+            "runningQueryLimit",
+            "queueWaitLimit",
+            "workerMemoryLimit",
+            "workerEndCooldown",
         )
     }
     assert float(value["queryTimeLimit"]) == limits.timeout_s
@@ -332,6 +336,10 @@ def test_service_description(client: TestClient, service: SparqlService) -> None
     assert value["requestBodyLimit"] == limits.max_body_bytes
     assert value["concurrentQueryLimit"] == limits.max_concurrent_per_client
     assert value["queryWorkerCount"] == limits.workers
+    assert value["runningQueryLimit"] == limits.running_cap
+    assert float(value["queueWaitLimit"]) == limits.queue_wait_s
+    assert value["workerMemoryLimit"] == service.pool.memory_mb > 0
+    assert float(value["workerEndCooldown"]) == limits.kill_cooldown_s
     names = set(str(n) for n in g.objects(None, SD.name))
     assert names == set(service.graphs) and TAXONOMY in names
 
@@ -339,7 +347,7 @@ def test_service_description(client: TestClient, service: SparqlService) -> None
 def test_service_description_terms_are_in_the_ontology(client: TestClient, repo_root: Path) -> None:
     ontology = rdflib.Graph().parse(repo_root / "ontology" / "govsm.ttl")
     used = {p for p in sd_graph(client).predicates() if str(p).startswith(GOVSM)}
-    assert len(used) == 5
+    assert len(used) == 9
     for term in used:
         assert (term, rdflib.RDF.type, rdflib.OWL.DatatypeProperty) in ontology, term
 

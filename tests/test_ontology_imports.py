@@ -9,10 +9,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.prefixes import GOVSM, ONTOLOGY_IRI, PREFIXES
+from kg.rdf.offline import rdflib_format as rdf_format
 from kg.stages.ontology import (
     ImportNotInCatalogError,
     load_ontology,
-    rdf_format,
     read_catalog,
 )
 

@@ -22,13 +22,13 @@ from typing import Any
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.build.atomic import atomic_folder
+from kg.build.atomic import atomic_folder, prepare_output
 from kg.build.dumps import write_dumps
 from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
-from kg.rdf.load import Loaded, add_shapes, load, unread_files
+from kg.rdf.load import Loaded, add_shapes, load, unread_note
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.about import about
@@ -115,6 +115,8 @@ def reason(project: Project, log: Log = _quiet, prepared: PreparedReasoning | No
     if report.java is None:
         log(f"warning: reasoning skipped: {report.message}")
         return None
+    if report.load_error is not None:  # an unreadable or refused file: bad input
+        raise report.load_error
     if not report.ok:
         raise ReasoningFailed(report)
     return report
@@ -159,6 +161,7 @@ def build(
     validate_stage: bool = True,
 ) -> BuildResult:
     """Run every stage and publish into ``options.out`` (atomically)."""
+    prepare_output(options.out)  # an output that cannot be written fails before any stage
     with Background() as background:
         if options.reason:
             background.start_reasoning(project)
@@ -212,11 +215,9 @@ def _add_catalogue(loaded: Loaded, triples: list[Triple], log: Log) -> None:
 
 def _log_unread(project: Project, log: Log) -> None:
     """Name the files of the data folders the load did not read."""
-    unread = unread_files(project)
-    if unread:
-        shown = ", ".join(str(p) for p in unread[:10])
-        more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
-        log(f"warning: not read (not RDF): {shown}{more}")
+    note = unread_note(project)
+    if note is not None:
+        log(f"warning: {note}")
 
 
 def _validated(loaded: Loaded, project: Project, log: Log) -> ValidationReport:

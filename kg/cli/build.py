@@ -16,7 +16,7 @@ from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shap
 from kg.cli.output import console, err, log, print_table, print_warnings
 from kg.config import DEFAULT_RULES, BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
-from kg.rdf.load import load
+from kg.rdf.load import load, unread_note
 from kg.stages.report import classification_table
 from kg.stages.verify import summary as verify_summary
 from kg.stages.verify import verify as run_verify
@@ -153,6 +153,9 @@ def validate(
     if validator not in VALIDATORS:
         fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", USAGE)
     project = options.project(data, shapes, ontology, project_dir)
+    unread = unread_note(project)
+    if unread is not None:
+        log(f"warning: {unread}")
     report = None
     if validator == "fast" and engine == "oxigraph" and incremental:
         report = _validate_with_cache(project, base, cache)

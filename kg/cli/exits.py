@@ -13,11 +13,14 @@ import typer
 from rich.markup import escape
 
 from kg.build import pipeline
+from kg.build.atomic import OutputError
 from kg.cli.output import err, print_differences, print_reasoning, print_validation
 from kg.config import ConfigError
 from kg.rdf.engine import EngineError
 from kg.rdf.load import ParseError
 from kg.sparql.files import QueryError
+from kg.stages.ontology import OntologyLoadError
+from kg.validation import ValidationSetupError
 
 OK: Final = 0
 #: A check failed: the command ran as asked and the answer is no.
@@ -34,7 +37,9 @@ MEANINGS: Final[Mapping[int, str]] = {
     "a triple count that differs after a push",
     USAGE: "a parse error or a usage error: unknown query, rule set, format, label, engine "
     "or validator; missing, unknown or malformed parameter; bad base IRI or limit; missing "
-    "input (no build to serve or push, no Java for the reasoner)",
+    "input (no build to serve or push, no Java for the reasoner); an output folder that "
+    "cannot be written (read-only, full disk); an input refused because reading it would "
+    "need the network or it declares an XML DOCTYPE",
     REMOTE: "the remote engine failed (push, query --endpoint): HTTP error, timeout, "
     "refused connection",
 }
@@ -76,7 +81,10 @@ def on_library_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ParseError as exc:
             fail(f"parse error: {exc}", USAGE)
-        except (QueryError, ConfigError, EngineError) as exc:
+        except (QueryError, ConfigError, EngineError, OutputError) as exc:
+            fail(str(exc), USAGE)
+        except (OntologyLoadError, ValidationSetupError) as exc:
+            # an ontology or shapes file unreadable, or refused as unsafe (kg.rdf.offline)
             fail(str(exc), USAGE)
         except pipeline.ValidationFailed as exc:
             print_validation(exc.report)

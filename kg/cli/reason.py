@@ -36,7 +36,8 @@ OwnClasses = Annotated[
     {
         OK: "consistent, every class satisfiable",
         FAILED: "inconsistent, or a class is unsatisfiable",
-        USAGE: "Java is missing or the reasoner could not run",
+        USAGE: "Java is missing, or a file cannot be read or is refused (a JSON-LD context"
+        " named by URL, an XML DOCTYPE, an import the catalog does not map to a local file)",
     }
 )
 def reason_command(
@@ -59,7 +60,7 @@ def reason_command(
         own_classes=own_classes,
     )
     typer.echo(render(report))
-    if report.java is None:
+    if report.java is None or report.load_error is not None:
         raise typer.Exit(USAGE)
     if not report.ok:
         raise typer.Exit(FAILED)

@@ -19,6 +19,7 @@ from kg.web.endpoint.limits import Limits
 from kg.web.site.ondemand import OnDemandSite
 
 if TYPE_CHECKING:
+    from kg.web.connections import ConnectionLimits
     from kg.web.endpoint.service import SparqlService
     from kg.web.server import SiteServer
 
@@ -48,13 +49,63 @@ MaxBody = Annotated[
     int, typer.Option("--max-body", help="Largest request body accepted, in bytes.")
 ]
 MaxConcurrent = Annotated[
-    int, typer.Option("--max-concurrent", help="Queries one client may run at once.")
+    int,
+    typer.Option(
+        "--max-concurrent", help="Queries one client may have at once, running or waiting."
+    ),
+]
+MaxRunning = Annotated[
+    int,
+    typer.Option(
+        "--max-running",
+        help="Of those, queries one client may have running (0: half the workers, "
+        "rounded up); the rest wait behind its own.",
+    ),
 ]
 Workers = Annotated[int, typer.Option("--workers", help="Worker processes evaluating queries.")]
+WorkerMemory = Annotated[
+    int | None,
+    typer.Option(
+        "--worker-memory",
+        help="Address space of each worker, in MB (0: no cap; default: a quarter of the "
+        "machine's memory shared by the workers, at least what the store needs).",
+    ),
+]
 Queries = Annotated[
     Path | None,
     typer.Option(
         "--queries", help="Catalogue of named queries (default: the project's queries/cq)."
+    ),
+]
+HeaderTimeout = Annotated[
+    float,
+    typer.Option(
+        "--header-timeout",
+        help="Seconds a connection has to send its request line and headers (408 after).",
+    ),
+]
+BodyTimeout = Annotated[
+    float,
+    typer.Option("--body-timeout", help="Seconds a request body has to arrive whole (408 after)."),
+]
+KeepAlive = Annotated[
+    float,
+    typer.Option("--keep-alive", help="Seconds an idle kept-alive connection is held open."),
+]
+MaxConnections = Annotated[
+    int,
+    typer.Option(
+        "--max-connections",
+        help="Open connections at most (0: derived from the descriptor limit); past it "
+        "the longest-idle connection is closed.",
+    ),
+]
+ForwardedAllow = Annotated[
+    str,
+    typer.Option(
+        "--forwarded-allow",
+        help="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted "
+        "(default: none; the peer is the client).",
     ),
 ]
 OnDemand = Annotated[
@@ -84,9 +135,16 @@ def serve(
     max_rows: MaxRows = 10_000,
     max_body: MaxBody = 1_000_000,
     max_concurrent: MaxConcurrent = 4,
+    max_running: MaxRunning = 0,
     workers: Workers = 2,
+    worker_memory: WorkerMemory = None,
     queries: Queries = None,
     on_demand: OnDemand = False,
+    header_timeout: HeaderTimeout = 10.0,
+    body_timeout: BodyTimeout = 30.0,
+    keep_alive: KeepAlive = 5.0,
+    max_connections: MaxConnections = 0,
+    forwarded_allow: ForwardedAllow = "",
     project_dir: ProjectDir = None,
 ) -> None:
     """Serve dist/site as linked data (content negotiation, 303 for resources) and the
@@ -97,6 +155,7 @@ def serve(
         fail(str(exc), USAGE)
     dist = options.output(dist, project)
     site = dist / "site"
+    conns = _connections(header_timeout, body_timeout, keep_alive, max_connections, forwarded_allow)
     pages = None
     if on_demand:
         pages = _on_demand_pages(dist, base, project)
@@ -105,11 +164,13 @@ def serve(
     service = None
     store_missing = sparql and not (dist / "govsm.nq").is_file()
     if sparql and not store_missing:
-        limits = _limits(timeout, max_rows, max_body, max_concurrent, workers)
+        limits = _limits(
+            timeout, max_rows, max_body, (max_concurrent, max_running), workers, worker_memory
+        )
         # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
         context = pages.graph.context if pages is not None else None
         service = _sparql_service(dist, limits, base, queries, project, context)
-    server = _listen(site, host, port, base, access_log, service, pages)
+    server = _listen(site, host, port, base, access_log, service, pages, conns)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
     )
@@ -120,14 +181,20 @@ def serve(
             highlight=False,
         )
     if service is not None:
-        console.print(
-            f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
-            f"{service.triples} triples; timeout {timeout:g} s, {max_rows} rows, "
-            f"{workers} workers)",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _announce_endpoint(server, service)
     _serve_until_stopped(server)
+
+
+def _announce_endpoint(server: SiteServer, service: SparqlService) -> None:
+    """The endpoint's line on the console: its URL, size and limits."""
+    limits = service.limits
+    console.print(
+        f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
+        f"{service.triples} triples; timeout {limits.timeout_s:g} s, {limits.max_rows} rows, "
+        f"{limits.workers} workers of {service.pool.memory_mb or 'unlimited'} MB)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
@@ -140,7 +207,12 @@ def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
 
 
 def _limits(
-    timeout: float, max_rows: int, max_body: int, max_concurrent: int, workers: int
+    timeout: float,
+    max_rows: int,
+    max_body: int,
+    per_client: tuple[int, int],
+    workers: int,
+    worker_memory: int | None,
 ) -> Limits:
     """The endpoint's limits from the options; a value out of range is a usage error."""
     try:
@@ -148,8 +220,33 @@ def _limits(
             timeout_s=timeout,
             max_rows=max_rows,
             max_body_bytes=max_body,
-            max_concurrent_per_client=max_concurrent,
+            max_concurrent_per_client=per_client[0],
+            running_per_client=per_client[1],
             workers=workers,
+            worker_memory_mb=worker_memory,
+        )
+    except ValueError as exc:
+        fail(f"bad limit: {exc}", USAGE)
+
+
+def _connections(
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive: float,
+    max_connections: int,
+    forwarded_allow: str,
+) -> ConnectionLimits:
+    """The connection limits from the options; a value out of range is a usage error."""
+    # Imported when used, as the server is (below): kg.web.connections loads uvicorn.
+    from kg.web.connections import ConnectionLimits, trusted_proxies
+
+    try:
+        return ConnectionLimits(
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive=keep_alive,
+            max_connections=max_connections,
+            forwarded_allow=trusted_proxies(forwarded_allow),
         )
     except ValueError as exc:
         fail(f"bad limit: {exc}", USAGE)
@@ -188,6 +285,7 @@ def _listen(
     access_log: bool,
     service: SparqlService | None,
     pages: OnDemandSite | None,
+    connections: ConnectionLimits,
 ) -> SiteServer:
     """The server bound to host:port; on failure the service is closed and the command
     ends with a usage error."""
@@ -196,7 +294,7 @@ def _listen(
     from kg.web.server import make_server
 
     try:
-        return make_server(site, host, port, base, access_log, service, pages)
+        return make_server(site, host, port, base, access_log, service, pages, connections)
     except OSError as exc:
         if service is not None:
             service.close()

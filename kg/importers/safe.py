@@ -6,7 +6,8 @@ lxml's parser is told not to load DTDs, not to resolve entities and not to use t
 network, and any document that declares a DOCTYPE at all is refused (no format we read
 needs one, and an internal subset is how entity bombs and external entities come in).
 The DOCTYPE is found by a first pass with expat that stops at the root element, before
-libxml2 has declared, let alone expanded, a single entity.
+libxml2 has declared, let alone expanded, a single entity (kg.rdf.offline.declares_doctype,
+the same check the build makes on RDF/XML and the ontology catalog).
 
 Each function takes the InputError subclass to raise (an importer's own, such as
 kg.importers.refiqda's RefiQdaError), so callers catch one type per format.
@@ -18,11 +19,11 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from xml.parsers import expat
 
 from lxml import etree
 
 from kg.importers.refmodel import ImportFailure
+from kg.rdf.offline import declares_doctype
 
 
 class InputError(ImportFailure):
@@ -132,36 +133,6 @@ class SafeArchive:
             )
         self._read_total += len(data)
         return data
-
-
-class _Doctype(Exception):
-    """Raised from expat's handler: the document declares a DOCTYPE."""
-
-
-class _Root(Exception):
-    """Raised from expat's handler: the root element starts, so the prolog had none."""
-
-
-def declares_doctype(data: bytes) -> bool:
-    """Whether the document's prolog declares a DOCTYPE, found by expat before anything
-    of it is processed; malformed input answers False (the real parse reports it)."""
-    parser = expat.ParserCreate()
-
-    def doctype(*_: object) -> None:
-        raise _Doctype
-
-    def root(*_: object) -> None:
-        raise _Root
-
-    parser.StartDoctypeDeclHandler = doctype
-    parser.StartElementHandler = root
-    try:
-        parser.Parse(data, True)
-    except _Doctype:
-        return True
-    except (_Root, expat.ExpatError):
-        return False
-    return False
 
 
 def parse_xml(

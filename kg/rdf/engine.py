@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 import rdflib
@@ -39,6 +39,23 @@ SOURCE_FORMATS = {
     ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
     ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
 }
+
+
+#: What Windows editors may write at the start of a UTF-8 file; the RDF parsers refuse
+#: it, so the loader reads such a file from just past it (source_input).
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@contextmanager
+def source_input(path: Path) -> Iterator[dict[str, Any]]:
+    """The arguments that hand a source file to a pyoxigraph parser or bulk loader: its
+    path (read natively), or, when it begins with a UTF-8 byte-order mark, the file
+    opened just past it (line numbers are unchanged)."""
+    with path.open("rb") as handle:
+        if handle.read(len(UTF8_BOM)) == UTF8_BOM:
+            yield {"input": handle}
+            return
+    yield {"path": str(path)}
 
 
 class EngineError(RuntimeError):
@@ -233,21 +250,22 @@ class OxigraphEngine:
     ) -> None:
         target = ox.NamedNode(graph)
         batch: list[ox.Quad] = []
-        for q in ox.parse(path=str(path), format=fmt):
-            if rewrite is None:
-                batch.append(ox.Quad(q.subject, q.predicate, q.object, target))
-            else:
-                batch.append(
-                    ox.Quad(
-                        _rewrite_ox(q.subject, rewrite),
-                        q.predicate,
-                        _rewrite_ox(q.object, rewrite),
-                        target,
+        with source_input(path) as source:
+            for q in ox.parse(**source, format=fmt):
+                if rewrite is None:
+                    batch.append(ox.Quad(q.subject, q.predicate, q.object, target))
+                else:
+                    batch.append(
+                        ox.Quad(
+                            _rewrite_ox(q.subject, rewrite),
+                            q.predicate,
+                            _rewrite_ox(q.object, rewrite),
+                            target,
+                        )
                     )
-                )
-            if len(batch) >= _BATCH:
-                self._extend(graph, batch)
-                batch = []
+                if len(batch) >= _BATCH:
+                    self._extend(graph, batch)
+                    batch = []
         self._extend(graph, batch)
 
     def loads_early(self, path: Path) -> bool:
@@ -285,7 +303,8 @@ class OxigraphEngine:
         second parse does not give: if one has a blank subject, the graph is dropped
         again and False returned (load it quad by quad)."""
         target = ox.NamedNode(graph)
-        self.store.bulk_load(path=str(path), format=fmt, to_graph=target)
+        with source_input(path) as source:
+            self.store.bulk_load(**source, format=fmt, to_graph=target)
         self._written(graph)
         if self._pool is not None:
             self._scans.append((path, fmt, graph, self._pool.submit(self._scan, path, fmt, target)))
@@ -303,11 +322,12 @@ class OxigraphEngine:
         if not self.store.query(ask_rewritable(target)):
             return []  # nothing the Store may have rewritten: no need to parse again
         kept: list[ox.Quad] = []
-        for q in ox.parse(path=str(path), format=fmt):
-            if rewritable(q.object):
-                if not isinstance(q.subject, ox.NamedNode):
-                    return None
-                kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
+        with source_input(path) as source:
+            for q in ox.parse(**source, format=fmt):
+                if rewritable(q.object):
+                    if not isinstance(q.subject, ox.NamedNode):
+                        return None
+                    kept.append(ox.Quad(q.subject, q.predicate, q.object, target))
         return kept
 
     def add(self, graph: str, triples: Iterable[Triple]) -> None:
@@ -447,7 +467,13 @@ class RdflibEngine:
     def load(self, path: Path, graph: str, rewrite: Rewrite | None = None) -> None:
         parsed = rdflib.Graph()
         # A local file parsed by rdflib's own parser; nothing is fetched (no imports followed).
-        parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
+        try:
+            parsed.parse(str(path), format=SOURCE_FORMATS[path.suffix][1])
+        except RecursionError as exc:  # its Turtle parser recurses into nested [ ] and ( )
+            raise EngineError(
+                f"{path}: blank nodes or lists nested too deep for the rdflib engine's "
+                "parser; load it with the oxigraph engine (--engine oxigraph)"
+            ) from exc
         target = self._target(graph)
         if rewrite is None:
             for triple in parsed:

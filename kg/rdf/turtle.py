@@ -97,6 +97,10 @@ def _copy_sorting_prefixes(src: BinaryIO, out: BinaryIO, body_only: bool = False
     shutil.copyfileobj(src, out, 1 << 20)
 
 
+#: The exit code of a child whose write the file system refused ("ERRNO REASON" on stderr).
+_OS_ERROR = 75
+
+
 class TurtleWriter:
     """A child process (``python -m kg.rdf.turtle``) writing one Turtle file from the
     N-Triples chunks it is fed."""
@@ -128,11 +132,15 @@ class TurtleWriter:
                     self._process.stdin.close()
 
     def finish(self) -> int:
-        """Wait for the child; the file's size. A failed child raises RuntimeError
-        with what it said."""
+        """Wait for the child; the file's size. A child the file system refused raises
+        that OSError (a full disk, say: the build names it); another failure raises
+        RuntimeError with what it said."""
         assert self._process.stderr is not None
         err = self._process.stderr.read()  # the child writes there only when it fails
         self._process.wait()
+        if self._process.returncode == _OS_ERROR:
+            number, _, reason = err.decode("utf-8", "replace").strip().partition(" ")
+            raise OSError(int(number), reason, str(self.target))
         if self._process.returncode != 0:
             message = err.decode("utf-8", "replace").strip()[-2000:]
             raise RuntimeError(f"writing {self.target.name} failed: {message}")
@@ -156,7 +164,13 @@ def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2) or (len(argv) == 2 and not body_only):
         print("usage: python -m kg.rdf.turtle TARGET [--body] < union.nt", file=sys.stderr)
         return 2
-    write_turtle(sys.stdin.buffer, Path(argv[0]), body_only)
+    try:
+        write_turtle(sys.stdin.buffer, Path(argv[0]), body_only)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        print(exc.errno, exc.strerror, file=sys.stderr)  # TurtleWriter.finish raises it
+        return _OS_ERROR
     return 0
 
 

@@ -10,34 +10,23 @@ list is an error that names the IRI.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.rdf.imports import without_imports
-from kg.rdf.jsonld.offline import RemoteContextRefused, check_offline
+from kg.rdf.offline import RdfFileError, dtd_refusal
+from kg.rdf.offline import parse_file as offline_parse
 
 ROOT_FILE = "govsm.ttl"
 CATALOG_FILE = "catalog-v001.xml"
 _CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
-
-# rdflib parser names by file suffix; owl: and rdf: files of the pinned vocabularies
-# are RDF/XML.
-_FORMATS = {
-    ".ttl": "turtle",
-    ".nt": "nt",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-    ".jsonld": "json-ld",
-    ".trig": "trig",
-    ".nq": "nquads",
-}
 
 
 class OntologyLoadError(Exception):
@@ -63,33 +52,24 @@ class LoadedOntology:
     modules: dict[str, Path]  # ontology IRI -> file
 
 
-def rdf_format(path: Path) -> str:
-    """The rdflib parser name for a file, from its suffix."""
-    try:
-        return _FORMATS[path.suffix.lower()]
-    except KeyError as exc:
-        raise OntologyLoadError(f"{path}: unknown RDF file suffix {path.suffix!r}") from exc
-
-
 def parse_file(graph: Graph, path: Path) -> None:
-    """Parse one RDF file into ``graph``; a syntax error names the file. A JSON-LD file
-    that names a context by URL is refused (rdflib would fetch it)."""
+    """Parse one RDF file into ``graph`` offline (kg.rdf.offline: a JSON-LD context named
+    by URL or an XML DOCTYPE is refused); any error names the file."""
     try:
-        fmt = rdf_format(path)
-        if fmt == "json-ld":
-            check_offline(json.loads(path.read_text(encoding="utf-8")), str(path))
-        graph.parse(path, format=fmt)
-    except OntologyLoadError:
-        raise
-    except RemoteContextRefused as exc:  # its message names the file
+        offline_parse(graph, path)
+    except RdfFileError as exc:
         raise OntologyLoadError(str(exc)) from exc
-    except Exception as exc:  # rdflib raises many parser-specific types
-        raise OntologyLoadError(f"{path}: {exc}") from exc
 
 
 def read_catalog(catalog: Path) -> dict[str, Path]:
-    """Map each ``<uri name=IRI uri=FILE/>`` of an OASIS catalog to an absolute path."""
+    """Map each ``<uri name=IRI uri=FILE/>`` of an OASIS catalog to an absolute path.
+    Refused: a DOCTYPE that kg.rdf.offline.dtd_refusal refuses, an entry mapping an IRI
+    to anything but a local file (an ``http:`` URL...): nothing is ever fetched. Other
+    entries (``nextCatalog``, ``rewriteURI``...) are not read."""
     try:
+        refusal = dtd_refusal(catalog.read_bytes())
+        if refusal:
+            raise OntologyLoadError(f"{catalog}: {refusal}")
         root = ET.parse(catalog).getroot()
     except (OSError, ET.ParseError) as exc:
         raise OntologyLoadError(f"{catalog}: {exc}") from exc
@@ -97,8 +77,22 @@ def read_catalog(catalog: Path) -> dict[str, Path]:
     for el in root.iter(f"{_CATALOG_NS}uri"):
         name, uri = el.get("name"), el.get("uri")
         if name and uri:
-            entries[name] = (catalog.parent / uri).resolve()
+            entries[name] = _local_file(catalog, name, uri)
     return entries
+
+
+def _local_file(catalog: Path, name: str, uri: str) -> Path:
+    """The file a catalog entry maps ``name`` to: a path relative to the catalog, or a
+    ``file:`` URI; any other scheme is refused (it would need the network)."""
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path)).resolve()
+    if len(parts.scheme) > 1:  # one letter is a Windows drive, not a scheme
+        raise OntologyLoadError(
+            f"{catalog}: refused: <{name}> is mapped to {uri!r}, which is not a local file; "
+            "GovSM-KG never fetches an import: map it to a file beside the catalog"
+        )
+    return (catalog.parent / uri).resolve()
 
 
 def _ontology_iri(graph: Graph, path: Path) -> str:

@@ -95,6 +95,9 @@ class ReasonReport:
     seconds: float = 0.0
     java: str | None = None  # the `java -version` line, None when Java is missing
     message: str = ""
+    #: the ontology or a file given could not be read, or was refused (it would need the
+    #: network or declares a DOCTYPE): bad input, not a reasoning verdict
+    load_error: OntologyLoadError | None = None
 
     @property
     def ok(self) -> bool:
@@ -301,7 +304,7 @@ def reason(
         load_files([Path(p) for p in extra_files], graph)
         load_files([Path(p) for p in abox_files], graph)
     except OntologyLoadError as exc:
-        return ReasonReport(False, [], time.monotonic() - start, java, str(exc))
+        return ReasonReport(False, [], time.monotonic() - start, java, str(exc), exc)
     notes: list[str] = []
     view = owl_view(graph, notes)
     ignored = unsupported_datatypes(view)

@@ -1,7 +1,10 @@
 """What validation reads besides the data: the shapes files and the check queries
 (``*-violation.rq``, each row a violation).
 
-Nothing is fetched from the network: ``owl:imports`` triples are dropped from the shapes.
+Nothing is fetched from the network: the shapes are parsed offline (kg.rdf.offline),
+``owl:imports`` triples are dropped from them, and a SHACL-SPARQL query that names
+another service or graph (SERVICE, FROM, LOAD) is refused before any validator sees it,
+and so is a check query that does.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from pathlib import Path
 
 import rdflib
 from rdflib import Graph
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, SH
 
-from kg.sparql.files import parse_header
+from kg.rdf.offline import RdfFileError, parse_file
+from kg.sparql.files import QueryError, check_offline, parse_header
 from kg.validation.report import CHECK_COMPONENT, VIOLATION, ValidationResult
 from kg.validation.terms import term_str
 
@@ -36,11 +40,37 @@ def load_shapes(shapes_dir: Path) -> Graph:
     graph = Graph()
     for path in files:
         try:
-            graph.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises parser-specific types
-            raise ValidationSetupError(f"{path}: {exc}") from exc
+            parse_file(graph, path, "turtle")
+        except RdfFileError as exc:
+            raise ValidationSetupError(str(exc)) from exc
+    refuse_remote_queries(graph, files)
     graph.remove((None, OWL.imports, None))
     return graph
+
+
+#: The SHACL properties whose value is SPARQL text that a validator runs.
+_SPARQL_TEXTS = (SH.select, SH.ask, SH.construct, SH.update)
+
+
+def refuse_remote_queries(shapes: Graph, files: list[Path]) -> None:
+    """Refuse a SHACL-SPARQL query of ``shapes`` that would reach the network (SERVICE,
+    FROM, LOAD), naming the file (one of ``files``) and the shape, whichever validator
+    would run it."""
+    for prop in _SPARQL_TEXTS:
+        for node, text in shapes.subject_objects(prop):
+            try:
+                check_offline(str(text))
+            except QueryError as exc:
+                owner = next(shapes.subjects(SH.sparql, node), node)
+                name = str(prop).rpartition("#")[2]
+                # the file that holds this query text (the node may be a blank node)
+                where = next(
+                    (f for f in files if (None, prop, text) in parse_file(Graph(), f, "turtle")),
+                    files[0].parent,
+                )
+                raise ValidationSetupError(
+                    f"{where}: refused: the sh:{name} query of {owner.n3()}: {exc}"
+                ) from exc
 
 
 @dataclass(frozen=True)
@@ -66,6 +96,10 @@ def load_checks(checks_dir: Path) -> list[CheckQuery]:
         header = parse_header(text)
         if "title" not in header:
             raise ValidationSetupError(f"{path}: no '# title:' header line")
+        try:
+            check_offline(text)  # both validators run checks on their store directly
+        except QueryError as exc:
+            raise ValidationSetupError(f"{path}: refused: {exc}") from exc
         checks.append(CheckQuery(path, header["title"], header.get("question", ""), text))
     return checks
 

@@ -28,10 +28,23 @@ documents, and, when there is no static site at all, ``/`` and ``/style.css``.
 
 The base IRI is used only to also accept requests under its path (``/govsm/id/…`` for
 the default base), as a server answering for the base's own host would receive them.
+
+The stack is uvicorn with its h11 protocol, subclassed in :mod:`kg.web.connections` for
+what uvicorn lacks: header and body read timeouts, a cap on open connections below the
+descriptor limit (closing idle connections first), a request-head limit answered 414/431
+with a message, and rate-limited logging of ``accept()`` errors. Those are a few hooks on
+the protocol uvicorn already runs (``Config(http=...)``); hypercorn's read timeout is per
+read (a trickled head never trips it) and it has no connection cap, and another server
+would have been a new stack under every test of the serving layer (README, Connections).
+``X-Forwarded-For`` is honoured only from the addresses listed in
+:class:`~kg.web.connections.ConnectionLimits` (none by default), so the peer is the client
+of the per-client cap and of the access log.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import socket
@@ -44,11 +57,19 @@ from urllib.parse import parse_qs, quote, urlsplit
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
+from kg.web.connections import (
+    MAX_HEAD,
+    AcceptErrorLog,
+    CappedListener,
+    ConnectionLimits,
+    protocol_class,
+)
 from kg.web.endpoint.api import api_routes
 from kg.web.endpoint.editor import editor_routes
 from kg.web.endpoint.protocol import GraphStore, SparqlEndpoint
@@ -206,11 +227,13 @@ class Site:
 
     def inside(self, candidate: Path) -> Path | None:
         """The real path of ``candidate`` if it is a regular file under the site root."""
+        # Any OSError (ENAMETOOLONG from a 256-byte segment, EINVAL...) means no such
+        # file: a 404, never a 500.
         try:
             real = candidate.resolve()
+            if not real.is_relative_to(self.root) or not real.is_file():
+                return None
         except (OSError, RuntimeError, ValueError):
-            return None
-        if not real.is_relative_to(self.root) or not real.is_file():
             return None
         return real
 
@@ -281,7 +304,10 @@ class Site:
         )
 
     def file(self, path: Path, request: Headers) -> Response:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:  # removed since the lookup (a rebuild swapped the folder)
+            return _text(404, "Not Found\n")
         ctype = media_type(path)
         headers = {
             "ETag": etag(path, stat),
@@ -363,10 +389,52 @@ def make_app(
 # --- running it ----------------------------------------------------------------------
 
 
+class QuietDisconnect:
+    """ASGI wrapper: a client gone before its body arrived (it hung up, or the body
+    timeout closed it) can get no answer, so that is not an application error to log."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with contextlib.suppress(ClientDisconnect):
+            await self.app(scope, receive, send)
+
+
+class GuardedServer(uvicorn.Server):
+    """uvicorn's server with accept() errors logged at most once per interval."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
+        await super().startup(sockets=sockets)
+
+
+def uvicorn_config(
+    app: Starlette, access_log: bool, connections: ConnectionLimits
+) -> uvicorn.Config:
+    """uvicorn's settings for ``app`` under ``connections`` (kg.web.connections)."""
+    trusted = list(connections.forwarded_allow)
+    return uvicorn.Config(
+        QuietDisconnect(app),
+        http=protocol_class(connections),
+        h11_max_incomplete_event_size=MAX_HEAD,
+        timeout_keep_alive=connections.keep_alive,  # type: ignore[arg-type]
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: only the listed
+        # proxies here, and none unless some are listed.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        lifespan="off",
+        server_header=False,
+    )
+
+
 class SiteServer:
     """uvicorn serving :func:`make_app` on a socket bound at construction (port 0 picks
-    a free port): ``serve_forever()`` runs it, ``shutdown()`` (from another thread)
-    stops it."""
+    a free port), with the connection hygiene of ``connections`` (defaults of
+    :class:`~kg.web.connections.ConnectionLimits` when None): ``serve_forever()`` runs
+    it, ``shutdown()`` (from another thread) stops it."""
 
     def __init__(
         self,
@@ -377,9 +445,10 @@ class SiteServer:
         access_log: bool = False,
         service: SparqlService | None = None,
         on_demand: OnDemandSite | None = None,
+        connections: ConnectionLimits | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        self.socket = CappedListener(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Accepted connections inherit it: without it, Nagle's algorithm and the client's
         # delayed ACK hold a response's body ~40 ms on a kept-alive connection.
@@ -391,14 +460,11 @@ class SiteServer:
             raise
         self.socket.listen(128)
         self.server_address = self.socket.getsockname()[:2]
-        config = uvicorn.Config(
-            make_app(site_dir, base, service, on_demand),
-            log_level="info" if access_log else "warning",
-            access_log=access_log,
-            lifespan="off",
-            server_header=False,
-        )
-        self.server = uvicorn.Server(config)
+        self.connections = connections or ConnectionLimits()
+        app = make_app(site_dir, base, service, on_demand)
+        config = uvicorn_config(app, access_log, self.connections)
+        self.socket.registry = config.http.registry  # type: ignore[union-attr]
+        self.server = GuardedServer(config)
         self.service = service
         self._stopped = threading.Event()
 
@@ -431,10 +497,12 @@ def make_server(
     access_log: bool = False,
     service: SparqlService | None = None,
     on_demand: OnDemandSite | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> SiteServer:
     """A server for ``site_dir`` (not yet serving; call ``serve_forever``); ``service``
     adds the SPARQL endpoint (and is closed with the server); ``on_demand`` renders the
-    resource pages the static site lacks (then ``site_dir`` may be missing or partial)."""
+    resource pages the static site lacks (then ``site_dir`` may be missing or partial);
+    ``connections``: timeouts, connection cap, trusted proxies (kg.web.connections)."""
     if on_demand is None and not (Path(site_dir) / "index.html").is_file():
         raise FileNotFoundError(f"{site_dir}/index.html not found: run `govsm build` first")
-    return SiteServer(Path(site_dir), host, port, base, access_log, service, on_demand)
+    return SiteServer(Path(site_dir), host, port, base, access_log, service, on_demand, connections)

@@ -65,10 +65,13 @@ def check_offline(doc: object, source: str) -> None:
         )
 
 
-def to_nquads(doc: object) -> str:
-    """PyLD's RDF (N-Quads) of ``doc``, offline."""
+def to_nquads(doc: object, base: str | None = None) -> str:
+    """PyLD's RDF (N-Quads) of ``doc``, offline; ``base`` resolves its relative IRIs."""
     check_offline(doc, "JSON-LD input")
-    return jsonld.to_rdf(doc, {**OPTIONS, "format": "application/n-quads"})
+    options = {**OPTIONS, "format": "application/n-quads"}
+    if base is not None:
+        options["base"] = base
+    return jsonld.to_rdf(doc, options)
 
 
 def from_nquads(nquads: str) -> list:

@@ -168,7 +168,7 @@ def parse_blocks(split: Split, blocks: Iterable[str], source: Source, base: str)
 def read_file(source: Source, base: str) -> tuple[Split, list[ox.Quad], list[str]]:
     """A source file cut into blocks, its quads, and the triples two blocks both state
     (as strings: removing one of those blocks must not remove the triple)."""
-    text = source.path.read_text(encoding="utf-8")
+    text = source.path.read_text(encoding="utf-8-sig")
     split = split_blocks(text, source.path.suffix)
     try:
         quads = parse_blocks(split, split.blocks, source, base)

@@ -64,9 +64,9 @@ def patch_file(
     old_text = ""
     if entry is not None and entry.get("sha256"):  # known before
         with contextlib.suppress(OSError):
-            old_text = cache.copy_path(source.rel).read_text(encoding="utf-8")
+            old_text = cache.copy_path(source.rel).read_text(encoding="utf-8-sig")
     old_split = split_blocks(old_text, source.path.suffix)
-    new_split = split_blocks(source.path.read_text(encoding="utf-8"), source.path.suffix)
+    new_split = split_blocks(source.path.read_text(encoding="utf-8-sig"), source.path.suffix)
     if (
         entry is None
         or not old_text

@@ -24,7 +24,6 @@ def describe(service: SparqlService, endpoint: str) -> Graph:
         g.bind(name, PREFIXES[name])
     g.bind("formats", formats.FORMATS_NS)
     me = URIRef(endpoint)
-    limits = service.limits
     g.add((me, RDF.type, SD.Service))
     g.add((me, SD.endpoint, me))
     g.add((me, SD.supportedLanguage, SD.SPARQL11Query))
@@ -32,31 +31,8 @@ def describe(service: SparqlService, endpoint: str) -> Graph:
     g.add((me, SD.defaultEntailmentRegime, URIRef("http://www.w3.org/ns/entailment/Simple")))
     for fmt in formats.TABULAR + formats.GRAPH:
         g.add((me, SD.resultFormat, URIRef(fmt.iri)))
-    g.add(
-        (
-            me,
-            RDFS.comment,
-            Literal(
-                "Read-only and offline: SPARQL Update, SERVICE and graphs not held are "
-                "refused; each query runs in a worker process "
-                + ("without network access " if service.pool.sandboxed else "")
-                + f"and is stopped after {limits.timeout_s:g} s; results are cut at "
-                f"{limits.max_rows} rows (header X-Result-Truncated).",
-                lang="en",
-            ),
-        )
-    )
-    g.add((me, G.queryTimeLimit, Literal(f"{limits.timeout_s:g}", datatype=XSD.decimal)))
-    g.add((me, G.resultRowLimit, Literal(limits.max_rows, datatype=XSD.nonNegativeInteger)))
-    g.add((me, G.requestBodyLimit, Literal(limits.max_body_bytes, datatype=XSD.nonNegativeInteger)))
-    g.add(
-        (
-            me,
-            G.concurrentQueryLimit,
-            Literal(limits.max_concurrent_per_client, datatype=XSD.positiveInteger),
-        )
-    )
-    g.add((me, G.queryWorkerCount, Literal(limits.workers, datatype=XSD.positiveInteger)))
+    g.add((me, RDFS.comment, Literal(_policy(service), lang="en")))
+    _limit_terms(g, me, service)
     dataset = BNode("dataset")
     g.add((me, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
@@ -74,6 +50,57 @@ def describe(service: SparqlService, endpoint: str) -> Graph:
         g.add((graph, RDF.type, SD.Graph))
         g.add((graph, VOID.triples, Literal(size)))
     return g
+
+
+def _policy(service: SparqlService) -> str:
+    """The service's limits and scheduling policy in words."""
+    limits = service.limits
+    memory = f"{service.pool.memory_mb} MB" if service.pool.memory_mb else "no memory cap"
+    reserve = (
+        f" At most {limits.long_running_cap} queries may run longer than "
+        f"{limits.reserve_after_s:g} s at once, so that a worker stays free for short ones."
+        if limits.long_running_cap < limits.workers
+        else ""
+    )
+    cooldown = (
+        f" A client whose query killed a worker (memory or stack), or whose queries "
+        f"were stopped at a time limit {limits.stops_before_cooldown} times within "
+        f"{limits.kill_cooldown_s:g} s, is refused for {limits.kill_cooldown_s:g} s (429)."
+        if limits.kill_cooldown_s > 0
+        else ""
+    )
+    return (
+        "Read-only and offline: SPARQL Update, SERVICE and graphs not held are "
+        "refused; each query runs in one of "
+        f"{limits.workers} worker processes "
+        + ("without network access " if service.pool.sandboxed else "")
+        + f"({memory} each) and is stopped after {limits.timeout_s:g} s; results are cut "
+        f"at {limits.max_rows} rows (header X-Result-Truncated). A client (network address) "
+        f"may have {limits.max_concurrent_per_client} queries in the service, "
+        f"{limits.running_cap} of them running; the rest wait behind its own. A free "
+        "worker goes to the client with the fewest queries running (then the longest "
+        f"waiting); a query waits for other clients at most {limits.queue_wait_s:g} s, "
+        f"then is answered 503 with Retry-After.{reserve}{cooldown} Errors in the query "
+        "are 400; a query beyond a worker's time or memory is 503; 500 is the "
+        "service's own fault."
+    )
+
+
+def _limit_terms(g: Graph, me: URIRef, service: SparqlService) -> None:
+    limits = service.limits
+    decimal, positive, count = XSD.decimal, XSD.positiveInteger, XSD.nonNegativeInteger
+    for term, value, datatype in (
+        (G.queryTimeLimit, f"{limits.timeout_s:g}", decimal),
+        (G.resultRowLimit, limits.max_rows, count),
+        (G.requestBodyLimit, limits.max_body_bytes, count),
+        (G.concurrentQueryLimit, limits.max_concurrent_per_client, positive),
+        (G.runningQueryLimit, limits.running_cap, positive),
+        (G.queueWaitLimit, f"{limits.queue_wait_s:g}", decimal),
+        (G.queryWorkerCount, limits.workers, positive),
+        (G.workerMemoryLimit, service.pool.memory_mb, count),
+        (G.workerEndCooldown, f"{limits.kill_cooldown_s:g}", decimal),
+    ):
+        g.add((me, term, Literal(value, datatype=datatype)))
 
 
 def serialize(graph: Graph, fmt: str) -> bytes:

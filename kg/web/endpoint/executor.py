@@ -19,7 +19,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -32,7 +32,8 @@ import pyoxigraph as ox
 from kg.prefixes import PREFIXES
 from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
-from kg.web.endpoint.limits import Limits
+from kg.web.endpoint.limits import Limits, default_worker_memory_mb, physical_memory_mb
+from kg.web.endpoint.scheduler import Scheduler, Ticket
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -57,8 +58,9 @@ class Job:
 @dataclass(frozen=True)
 class Outcome:
     """A worker's answer: ``kind`` is tabular/boolean/graph (then ``body`` is written in
-    ``format``), ``syntax`` (``message`` is the parser's), ``not-acceptable`` or
-    ``error``."""
+    ``format``), ``syntax`` (``message`` is the parser's), ``query-error`` (the engine
+    refused to evaluate it: the query's fault), ``memory`` (Python ran out of the
+    worker's memory; the worker lives on), ``not-acceptable`` or ``error`` (ours)."""
 
     kind: str
     format: str | None = None
@@ -70,15 +72,32 @@ class Outcome:
 
 
 class QueryTimeout(Exception):
-    """The query overran its time limit; its worker was replaced."""
+    """The query overran its time limit (``seconds``); its worker was replaced.
+    ``reserved``: it was stopped at ``reserve_after_s`` because W-1 other long queries
+    were running."""
+
+    def __init__(self, seconds: float, reserved: bool = False) -> None:
+        super().__init__(f"stopped after {seconds:g} s")
+        self.seconds = seconds
+        self.reserved = reserved
 
 
 class WorkerLost(Exception):
-    """The worker died during the query (e.g. out of memory); it was replaced."""
+    """The worker died during the query; it was replaced. ``cause``: ``memory`` (the
+    engine could not allocate: it aborts the process), ``stack`` (it overflowed its
+    stack: a query nested too deeply), ``stopping`` (the pool was closed) or ``crash``
+    (anything else: ``exitcode``)."""
+
+    def __init__(self, cause: str, exitcode: int | None) -> None:
+        super().__init__(f"worker ended ({cause}, exit code {exitcode})")
+        self.cause = cause
+        self.exitcode = exitcode
 
 
-class Busy(Exception):
-    """No worker became free in time."""
+# What a worker's death during a query means, by the signal that ended it: Rust's
+# allocation failure aborts (the address-space cap), the kernel's OOM killer sends
+# SIGKILL (we never kill a worker before we hear from it), a stack overflow is SIGSEGV.
+DEATHS = {-signal.SIGABRT: "memory", -signal.SIGKILL: "memory", -signal.SIGSEGV: "stack"}
 
 
 # --- inside a worker -------------------------------------------------------------------
@@ -108,8 +127,10 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
-    started = time.perf_counter()
+def _results(store: ox.Store, job: Job) -> tuple[str, Any, bool]:
+    """Evaluate ``job``: its kind (boolean/tabular/graph), the result (a bool, the
+    variables and rows, or the triples) and whether it was cut at ``max_rows``.
+    Whatever the engine raises here is the query's fault (the caller answers 400)."""
     kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
@@ -117,43 +138,46 @@ def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.union_default_graph and job.default_graphs is None:
         kwargs["use_default_graph_as_union"] = True
+    result = store.query(job.query, base_iri=job.base, **kwargs)
+    if isinstance(result, ox.QueryBoolean):
+        return "boolean", bool(result), False
+    items: list[Any] = []
+    truncated = False
+    solutions = isinstance(result, ox.QuerySolutions)
+    variables = [v.value for v in result.variables] if solutions else []
+    for item in result:
+        if len(items) >= job.max_rows:
+            truncated = True  # stop reading: the rest is never computed
+            break
+        items.append([item[v] for v in variables] if solutions else item)
+    if solutions:
+        return "tabular", (variables, items), truncated
+    return "graph", items, truncated
+
+
+def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
+    started = time.perf_counter()
     try:
-        result = store.query(job.query, base_iri=job.base, **kwargs)
+        kind, result, truncated = _results(store, job)
     except SyntaxError as exc:
         return Outcome("syntax", message=str(exc))
-    if isinstance(result, ox.QueryBoolean):
-        if job.boolean_format is None:
-            return Outcome("not-acceptable", message="boolean")
-        body = write_boolean(job.boolean_format, bool(result))
-        return Outcome("boolean", job.boolean_format, body, 1, False, "", _since(started))
-    if isinstance(result, ox.QuerySolutions):
-        if job.tabular_format is None:
-            return Outcome("not-acceptable", message="tabular")
-        variables = [v.value for v in result.variables]
-        rows: list[list[Any]] = []
-        truncated = False
-        for solution in result:
-            if len(rows) >= job.max_rows:
-                truncated = True  # stop reading: the rest is never computed
-                break
-            rows.append([solution[v] for v in variables])
-        body = write_solutions(job.tabular_format, variables, rows)
-        return Outcome(
-            "tabular", job.tabular_format, body, len(rows), truncated, "", _since(started)
-        )
-    if job.graph_format is None:
-        return Outcome("not-acceptable", message="graph")
-    triples = []
-    truncated = False
-    for triple in result:
-        if len(triples) >= job.max_rows:
-            truncated = True
-            break
-        triples.append(triple)
+    except MemoryError:
+        raise
+    except Exception as exc:  # unknown function, a type error the engine raises...
+        return Outcome("query-error", message=str(exc) or type(exc).__name__)
+    fmt = {"boolean": job.boolean_format, "tabular": job.tabular_format}.get(kind, job.graph_format)
+    if fmt is None:
+        return Outcome("not-acceptable", message=kind)
+    if kind == "boolean":
+        return Outcome("boolean", fmt, write_boolean(fmt, result), 1, False, "", _since(started))
+    if kind == "tabular":
+        variables, rows = result
+        body = write_solutions(fmt, variables, rows)
+        return Outcome("tabular", fmt, body, len(rows), truncated, "", _since(started))
     # Slash namespaces of our own IRIs would give local names like id:factor\/human.
     prefixes = {k: v for k, v in PREFIXES.items() if k not in ("id", "rule", "shape")}
-    body = write_graph(job.graph_format, triples, prefixes, context)
-    return Outcome("graph", job.graph_format, body, len(triples), truncated, "", _since(started))
+    body = write_graph(fmt, result, prefixes, context)
+    return Outcome("graph", fmt, body, len(result), truncated, "", _since(started))
 
 
 def _since(started: float) -> float:
@@ -177,9 +201,12 @@ def worker_main(
             return
         try:
             outcome = _evaluate(store, job, context)
-        except MemoryError:
-            outcome = Outcome("error", message="the query needed more memory than allowed")
-        except Exception as exc:  # an engine or writer error is the query's, not ours
+        except MemoryError:  # Python's own allocations; the engine's abort the process
+            cap = f"{memory_mb} MB" if memory_mb > 0 else "the machine's memory"
+            outcome = Outcome("memory", message=cap)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a writer's error, or an engine panic: ours (500)
             outcome = Outcome("error", message=f"{type(exc).__name__}: {exc}")
         conn.send(outcome)
 
@@ -190,12 +217,12 @@ def worker_main(
 class Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, store_path: Path, limits: Limits, sandbox: bool, context: Context) -> None:
+    def __init__(self, store_path: Path, memory_mb: int, sandbox: bool, context: Context) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=worker_main,
-            args=(child, str(store_path), limits.worker_memory_mb, sandbox, context),
+            args=(child, str(store_path), memory_mb, sandbox, context),
             daemon=True,
             name="govsm-sparql-worker",
         )
@@ -220,13 +247,19 @@ class Worker:
         with contextlib.suppress(Exception):
             self.conn.close()
 
+    def cause_of_death(self) -> WorkerLost:
+        """Why the process ended (it has, or is ending: its pipe is closed)."""
+        self.process.join(5)
+        code = self.process.exitcode
+        return WorkerLost(DEATHS.get(code or 0, "crash"), code)
+
 
 class WorkerPool:
-    """``workers`` processes; ``run`` hands a job to a free one, with a time limit.
+    """``workers`` processes and the :class:`Scheduler` that hands them out.
 
-    ``run`` blocks (call it from a thread): it waits for a free worker, sends the job,
-    waits for the answer until the limit, and on overrun kills the worker, starts a
-    replacement in the background and raises :class:`QueryTimeout`."""
+    :meth:`execute` runs a job on the worker a ticket was given, with the time limit: on
+    overrun it kills the worker, starts a replacement in the background and raises
+    :class:`QueryTimeout`; a worker that dies raises :class:`WorkerLost`."""
 
     def __init__(
         self,
@@ -241,7 +274,14 @@ class WorkerPool:
         self.limits = limits
         self.sandbox = sandbox
         self.context = context or Context.build(usage_of_nquads(self.store_path))
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        self.memory_mb = (
+            limits.worker_memory_mb
+            if limits.worker_memory_mb is not None
+            else default_worker_memory_mb(
+                self.store_path.stat().st_size, limits.workers, physical_memory_mb()
+            )
+        )
+        self.scheduler = Scheduler(limits)
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -261,7 +301,7 @@ class WorkerPool:
 
     def _start_one(self) -> None:
         try:
-            worker = Worker(self.store_path, self.limits, self.sandbox, self.context)
+            worker = Worker(self.store_path, self.memory_mb, self.sandbox, self.context)
         except RuntimeError:
             return
         with self._lock:
@@ -269,7 +309,7 @@ class WorkerPool:
                 worker.kill()
                 return
             self._all.add(worker)
-        self._idle.put(worker)
+        self.scheduler.add_worker(worker)
 
     def _replace(self, worker: Worker) -> None:
         worker.kill()
@@ -280,23 +320,56 @@ class WorkerPool:
                 return
         threading.Thread(target=self._start_one, daemon=True).start()
 
-    def run(self, job: Job, timeout_s: float, wait_s: float) -> Outcome:
-        """Evaluate ``job`` within ``timeout_s`` once a worker is free (within ``wait_s``)."""
-        try:
-            worker = self._idle.get(timeout=wait_s)
-        except queue.Empty as exc:
-            raise Busy() from exc
+    def run(self, job: Job, timeout_s: float, client: str = "local") -> Outcome:
+        """Queue ``job`` for ``client``, wait for a worker (blocking) and evaluate it
+        within ``timeout_s``; raises as :meth:`Scheduler.admit`, ``wait`` and
+        :meth:`execute` do."""
+        ticket = self.scheduler.admit(client)
+        worker = self.scheduler.wait(ticket)
+        return self.execute(ticket, worker, job, timeout_s)
+
+    def execute(self, ticket: Ticket, worker: Worker, job: Job, timeout_s: float) -> Outcome:
+        """Evaluate ``job`` on ``worker`` (``ticket``'s) within ``timeout_s``; the
+        worker goes back to the scheduler, or is replaced if the query ended it."""
+        ticket.deadline = time.monotonic() + timeout_s
+        if not worker.process.is_alive():  # died while idle (OOM killer?): not this query's
+            self._replace(worker)
+            self.scheduler.finish(ticket, None, None)
+            raise WorkerLost("crash", worker.process.exitcode)
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(timeout_s):
-                self._replace(worker)
-                raise QueryTimeout()
-            outcome = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
+            outcome = self._answer(ticket, worker, timeout_s)
+        except QueryTimeout as exc:
             self._replace(worker)
-            raise WorkerLost() from exc
-        self._idle.put(worker)
+            why = "was stopped at the reserve limit" if exc.reserved else "overran its time limit"
+            self.scheduler.finish(ticket, None, f"a query from this address {why}", stopped=True)
+            raise
+        except (EOFError, OSError) as exc:
+            lost = WorkerLost("stopping", None) if self._closed else worker.cause_of_death()
+            self._replace(worker)
+            why = None if lost.cause == "stopping" else _ENDED[lost.cause]
+            self.scheduler.finish(ticket, None, why and f"a query from this address {why}")
+            raise lost from exc
+        except BaseException:
+            self._replace(worker)  # we do not know what the worker is doing: start anew
+            self.scheduler.finish(ticket, None, None)
+            raise
+        self.scheduler.finish(ticket, worker, None)
         return outcome
+
+    def _answer(self, ticket: Ticket, worker: Worker, timeout_s: float) -> Outcome:
+        """The worker's answer; past ``reserve_after_s`` the query goes on only if fewer
+        than W-1 others already have (the last worker is kept for short queries)."""
+        first = self.limits.reserve_after_s
+        if self.limits.long_running_cap < self.limits.workers and first < timeout_s:
+            if worker.conn.poll(first):
+                return worker.conn.recv()
+            if not self.scheduler.may_run_long(ticket):
+                raise QueryTimeout(first, reserved=True)
+            timeout_s -= first
+        if not worker.conn.poll(timeout_s):
+            raise QueryTimeout(timeout_s)
+        return worker.conn.recv()
 
     def close(self) -> None:
         """Stop every worker."""
@@ -304,5 +377,14 @@ class WorkerPool:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+        self.scheduler.close()
         for worker in workers:
             worker.kill()
+
+
+_ENDED = {
+    "memory": "needed more memory than a worker has",
+    "stack": "overflowed a worker's stack",
+    "crash": "ended its worker",
+    "stopping": "was running when the server stopped",
+}

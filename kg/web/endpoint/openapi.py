@@ -47,7 +47,7 @@ ERRORS = {
     "406": "NotAcceptable",
     "413": "ContentTooLarge",
     "429": "TooManyRequests",
-    "503": "TimeLimit",
+    "503": "Unavailable",
 }
 
 
@@ -152,9 +152,12 @@ def _info(service: SparqlService) -> dict[str, Any]:
             f"Base IRI of the data: {service.base}. Limits: a query runs at most "
             f"{limits.timeout_s:g} s (a client may ask for less with timeout); at most "
             f"{limits.max_rows} result rows; request bodies up to {limits.max_body_bytes} "
-            f"bytes; at most {limits.max_concurrent_per_client} concurrent queries per "
-            "client (429 with Retry-After beyond). Updates, SERVICE and datasets naming "
-            "graphs the service does not hold are refused."
+            f"bytes; at most {limits.max_concurrent_per_client} queries per client in the "
+            f"service, {limits.running_cap} of them running (429 with Retry-After beyond); a "
+            f"query waits at most {limits.queue_wait_s:g} s for other clients' work (503 "
+            "with Retry-After); a client whose query ended a worker (time limit, memory) "
+            f"is refused for {limits.kill_cooldown_s:g} s (429). Updates, SERVICE and "
+            "datasets naming graphs the service does not hold are refused."
         ),
         "license": {"name": "MIT", "identifier": "MIT"},
     }
@@ -488,10 +491,16 @@ def _error_responses(limits: Limits) -> dict[str, Any]:
         "NotAcceptable": _error("No result format acceptable for this query form."),
         "ContentTooLarge": _error(f"Request body over {limits.max_body_bytes} bytes."),
         "TooManyRequests": _error(
-            f"More than {limits.max_concurrent_per_client} concurrent queries from this client.",
+            f"More than {limits.max_concurrent_per_client} queries from this client at once, "
+            f"or its query ended a worker less than {limits.kill_cooldown_s:g} s ago.",
             **{"Retry-After": _ref("headers", "RetryAfter")},
         ),
-        "TimeLimit": _error(f"The query ran past its time limit (at most {limits.timeout_s:g} s)."),
+        "Unavailable": _error(
+            f"The query ran past its time limit (at most {limits.timeout_s:g} s), needed "
+            "more memory or stack than a worker has, or no worker freed in time (then "
+            "with Retry-After).",
+            **{"Retry-After": _ref("headers", "RetryAfter")},
+        ),
     }
 
 

@@ -3,8 +3,14 @@
 :meth:`SparqlService.answer` is the one way a query is run over HTTP (the protocol
 endpoint, the named-query API and the editor all call it): it checks the query (the
 guard), checks the dataset against the graphs held, negotiates the result format,
-enforces the per-client concurrency cap, runs the query in a worker with the time
+queues it with the scheduler (per-client caps, fair turns, the cool-down after a query
+that ended a worker: ``kg.web.endpoint.scheduler``), runs it in a worker with the time
 limit and the row cap, and returns the response, errors included.
+
+Who is at fault decides the status: the query's (a syntax or evaluation error: 400; a
+worker's time, memory or stack exceeded, or no worker free in time: 503 with a
+message; the client's caps or cool-down: 429 with Retry-After) or ours (a failure of
+our result writers, a worker dying for no reason we can name: 500).
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,9 +32,10 @@ from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError, read_query
 from kg.web.endpoint import formats
 from kg.web.endpoint.catalogue import declared_examples, example_candidates, examples_from_subjects
-from kg.web.endpoint.executor import Busy, Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
+from kg.web.endpoint.executor import Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
 from kg.web.endpoint.guard import Refused, inspect
 from kg.web.endpoint.limits import Limits
+from kg.web.endpoint.scheduler import Busy, Cooldown, TooMany
 
 STORE_FILE = "govsm.nq"
 log = logging.getLogger("govsm.sparql")
@@ -104,12 +110,11 @@ class SparqlService:
         self.context = context or Context.build(usage_of_nquads(self.store_path), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
         self.triples = self.pool.size
-        # One thread per query waiting on a worker; enough that waiting never starves.
+        # One thread per running query (waiting for a worker takes none); the spare
+        # ones cover workers being replaced.
         self._threads = ThreadPoolExecutor(
-            max_workers=self.limits.workers + 64, thread_name_prefix="sparql"
+            max_workers=self.limits.workers + 8, thread_name_prefix="sparql"
         )
-        self._clients: dict[str, int] = {}
-        self._clients_lock = threading.Lock()
 
     def _examples(self, store: ox.Store) -> dict[str, str | None]:
         """Declared example -> one from the data (kg.web.endpoint.catalogue); none when
@@ -138,25 +143,6 @@ class SparqlService:
         """Stop the workers."""
         self.pool.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
-
-    # --- per-client concurrency ----------------------------------------------------
-
-    def _take_slot(self, client: str) -> bool:
-        """Count one more running query for ``client``; False if it has its maximum."""
-        with self._clients_lock:
-            running = self._clients.get(client, 0)
-            if running >= self.limits.max_concurrent_per_client:
-                return False
-            self._clients[client] = running + 1
-            return True
-
-    def _release_slot(self, client: str) -> None:
-        with self._clients_lock:
-            left = self._clients[client] - 1
-            if left:
-                self._clients[client] = left
-            else:
-                del self._clients[client]
 
     # --- answering -------------------------------------------------------------------
 
@@ -195,40 +181,55 @@ class SparqlService:
             )
         limit = self.limits.clamp_timeout(timeout_s)
         client = request.client.host if request.client else "unknown"
-        if not self._take_slot(client):
+        try:
+            outcome = await self._run(client, job, limit)
+        except (TooMany, Cooldown, Busy, QueryTimeout, WorkerLost) as exc:
+            return self._refused(exc, client, query, limit)
+        return self._response(request, query, outcome)
+
+    async def _run(self, client: str, job: Job, limit: float) -> Outcome:
+        """Queue ``job`` for ``client``, wait for its turn, run it in a worker."""
+        scheduler = self.pool.scheduler
+        ticket = scheduler.admit(client)
+        worker = await scheduler.wait_async(ticket)
+        try:
+            work = self._threads.submit(self.pool.execute, ticket, worker, job, limit)
+        except BaseException:
+            scheduler.withdraw(ticket)
+            raise
+        # The worker is given back when it is done, not when this coroutine ends: a
+        # client that hangs up keeps its place while its query still runs.
+        return await asyncio.wrap_future(work)
+
+    def _refused(self, exc: Exception, client: str, query: str, limit: float) -> Response:
+        """The answer to a query that got no result: a cap, no worker, or a worker ended."""
+        limits = self.limits
+        if isinstance(exc, TooMany):
             return error_response(
                 429,
                 f"Too many queries at once from {client}: at most "
-                f"{self.limits.max_concurrent_per_client} may run together. "
-                "Retry when one has finished.",
+                f"{limits.max_concurrent_per_client} may be in the service together "
+                f"({limits.running_cap} running). Retry when one has finished.",
                 {"Retry-After": "1"},
             )
-        # The slot is given back when the worker is done, not when this coroutine ends:
-        # a client that hangs up does not free its slot while its query still runs.
-        work = self._threads.submit(self.pool.run, job, limit, self.limits.timeout_s)
-        work.add_done_callback(lambda _: self._release_slot(client))
-        try:
-            outcome = await asyncio.wrap_future(work)
-        except QueryTimeout:
-            log.warning("query from %s stopped at %g s: %s", client, limit, _one_line(query))
+        if isinstance(exc, Cooldown):
+            return error_response(
+                429,
+                f"Refused for {exc.seconds} s more: {exc.why} and so ended a query "
+                f"worker; an address may end at most one worker every "
+                f"{limits.kill_cooldown_s:g} s.",
+                {"Retry-After": str(exc.seconds)},
+            )
+        if isinstance(exc, Busy):
             return error_response(
                 503,
-                f"The query was stopped after its time limit of {limit:g} s "
-                f"(server limit {self.limits.timeout_s:g} s). Narrow it, add a LIMIT, "
-                "or avoid patterns that multiply (cartesian products).",
+                f"Every query worker is busy with other clients' queries (waited "
+                f"{exc.waited:.1f} s, the most a query waits); retry in {exc.retry_after} s.",
+                {"Retry-After": str(exc.retry_after)},
             )
-        except Busy:
-            return error_response(
-                503,
-                "Every query worker is busy; retry shortly.",
-                {"Retry-After": str(max(1, round(self.limits.timeout_s / 2)))},
-            )
-        except WorkerLost:
-            log.warning("query from %s ended its worker: %s", client, _one_line(query))
-            return error_response(
-                500, "The query ended its worker (too much memory?); the worker was replaced."
-            )
-        return self._response(request, query, outcome)
+        if not (isinstance(exc, WorkerLost) and exc.cause == "stopping"):
+            log.warning("query from %s ended its worker (%s): %s", client, exc, _one_line(query))
+        return _ended_response(exc, limits, limit, self.pool.memory_mb)
 
     def _job(
         self,
@@ -278,6 +279,14 @@ class SparqlService:
             return error_response(400, syntax_message(query, outcome.message))
         if outcome.kind == "not-acceptable":
             return self._not_acceptable(outcome.message)
+        if outcome.kind == "query-error":
+            return error_response(400, f"The query cannot be evaluated: {outcome.message}")
+        if outcome.kind == "memory":
+            return error_response(
+                503,
+                f"The query needed more memory than a worker has ({outcome.message}). "
+                "Narrow it or add a LIMIT.",
+            )
         if outcome.kind == "error":
             return error_response(500, f"The query failed: {outcome.message}")
         fmt = formats.by_name(outcome.format or "")
@@ -288,3 +297,42 @@ class SparqlService:
             if outcome.truncated:
                 headers["X-Result-Truncated"] = "true"
         return Response(outcome.body, headers=headers, media_type=fmt.content_type)
+
+
+def _ended_response(exc: Exception, limits: Limits, limit: float, memory_mb: int) -> Response:
+    """503 (or 500, for a worker death we cannot explain) for a query that ended its
+    worker: what happened, and the cool-down it brings (``Retry-After``)."""
+    cooldown = round(limits.kill_cooldown_s)
+    after = f" This address may not run queries for the next {cooldown} s." if cooldown else ""
+    headers = {"Retry-After": str(cooldown)} if cooldown else {}
+    if isinstance(exc, QueryTimeout) and exc.reserved:
+        message = (
+            f"The query was stopped after {exc.seconds:g} s: the other workers are busy "
+            "with long queries, and the last one is kept for short queries. Retry later, "
+            "or narrow the query."
+        )
+    elif isinstance(exc, QueryTimeout):
+        message = (
+            f"The query was stopped after its time limit of {limit:g} s "
+            f"(server limit {limits.timeout_s:g} s). Narrow it, add a LIMIT, "
+            "or avoid patterns that multiply (cartesian products)."
+        )
+    elif isinstance(exc, WorkerLost) and exc.cause == "memory":
+        cap = f"{memory_mb} MB" if memory_mb else "the machine's memory"
+        message = (
+            f"The query needed more memory than a worker has ({cap}); its worker was "
+            "replaced. Narrow it, add a LIMIT, or avoid sorting or grouping a product of "
+            "patterns."
+        )
+    elif isinstance(exc, WorkerLost) and exc.cause == "stack":
+        message = (
+            "The query overflowed the engine's stack (nested too deeply?); its worker was replaced."
+        )
+    elif isinstance(exc, WorkerLost) and exc.cause == "stopping":
+        return error_response(503, "The server is stopping; the query was not finished.")
+    else:
+        code = exc.exitcode if isinstance(exc, WorkerLost) else None
+        return error_response(
+            500, f"A query worker ended unexpectedly (exit code {code}); it was replaced."
+        )
+    return error_response(503, message + after, headers)

@@ -34,6 +34,10 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LINKS_PER_PAGE = 500
 # How deep a blank node's properties are shown inline before "[…]".
 BLANK_DEPTH = 3
+# How deep RDF lists (an OWL class expression's operands, say) are shown nested inside
+# one another before "[…]": a list may hold lists, so without a cap a file's nesting
+# (400 deep, say) would be the recursion's depth, here and in the templates' macros.
+LIST_DEPTH = 24
 
 #: The site-level pages every page links to (path, text); "sparql" is the query editor
 #: of govsm serve (GET /sparql from a browser), not a site file.
@@ -147,7 +151,10 @@ class Page:
         return Value(label, href)
 
     def _blank(self, node: ox.BlankNode, depth: int) -> Value:
-        """A blank node inline: an RDF list in order, else its properties (nested)."""
+        """A blank node inline: an RDF list in order, else its properties (nested);
+        "[…]" past LIST_DEPTH (lists) or BLANK_DEPTH (properties)."""
+        if depth > LIST_DEPTH:
+            return Value("[…]")
         items = self.graph.rdf_list(node)
         if items is not None:
             return Value("", members=tuple(self.value(i, depth=depth + 1) for i in items))
