@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
@@ -177,6 +177,8 @@ class SiteGraph:
     context: Context = field(default_factory=lambda: Context.build(Usage()))
     # the published shapes: the named graphs BASE graph/shapes/FILE (kg.rdf.load.add_shapes)
     shape_triples: list[ox.Triple] = field(default_factory=list)
+    # the store a lazily read graph comes from (from_store), for bounded look-ups
+    store: ox.Store | None = None
 
     @classmethod
     def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:
@@ -213,6 +215,7 @@ class SiteGraph:
         graph.out = LazyIndex(lambda term: store_triples(store, term, None))
         graph.inc = LazyIndex(lambda term: store_triples(store, None, term))
         graph._pages = StorePages(store, base)  # type: ignore[assignment]
+        graph.store = store
         if not graph.shape_triples:  # a dump from before the shapes were published
             graph._pages.site.discard("shapes")  # type: ignore[attr-defined]
         return graph
@@ -301,6 +304,38 @@ class SiteGraph:
         """The verbatim text of a quote selector (oa:exact), or None."""
         found = self.value(term, OA + "exact")
         return found.value if isinstance(found, ox.Literal) else None
+
+    def subjects(
+        self, obj: Term, predicates: tuple[str, ...], limit: int | None = None
+    ) -> list[ox.NamedNode]:
+        """The IRI subjects of the distinct triples ``(s, p, obj)`` with ``p`` in
+        ``predicates``, one per triple, at most ``limit`` of them: a class with 10^5
+        instances costs ``limit`` look-ups, not a fetch of every triple pointing at it
+        (which ``inc`` would do on a graph read from a store)."""
+        found: list[ox.NamedNode] = []
+        for t in self._incoming(obj, predicates):
+            if isinstance(t.subject, ox.NamedNode):
+                found.append(t.subject)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _incoming(self, obj: Term, predicates: tuple[str, ...]) -> Iterator[ox.Triple]:
+        """The distinct triples with that object and one of the predicates, lazily."""
+        if self.store is None or isinstance(obj, ox.Triple):
+            yield from (t for t in self.inc.get(obj, ()) if t.predicate.value in predicates)
+            return
+        seen: set[ox.Triple] = set()
+        for t in self.inc.added.get(obj, []) if isinstance(self.inc, LazyIndex) else []:
+            if t.predicate.value in predicates and t not in seen:
+                seen.add(t)
+                yield t
+        for predicate in predicates:
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), obj, None):
+                t = ox.Triple(q.subject, q.predicate, q.object)
+                if t not in seen:
+                    seen.add(t)
+                    yield t
 
     def instances(self, class_iri: str) -> list[ox.NamedNode]:
         """The resources (IRIs under the base that can name a page, see is_resource_path)

@@ -31,6 +31,8 @@ GROUPS = (
     (OWL + "AnnotationProperty", "Annotation properties"),
     (SKOS + "ConceptScheme", "Controlled-value schemes"),
 )
+#: A class's section lists its instances when it has at most this many.
+MAX_INSTANCES = 30
 ALIGN_PREDICATES = {
     RDFS + "subClassOf",
     RDFS + "subPropertyOf",
@@ -122,11 +124,7 @@ def _related(page: Page, term: ox.NamedNode) -> list[TermRow]:
         (RDFS + "subClassOf", "Sub-classes"),
         (RDFS + "subPropertyOf", "Sub-properties"),
     ):
-        values = [
-            t.subject
-            for t in graph.inc.get(term, ())
-            if t.predicate.value == pred and isinstance(t.subject, ox.NamedNode)
-        ]
+        values = graph.subjects(term, (pred,))
         if values:
             rows.append(TermRow(title, values=_values(page, values)))
     return rows
@@ -167,13 +165,11 @@ def term_doc(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple])
     aligned = _alignments(page, term, alignment_triples)
     if aligned:
         rows.append(TermRow("Alignments", alignments=aligned))
-    instances = [
-        t.subject
-        for t in graph.inc.get(term, ())
-        if t.predicate.value in (SKOS + "inScheme", RDF + "type")
-        and isinstance(t.subject, ox.NamedNode)
-    ]
-    if instances and (SKOS + "ConceptScheme" in graph.types(term) or len(instances) <= 30):
+    scheme = SKOS + "ConceptScheme" in graph.types(term)
+    # a class lists its instances only up to MAX_INSTANCES: one more says it has more
+    limit = None if scheme else MAX_INSTANCES + 1
+    instances = graph.subjects(term, (SKOS + "inScheme", RDF + "type"), limit)
+    if instances and (scheme or len(instances) <= MAX_INSTANCES):
         rows.append(TermRow("Instances", values=_values(page, instances)))
     return TermDoc(term.value[len(GOVSM) :], graph.label(term), compact(term.value), rows)
 
