@@ -105,7 +105,7 @@ def build(
     assert result.table is not None
     with result.timings.stage("terminal"):
         print_table(result.table)
-    log(result.timings.summary())
+    log(result.timings.summary(), soft_wrap=True)
     if timings:
         print_timings(result.timings)
     written = ", site/" if (out / "site").is_dir() else ""

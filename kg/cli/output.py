@@ -33,10 +33,11 @@ console = _console()
 err = _console(stderr=True)
 
 
-def log(message: str) -> None:
-    """A progress line of a pipeline stage: dim, or yellow for a warning."""
+def log(message: str, soft_wrap: bool = False) -> None:
+    """A progress line of a pipeline stage: dim, or yellow for a warning; ``soft_wrap``:
+    one line whatever its length (for a line that scripts read, as bench.command does)."""
     style = "yellow" if message.startswith("warning") else "dim"
-    err.print(f"[{style}]{message}[/]", highlight=False)
+    err.print(f"[{style}]{message}[/]", highlight=False, soft_wrap=soft_wrap)
 
 
 def compact_iri(iri: str) -> str:
