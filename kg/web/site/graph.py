@@ -49,6 +49,14 @@ SHAPES_IRI = SHAPES_NS.removesuffix("#")
 SITE_PAGES = frozenset({"", "dataset", "ontology", "shapes"})
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+#: A subject with at least this many triples gets its objects grouped by predicate on
+#: first use (SiteGraph.objects): a review or a sub-factor with thousands of triples is
+#: asked for its label on every page that links to it, and scanning its triples for
+#: each label predicate made the static site quadratic in practice.
+HUB_TRIPLES = 32
+#: Grouped subjects kept at most (then the grouping starts afresh): bounded memory in a
+#: long-running server.
+HUB_CACHE = 10_000
 
 
 def sort_key(term: object) -> tuple[int, str]:
@@ -179,6 +187,10 @@ class SiteGraph:
     shape_triples: list[ox.Triple] = field(default_factory=list)
     # the store a lazily read graph comes from (from_store), for bounded look-ups
     store: ox.Store | None = None
+    # subject -> (its triples list, their count, objects by predicate IRI): see objects()
+    _hubs: dict[Term, tuple[list[ox.Triple], int, dict[str, list[Term]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:
@@ -236,7 +248,24 @@ class SiteGraph:
     # --- reading ---------------------------------------------------------------------
 
     def objects(self, subject: Term, predicate: str) -> list[Term]:
-        return [t.object for t in self.out.get(subject, ()) if t.predicate.value == predicate]
+        triples = self.out.get(subject, ())
+        if len(triples) < HUB_TRIPLES:
+            return [t.object for t in triples if t.predicate.value == predicate]
+        return list(self._grouped(subject, triples).get(predicate, ()))
+
+    def _grouped(self, subject: Term, triples: list[ox.Triple]) -> dict[str, list[Term]]:
+        """A hub's objects by predicate IRI, in the order of its triples; made again when
+        its triples list is another one or has grown (index() appends to it)."""
+        known = self._hubs.get(subject)
+        if known is not None and known[0] is triples and known[1] == len(triples):
+            return known[2]
+        grouped: dict[str, list[Term]] = defaultdict(list)
+        for t in triples:
+            grouped[t.predicate.value].append(t.object)
+        if len(self._hubs) >= HUB_CACHE:
+            self._hubs.clear()
+        self._hubs[subject] = (triples, len(triples), grouped)
+        return grouped
 
     def value(self, subject: Term, predicate: str) -> Term | None:
         found = self.objects(subject, predicate)
@@ -244,9 +273,7 @@ class SiteGraph:
 
     def types(self, subject: Term) -> list[str]:
         return sorted(
-            t.object.value
-            for t in self.out.get(subject, ())
-            if t.predicate == TYPE and isinstance(t.object, ox.NamedNode)
+            o.value for o in self.objects(subject, TYPE.value) if isinstance(o, ox.NamedNode)
         )
 
     def label(self, term: Term) -> str:
@@ -382,13 +409,8 @@ class SiteGraph:
         return None
 
     def _first(self, term: Term, predicates: tuple[ox.NamedNode, ...]) -> list[str]:
-        triples = self.out.get(term, ())
         for predicate in predicates:
-            values = [
-                t.object
-                for t in triples
-                if t.predicate == predicate and isinstance(t.object, ox.Literal)
-            ]
+            values = [o for o in self.objects(term, predicate.value) if isinstance(o, ox.Literal)]
             if values:
                 values.sort(
                     key=lambda v: (v.language not in ("en", None), v.language or "", v.value)
