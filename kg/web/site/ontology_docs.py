@@ -207,8 +207,15 @@ def ontology_page(
     for term in terms(graph):
         members.setdefault(group_of(graph, term), []).append(term)
     order = [title for _, title in GROUPS] + ["Controlled values", "Other terms"]
+    # each term's alignment triples, found once (not a scan of them all per term)
+    by_term: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for t in alignment_triples:
+        if t.predicate.value in ALIGN_PREDICATES:
+            for end in {t.subject, t.object}:
+                if isinstance(end, ox.NamedNode):
+                    by_term.setdefault(end, []).append(t)
     groups = [
-        Group(title, [term_doc(page, t, alignment_triples) for t in members[title]])
+        Group(title, [term_doc(page, t, by_term.get(t, [])) for t in members[title]])
         for title in order
         if members.get(title)
     ]
