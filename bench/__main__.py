@@ -9,7 +9,12 @@ measurement in its own process (peak RSS = that process's ru_maxrss):
   rdflib serialisers) on the same files and queries;
 - ``jena``: baseline (b), Apache Jena's command-line tools from Debian (bench.jena);
 - ``floor``: bare pyoxigraph bulk-loading the same files (the stretch target's floor);
-- ``revalidate``: validation after a one-file edit (kg.validation.incremental).
+- ``revalidate``: validation after a one-file edit (kg.validation.incremental);
+- ``command``: the whole ``govsm build`` command (with the reasoner), a fresh process,
+  alternating with the floor in pairs (bench.command): wall clock, peak RSS of the
+  process tree, the ratio to the floor's bulk load, the build's own stage timings; up
+  to ``--command-max-studies`` (default 1,000; ``--command-max-studies 10000`` for the
+  issue's scale).
 
 Every system's counts (validation results, classifications, comparisons) are checked
 against ours, so a fast wrong answer cannot pass for a fast one. Printed: a table per
@@ -36,13 +41,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import jena
+from bench import command, jena
 from bench.generate import EVIDENCE_PER_STUDY, copy_project_folders, generate
 
 STAGES = ("load", "validate", "reason", "derive", "verify", "dumps")
 #: Stages every system has: the totals that are compared (Jena has no OWL reasoner).
 COMMON = ("load", "validate", "derive", "verify", "dumps")
-SYSTEMS = ("ours", "rdflib", "jena", "floor", "revalidate")
+SYSTEMS = ("ours", "rdflib", "jena", "floor", "revalidate", "command")
 CHECKED = ("results", "classifications", "compared", "differences")
 
 
@@ -239,6 +244,46 @@ def site_rows(studies: int, triples: int, site: Measured) -> list[dict]:
         }
         for stage, entry in site.stages.items()
     ]
+
+
+def measure_command(
+    root: Path, scratch: Path, studies: int, triples: int, args: argparse.Namespace
+) -> list[dict]:
+    """The whole govsm build command against the floor (bench.command): printed, and
+    one CSV row per pair and measure (system "command")."""
+    if studies > args.command_max_studies:
+        print(f"command at {studies:,} studies: skipped (over --command-max-studies)")
+        return []
+    print(f"measuring the whole govsm build command at {studies:,} studies ...", flush=True)
+    try:
+        found = command.pairs(root, scratch, args.command_pairs)
+    except RuntimeError as exc:  # reported, not fatal to the other measurements
+        print(f"command: failed — {exc}")
+        return []
+    print(command.summary(found), flush=True)
+    rows = []
+    for i, pair in enumerate(found, 1):
+        for stage, seconds, rss in (
+            ("floor-load", pair["floor_load"], pair["floor_tree_mb"]),
+            ("floor-process", pair["floor_wall"], pair["floor_tree_mb"]),
+            ("govsm-build", pair["build_wall"], pair["build_tree_mb"]),
+        ):
+            rows.append(
+                {
+                    "studies": studies,
+                    "triples": triples,
+                    "system": "command",
+                    "stage": stage,
+                    "seconds": round(seconds, 3),
+                    "lower_bound": False,
+                    "peak_rss_mb": rss,
+                    "status": "ok",
+                    "note": json.dumps({"pair": i, "stages": pair["stages"]})
+                    if stage == "govsm-build"
+                    else json.dumps({"pair": i}),
+                }
+            )
+    return rows
 
 
 # --------------------------------------------------------------------------------------
@@ -477,7 +522,7 @@ def merge_runs(paths: list[Path], out: Path) -> int:
         rows += csv_rows(studies, triples, results)
     for path in paths:  # the site measurements, as they were
         with path.open(encoding="utf-8") as handle:
-            rows += [row for row in csv.DictReader(handle) if row["system"] == "site"]
+            rows += [r for r in csv.DictReader(handle) if r["system"] in ("site", "command")]
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "results.csv", rows)
     (out / "scale.svg").write_text(svg(summary, STAGES, COMMON), encoding="utf-8")
@@ -501,7 +546,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, default=None, help="where generated data is cached (default OUT/data)"
     )
-    parser.add_argument("--systems", default="ours,rdflib,jena,floor,revalidate")
+    parser.add_argument("--systems", default="ours,rdflib,jena,floor,revalidate,command")
+    parser.add_argument(
+        "--command-max-studies",
+        type=int,
+        default=1000,
+        help="time the whole govsm build command only up to this many studies (default 1000)",
+    )
+    parser.add_argument(
+        "--command-pairs", type=int, default=3, help="(floor, govsm build) pairs (default 3)"
+    )
     parser.add_argument(
         "--cap",
         type=float,
@@ -568,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = out / "runs" / str(studies)
         results: dict[str, Measured] = {}
         for system in systems:
-            if system == "jena" and jena_missing:
+            if (system == "jena" and jena_missing) or system == "command":
                 continue
             baseline = system in ("rdflib", "jena")
             if baseline and studies > args.baseline_max_studies:
@@ -596,6 +650,8 @@ def main(argv: list[str] | None = None) -> int:
             site = measure_site(root, scratch / "site", static)
             print(site_table(studies, site), flush=True)
             all_rows += site_rows(studies, triples, site)
+        if "command" in systems:
+            all_rows += measure_command(root, scratch / "command", studies, triples, args)
         mismatches += len(consistency(results))
         all_rows += csv_rows(studies, triples, results)
         summary.append((studies, triples, results))

@@ -7,6 +7,8 @@ ontology terms and controlled values under ``GOVSM``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 DEFAULT_BASE = "https://w3id.org/govsm/"
 ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
 GOVSM = ONTOLOGY_IRI + "#"
@@ -56,9 +58,11 @@ def for_base(base: str) -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=1 << 16)
 def compact(iri: str) -> str:
     """``prefix:local`` for display, by the longest namespace of PREFIXES the IRI starts
-    with; the IRI itself when none does."""
+    with; the IRI itself when none does. Remembered: the site shows the same IRIs on
+    thousands of pages (PREFIXES never changes at run time)."""
     best, name = "", ""
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(best):

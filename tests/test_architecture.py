@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kg"
 #: The layers, lowest first: a module may import its own layer and those before it.
 #: (docs/architecture.md draws them.)
 LAYERS = (
-    ("kg", "kg.resources", "kg.prefixes", "kg.config", "kg.background"),
+    ("kg", "kg.resources", "kg.prefixes", "kg.config", "kg.background", "kg.timings"),
     ("kg.sparql",),
     ("kg.rdf",),
     ("kg.validation",),

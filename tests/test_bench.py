@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import jena
+from bench import command, jena
 from bench.__main__ import Measured, consistency, main
 from bench.generate import REPO_ROOT, generate
 from bench.measure import main as measure_main
@@ -171,3 +171,19 @@ def test_merge_combines_runs_made_in_parallel(tmp_path: Path) -> None:
     validate = next(r for r in rows if r["system"] == "rdflib" and r["stage"] == "validate")
     assert validate["lower_bound"] == "True"
     ET.parse(out / "scale.svg")
+
+
+def test_command_pairs_time_the_whole_build(project: Path, tmp_path: Path) -> None:
+    """bench.command: the floor and govsm build in fresh processes, measured from outside,
+    the build's own stage line read back (its content, not its times)."""
+    found = command.pairs(project, tmp_path / "command", count=1, reason=False)
+    assert len(found) == 1
+    pair = found[0]
+    assert pair["floor_load"] > 0 and pair["build_wall"] > pair["floor_load"]
+    assert pair["build_tree_mb"] > 0 and pair["floor_tree_mb"] > 0
+    assert list(pair["stages"])[:2] == ["load", "validate"] and "site" in pair["stages"]
+    assert list(pair["stages"])[-1] == "total"
+    assert (tmp_path / "command" / "dist" / "site" / "dataset.html").is_file()
+    text = command.summary(found, reason=False)
+    ratio = pair["build_wall"] / pair["floor_load"]
+    assert f"= {ratio:.1f}x" in text and "govsm build --no-reason" in text

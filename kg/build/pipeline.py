@@ -47,6 +47,7 @@ from kg.stages.report import Table, classification_table, to_markdown
 from kg.stages.verify import VerifyReport, verify
 from kg.stages.verify import summary as verify_summary
 from kg.stages.views import View, run_views
+from kg.timings import Timings
 from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
@@ -96,6 +97,8 @@ class BuildResult:
     reasoning: Any = None
     out: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    # seconds per stage (kg.timings), the publishing's parts as publish/..., site/...
+    timings: Timings = field(default_factory=Timings)
 
 
 def _quiet(_: str) -> None:
@@ -161,48 +164,65 @@ def build(
     validate_stage: bool = True,
 ) -> BuildResult:
     """Run every stage and publish into ``options.out`` (atomically)."""
+    timings = Timings()
     prepare_output(options.out)  # an output that cannot be written fails before any stage
     with Background() as background:
         if options.reason:
             background.start_reasoning(project)
         check_rule_set(project.queries, options.rules)  # an unknown rule set fails early
         catalogue = catalogue_triples(project.queries, options.base)  # a bad header fails early
-        loaded = load(project, options.base, options.engine)
-        result = BuildResult(loaded)
+        with timings.stage("load"):
+            loaded = load(project, options.base, options.engine)
+        result = BuildResult(loaded, timings=timings)
         log(f"load: {len(loaded.sources)} files, one named graph each ({options.engine})")
         _log_unread(project, log)
         if validate_stage:
-            result.validation = _validated(loaded, project, log)
+            with timings.stage("validate"):
+                result.validation = _validated(loaded, project, log)
         # published as linked data (graph/shapes/FILE); validation did not see them
         add_shapes(loaded, shape_files(project.shapes))
         background.start_dump_lines(loaded)
-        rules = select_rules(project.queries, options.rules, loaded.engine)
-        result.derivations = derive(loaded.engine, rules, options.base)
-        log(f"derive: rule set {rule_set_name(options.rules, result.derivations)}")
-        for d in result.derivations:
-            log(f"derive: {d.rule.stem}: {d.classifications} classifications")
-        result.verification = verify(loaded.engine, rules, options.base, project.queries)
-        if not result.verification.ok:
-            raise VerifyFailed(result.verification)
-        log(f"verify: {verify_summary(result.verification)}")
-        result.views, result.entailments = restate(loaded, project, result.derivations)
-        log(
-            f"restate: {sum(v.triples for v in result.views)} view triples, "
-            f"{sum(e.triples for e in result.entailments)} entailed triples in "
-            f"{len(result.entailments)} graphs"
-        )
+        rules = _derive_and_verify(result, project, options, log)
         rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
-        result.table = classification_table(loaded.engine, project.queries, rule_iri)
+        with timings.stage("table"):
+            result.table = classification_table(loaded.engine, project.queries, rule_iri)
         _add_catalogue(loaded, catalogue, log)
         # the releases in dist/releases/ (kg.build.release) outlive the builds
         with atomic_folder(options.out, keep=KEPT) as folder:
             publish(folder, result, options, project, log, background.dump_lines)
             # last: a failure still fails the build with nothing published, and HermiT
             # has had the whole build to run
-            _collect_reasoning(result, project, options, log, background.reasoning)
+            with timings.stage("reason"):
+                _collect_reasoning(result, project, options, log, background.reasoning)
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
+
+
+def _derive_and_verify(
+    result: BuildResult, project: Project, options: BuildOptions, log: Log
+) -> list[Rule]:
+    """The derive, verify and restate stages of a build (timed); the rules run."""
+    engine, timings = result.loaded.engine, result.timings
+    with timings.stage("derive"):
+        rules = select_rules(project.queries, options.rules, engine)
+        result.derivations = derive(engine, rules, options.base)
+    log(f"derive: rule set {rule_set_name(options.rules, result.derivations)}")
+    for d in result.derivations:
+        log(f"derive: {d.rule.stem}: {d.classifications} classifications")
+    with timings.stage("verify"):
+        result.verification = verify(engine, rules, options.base, project.queries)
+    if not result.verification.ok:
+        raise VerifyFailed(result.verification)
+    log(f"verify: {verify_summary(result.verification)}")
+    with timings.stage("restate"):
+        result.views, result.entailments = restate(result.loaded, project, result.derivations)
+    log(
+        f"restate: {sum(v.triples for v in result.views)} view triples, "
+        f"{sum(e.triples for e in result.entailments)} entailed triples in "
+        f"{len(result.entailments)} graphs"
+    )
+    return rules
 
 
 def _add_catalogue(loaded: Loaded, triples: list[Triple], log: Log) -> None:
@@ -316,10 +336,13 @@ def publish(
         ("report.md", "report.md"),
         ("report.html", "report.html"),
     ]
-    # streamed: bounded memory at scale
-    write_dumps(folder, result.loaded.engine, dump_lines)
-    write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
-    write_reports(folder, result.table, title, notes, links, project_templates(project))
+    timings = result.timings
+    with timings.stage("dumps"):  # streamed: bounded memory at scale
+        write_dumps(folder, result.loaded.engine, dump_lines)
+    with timings.stage("nanopubs"):
+        write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
+    with timings.stage("reports"):
+        write_reports(folder, result.table, title, notes, links, project_templates(project))
     if project is not None and resources is not None:
         # a page per resource only for graphs of modest size: only then is the whole
         # dump read into memory
@@ -328,7 +351,8 @@ def publish(
         site.dump_dir = folder
         if resources:
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
-        write_site(folder / "site", site, resources=resources)
+        with timings.stage("site"):
+            write_site(folder / "site", site, resources=resources, timings=timings)
 
 
 def site_input(

@@ -13,7 +13,7 @@ from kg.build import pipeline
 from kg.cli import exits, nanopub, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
 from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shapes
-from kg.cli.output import console, err, log, print_table, print_warnings
+from kg.cli.output import console, err, log, print_table, print_timings, print_warnings
 from kg.config import DEFAULT_RULES, BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.load import load, unread_note
@@ -38,6 +38,14 @@ Site = Annotated[
         help="Write the static site dist/site/ with a page per resource always / no site "
         "(default: resource pages only up to 20,000 resources; above it the site-level "
         "pages, resource pages served by govsm serve --on-demand).",
+    ),
+]
+ShowTimings = Annotated[
+    bool,
+    typer.Option(
+        "--timings",
+        help="Print a table of every stage's seconds (sub-stages of publishing and the "
+        "site included); a one-line summary is always printed.",
     ),
 ]
 Validator = Annotated[
@@ -78,6 +86,7 @@ def build(
     nanopub_profile: nanopub.ProfileFile = None,
     nanopub_orcid: nanopub.Orcid = None,
     nanopub_name: nanopub.Name = None,
+    timings: ShowTimings = False,
 ) -> None:
     """Load, validate, reason, derive, verify and publish into dist/ (atomically)."""
     key = nanopub.signing_key(nanopub_key, nanopub_profile, nanopub_orcid, nanopub_name)
@@ -94,7 +103,11 @@ def build(
     )
     result = pipeline.build(project, build_options, log=log)
     assert result.table is not None
-    print_table(result.table)
+    with result.timings.stage("terminal"):
+        print_table(result.table)
+    log(result.timings.summary(), soft_wrap=True)
+    if timings:
+        print_timings(result.timings)
     written = ", site/" if (out / "site").is_dir() else ""
     written += ", nanopubs/" if (out / "nanopubs").is_dir() else ""
     console.print(

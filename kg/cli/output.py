@@ -14,6 +14,7 @@ from kg.stages.reason import ReasonReport
 from kg.stages.reason import render as render_reasoning
 from kg.stages.report import Table
 from kg.stages.verify import VerifyReport
+from kg.timings import Timings
 from kg.validation import WARNING, ValidationReport, render_text
 from kg.validation import compact as compact_shape
 
@@ -32,10 +33,11 @@ console = _console()
 err = _console(stderr=True)
 
 
-def log(message: str) -> None:
-    """A progress line of a pipeline stage: dim, or yellow for a warning."""
+def log(message: str, soft_wrap: bool = False) -> None:
+    """A progress line of a pipeline stage: dim, or yellow for a warning; ``soft_wrap``:
+    one line whatever its length (for a line that scripts read, as bench.command does)."""
     style = "yellow" if message.startswith("warning") else "dim"
-    err.print(f"[{style}]{message}[/]", highlight=False)
+    err.print(f"[{style}]{message}[/]", highlight=False, soft_wrap=soft_wrap)
 
 
 def compact_iri(iri: str) -> str:
@@ -43,17 +45,52 @@ def compact_iri(iri: str) -> str:
     return compact(URIRef(iri))
 
 
+#: Sources a cell of the terminal's classification table names before "and N more"
+#: (report.md, report.html and the site keep every one).
+SOURCES_SHOWN = 3
+#: How the classification table query joins a row's sources (queries/cq/...).
+SOURCES_SEPARATOR = "; "
+
+
+def summarise_sources(cell: str, shown: int = SOURCES_SHOWN) -> str:
+    """The first ``shown`` sources of a Sources cell, then "and N more": a row backed by
+    thousands of studies stays one line in a terminal (rendering it cost seconds)."""
+    sources = cell.split(SOURCES_SEPARATOR) if cell else []
+    if len(sources) <= shown:
+        return cell
+    rest = len(sources) - shown
+    return f"{SOURCES_SEPARATOR.join(sources[:shown])} and {rest} more"
+
+
 def print_table(table: Table, title: str = "Classification of sub-factors") -> None:
-    """The classification table; rows whose derived direction differs from the reported
-    one in red."""
+    """The classification table, its Sources cells summarised (summarise_sources); rows
+    whose derived direction differs from the reported one in red."""
     out = RichTable(title=title, show_lines=False)
     for heading in table.headings:
         out.add_column(heading, overflow="fold")
+    sources = table.headings.index("Sources") if "Sources" in table.headings else None
     for row in table.rows:
         match = row[table.headings.index("Match")] if "Match" in table.headings else ""
         style = "red" if match == "no" else None
-        out.add_row(*row, style=style)
+        cells = list(row)
+        if sources is not None:
+            cells[sources] = summarise_sources(cells[sources])
+        out.add_row(*cells, style=style)
     console.print(out)
+
+
+def print_timings(timings: Timings) -> None:
+    """Every stage's seconds and share of the whole (sub-stages indented), on stderr."""
+    out = RichTable(title="Stage timings", header_style="bold")
+    for heading, justify in (("Stage", "left"), ("Seconds", "right"), ("Share", "right")):
+        out.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    rows = timings.rows()
+    total = rows[-1][1] or 1.0
+    for name, seconds in rows:
+        label = "  " + name.split("/", 1)[1] if "/" in name else name
+        style = "bold" if name == "total" else None
+        out.add_row(label, f"{seconds:.2f}", f"{100 * seconds / total:.0f}%", style=style)
+    err.print(out)
 
 
 def print_differences(report: VerifyReport) -> None:

@@ -197,12 +197,18 @@ def _declared_coercion(kind: str, ranges: set[str]) -> dict[str, str]:
     return {}
 
 
+#: IRIs whose compact forms a Context remembers at most (then it starts afresh).
+CANDIDATES_CACHE = 100_000
+
+
 @dataclass(frozen=True)
 class Context:
     """A build's JSON-LD context: prefixes and term definitions (by IRI)."""
 
     prefixes: dict[str, str]  # name -> namespace (those usable as JSON-LD prefixes)
     terms: dict[str, TermDef]  # IRI -> its term
+    # IRI -> candidates(IRI): the site asks again for the same IRIs on every page
+    _candidates: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, usage: Usage, base: str = DEFAULT_BASE) -> Context:
@@ -233,11 +239,17 @@ class Context:
 
     def candidates(self, iri: str) -> list[str]:
         """Every ``prefix:suffix`` form of ``iri`` (JSON-LD 1.1 IRI compaction's)."""
-        return [
-            f"{name}:{iri[len(ns) :]}"
-            for name, ns in self.prefixes.items()
-            if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//")
-        ]
+        found = self._candidates.get(iri)
+        if found is None:
+            found = tuple(
+                f"{name}:{iri[len(ns) :]}"
+                for name, ns in self.prefixes.items()
+                if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns) :].startswith("//")
+            )
+            if len(self._candidates) >= CANDIDATES_CACHE:  # bounded in a long-running server
+                self._candidates.clear()
+            self._candidates[iri] = found
+        return list(found)
 
     def compact_iri(self, iri: str) -> str:
         """The shortest (then least) ``prefix:suffix`` form of ``iri``, else ``iri``."""

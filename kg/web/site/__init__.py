@@ -49,6 +49,7 @@ from kg.rdf.turtle import default_view_turtle
 from kg.stages.about import About, about
 from kg.stages.diff import ReleaseEntry
 from kg.stages.trace import ClassificationStep, trace
+from kg.timings import Timings
 from kg.web.report import Report
 from kg.web.site import (
     figure,
@@ -113,7 +114,9 @@ class _Dumps:
     sums: dict[str, str] = field(default_factory=dict)
 
 
-def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str]:
+def write_site(
+    folder: Path, src: SiteInput, resources: bool = True, timings: Timings | None = None
+) -> list[str]:
     """Write the site into ``folder``; return the relative paths written (sorted).
 
     ``resources=False`` writes only the pages that do not grow with the data (landing
@@ -121,12 +124,13 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
     those): nothing is parsed into memory; pages and statistics are read from the
     engine's store (a store loaded from the dump for another engine) and one streamed
     pass over the N-Quads dump. Resource pages are then served by ``govsm serve
-    --on-demand`` (kg.web.site.ondemand), with the same code and the same links."""
+    --on-demand`` (kg.web.site.ondemand), with the same code and the same links.
+    ``timings``: where the parts' seconds go (site/dumps, site/void, ...)."""
     files, dumps = _Files(), _Dumps()
-    if resources:
-        graph, stats = _indexed_dumps(src, files, dumps)
-    else:
-        graph, stats = _streamed_dumps(src, files, dumps)
+    timed = (timings or Timings()).stage
+    with timed("site/dumps"):
+        dumped = _indexed_dumps if resources else _streamed_dumps
+        graph, stats = dumped(src, files, dumps)
     files.put("dumps/SHA256SUMS", "".join(f"{dumps.sums[n]}  {n}\n" for n in sorted(dumps.sums)))
     graph.files = {f"dumps/{name}" for name in dumps.sizes}
     if graph.shape_triples:  # shapes.html and its RDF documents (written below)
@@ -143,23 +147,41 @@ def write_site(folder: Path, src: SiteInput, resources: bool = True) -> list[str
         graph.set_pages({r.value[len(src.base) :] for r in subjects} | site_pages)
     note = None if resources else landing.ON_DEMAND_NOTE
     reviews = about(src.engine)
-    description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, reviews, note)
-    _dataset(files, graph, src, description, note)
-    _ontology(files, graph, src)
+    with timed("site/void"):
+        description = void.void_triples(graph, stats, dumps.sizes, dumps.sums, reviews, note)
+        _dataset(files, graph, src, description, note)
+    with timed("site/ontology"):
+        _ontology(files, graph, src)
+    with timed("site/shapes"):
+        _shapes(files, graph, src)
+    with timed("site/pages"):
+        _resources(files, graph, src, subjects)
+    with timed("site/landing"):
+        _site_level(files, graph, src, reviews, sorted(dumps.sizes), note)
+    with timed("site/sitemap"):
+        _sitemap(files, src, resources)
+    with timed("site/write"):
+        _write_all(folder, files.written, files.linked)
+    return sorted([*files.written, *files.linked])
+
+
+def _shapes(files: _Files, graph: SiteGraph, src: SiteInput) -> None:
+    """shapes.html and its RDF documents (nothing when the build published no shapes)."""
     if graph.shape_triples:
         for ext, text in rdfio.documents(graph.shape_triples, graph.context).items():
             files.put(f"shapes.{ext}", text)
         files.put("shapes.html", shapes_docs.shapes_page(graph, src.templates))
-    _resources(files, graph, src, subjects)
-    _site_level(files, graph, src, reviews, sorted(dumps.sizes), note)
+
+
+def _sitemap(files: _Files, src: SiteInput, resources: bool) -> None:
+    """sitemap.xml of the HTML pages written; without resource pages an index whose
+    parts list the pages rendered on demand too, so that crawlers find them."""
     html_pages = sorted(p for p in files.written if p.endswith(".html"))
     if resources:
         files.put("sitemap.xml", sitemap.sitemap(src.base, html_pages))
-    else:  # the pages rendered on demand are listed too, so that crawlers find them
+    else:
         for rel, text in sitemap.sitemap_index(src.base, html_pages, _store(src)).items():
             files.put(rel, text)
-    _write_all(folder, files.written, files.linked)
-    return sorted([*files.written, *files.linked])
 
 
 def _indexed_dumps(

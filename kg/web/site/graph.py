@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
@@ -49,6 +49,14 @@ SHAPES_IRI = SHAPES_NS.removesuffix("#")
 SITE_PAGES = frozenset({"", "dataset", "ontology", "shapes"})
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+#: A subject with at least this many triples gets its objects grouped by predicate on
+#: first use (SiteGraph.objects): a review or a sub-factor with thousands of triples is
+#: asked for its label on every page that links to it, and scanning its triples for
+#: each label predicate made the static site quadratic in practice.
+HUB_TRIPLES = 32
+#: Grouped subjects kept at most (then the grouping starts afresh): bounded memory in a
+#: long-running server.
+HUB_CACHE = 10_000
 
 
 def sort_key(term: object) -> tuple[int, str]:
@@ -177,6 +185,12 @@ class SiteGraph:
     context: Context = field(default_factory=lambda: Context.build(Usage()))
     # the published shapes: the named graphs BASE graph/shapes/FILE (kg.rdf.load.add_shapes)
     shape_triples: list[ox.Triple] = field(default_factory=list)
+    # the store a lazily read graph comes from (from_store), for bounded look-ups
+    store: ox.Store | None = None
+    # subject -> (its triples list, their count, objects by predicate IRI): see objects()
+    _hubs: dict[Term, tuple[list[ox.Triple], int, dict[str, list[Term]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_nquads(cls, canonical: str, base: str, ontology_graphs: set[str]) -> SiteGraph:
@@ -213,6 +227,7 @@ class SiteGraph:
         graph.out = LazyIndex(lambda term: store_triples(store, term, None))
         graph.inc = LazyIndex(lambda term: store_triples(store, None, term))
         graph._pages = StorePages(store, base)  # type: ignore[assignment]
+        graph.store = store
         if not graph.shape_triples:  # a dump from before the shapes were published
             graph._pages.site.discard("shapes")  # type: ignore[attr-defined]
         return graph
@@ -233,7 +248,24 @@ class SiteGraph:
     # --- reading ---------------------------------------------------------------------
 
     def objects(self, subject: Term, predicate: str) -> list[Term]:
-        return [t.object for t in self.out.get(subject, ()) if t.predicate.value == predicate]
+        triples = self.out.get(subject, ())
+        if len(triples) < HUB_TRIPLES:
+            return [t.object for t in triples if t.predicate.value == predicate]
+        return list(self._grouped(subject, triples).get(predicate, ()))
+
+    def _grouped(self, subject: Term, triples: list[ox.Triple]) -> dict[str, list[Term]]:
+        """A hub's objects by predicate IRI, in the order of its triples; made again when
+        its triples list is another one or has grown (index() appends to it)."""
+        known = self._hubs.get(subject)
+        if known is not None and known[0] is triples and known[1] == len(triples):
+            return known[2]
+        grouped: dict[str, list[Term]] = defaultdict(list)
+        for t in triples:
+            grouped[t.predicate.value].append(t.object)
+        if len(self._hubs) >= HUB_CACHE:
+            self._hubs.clear()
+        self._hubs[subject] = (triples, len(triples), grouped)
+        return grouped
 
     def value(self, subject: Term, predicate: str) -> Term | None:
         found = self.objects(subject, predicate)
@@ -241,9 +273,7 @@ class SiteGraph:
 
     def types(self, subject: Term) -> list[str]:
         return sorted(
-            t.object.value
-            for t in self.out.get(subject, ())
-            if t.predicate == TYPE and isinstance(t.object, ox.NamedNode)
+            o.value for o in self.objects(subject, TYPE.value) if isinstance(o, ox.NamedNode)
         )
 
     def label(self, term: Term) -> str:
@@ -302,6 +332,38 @@ class SiteGraph:
         found = self.value(term, OA + "exact")
         return found.value if isinstance(found, ox.Literal) else None
 
+    def subjects(
+        self, obj: Term, predicates: tuple[str, ...], limit: int | None = None
+    ) -> list[ox.NamedNode]:
+        """The IRI subjects of the distinct triples ``(s, p, obj)`` with ``p`` in
+        ``predicates``, one per triple, at most ``limit`` of them: a class with 10^5
+        instances costs ``limit`` look-ups, not a fetch of every triple pointing at it
+        (which ``inc`` would do on a graph read from a store)."""
+        found: list[ox.NamedNode] = []
+        for t in self._incoming(obj, predicates):
+            if isinstance(t.subject, ox.NamedNode):
+                found.append(t.subject)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _incoming(self, obj: Term, predicates: tuple[str, ...]) -> Iterator[ox.Triple]:
+        """The distinct triples with that object and one of the predicates, lazily."""
+        if self.store is None or isinstance(obj, ox.Triple):
+            yield from (t for t in self.inc.get(obj, ()) if t.predicate.value in predicates)
+            return
+        seen: set[ox.Triple] = set()
+        for t in self.inc.added.get(obj, []) if isinstance(self.inc, LazyIndex) else []:
+            if t.predicate.value in predicates and t not in seen:
+                seen.add(t)
+                yield t
+        for predicate in predicates:
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), obj, None):
+                t = ox.Triple(q.subject, q.predicate, q.object)
+                if t not in seen:
+                    seen.add(t)
+                    yield t
+
     def instances(self, class_iri: str) -> list[ox.NamedNode]:
         """The resources (IRIs under the base that can name a page, see is_resource_path)
         typed with the class or one of its sub-classes, sorted."""
@@ -347,13 +409,8 @@ class SiteGraph:
         return None
 
     def _first(self, term: Term, predicates: tuple[ox.NamedNode, ...]) -> list[str]:
-        triples = self.out.get(term, ())
         for predicate in predicates:
-            values = [
-                t.object
-                for t in triples
-                if t.predicate == predicate and isinstance(t.object, ox.Literal)
-            ]
+            values = [o for o in self.objects(term, predicate.value) if isinstance(o, ox.Literal)]
             if values:
                 values.sort(
                     key=lambda v: (v.language not in ("en", None), v.language or "", v.value)

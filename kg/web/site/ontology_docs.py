@@ -31,6 +31,8 @@ GROUPS = (
     (OWL + "AnnotationProperty", "Annotation properties"),
     (SKOS + "ConceptScheme", "Controlled-value schemes"),
 )
+#: A class's section lists its instances when it has at most this many.
+MAX_INSTANCES = 30
 ALIGN_PREDICATES = {
     RDFS + "subClassOf",
     RDFS + "subPropertyOf",
@@ -122,11 +124,7 @@ def _related(page: Page, term: ox.NamedNode) -> list[TermRow]:
         (RDFS + "subClassOf", "Sub-classes"),
         (RDFS + "subPropertyOf", "Sub-properties"),
     ):
-        values = [
-            t.subject
-            for t in graph.inc.get(term, ())
-            if t.predicate.value == pred and isinstance(t.subject, ox.NamedNode)
-        ]
+        values = graph.subjects(term, (pred,))
         if values:
             rows.append(TermRow(title, values=_values(page, values)))
     return rows
@@ -167,13 +165,11 @@ def term_doc(page: Page, term: ox.NamedNode, alignment_triples: list[ox.Triple])
     aligned = _alignments(page, term, alignment_triples)
     if aligned:
         rows.append(TermRow("Alignments", alignments=aligned))
-    instances = [
-        t.subject
-        for t in graph.inc.get(term, ())
-        if t.predicate.value in (SKOS + "inScheme", RDF + "type")
-        and isinstance(t.subject, ox.NamedNode)
-    ]
-    if instances and (SKOS + "ConceptScheme" in graph.types(term) or len(instances) <= 30):
+    scheme = SKOS + "ConceptScheme" in graph.types(term)
+    # a class lists its instances only up to MAX_INSTANCES: one more says it has more
+    limit = None if scheme else MAX_INSTANCES + 1
+    instances = graph.subjects(term, (SKOS + "inScheme", RDF + "type"), limit)
+    if instances and (scheme or len(instances) <= MAX_INSTANCES):
         rows.append(TermRow("Instances", values=_values(page, instances)))
     return TermDoc(term.value[len(GOVSM) :], graph.label(term), compact(term.value), rows)
 
@@ -211,8 +207,15 @@ def ontology_page(
     for term in terms(graph):
         members.setdefault(group_of(graph, term), []).append(term)
     order = [title for _, title in GROUPS] + ["Controlled values", "Other terms"]
+    # each term's alignment triples, found once (not a scan of them all per term)
+    by_term: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for t in alignment_triples:
+        if t.predicate.value in ALIGN_PREDICATES:
+            for end in {t.subject, t.object}:
+                if isinstance(end, ox.NamedNode):
+                    by_term.setdefault(end, []).append(t)
     groups = [
-        Group(title, [term_doc(page, t, alignment_triples) for t in members[title]])
+        Group(title, [term_doc(page, t, by_term.get(t, [])) for t in members[title]])
         for title in order
         if members.get(title)
     ]
