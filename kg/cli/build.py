@@ -12,7 +12,7 @@ from rich.markup import escape
 from kg.build import pipeline
 from kg.cli import exits, nanopub, options
 from kg.cli.exits import FAILED, OK, USAGE, fail
-from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shapes
+from kg.cli.options import Base, Data, Engine, NoReason, Ontology, ProjectDir, Rules, Shapes
 from kg.cli.output import console, err, log, print_table, print_timings, print_warnings
 from kg.config import DEFAULT_RULES, BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
@@ -76,7 +76,7 @@ def build(
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
     out: Out = None,
-    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
+    no_reason: NoReason = False,
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,

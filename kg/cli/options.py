@@ -49,6 +49,7 @@ Data = Annotated[
     list[Path] | None,
     typer.Option("--data", help="Data folder (repeatable; default the project's data/)."),
 ]
+NoReason = Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")]
 Shapes = Annotated[
     Path | None, typer.Option("--shapes", help="SHACL shapes folder (default the project's).")
 ]

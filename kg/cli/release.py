@@ -10,7 +10,7 @@ import typer
 from kg.build import release as releasing
 from kg.cli import exits, options
 from kg.cli.exits import FAILED, OK, USAGE
-from kg.cli.options import Base, Data, Engine, Ontology, ProjectDir, Rules, Shapes
+from kg.cli.options import Base, Data, Engine, NoReason, Ontology, ProjectDir, Rules, Shapes
 from kg.cli.output import console, log
 from kg.config import DEFAULT_RULES, BuildOptions
 from kg.prefixes import DEFAULT_BASE
@@ -41,7 +41,7 @@ def release_command(
     base: Base = DEFAULT_BASE,
     engine: Engine = "oxigraph",
     rules: Rules = DEFAULT_RULES,
-    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip the OWL reasoner.")] = False,
+    no_reason: NoReason = False,
     data: Data = None,
     shapes: Shapes = None,
     ontology: Ontology = None,
