@@ -80,6 +80,7 @@ class QueryTimeout(Exception):
         super().__init__(f"stopped after {seconds:g} s")
         self.seconds = seconds
         self.reserved = reserved
+        self.barred = False  # whether the stop barred its client (the scheduler's call)
 
 
 class WorkerLost(Exception):
@@ -92,6 +93,7 @@ class WorkerLost(Exception):
         super().__init__(f"worker ended ({cause}, exit code {exitcode})")
         self.cause = cause
         self.exitcode = exitcode
+        self.barred = False  # whether the death barred its client (the scheduler's call)
 
 
 # What a worker's death during a query means, by the signal that ended it: Rust's
@@ -342,13 +344,17 @@ class WorkerPool:
         except QueryTimeout as exc:
             self._replace(worker)
             why = "was stopped at the reserve limit" if exc.reserved else "overran its time limit"
-            self.scheduler.finish(ticket, None, f"a query from this address {why}", stopped=True)
+            exc.barred = self.scheduler.finish(
+                ticket, None, f"a query from this address {why}", stopped=True
+            )
             raise
         except (EOFError, OSError) as exc:
             lost = WorkerLost("stopping", None) if self._closed else worker.cause_of_death()
             self._replace(worker)
             why = None if lost.cause == "stopping" else _ENDED[lost.cause]
-            self.scheduler.finish(ticket, None, why and f"a query from this address {why}")
+            lost.barred = self.scheduler.finish(
+                ticket, None, why and f"a query from this address {why}"
+            )
             raise lost from exc
         except BaseException:
             self._replace(worker)  # we do not know what the worker is doing: start anew

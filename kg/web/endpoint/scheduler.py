@@ -198,13 +198,18 @@ class Scheduler:
             ticket.long = True
             return True
 
-    def finish(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool = False) -> None:
+    def finish(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool = False) -> bool:
         """``ticket``'s query is over; ``worker`` is free again (None: it was ended, and
         ``ended`` says why: the client is barred for the cool-down — at once when the
         query killed its worker, at the ``stops_before_cooldown``-th stop within the
-        cool-down when we ``stopped`` it at a time limit)."""
+        cool-down when we ``stopped`` it at a time limit). Whether the client is barred."""
         with self._cond:
-            self._finish_locked(ticket, worker, ended, stopped)
+            return self._finish_locked(ticket, worker, ended, stopped)
+
+    def retry_after(self) -> int:
+        """Seconds until a running query must have ended (at least 1)."""
+        with self._cond:
+            return self._retry_after(self.clock())
 
     @property
     def idle(self) -> int:
@@ -223,6 +228,12 @@ class Scheduler:
         """Queries running past ``reserve_after_s`` now."""
         with self._cond:
             return sum(1 for t in self._running if t.long)
+
+    def queries(self, client: str) -> int:
+        """Queries of ``client`` in the service now (running or waiting)."""
+        with self._cond:
+            state = self._clients.get(client)
+            return state.running + len(state.waiting) if state else 0
 
     def knows(self, client: str) -> bool:
         """Whether the scheduler keeps state for ``client``."""
@@ -260,7 +271,7 @@ class Scheduler:
         ends = [t.deadline for t in self._running if t.deadline > now]
         return max(1, math.ceil(min(ends) - now)) if ends else 1
 
-    def _finish_locked(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool) -> None:
+    def _finish_locked(self, ticket: Ticket, worker: Any, ended: str | None, stopped: bool) -> bool:
         now = self.clock()
         self._running.discard(ticket)
         state = self._clients[ticket.client]
@@ -273,7 +284,8 @@ class Scheduler:
                 ended = None
             else:
                 ended += f" ({len(state.stops)} times within {self.limits.kill_cooldown_s:g} s)"
-        if ended is not None and self.limits.kill_cooldown_s > 0:
+        barred = ended is not None and self.limits.kill_cooldown_s > 0
+        if barred:
             state.barred_until = now + self.limits.kill_cooldown_s
             state.barred_why = ended
             refusal = Cooldown(math.ceil(self.limits.kill_cooldown_s), ended)
@@ -286,6 +298,7 @@ class Scheduler:
             self._idle.append(worker)
         self._tidy(ticket.client, now)
         self._dispatch(now)
+        return barred
 
     def _dispatch(self, now: float) -> None:
         """Hand free workers to eligible queries: fewest running first, then longest

@@ -215,8 +215,9 @@ class SparqlService:
         if isinstance(exc, Cooldown):
             return error_response(
                 429,
-                f"Refused for {exc.seconds} s more: {exc.why} and so ended a query "
-                f"worker; an address may end at most one worker every "
+                f"Refused for {exc.seconds} s more: {exc.why}, which ended a query "
+                "worker; an address may kill at most one worker (memory, stack), or have "
+                f"{limits.stops_before_cooldown} queries stopped at a time limit, every "
                 f"{limits.kill_cooldown_s:g} s.",
                 {"Retry-After": str(exc.seconds)},
             )
@@ -229,7 +230,7 @@ class SparqlService:
             )
         if not (isinstance(exc, WorkerLost) and exc.cause == "stopping"):
             log.warning("query from %s ended its worker (%s): %s", client, exc, _one_line(query))
-        return _ended_response(exc, limits, limit, self.pool.memory_mb)
+        return _ended_response(exc, limits, limit, self.pool)
 
     def _job(
         self,
@@ -299,12 +300,18 @@ class SparqlService:
         return Response(outcome.body, headers=headers, media_type=fmt.content_type)
 
 
-def _ended_response(exc: Exception, limits: Limits, limit: float, memory_mb: int) -> Response:
+def _ended_response(exc: Exception, limits: Limits, limit: float, pool: WorkerPool) -> Response:
     """503 (or 500, for a worker death we cannot explain) for a query that ended its
-    worker: what happened, and the cool-down it brings (``Retry-After``)."""
-    cooldown = round(limits.kill_cooldown_s)
-    after = f" This address may not run queries for the next {cooldown} s." if cooldown else ""
-    headers = {"Retry-After": str(cooldown)} if cooldown else {}
+    worker: what happened, and the cool-down when it brought one (``Retry-After``); a
+    query stopped to keep the reserve worker may retry when a long query has ended."""
+    after, headers = "", {}
+    if getattr(exc, "barred", False):
+        cooldown = round(limits.kill_cooldown_s)
+        after = f" This address may not run queries for the next {cooldown} s."
+        headers = {"Retry-After": str(cooldown)}
+    elif isinstance(exc, QueryTimeout) and exc.reserved:
+        headers = {"Retry-After": str(pool.scheduler.retry_after())}
+    memory_mb = pool.memory_mb
     if isinstance(exc, QueryTimeout) and exc.reserved:
         message = (
             f"The query was stopped after {exc.seconds:g} s: the other workers are busy "
