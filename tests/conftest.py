@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+# anyio imports its file module lazily, on a server's first FileResponse: in a server
+# thread, under pytest's assertion rewriting (anyio is a pytest plugin), CPython 3.11.7
+# can fail that parse with "AST constructor recursion depth mismatch". Imported here,
+# in the main thread, before any server starts.
+from anyio import open_file  # noqa: F401, E402
 from hypothesis import HealthCheck, settings
 from support import browser_missing, chromium, require_browser
 
