@@ -22,10 +22,13 @@ from bench.generate import generate
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.rdf.jsonld import usage_of
 from kg.web.server import make_app
 from kg.web.site import pages
 from kg.web.site import sitemap as sitemap_files
+from kg.web.site.facts import dump_file_facts
 from kg.web.site.ondemand import OnDemandSite
+from kg.web.site.void import Statistics
 
 VOID = PREFIXES["void"]
 SITE_LEVEL = {
@@ -246,7 +249,8 @@ def test_sitemap_files_hold_at_most_the_limit(
     store = ox.Store()
     store.bulk_load(path=str(partial[0] / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
     monkeypatch.setattr(sitemap_files, "SITEMAP_MAX_URLS", 100)
-    files = sitemap_files.sitemap_index(DEFAULT_BASE, ["index.html"], store)
+    on_demand = sitemap_files.on_demand_pages(store, DEFAULT_BASE)
+    files = sitemap_files.sitemap_index(DEFAULT_BASE, ["index.html"], on_demand)
     chunks = [name for name in files if name.startswith("sitemap-resources-")]
     urls = [re.findall(r"<loc>([^<]*)</loc>", files[name]) for name in chunks]
     total = sum(map(len, urls))
@@ -399,3 +403,25 @@ def test_another_engine_gives_the_same_partial_site(
     assert _files(theirs) == SITE_LEVEL
     for name in sorted(SITE_LEVEL - {"report.html"}):  # the report names the engine
         assert (theirs / name).read_bytes() == (ours / name).read_bytes(), name
+
+
+def test_dump_facts_equal_a_recount_of_the_dump(partial: tuple[Path, list[str]]) -> None:
+    """The statistics, JSON-LD usage and subjects the build counts from the triples as it
+    writes the dumps (kg.web.site.facts) are those of a parse of the written dump."""
+    nquads = partial[0] / "govsm.nq"
+    triples = sorted(
+        {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(nquads))},
+        key=lambda t: tuple(map(str, t)),
+    )
+    facts = dump_file_facts(nquads, DEFAULT_BASE)
+    assert facts.statistics == Statistics.of(triples, DEFAULT_BASE)
+    assert facts.usage == usage_of(triples)
+    assert facts.usage.declared and facts.usage.ranges and facts.usage._blank_objects
+    subjects = {s.value for s, _, _ in triples if isinstance(s, ox.NamedNode)}
+    assert sorted(facts.subjects) == sorted(s for s in subjects if s.startswith(DEFAULT_BASE))
+    assert len(facts.subjects) == facts.statistics.entities
+    site = partial[0] / "site"
+    sums = (site / "dumps" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    for line in sums:  # hashed as written, the files' own digests
+        digest, name = line.split("  ")
+        assert hashlib.sha256((partial[0] / name).read_bytes()).hexdigest() == digest

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
+from kg.web.site.facts import dump_facts
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
 from kg.web.templates import project_templates
 
@@ -337,8 +339,10 @@ def publish(
         ("report.html", "report.html"),
     ]
     timings = result.timings
+    # without resource pages the site's statistics are counted as the dumps are written
+    summarise = partial(dump_facts, base=options.base) if resources is False else None
     with timings.stage("dumps"):  # streamed: bounded memory at scale
-        write_dumps(folder, result.loaded.engine, dump_lines)
+        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
     with timings.stage("nanopubs"):
         write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
     with timings.stage("reports"):
@@ -348,7 +352,7 @@ def publish(
         # dump read into memory
         text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
         site = site_input(result, options, project, text, title, notes)
-        site.dump_dir = folder
+        site.dump_dir, site.facts, site.sums = folder, dumped.summary, dumped.sums
         if resources:
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
         with timings.stage("site"):
