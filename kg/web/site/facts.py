@@ -15,8 +15,8 @@ object (an IRI; a literal's datatype and language, parsed once per distinct suff
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,7 +34,7 @@ from kg.rdf.jsonld.context import (
     Kind,
     kind_of,
 )
-from kg.rdf.lines import triples_of
+from kg.rdf.lines import BATCH, triples_of
 from kg.web.site.void import Statistics
 
 
@@ -42,13 +42,12 @@ def _iri(value: str) -> bytes:
     return f"<{value}>".encode()
 
 
-_TYPE = _iri(RDF_TYPE)
-_LISTS = {_iri(RDF_FIRST), _iri(RDF_REST)}
-_RANGE = _iri(RDFS + "range")
-_NIL = _iri(RDF_NIL)
-#: rdf:type objects that declare a property or a class (Usage.declared)
-_DECLARING = {_iri(iri) for iri in (*PROPERTY_KINDS, *CLASS_KINDS)}
-_LT, _QUOTE = ord("<"), ord('"')
+_TYPE, _NIL = _iri(RDF_TYPE), _iri(RDF_NIL)
+#: lines Usage.add reads closely: ranges and list steps; declarations (rdf:type objects
+#: that make a term a property or a class), rdf:nil (a list's end) and blank objects
+_CLOSE_PREDICATES = frozenset(_iri(i) for i in (RDFS + "range", RDF_FIRST, RDF_REST))
+_CLOSE_OBJECTS = frozenset(_iri(i) for i in (*PROPERTY_KINDS, *CLASS_KINDS, RDF_NIL))
+_LT, _QUOTE, _BLANK = ord("<"), ord('"'), ord("_")
 
 
 @dataclass
@@ -61,79 +60,104 @@ class DumpFacts:
     subjects: list[str]
 
 
-def dump_facts(lines: Iterable[bytes], base: str) -> DumpFacts:
+def dump_facts(lines: list[bytes], base: str) -> DumpFacts:
     """The facts of the triples ``lines``: N-Triples lines without their final `` .``,
-    sorted, a triple held by several graphs on adjacent lines."""
-    base_b = _iri(base)[:-1]
-    n, subjects, entities = 0, 0, []
-    objects: set[int] = set()
-    properties: Counter[bytes] = Counter()
-    classes: Counter[bytes] = Counter()
-    shapes: set[tuple[bytes, bytes | None]] = set()  # (predicate, literal suffix or None: IRI)
-    close: list[bytes] = []  # lines Usage.add reads closely
-    previous = previous_s = None
-    for line in lines:
-        if line == previous:
-            continue
-        previous = line
-        s, p, o = _terms(line)
-        n += 1
-        if s != previous_s:  # sorted: a subject's lines are adjacent
-            previous_s, subjects = s, subjects + 1
-            if s.startswith(base_b):
-                entities.append(s)
-        objects.add(hash(o))
-        properties[p] += 1
-        if p == _TYPE and o[0] == _LT:
-            classes[o] += 1
-            if o in _DECLARING:
-                close.append(line)
-        elif p == _RANGE or p in _LISTS or o.startswith(b"_:") or o == _NIL:
-            close.append(line)
-        elif o[0] == _QUOTE:
-            shapes.add((p, o[o.rindex(b'"') + 1 :]))
-        else:
-            shapes.add((p, None))
+    sorted, a triple held by several graphs on adjacent lines. Counted a batch of lines
+    at a time, each count one C-level pass (Counter, set, comprehensions) over the
+    batch's columns."""
+    counts = _Counts(_iri(base)[:-1])
+    for start in range(0, len(lines), BATCH):
+        counts.add(lines[start : start + BATCH])
     statistics = Statistics(
-        n,
-        len(entities),
-        subjects,
-        len(objects),
-        {c[1:-1].decode(): k for c, k in classes.items()},
-        {q[1:-1].decode(): k for q, k in properties.items()},
+        counts.triples,
+        len(counts.entities),
+        counts.subjects,
+        len(counts.objects),
+        {c[1:-1].decode(): k for c, k in counts.classes.items()},
+        {q[1:-1].decode(): k for q, k in counts.properties.items()},
     )
-    usage = _usage(classes, shapes, close)
-    return DumpFacts(statistics, usage, [s[1:-1].decode() for s in entities])
+    subjects = [s[1:-1].decode() for s in counts.entities]
+    return DumpFacts(statistics, _usage(counts), subjects)
 
 
-def _terms(line: bytes) -> tuple[bytes, bytes, bytes]:
-    """Subject, predicate and object of a line, as written (a quoted triple as subject,
-    RDF-star, is parsed)."""
+@dataclass
+class _Counts:
+    """The counts of :func:`dump_facts` so far."""
+
+    base: bytes  # "<" + the base IRI
+    triples: int = 0
+    subjects: int = 0
+    entities: list[bytes] = field(default_factory=list)
+    objects: set[int] = field(default_factory=set)  # hashes (as Statistics.of)
+    properties: Counter[bytes] = field(default_factory=Counter)
+    classes: Counter[bytes] = field(default_factory=Counter)
+    #: (predicate, literal suffix: its datatype or language) of literal objects
+    literals: set[tuple[bytes, bytes]] = field(default_factory=set)
+    iris: set[bytes] = field(default_factory=set)  # predicates with an IRI object
+    close: list[bytes] = field(default_factory=list)  # lines Usage.add reads closely
+    last: bytes = b""  # the last line counted
+    last_subject: bytes = b""
+
+    def add(self, batch: list[bytes]) -> None:
+        """Count a batch of sorted lines (the next after those counted)."""
+        lines = [line for line, _ in groupby(batch)]
+        if lines and lines[0] == self.last:
+            del lines[0]
+        if not lines:
+            return
+        self.last = lines[-1]
+        s_col, p_col, o_col = zip(*[line.split(b" ", 2) for line in lines], strict=True)
+        if b"<<" in s_col:  # a quoted triple as subject (RDF-star) has spaces
+            s_col, p_col, o_col = zip(*map(_terms, lines), strict=True)
+        self.triples += len(lines)
+        subjects = list(dict.fromkeys(s_col))  # sorted lines: a subject's are adjacent
+        if subjects[0] == self.last_subject:
+            del subjects[0]
+        self.last_subject = s_col[-1]
+        self.subjects += len(subjects)
+        self.entities += [s for s in subjects if s.startswith(self.base)]
+        self.objects.update(map(hash, o_col))
+        self.properties.update(p_col)
+        pairs = list(zip(p_col, o_col, strict=True))
+        self.classes.update(o for p, o in pairs if p == _TYPE and o[0] == _LT)
+        self.close += [
+            line
+            for line, (p, o) in zip(lines, pairs, strict=True)
+            if p in _CLOSE_PREDICATES or o in _CLOSE_OBJECTS or o[0] == _BLANK
+        ]
+        self.literals.update(
+            (p, o[o.rindex(b'"') + 1 :])
+            for p, o in pairs
+            if o[0] == _QUOTE and p not in _CLOSE_PREDICATES
+        )
+        self.iris.update(p for p, o in pairs if o[0] == _LT and o != _NIL)
+
+
+def _terms(line: bytes) -> list[bytes]:
+    """Subject, predicate and object of a line as written, a quoted triple (RDF-star)
+    parsed."""
     if not line.startswith(b"<<"):
-        s, p, o = line.split(b" ", 2)
-        return s, p, o
+        return line.split(b" ", 2)
     t = next(iter(ox.parse(line + b" .", format=ox.RdfFormat.N_TRIPLES)))
-    return str(t.subject).encode(), str(t.predicate).encode(), str(t.object).encode()
+    return [str(t.subject).encode(), str(t.predicate).encode(), str(t.object).encode()]
 
 
-def _usage(
-    classes: Counter[bytes], shapes: set[tuple[bytes, bytes | None]], close: list[bytes]
-) -> Usage:
-    """The usage the lines make: classes, kinds of values by predicate, and the lines
-    read closely, parsed, in their order (a term declared twice keeps the first)."""
+def _usage(counts: _Counts) -> Usage:
+    """The usage the lines make, as Usage.add would count them one by one: classes
+    (rdf:type's IRI objects), the kinds of values by predicate, and the lines read
+    closely, parsed and added in their order (a term declared twice keeps the first)."""
     usage = Usage()
-    usage.classes.update(c[1:-1].decode() for c in classes)
+    usage.classes.update(c[1:-1].decode() for c in counts.classes)
+    for p in counts.iris - _CLOSE_PREDICATES - {_TYPE}:
+        usage.values.setdefault(p[1:-1].decode(), set()).add(ID)
     kinds: dict[bytes, Kind] = {}
-    for p, suffix in sorted(shapes, key=lambda shape: (shape[0], shape[1] or b"")):
-        if suffix is None:
-            kind = ID
-        elif suffix not in kinds:
-            kind = kinds[suffix] = _literal_kind(suffix)
-        else:
-            kind = kinds[suffix]
-        usage.values.setdefault(p[1:-1].decode(), set()).add(kind)
-    if close:
-        for t in ox.parse(b" .\n".join(close) + b" .\n", format=ox.RdfFormat.N_TRIPLES):
+    for p, suffix in counts.literals:
+        if suffix not in kinds:
+            kinds[suffix] = _literal_kind(suffix)
+        usage.values.setdefault(p[1:-1].decode(), set()).add(kinds[suffix])
+    if counts.close:
+        close = b" .\n".join(counts.close) + b" .\n"
+        for t in ox.parse(close, format=ox.RdfFormat.N_TRIPLES):
             usage.add(t.subject, t.predicate, t.object)
     return usage
 
