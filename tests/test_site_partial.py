@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import pyoxigraph as ox
@@ -171,7 +172,7 @@ def test_pages_say_resource_pages_are_served_on_demand(
     for name in ("index.html", "dataset.html"):
         html = (site / name).read_text(encoding="utf-8")
         assert "Resource pages on demand." in html
-        assert "<code>govsm serve --on-demand</code>" in html
+        assert "<code>govsm serve</code>" in html
         assert "govsm.trig" not in html.replace("TriG and JSON-LD dumps are not", "")
         assert "Resource pages on demand." not in (full / "site" / name).read_text(encoding="utf-8")
     index = (site / "index.html").read_text(encoding="utf-8")
@@ -425,3 +426,32 @@ def test_dump_facts_equal_a_recount_of_the_dump(partial: tuple[Path, list[str]])
     for line in sums:  # hashed as written, the files' own digests
         digest, name = line.split("  ")
         assert hashlib.sha256((partial[0] / name).read_bytes()).hexdigest() == digest
+
+
+def test_serve_renders_the_missing_pages_without_being_asked(
+    project: Project, partial: tuple[Path, list[str]], full: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`govsm serve` of a build whose site has no resource pages renders them on demand
+    (no --on-demand needed), as the build's warning says; a full site is served as it is."""
+    from typer.testing import CliRunner
+
+    from kg.cli import serve as serve_cli
+    from kg.cli.app import app
+
+    served: list[OnDemandSite | None] = []
+
+    def listen(*args: object) -> SimpleNamespace:
+        served.append(args[6])  # type: ignore[arg-type]  # (site, ..., service, pages, conns)
+        return SimpleNamespace(url="http://127.0.0.1:0/")
+
+    monkeypatch.setattr(serve_cli, "_listen", listen)
+    monkeypatch.setattr(serve_cli, "_serve_until_stopped", lambda server: None)
+    warning = [line for line in partial[1] if "without resource pages" in line]
+    assert len(warning) == 1 and "`govsm serve` renders" in warning[0] and "--site" in warning[0]
+    for dist in (partial[0], full):
+        args = ["serve", "--dist", str(dist), "--no-sparql", "--project", str(project.root)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert isinstance(served[0], OnDemandSite) and served[1] is None
+    url = _locs(partial[0] / "site" / "sitemap-resources-1.xml")[0]
+    assert "<h1>" in (served[0].page(url[len(DEFAULT_BASE) : -len(".html")]) or "")

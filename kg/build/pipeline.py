@@ -272,13 +272,14 @@ def _collect_reasoning(
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
 #: writes the static site without resource pages (the site-level pages only: landing
 #: page, dataset, ontology, dumps, report; kg.web.site.write_site ``resources=False``)
-#: unless asked to (``--site``). A static page costs about as much as rendering it on
-#: demand from the store (kg.web.site.ondemand), plus several files per resource: the
-#: static site grows with the resources until it takes longer than every other stage
-#: together and writes millions of files. Past this point pages are better rendered
-#: when asked for (``govsm serve --on-demand``); ``python -m bench --site``
-#: (bench.site) measures both.
-SITE_MAX_RESOURCES = 20_000
+#: unless asked to (``--site``); ``govsm serve`` then renders them on demand from the
+#: store (kg.web.site.ondemand). A static page costs about as much as rendering it on
+#: demand, plus five files per resource: the static site is the build's dearest stage
+#: from the first review on (1,113 resources) and grows with the resources (a 10^3-study
+#: review: about 11,600 pages, 58,000 files, 40 s of a 56 s build). The cap keeps the
+#: pages of the first review and examples/ (about half of it) and stops short of a
+#: 10^3-study review; ``python -m bench --site`` (bench.site) measures both ways.
+SITE_MAX_RESOURCES = 2_000
 
 
 def count_resources(loaded: Loaded, limit: int | None = None) -> int:
@@ -300,9 +301,9 @@ def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> 
     if resources <= SITE_MAX_RESOURCES:
         return True
     log(
-        f"warning: static site without resource pages: more than {SITE_MAX_RESOURCES:,} "
-        "resources; serve it with `govsm serve --on-demand` (pages rendered from the store); "
-        "--site forces them"
+        f"warning: static site without resource pages (more than {SITE_MAX_RESOURCES:,} "
+        "resources): `govsm serve` renders each resource's page on demand from "
+        "dist/govsm.nq; --site writes them all"
     )
     return False
 

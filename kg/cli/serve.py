@@ -16,6 +16,7 @@ from kg.prefixes import DEFAULT_BASE
 from kg.rdf.jsonld import Context
 from kg.sparql.files import QueryError
 from kg.web.endpoint.limits import Limits
+from kg.web.site import has_resource_pages
 from kg.web.site.ondemand import OnDemandSite
 
 if TYPE_CHECKING:
@@ -112,8 +113,8 @@ OnDemand = Annotated[
     bool,
     typer.Option(
         "--on-demand",
-        help="Render resource pages missing from dist/site from dist/govsm.nq "
-        "(builds too large for a static site).",
+        help="Render resource pages missing from dist/site from dist/govsm.nq (the "
+        "default when the build wrote its site without resource pages, or no site).",
     ),
 ]
 
@@ -157,7 +158,7 @@ def serve(
     site = dist / "site"
     conns = _connections(header_timeout, body_timeout, keep_alive, max_connections, forwarded_allow)
     pages = None
-    if on_demand:
+    if on_demand or ((site / "index.html").is_file() and not has_resource_pages(site)):
         pages = _on_demand_pages(dist, base, project)
     elif not (site / "index.html").is_file():
         fail(f"{site}/index.html not found: run `govsm build` first", USAGE)

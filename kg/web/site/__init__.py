@@ -68,6 +68,15 @@ from kg.web.templates import stylesheet
 
 #: The dumps of a site without resource pages (written by kg.build.dumps beside it).
 STREAMED_DUMPS = ("govsm.nq", "govsm.ttl")
+#: The file only a site without resource pages has (its sitemap index's static part).
+SITE_LEVEL_ONLY = "sitemap-pages.xml"
+
+
+def has_resource_pages(site: Path) -> bool:
+    """Whether a static site (dist/site) was written with a page per resource, rather
+    than the site-level pages only (``write_site(..., resources=False)``), whose resource
+    pages ``govsm serve`` renders on demand."""
+    return not (site / SITE_LEVEL_ONLY).is_file()
 
 
 @dataclass

@@ -27,12 +27,12 @@ HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
 #: What the site-level pages say of a site without resource pages.
 ON_DEMAND_NOTE = (
     "This build is too large for a static page per resource: its resource pages are "
-    "rendered on demand from the store by govsm serve --on-demand, so hosting its site "
+    "rendered on demand from the store by govsm serve, so hosting its site "
     "folder needs that server behind it for resource pages (links to resources lead "
     "there). Its dumps are the N-Quads (every named graph) and the Turtle (default view) "
     "files; the TriG and JSON-LD dumps are not published at this size."
 )
-ON_DEMAND_COMMAND = "govsm serve --on-demand"
+ON_DEMAND_COMMAND = "govsm serve"
 
 
 @dataclass(frozen=True)

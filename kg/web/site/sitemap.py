@@ -59,7 +59,7 @@ def sitemap_index(base: str, html_pages: list[str], on_demand: list[str]) -> dic
     """A site without resource pages: ``sitemap.xml`` is a sitemap index of
     ``sitemap-pages.xml`` (the static pages) and ``sitemap-resources-N.xml`` (the pages
     rendered on demand, ``on_demand`` paths, SITEMAP_MAX_URLS a file)."""
-    files = {"sitemap-pages.xml": sitemap(base, html_pages)}
+    files = {"sitemap-pages.xml": sitemap(base, html_pages)}  # (kg.web.site.SITE_LEVEL_ONLY)
     locs = [f"{base}{path}.html" for path in on_demand]
     for n, start in enumerate(range(0, len(locs), SITEMAP_MAX_URLS), 1):
         files[f"sitemap-resources-{n}.xml"] = _urlset(locs[start : start + SITEMAP_MAX_URLS])
