@@ -297,7 +297,8 @@ def _site_level(
     note: str | None,
 ) -> None:
     """The landing page and its figure, the report, the stylesheet and .htaccess."""
-    boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri)
+    rows = src.report.table.found or None  # the build ran the table query for the same rule
+    boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri, rows)
     files.put("figure.svg", figure.svg(boxes, figure.figure_title(graph), src.templates))
     page = pages.Page("", graph, templates=src.templates)
     title = src.title or reviews.title
