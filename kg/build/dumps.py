@@ -83,11 +83,11 @@ def write_dumps(
         dumped.sizes["govsm.nq"] = _write_lines(folder / "govsm.nq", lines, digest)
         dumped.sums["govsm.nq"] = digest.hexdigest()
         del lines
-        if summarise is not None:  # the Turtle writers are processes of their own
-            dumped.summary = summarise(triples)
-        del triples  # the feeding threads hold the halves until they are sent
         for future in fed:
             future.result()
+        if summarise is not None:  # the GIL is free now: the Turtle writers are processes
+            dumped.summary = summarise(triples)
+        del triples
         writers[0].finish()
         writers[1].finish()
         dumped.sizes["govsm.ttl"], dumped.sums["govsm.ttl"] = _joined(target, rest)
