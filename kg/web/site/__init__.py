@@ -22,11 +22,12 @@ templates folder (``SiteInput.templates``) overrides, style.css included.
 
 Above kg.build.pipeline.SITE_MAX_RESOURCES the build writes the same site without the
 per-resource files (``write_site(..., resources=False)``): the pages above that do not
-grow with the data, read lazily from the store (SiteGraph.from_store) plus one streamed
-pass over the dump for the VoID statistics; dumps/ holds the N-Quads and Turtle dumps
+grow with the data, read lazily from the store (SiteGraph.from_store), with the VoID
+statistics, the context's usage and the sitemap's resources counted while the build
+wrote the dumps (kg.web.site.facts; SiteInput.facts); dumps/ holds the N-Quads and Turtle dumps
 only (the in-memory TriG and JSON-LD cost too much at that size, see bench.site
 --dump-cost), and the landing and dataset pages say that resource pages are rendered on
-demand (``govsm serve --on-demand``, kg.web.site.ondemand), where their links lead.
+demand (``govsm serve``, kg.web.site.ondemand), where their links lead.
 """
 
 from __future__ import annotations
@@ -136,9 +137,9 @@ def write_site(
     ``resources=False`` writes only the pages that do not grow with the data (landing
     page and figure, dataset description and VoID, ontology, dumps, report, sitemap of
     those): nothing is parsed into memory; pages and statistics are read from the
-    engine's store (a store loaded from the dump for another engine) and one streamed
-    pass over the N-Quads dump. Resource pages are then served by ``govsm serve
-    --on-demand`` (kg.web.site.ondemand), with the same code and the same links.
+    engine's store (a store loaded from the dump for another engine), the statistics
+    from ``src.facts`` (else counted from the N-Quads dump). Resource pages are then
+    served by ``govsm serve`` (kg.web.site.ondemand), with the same code and links.
     ``timings``: where the parts' seconds go (site/dumps, site/void, ...)."""
     files, dumps = _Files(), _Dumps()
     timed = (timings or Timings()).stage
