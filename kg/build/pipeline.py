@@ -12,9 +12,11 @@ first; the reasoner's verdict is collected last, and only then is the folder swa
 
 from __future__ import annotations
 
+import gc
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -168,7 +170,7 @@ def build(
     """Run every stage and publish into ``options.out`` (atomically)."""
     timings = Timings()
     prepare_output(options.out)  # an output that cannot be written fails before any stage
-    with Background() as background:
+    with Background() as background, _collecting_less():
         if options.reason:
             background.start_reasoning(project)
         check_rule_set(project.queries, options.rules)  # an unknown rule set fails early
@@ -199,6 +201,25 @@ def build(
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
+
+
+#: The cyclic collector's first-generation threshold while a build runs (CPython's is
+#: 700 allocations): a build makes millions of short-lived containers (query rows, term
+#: tuples, the dump lines' columns) and few cycles, and with the default the collector
+#: walks them again and again (at 10^4 studies about an eighth of the build's CPU time,
+#: measured against a build with the collector off).
+GC_FIRST_GENERATION = 100_000
+
+
+@contextmanager
+def _collecting_less() -> Iterator[None]:
+    """The build's block with the collector run less often (GC_FIRST_GENERATION)."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _derive_and_verify(
