@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Re-pin every dependency (pyproject.toml's, with the dev extra) to its newest allowed
-# version, for Python 3.11 (CI's); then run make test and commit requirements.lock.
+# Re-pin every dependency (pyproject.toml's, with the dev and bench extras) to its newest
+# allowed version, for Python 3.11 (CI's); then run make test and commit requirements.lock.
 lock: $(STAMP)
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --upgrade -o requirements.lock
 
 # The SPARQL editor's front end (YASGUI) from the npm registry, pinned by web/package-lock.json
 # (npm ci, no install scripts). Without npm (or if npm ci fails) govsm serve offers its plain
