@@ -24,6 +24,7 @@ same on both engines here. pyoxigraph, which the endpoint runs, keeps such value
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -336,6 +337,7 @@ def check_offline(query: str) -> None:
                 raise QueryError(f"{keyword} is not allowed: queries run offline only")
 
 
+@functools.lru_cache(maxsize=256)  # the same catalogue texts are bound on every API request
 def _where_brace(query: str) -> int:
     """Index of the '{' that opens the query's top-level WHERE group."""
     scan = strip_for_scan(query)
