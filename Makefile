@@ -76,9 +76,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
 
-# govsm serve under 20 concurrent clients running the query catalogue (reuses dist/).
+# govsm serve under 20 concurrent locust clients running the query catalogue (reuses dist/;
+# 127.0.0.1 only): p50/p95/p99, errors, and ratios to a bare pyoxigraph store measured in the
+# same run; e.g. make bench-load LOAD="--requests 3000 --versus ../main --rounds 3".
 bench-load: $(STAMP)
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load $(LOAD)
 
 clean:
 	rm -rf dist $(VENV) web/node_modules

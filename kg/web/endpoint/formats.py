@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -337,6 +338,7 @@ def native_solutions(result: ox.QuerySolutions, fmt: str, cap: int) -> tuple[byt
 # "{" and its closing quote, which is followed by one of , } ] : (never a name).
 _JSON_STARTS = (b'[{"', b',{"')
 _AFTER_STRING = (b",", b"}", b"]", b":")
+_QUOTED_FIELD = re.compile(rb'"[^"]*(?:""[^"]*)*"')  # a CSV field in quotes ("" inside)
 
 
 def row_count(fmt: str, body: bytes) -> int:
@@ -347,9 +349,9 @@ def row_count(fmt: str, body: bytes) -> int:
     if fmt == "tsv":
         return body.count(b"\n") - 1  # terms are escaped: one line per row
     if fmt == "csv":
-        if b'"' not in body:  # no quoted field, so no line break inside one
-            return body.count(b"\n") - 1
-        return len(_csv_rows(body)) - 1
+        # A quote only opens a quoted field (an unquoted one cannot hold it): without
+        # the quoted fields, every line break ends a row.
+        return _QUOTED_FIELD.sub(b"", body).count(b"\n") - 1
     if b"{}" in body:  # an empty solution (every variable unbound): parse it
         return len(json.loads(body)["results"]["bindings"])
     count = sum(body.count(start) for start in _JSON_STARTS)
