@@ -109,7 +109,10 @@ def check_matrix_cell(client: TestClient, site: Path, base: str, path: str, acce
     second = client.get(first.headers["location"], headers={"Accept": accept})
     assert second.status_code == 200
     assert second.headers["content-type"] == ctype
-    assert int(second.headers["content-length"]) == len(second.content)
+    if "content-encoding" in second.headers:  # a large document, compressed as it streams
+        assert "content-length" not in second.headers
+    else:
+        assert int(second.headers["content-length"]) == len(second.content)
     assert second.headers.get("etag") and second.headers.get("last-modified")
     if fmt is None:
         text = html.unescape(second.text)
