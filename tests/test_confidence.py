@@ -25,6 +25,7 @@ from kg.prefixes import DEFAULT_BASE, GOVSM
 from kg.rdf.engine import ENGINES, Engine
 from kg.sparql.files import QueryError
 from kg.stages.confidence import confidence_graph_iri, confidence_rules
+from kg.stages.trace import trace
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "social-media-service-delivery"
@@ -337,3 +338,16 @@ def test_an_unknown_phase_is_an_error_naming_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(QueryError, match="confidence-x.rq.*sideways"):
         confidence_rules(tmp_path)
+
+
+def test_the_trace_shows_the_profile_with_both_judgements_and_the_robustness() -> None:
+    (step,) = trace(engine_for(TINY, "oxigraph"), ROOT / "queries", "alpha").classifications
+    confidence = step.confidence
+    assert confidence is not None and confidence.overall == "low confidence"
+    coherence = [p for p in confidence.components if p.component == "coherence"]
+    assert {(p.level, p.in_force, p.agent is not None) for p in coherence} == {
+        ("minor concerns", False, False),
+        ("serious concerns", True, True),
+    }
+    assert len(confidence.components) == 5  # four derived, one reviewer's
+    assert [(r.result, r.direction) for r in confidence.robustness] == [("agree", "preventer")]
