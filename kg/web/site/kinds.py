@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, PREFIXES, compact
 from kg.sparql.catalogue import SPEX_DESCRIBE
-from kg.stages.trace import AssessmentStep, ClassificationStep, EvidenceStep
+from kg.stages.trace import AssessmentStep, ClassificationStep, ConfidenceStep, EvidenceStep
 from kg.web.site.graph import SiteGraph
 from kg.web.site.pages import Page, Sections, Value
 
@@ -99,6 +99,11 @@ class Trace:
     rule_title: str | None  # the rule's title, when it is not the link's text already
     assessment: Assessment | None
     evidence: list[Evidence]
+    # the GRADE-CERQual profile (kg.stages.confidence), shown as a summary-of-qualitative-
+    # findings row: the finding, its confidence and explanation, the studies contributing
+    confidence: ConfidenceStep | None = None
+    finding: str = ""
+    studies: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,7 +292,21 @@ def trace_section(page: Page, step: ClassificationStep, subject: ox.NamedNode) -
     a = step.assessment
     assessment = Assessment(page.value(ox.NamedNode(a.iri)), a) if a is not None else None
     evidence = [_evidence(page, e) for e in step.evidence]
-    return Trace(step.direction, context, reviews, rule, title, assessment, evidence)
+    sources = sorted(
+        e.source.iri
+        for e in {x.source.iri: x for x in step.evidence if x.source is not None}.values()
+        if e.source is not None and GOVSM + "Study" in page.graph.types(ox.NamedNode(e.source.iri))
+    )
+    label = page.graph.label(
+        next(iter(page.graph.objects(subject, GOVSM + "classifiedSubFactor")), subject)
+    )
+    where = f"in {context.text}" if context is not None else "for the whole review"
+    finding = f"{label} is a {step.direction} {where}."
+    studies = tuple(page.value(ox.NamedNode(iri)) for iri in sources)
+    return Trace(
+        step.direction, context, reviews, rule, title, assessment, evidence,
+        step.confidence, finding, studies,
+    )  # fmt: skip
 
 
 def reviews_of(graph: SiteGraph, context: ox.NamedNode) -> list[ox.NamedNode]:
