@@ -150,7 +150,7 @@ def kind_sections(
         step = step_of(subject)
         if step is not None:
             found["trace"] = trace_section(page, step, subject)
-        if GOVSM + "DerivationRule" in kinds:
+        if GOVSM + "DerivationRule" in kinds or GOVSM + "ConfidenceRule" in kinds:
             rule = queries / "derive" / f"{subject.value.rsplit('/', 1)[-1]}.rq"
             found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
         if SH + "SPARQLExecutable" in kinds:
