@@ -162,6 +162,9 @@ def test_classification_page_shows_the_confidence_profile(site: Path) -> None:
     assert "usability is a preventer in Iran." in page and "very low confidence" in page
     assert "rule confidence-coherence" in page and "moderate concerns" in page
     assert "classification-from-evidence-majority says <strong>disagree</strong> (mixed)" in page
+    subfactor = (site / "id/subfactor/usability.html").read_text(encoding="utf-8")
+    assert "Confidence in the findings (GRADE-CERQual)" in subfactor
+    assert "<strong>very low confidence</strong>" in subfactor
     rule = (site / "rule/confidence-coherence.html").read_text(encoding="utf-8")
     assert "CONSTRUCT" in rule and "Colvin" in rule
 

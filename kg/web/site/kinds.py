@@ -57,6 +57,8 @@ class SubFactor:
     derived: list[tuple[str, Value]]  # (direction, classification)
     reported: list[tuple[str, Value]]
     quotes: list[Quote]
+    # (classification, overall GRADE-CERQual confidence, its explanation) per derived one
+    confidence: tuple[tuple[Value, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,12 +249,30 @@ def subfactor_section(page: Page, subfactor: ox.NamedNode) -> SubFactor:
             derived.append(item)
         if GOVSM + "ReportedClassification" in kinds:
             reported.append(item)
+    derived = sorted(derived, key=_item_key)
     return SubFactor(
         page.value(factor) if factor is not None else None,
-        sorted(derived, key=_item_key),
+        derived,
         sorted(reported, key=_item_key),
         quotes(page, subfactor),
+        tuple(_confidence_rows(page, subfactor)),
     )
+
+
+def _confidence_rows(page: Page, subfactor: ox.NamedNode) -> list[tuple[Value, str, str]]:
+    """The overall confidence of each derived classification of the sub-factor."""
+    graph, rows = page.graph, []
+    for t in graph.inc.get(subfactor, ()):
+        if t.predicate.value != GOVSM + "classifiedSubFactor":
+            continue
+        for a in graph.inc.get(t.subject, ()):
+            level = graph.value(a.subject, GOVSM + "overallConfidence")
+            if a.predicate.value != GOVSM + "assessesFinding" or level is None:
+                continue
+            explanation = graph.value(a.subject, DCTERMS + "description")
+            text = explanation.value if isinstance(explanation, ox.Literal) else ""
+            rows.append((page.value(t.subject), graph.label(level), text))
+    return sorted(rows, key=lambda row: (row[0].text, row[1]))
 
 
 def _item_key(item: tuple[str, Value]) -> tuple[str, str, str]:
