@@ -35,7 +35,7 @@ VARYING = ("Review", "Context")
 CONFIDENCE_QUERY = """
 PREFIX govsm: <https://w3id.org/govsm/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?subfactor ?rule ?context ?level ?result ?other WHERE {
+SELECT DISTINCT ?subfactor ?rule ?context ?level ?result ?other ?otherRule WHERE {
   ?assessment govsm:overallConfidence ?overall ;
       govsm:assessesFinding ?classification .
   ?classification govsm:classifiedSubFactor ?subfactor ;
