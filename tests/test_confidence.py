@@ -19,6 +19,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from support.evidence import folder_graph
 
+from bench.generate import generate
 from kg.build.pipeline import load_and_derive
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, GOVSM
@@ -351,3 +352,29 @@ def test_the_trace_shows_the_profile_with_both_judgements_and_the_robustness() -
     }
     assert len(confidence.components) == 5  # four derived, one reviewer's
     assert [(r.result, r.direction) for r in confidence.robustness] == [("agree", "preventer")]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated review (bench.generate): its evidence directions are drawn from the
+    seed, so its findings disagree with some of their evidence."""
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, studies=24, contexts=1, seed=5, copy_project=False)
+    return out / "data"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_generated_review_gets_the_coherence_the_rules_say(generated: Path, engine: str) -> None:
+    expected = findings_in_python(folder_graph(generated / "synthetic"))
+    found = components(engine_for(generated, engine))
+    levels = {}
+    for subfactor, python in expected.items():
+        coherence = found[(subfactor, "coherence")]
+        assert coherence["levels"] == {python["coherence"]}, subfactor
+        assert (coherence["agreeing"], coherence["conflicting"]) == (
+            python["agreeing"],
+            python["conflicting"],
+        ), subfactor
+        levels[subfactor] = python["coherence"]
+    # the planted disagreement reaches several levels, so the comparison can fail
+    assert len(set(levels.values())) >= 3, levels
