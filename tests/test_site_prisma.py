@@ -141,3 +141,9 @@ def test_the_review_page_shows_the_diagram_and_links_its_file(graph: SiteGraph) 
     assert inline is not None and inline.group(0) == prisma.svg(graph, REVIEW).strip()
     assert '<a href="fixture/prisma.svg">' in html
     assert prisma.file_path("id/review/fixture") == "id/review/fixture/prisma.svg"
+
+
+def test_a_page_on_demand_shows_the_diagram_without_a_link_to_a_file(graph: SiteGraph) -> None:
+    page = pages.Page("id/review/fixture", graph, paged=True)
+    html = pages.resource_page(page, REVIEW, kind_sections(REPO / "queries", lambda s: None))
+    assert "Reports of included studies (n = 14)" in html and "prisma.svg" not in html

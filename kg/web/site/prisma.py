@@ -343,9 +343,10 @@ def file_path(page_path: str) -> str:
 
 def section(page: Page, review: ox.NamedNode) -> dict | None:
     """The review page's section (site/resource.html): the diagram's context and the
-    link to its file; None without a flow."""
+    link to its file (None on a page rendered on demand, where no file is written);
+    None without a flow."""
     counts = flow_of(page.graph, review)
     if counts is None:
         return None
-    href = page.asset(file_path(page.path))
+    href = None if page.paged else page.asset(file_path(page.path))
     return {**context(page.graph, review, counts), "href": href}
