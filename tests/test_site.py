@@ -303,6 +303,24 @@ def test_figure_has_sixteen_boxes_coloured_by_the_derived_direction(
         assert f">{name}</text>" in svg
 
 
+def test_review_page_draws_the_one_prisma_box_the_review_reports(site: Path) -> None:
+    """The review reports one box of its PRISMA 2020 flow (39 reports of included
+    studies): its page and the file beside it draw that box alone, and say which stages
+    the review does not report."""
+    path = "id/review/social-media-service-delivery"
+    svg = (site / path / "prisma.svg").read_text(encoding="utf-8")
+    page = (site / f"{path}.html").read_text(encoding="utf-8")
+    assert svg.strip() in page
+    assert '<a href="social-media-service-delivery/prisma.svg">' in page
+    assert svg.count('<g class="prisma-box">') == 1
+    assert ">Reports of included studies (n = 39)</tspan>" in svg
+    assert "Not reported by the review: identification, screening." in svg
+    assert '<title id="prisma-title">PRISMA 2020 flow diagram: Meta-synthesis' in svg
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("prisma.svg")) == [
+        f"{path}/prisma.svg"
+    ]
+
+
 # --- dataset, dumps, context --------------------------------------------------------------
 
 

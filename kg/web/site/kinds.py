@@ -1,7 +1,8 @@
 """What some kinds of resource add to their page (static or on demand): a concept
 scheme's tree, a sub-factor's classifications and quotes, a derived classification's
 full trace (from kg.stages.trace), a derivation rule's SPARQL text, a catalogue query's
-text, parameters and link into the editor (kg.sparql.catalogue).
+text, parameters and link into the editor (kg.sparql.catalogue), a review's PRISMA 2020
+flow diagram (kg.web.site.prisma).
 
 Each is template context for site/resource.html; works are cited by what the data has
 (see :func:`citation`).
@@ -21,6 +22,7 @@ from kg.sparql.catalogue import SPEX_DESCRIBE
 from kg.stages.trace import AssessmentStep, ClassificationStep, ConfidenceStep, EvidenceStep
 from kg.web.site.graph import SiteGraph
 from kg.web.site.pages import Page, Sections, Value
+from kg.web.site.prisma import section as prisma_section
 
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
@@ -157,6 +159,7 @@ def kind_sections(
             found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
         if SH + "SPARQLExecutable" in kinds:
             found["query"] = catalogue_query(page, subject)
+        found["prisma"] = prisma_section(page, subject)  # a review's PRISMA flow
         return found
 
     return sections
