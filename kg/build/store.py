@@ -20,6 +20,7 @@ loads the dump (:func:`ready_store`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -160,9 +161,19 @@ def store_state(dist: Path) -> str | None:
     info = (dist / SOURCE).stat()
     if info.st_size != stamp.bytes:
         return f"stale ({SOURCE} has {info.st_size} bytes, the store was loaded from {stamp.bytes})"
-    if info.st_mtime_ns != stamp.mtime_ns and _sha256(dist / SOURCE) != stamp.sha256:
-        return f"stale ({SOURCE} changed since the store was loaded)"
+    if info.st_mtime_ns != stamp.mtime_ns:
+        if _sha256(dist / SOURCE) != stamp.sha256:
+            return f"stale ({SOURCE} changed since the store was loaded)"
+        _restamp(dist, replace(stamp, mtime_ns=info.st_mtime_ns))  # hash once per copy
     return None
+
+
+def _restamp(dist: Path, stamp: Stamp) -> None:
+    """Write ``stamp`` over the store's, if the folder may be written (else no matter)."""
+    with contextlib.suppress(OSError):
+        tmp = dist / STORE / f".{STAMP}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(asdict(stamp), indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, dist / STORE / STAMP)
 
 
 def _sha256(path: Path) -> str:
@@ -191,8 +202,8 @@ def ready_store(dist: Path, log: Log = _quiet) -> Path | None:
             os.rename(tmp / STORE, dist / STORE)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    except OSError as exc:
-        reason = exc.strerror or exc
+    except (OSError, SyntaxError, ValueError) as exc:  # not writable, or not N-Quads
+        reason = getattr(exc, "strerror", None) or exc
         log(f"warning: cannot write {dist}/{STORE}/ ({reason}): every worker loads {SOURCE}")
         return None
     log(f"store: {dist}/{STORE}/ written ({stamp.quads} quads, {stamp.seconds:.1f} s)")
