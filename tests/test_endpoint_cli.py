@@ -18,7 +18,15 @@ from support import built_dist, serve_command
 from typer.testing import CliRunner
 
 import kg.build.store as store_module
-from kg.build.store import DATABASE, STORE, read_stamp, ready_store, site_context, store_state
+from kg.build.store import (
+    DATABASE,
+    STORE,
+    prefer_disk,
+    read_stamp,
+    ready_store,
+    site_context,
+    store_state,
+)
 from kg.cli.app import app as cli
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.jsonld import Context, usage_of_nquads
@@ -158,23 +166,6 @@ def test_the_site_context_is_the_dumps(dist: Path) -> None:
     assert site_context(dist, "http://example.org/") is None  # built for another base
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_workers_read_one_store_on_disk(dist: Path) -> None:
-    database = dist / STORE / DATABASE
-    with serve_command("--dist", str(dist), "--workers", "3") as url:
-        query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-        r = httpx.get(url + "sparql", params={"query": query}, timeout=30)
-        assert r.status_code == 200, r.text
-        n = int(r.json()["results"]["bindings"][0]["n"]["value"])
-        assert n == read_stamp(dist).quads  # type: ignore[union-attr]
-        workers = {
-            pid
-            for pid in _holding(database)
-            if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        }
-        assert len(workers) == 3  # each worker holds the one store open, none a copy
-
-
 def test_serve_makes_a_missing_or_stale_store(dist: Path, tmp_path: Path) -> None:
     old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/
     old.mkdir()
@@ -210,11 +201,36 @@ def test_serve_loads_the_dump_when_no_store_can_be_written(
     assert not (old / STORE).exists()
 
 
-def test_serve_without_a_store_makes_it_and_answers(dist: Path, tmp_path: Path) -> None:
-    old = tmp_path / "old"
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_serve_makes_the_missing_store_and_every_worker_reads_it(
+    dist: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/ (no site)
     old.mkdir()
     os.link(dist / "govsm.nq", old / "govsm.nq")
-    with serve_command("--dist", str(old), "--on-demand", "--workers", "1") as url:
-        r = httpx.get(url + "sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
-        assert r.status_code == 200 and r.json()["boolean"] is True
+    options = ("--on-demand", "--workers", "2", "--store", "disk")
+    with serve_command("--dist", str(old), *options) as url:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        r = httpx.get(url + "sparql", params={"query": query}, timeout=30)
+        assert r.status_code == 200, r.text
+        n = int(r.json()["results"]["bindings"][0]["n"]["value"])
+        assert n == read_stamp(dist).quads  # type: ignore[union-attr]
+        workers = {
+            pid
+            for pid in _holding(old / STORE / DATABASE)
+            if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        }
+        assert len(workers) == 2  # each worker holds the one store open, none a copy
     assert store_state(old) is None
+
+
+def test_auto_reads_the_disk_only_when_the_copies_would_not_fit() -> None:
+    mb = 1 << 20
+    assert not prefer_disk(244 * mb, 4, 24_000)  # 10^4 studies: four copies fit in 6 GB
+    assert prefer_disk(2_400 * mb, 1, 24_000)  # 10^5: one copy does not
+    assert prefer_disk(244 * mb, 2, None)  # memory unknown: the safe side
+
+
+def test_bad_store_mode_exits_2(dist: Path) -> None:
+    result = runner.invoke(cli, ["serve", "--dist", str(dist), "--port", "0", "--store", "ram"])
+    assert result.exit_code == 2 and "--store must be auto, disk or memory" in result.output

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kg.build.store import open_engine, ready_store, site_context
+from kg.build.store import open_engine, prefer_disk, ready_store, site_context
 from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.options import ProjectDir
@@ -16,7 +16,7 @@ from kg.config import ConfigError, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError
-from kg.web.endpoint.limits import Limits
+from kg.web.endpoint.limits import Limits, physical_memory_mb
 from kg.web.site.ondemand import OnDemandSite
 
 if TYPE_CHECKING:
@@ -118,13 +118,15 @@ OnDemand = Annotated[
     ),
 ]
 
-DiskStore = Annotated[
-    bool,
+StoreMode = Annotated[
+    str,
     typer.Option(
-        "--store/--no-store",
-        help="Query the build's store on disk (dist/store/, opened read-only by every "
-        "worker: memory does not grow with the workers; made from govsm.nq when missing "
-        "or stale) / load govsm.nq into memory in every worker (faster scans, a copy each).",
+        "--store",
+        help="Where the workers read the data: disk (the build's dist/store/, opened "
+        "read-only by all: memory does not grow with the workers; made from govsm.nq when "
+        "missing or stale), memory (govsm.nq loaded by each: scans several times faster, "
+        "a copy each) or auto (memory while the W copies fit in a quarter of the "
+        "machine's memory, else disk).",
     ),
 ]
 
@@ -151,7 +153,7 @@ def serve(
     worker_memory: WorkerMemory = None,
     queries: Queries = None,
     on_demand: OnDemand = False,
-    store: DiskStore = True,
+    store: StoreMode = "auto",
     header_timeout: HeaderTimeout = 10.0,
     body_timeout: BodyTimeout = 30.0,
     keep_alive: KeepAlive = 5.0,
@@ -170,9 +172,9 @@ def serve(
     conns = _connections(header_timeout, body_timeout, keep_alive, max_connections, forwarded_allow)
     if not on_demand and not (site / "index.html").is_file():
         fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
-    nquads = (dist / "govsm.nq").is_file()
-    store_missing = sparql and not nquads
-    database = ready_store(dist, _note) if store and nquads and (sparql or on_demand) else None
+    store_missing = sparql and not (dist / "govsm.nq").is_file()
+    wanted = _on_disk(store, dist, workers) and (sparql or on_demand)
+    database = ready_store(dist, _note) if wanted else None
     context = site_context(dist, base)
     pages = _on_demand_pages(dist, base, project, database, context) if on_demand else None
     service = None
@@ -207,6 +209,17 @@ def _announce_endpoint(server: SiteServer, service: SparqlService) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _on_disk(mode: str, dist: Path, workers: int) -> bool:
+    """Whether the workers read the store on disk (``--store``; never without a dump)."""
+    if mode not in ("auto", "disk", "memory"):
+        fail(f"--store must be auto, disk or memory, not {mode!r}", USAGE)
+    if not (dist / "govsm.nq").is_file():
+        return False
+    if mode != "auto":
+        return mode == "disk"
+    return prefer_disk((dist / "govsm.nq").stat().st_size, workers, physical_memory_mb())
 
 
 def _note(message: str) -> None:
