@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kg.build.store import open_engine, prefer_disk, ready_store, site_context
+from kg.build.store import open_engine, prefer_disk, read_stamp, ready_store, site_context
 from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.options import ProjectDir
@@ -319,6 +319,7 @@ def _sparql_service(
             templates=project.templates,
             context=context,
             store=database,
+            sizes=stamp.graphs if database is not None and (stamp := read_stamp(dist)) else None,
         )
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), USAGE)

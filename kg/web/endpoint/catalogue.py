@@ -109,10 +109,12 @@ def example_candidates(declared: Sequence[str], prefixes: Mapping[str, str]) -> 
     return out
 
 
-def example_subjects(store: ox.Store, candidates: Mapping[str, str]) -> list[str]:
+def example_subjects(
+    store: ox.Store, candidates: Mapping[str, str], scan: bool = True
+) -> list[str]:
     """The subjects :func:`examples_from_subjects` needs from ``store``: the candidates it
     describes (looked up), and for the others every subject directly under their paths
-    (one scan, only when some candidate is missing)."""
+    (one scan of the store, only when some candidate is missing and ``scan``)."""
     present = [
         iri
         for iri in candidates.values()
@@ -122,7 +124,7 @@ def example_subjects(store: ox.Store, candidates: Mapping[str, str]) -> list[str
         {iri.rsplit("/", 1)[0] + "/" for iri in candidates.values()}
         - {iri.rsplit("/", 1)[0] + "/" for iri in present}
     )
-    if not folders:
+    if not folders or not scan:
         return present
     starts = " || ".join(f"STRSTARTS(STR(?s), {json.dumps(f)})" for f in folders)
     query = (

@@ -217,7 +217,8 @@ def worker_main(
     sandboxed = _sandbox() if sandbox else False
     _limit_memory(memory_mb)
     store = open_store(Path(store_path))
-    conn.send(("ready", sandboxed, len(store)))
+    # counting a store on disk reads every key (seconds at 10^5 studies): -1, unknown
+    conn.send(("ready", sandboxed, -1 if Path(store_path).is_dir() else len(store)))
     while True:
         try:
             job = conn.recv()

@@ -101,11 +101,13 @@ class SparqlService:
         templates: Path | None = None,
         context: Context | None = None,
         store: Path | None = None,
+        sizes: dict[str, int] | None = None,
     ) -> None:
         """``context``: the build's JSON-LD context when the caller has it already (the
         on-demand pages made it from the same N-Quads); None makes it here. ``store``: a
         store folder on disk the workers open read-only (kg.build.store's); None: each
-        loads ``dist/govsm.nq`` into memory."""
+        loads ``dist/govsm.nq`` into memory. ``sizes``: quads per named graph, when known
+        (the store's stamp)."""
         self.dist = Path(dist)
         self.store_path = Path(store) if store is not None else self.dist / STORE_FILE
         if not self.store_path.exists():
@@ -116,7 +118,8 @@ class SparqlService:
         # A project's templates folder: its catalogue.html or editor.html replace ours.
         self.templates = templates
         store = open_store(self.store_path)
-        self.graph_sizes: dict[str, int] = graph_sizes(store)
+        # on disk (a scan of it takes minutes at 10^5 studies): the sizes its stamp says
+        self.graph_sizes: dict[str, int] = sizes if sizes is not None else graph_sizes(store)
         self.graphs: frozenset[str] = frozenset(self.graph_sizes)
         # the catalogue's parameter examples, taken from this build's data (a scan of a
         # large store when they are not in it: in the background, see examples)
@@ -125,7 +128,7 @@ class SparqlService:
         # the site's JSON-LD context (kg.rdf.jsonld), made from the same N-Quads
         self.context = context or Context.build(usage_of_nquads(self.dist / STORE_FILE), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
-        self.triples = self.pool.size
+        self.triples = self.pool.size if self.pool.size >= 0 else sum(self.graph_sizes.values())
         # One thread per running query (waiting for a worker takes none); the spare
         # ones cover workers being replaced.
         self._threads = ThreadPoolExecutor(
@@ -147,7 +150,9 @@ class SparqlService:
         candidates = example_candidates(declared_examples(files), prefixes)
         if not candidates:
             return {}
-        return examples_from_subjects(candidates, example_subjects(store, candidates), prefixes)
+        # on disk, a data example missing from the store is not looked for (a scan)
+        subjects = example_subjects(store, candidates, scan=not self.store_path.is_dir())
+        return examples_from_subjects(candidates, subjects, prefixes)
 
     def close(self) -> None:
         """Stop the workers."""
