@@ -138,7 +138,7 @@ def finish_store(pending: Future[Stamp], folder: Path, log: Log = _quiet) -> Sta
         shutil.rmtree(folder / STORE, ignore_errors=True)
         log(f"warning: query store not written ({exc}); `govsm serve` will load govsm.nq")
         return None
-    log(f"store: {folder.name}/{STORE}/ ({stamp.quads} quads, {stamp.seconds:.1f} s)")
+    log(f"store: {STORE}/ ({stamp.quads} quads, {stamp.seconds:.1f} s)")
     return stamp
 
 
