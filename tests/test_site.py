@@ -151,6 +151,24 @@ def test_classification_page_shows_the_full_trace(site: Path) -> None:
     assert "Evidence items (" in page and "Source:" in page
 
 
+def test_classification_page_shows_the_confidence_profile(site: Path) -> None:
+    """A summary-of-qualitative-findings row in the GRADE-CERQual layout, the component
+    assessments and the robustness (the levels themselves: tests/test_confidence.py)."""
+    page = (
+        site / "id/classification/classification-from-assessment/iran/usability.html"
+    ).read_text(encoding="utf-8")
+    assert "GRADE-CERQual assessment of confidence" in page
+    assert "Studies contributing to the review finding" in page
+    assert "usability is a preventer in Iran." in page and "very low confidence" in page
+    assert "rule confidence-coherence" in page and "moderate concerns" in page
+    assert "classification-from-evidence-majority says <strong>disagree</strong> (mixed)" in page
+    subfactor = (site / "id/subfactor/usability.html").read_text(encoding="utf-8")
+    assert "Confidence in the findings (GRADE-CERQual)" in subfactor
+    assert "<strong>very low confidence</strong>" in subfactor
+    rule = (site / "rule/confidence-coherence.html").read_text(encoding="utf-8")
+    assert "CONSTRUCT" in rule and "Colvin" in rule
+
+
 def test_subfactor_and_rule_pages(site: Path) -> None:
     page = (site / "id/subfactor/legal-infrastructure.html").read_text(encoding="utf-8")
     assert "Derived:" in page and "Reported by the review:" in page

@@ -31,7 +31,13 @@ import pyoxigraph as ox
 
 from kg.prefixes import PREFIXES
 from kg.rdf.jsonld import Context, usage_of_nquads
-from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
+from kg.web.endpoint.formats import (
+    limited,
+    native_solutions,
+    write_boolean,
+    write_graph,
+    write_solutions,
+)
 from kg.web.endpoint.limits import Limits, default_worker_memory_mb, physical_memory_mb
 from kg.web.endpoint.scheduler import Scheduler, Ticket
 
@@ -53,6 +59,7 @@ class Job:
     default_graphs: tuple[str, ...] | None = None  # None: the query's own (or the union)
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = True
+    form: str | None = None  # the guard's: tabular, boolean, graph (None: not known)
 
 
 @dataclass(frozen=True)
@@ -130,8 +137,9 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _results(store: ox.Store, job: Job) -> tuple[str, Any, bool]:
-    """Evaluate ``job``: its kind (boolean/tabular/graph), the result (a bool, the
-    variables and rows, or the triples) and whether it was cut at ``max_rows``.
+    """Evaluate ``job``: its kind (boolean/tabular/graph, or ``written``: a SELECT whose
+    body pyoxigraph wrote), the result (a QueryBoolean, the variables and rows, the
+    triples, or the body and its row count) and whether it was cut at ``max_rows``.
     Whatever the engine raises here is the query's fault (the caller answers 400)."""
     kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
@@ -140,9 +148,17 @@ def _results(store: ox.Store, job: Job) -> tuple[str, Any, bool]:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.union_default_graph and job.default_graphs is None:
         kwargs["use_default_graph_as_union"] = True
+    if job.form == "tabular" and job.tabular_format is not None:
+        try:  # the engine stops one row past the cap (kg.web.endpoint.formats.limited)
+            capped = store.query(limited(job.query, job.max_rows), base_iri=job.base, **kwargs)
+        except SyntaxError:
+            capped = None  # its own LIMIT, a trailing VALUES, or a syntax error: as sent
+        if isinstance(capped, ox.QuerySolutions):
+            body, count, truncated = native_solutions(capped, job.tabular_format, job.max_rows)
+            return "written", (body, count), truncated
     result = store.query(job.query, base_iri=job.base, **kwargs)
     if isinstance(result, ox.QueryBoolean):
-        return "boolean", bool(result), False
+        return "boolean", result, False
     items: list[Any] = []
     truncated = False
     solutions = isinstance(result, ox.QuerySolutions)
@@ -167,6 +183,9 @@ def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
         raise
     except Exception as exc:  # unknown function, a type error the engine raises...
         return Outcome("query-error", message=str(exc) or type(exc).__name__)
+    if kind == "written":
+        body, count = result
+        return Outcome("tabular", job.tabular_format, body, count, truncated, "", _since(started))
     fmt = {"boolean": job.boolean_format, "tabular": job.tabular_format}.get(kind, job.graph_format)
     if fmt is None:
         return Outcome("not-acceptable", message=kind)

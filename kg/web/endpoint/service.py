@@ -279,6 +279,7 @@ class SparqlService:
             default_graphs=tuple(default_graph_uris) if protocol_dataset else None,
             named_graphs=tuple(named_graph_uris) if protocol_dataset else None,
             union_default_graph=not protocol_dataset and not info.has_dataset,
+            form=info.form,
         )
 
     def _not_acceptable(self, kind: str) -> Response:
