@@ -205,6 +205,29 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
+def open_store(path: Path) -> ox.Store:
+    """The store a worker queries: a store folder on disk (the build's ``store/db``,
+    kg.build.store) opened read-only, its pages shared with the other workers through
+    the OS page cache; else an N-Quads file loaded into memory (a copy per worker)."""
+    if path.is_dir():
+        return ox.Store.read_only(str(path))
+    store = ox.Store()
+    store.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def graph_sizes(store: ox.Store) -> dict[str, int]:
+    """Quads per named graph (those named by an IRI), by graph IRI; one query, counted
+    inside the engine (a Python loop over a large store's quads takes many seconds)."""
+    sizes = {}
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    for row in store.query(query):
+        graph, count = row[0], row[1]
+        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
+            sizes[graph.value] = int(count.value)
+    return dict(sorted(sizes.items()))
+
+
 def worker_main(
     conn: Connection, store_path: str, memory_mb: int, sandbox: bool, context: Context
 ) -> None:
@@ -212,9 +235,9 @@ def worker_main(
     (``context``: the JSON-LD context of graph results)."""
     sandboxed = _sandbox() if sandbox else False
     _limit_memory(memory_mb)
-    store = ox.Store()
-    store.load(path=store_path, format=ox.RdfFormat.N_QUADS)
-    conn.send(("ready", sandboxed, len(store)))
+    store = open_store(Path(store_path))
+    # counting a store on disk reads every key (seconds at 10^5 studies): -1, unknown
+    conn.send(("ready", sandboxed, -1 if Path(store_path).is_dir() else len(store)))
     while True:
         try:
             job = conn.recv()
@@ -299,7 +322,10 @@ class WorkerPool:
             limits.worker_memory_mb
             if limits.worker_memory_mb is not None
             else default_worker_memory_mb(
-                self.store_path.stat().st_size, limits.workers, physical_memory_mb()
+                _bytes(self.store_path),
+                limits.workers,
+                physical_memory_mb(),
+                on_disk=self.store_path.is_dir(),
             )
         )
         self.scheduler = Scheduler(limits)
@@ -405,6 +431,13 @@ class WorkerPool:
         self.scheduler.close()
         for worker in workers:
             worker.kill()
+
+
+def _bytes(path: Path) -> int:
+    """The size of a file, or of the files in a folder (a store on disk)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    return path.stat().st_size
 
 
 _ENDED = {
