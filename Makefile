@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Re-pin every dependency (pyproject.toml's, with the dev extra) to its newest allowed
-# version, for Python 3.11 (CI's); then run make test and commit requirements.lock.
+# Re-pin every dependency (pyproject.toml's, with the dev and bench extras) to its newest
+# allowed version, for Python 3.11 (CI's); then run make test and commit requirements.lock.
 lock: $(STAMP)
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --upgrade -o requirements.lock
 
 # The SPARQL editor's front end (YASGUI) from the npm registry, pinned by web/package-lock.json
 # (npm ci, no install scripts). Without npm (or if npm ci fails) govsm serve offers its plain
@@ -76,9 +76,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
 
-# govsm serve under 20 concurrent clients running the query catalogue (reuses dist/).
+# govsm serve under 20 concurrent locust clients running the query catalogue (reuses dist/;
+# 127.0.0.1 only): p50/p95/p99, errors, and ratios to a bare pyoxigraph store measured in the
+# same run; e.g. make bench-load LOAD="--requests 3000 --versus ../main --rounds 3".
 bench-load: $(STAMP)
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load $(LOAD)
 
 clean:
 	rm -rf dist $(VENV) web/node_modules

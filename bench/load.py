@@ -1,19 +1,25 @@
 """Load benchmark of ``govsm serve``: the named-query catalogue under concurrent clients.
 
 ``python -m bench.load`` (``make bench-load``) builds ``dist/`` if it has no ``govsm.nq``
-(or reuses it), starts ``govsm serve`` as a subprocess on a free port, checks every
-catalogue query once through the API, then runs the whole catalogue round-robin — each
-query with the parameters of its expected-results file ``tests/expected/cq/STEM.params.json``
-— from N concurrent clients (stdlib threads, one keep-alive ``http.client`` connection each)
-for a fixed number of requests (or seconds). It prints p50/p95/p99 latency, throughput and
-errors by status, per scenario and per query, and ratios against two baselines measured in
+(or reuses it), starts ``govsm serve`` as a subprocess on a free port of 127.0.0.1, checks
+every catalogue query once through the API, then runs the whole catalogue round-robin —
+each query with the parameters of its expected-results file
+``tests/expected/cq/STEM.params.json`` — from N concurrent keep-alive clients for a fixed
+number of requests (bounded in time too). The clients are locust's (``bench/locustfile.py``,
+headless, in a child process; ``--tool threads``: stdlib threads with ``http.client``, the
+fallback where locust is not installed). It prints p50/p95/p99 latency, throughput and
+errors by status, per scenario and per query, and ratios against baselines measured in
 the same run:
 
 - **bare pyoxigraph**: the same bound query texts run in this process on a
   ``pyoxigraph.Store`` bulk-loaded from the same ``govsm.nq``, results serialised as SPARQL
   JSON, with the same number of threads (the floor: no HTTP, no guard, no limits);
 - **static GET**: a small static document of the site fetched through the same server by
-  the same clients (the HTTP stack alone, no query).
+  the same clients (the HTTP stack alone, no query);
+- with ``--versus DIR``: the same API scenario against ``govsm serve`` of another checkout
+  (its own ``.venv``; e.g. a worktree of main), over the same ``dist/``, alternating
+  with this one for ``--rounds`` rounds, so that a change is measured before/after under
+  the same machine load.
 
 It also prints the CPU time per request of the server (process tree, from /proc) and of
 this process (the clients): on a small machine the stdlib clients themselves take a good
@@ -29,13 +35,16 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import itertools
 import json
 import math
 import os
 import re
+import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -112,14 +121,18 @@ def ensure_dist(dist: Path, rebuild: bool) -> None:
 
 
 class Server:
-    """``govsm serve`` in a subprocess on a free port (read from its first line)."""
+    """``govsm serve`` of the checkout ``root`` (its ``.venv``; this one by default) in a
+    subprocess on a free port of 127.0.0.1 (read from its first line)."""
 
-    def __init__(self, dist: Path, extra: list[str]) -> None:
+    def __init__(self, dist: Path, extra: list[str], root: Path = ROOT) -> None:
+        python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
         cmd = [
-            sys.executable,
+            python,
             "-m",
             "kg.cli",
             "serve",
+            "--host",
+            "127.0.0.1",
             "--port",
             "0",
             "--dist",
@@ -128,7 +141,7 @@ class Server:
         ]
         env = {**os.environ, "COLUMNS": "400"}  # one unwrapped 'serving ... on URL' line
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
         self.output: list[str] = []
         self.url = ""
@@ -181,11 +194,12 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def serve_options() -> str:
-    """The ``govsm serve --help`` text (to see which limit options it has)."""
+def serve_options(root: Path = ROOT) -> str:
+    """The ``govsm serve --help`` text of a checkout (to see which limit options it has)."""
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "serve", "--help"],
-        cwd=ROOT,
+        [python, "-m", "kg.cli", "serve", "--help"],
+        cwd=root,
         capture_output=True,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
@@ -342,6 +356,97 @@ def report(samples: list[Sample], api: Sample) -> None:
         )
 
 
+def run_locust(
+    name: str,
+    url: str,
+    scenario: str,
+    clients: int,
+    total: int | None,
+    seconds: float | None,
+    encoding: str,
+) -> Sample:
+    """One scenario (``api`` or ``static``) from ``clients`` locust users against ``url``
+    (bench/locustfile.py, headless, a child process): ``total`` requests, and at most
+    ``seconds`` (default: 10 minutes) whichever comes first."""
+    limit = max(1, math.ceil(seconds)) if seconds else 600
+    with tempfile.TemporaryDirectory(prefix="govsm-load-") as tmp:
+        out = Path(tmp) / "records.json"
+        env = {
+            **os.environ,
+            "GOVSM_LOAD_OUT": str(out),
+            "GOVSM_LOAD_REQUESTS": str(total if total is not None else 10**9),
+            "GOVSM_LOAD_SCENARIO": scenario,
+            "GOVSM_LOAD_ACCEPT_ENCODING": encoding,
+            "PYTHONPATH": str(ROOT),
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(clients),
+            "--spawn-rate",
+            str(clients),
+            "--host",
+            url.rstrip("/"),
+            "--run-time",
+            f"{limit}s",
+            "--stop-timeout",
+            "10",
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+        ]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=limit + 120
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if not out.is_file():
+            raise SystemExit(f"locust wrote no results (exit {done.returncode}):\n{done.stderr}")
+        records = json.loads(out.read_text(encoding="utf-8"))
+    sample = Sample(name)
+    for label, status, _start, elapsed in records:
+        sample.statuses[status] += 1
+        if status == "200":
+            sample.latencies.append(elapsed)
+            sample.per_query.setdefault(label, []).append(elapsed)
+    if records:
+        sample.wall = max(s + e for _, _, s, e in records) - min(s for _, _, s, _ in records)
+    sample.client_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return sample
+
+
+def merged(name: str, samples: list[Sample]) -> Sample:
+    """One sample of several runs of a scenario (their walls added)."""
+    out = Sample(name)
+    for s in samples:
+        out.latencies += s.latencies
+        out.statuses.update(s.statuses)
+        for label, values in s.per_query.items():
+            out.per_query.setdefault(label, []).extend(values)
+        out.wall += s.wall
+        out.client_cpu += s.client_cpu
+        if s.server_cpu is not None:
+            out.server_cpu = (out.server_cpu or 0.0) + s.server_cpu
+    return out
+
+
+def limit_options(root: Path, clients: int) -> list[str]:
+    """The per-client limits raised to the number of clients (they share one address),
+    for the options that checkout's ``govsm serve`` has."""
+    options = serve_options(root)
+    extra = []
+    if "--max-concurrent" in options:
+        extra += ["--max-concurrent", str(clients)]
+    if "--max-running" in options:
+        extra += ["--max-running", str(clients)]  # capped at the worker count
+    return extra
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.load", description=__doc__.split("\n")[0]
@@ -356,60 +461,104 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, help="run the API scenario this long instead")
     parser.add_argument(
+        "--tool",
+        choices=("locust", "threads"),
+        default="locust" if importlib.util.find_spec("locust") else "threads",
+        help="the clients: locust (default when installed: pip install -e '.[bench]') "
+        "or stdlib threads",
+    )
+    parser.add_argument(
+        "--accept-encoding",
+        default="identity",
+        help="the clients' Accept-Encoding with --tool locust (default identity)",
+    )
+    parser.add_argument(
+        "--versus", type=Path, help="another checkout whose govsm serve is measured alternately"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="API runs per server (alternating with --versus)"
+    )
+    parser.add_argument(
         "--keep-limits", action="store_true", help="keep the server's per-client limit"
     )
     parser.add_argument("serve_args", nargs="*", help="extra `govsm serve` options (after --)")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.requests < 1:
-        parser.error("--clients and --requests must be at least 1")
+    if args.clients < 1 or args.requests < 1 or args.rounds < 1:
+        parser.error("--clients, --requests and --rounds must be at least 1")
 
     dist = args.dist.resolve()
     ensure_dist(dist, args.rebuild)
     work = catalogue()
-    extra = list(args.serve_args)
-    if not args.keep_limits and "--max-concurrent" in serve_options():
-        extra += ["--max-concurrent", str(args.clients)]
-    if not args.keep_limits and "--max-running" in serve_options():
-        extra += ["--max-running", str(args.clients)]  # capped at the worker count
-    server = Server(dist, extra)
+    roots = [ROOT] + ([args.versus.resolve()] if args.versus else [])
+    servers: list[Server] = []
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
-    print(
-        f"govsm serve {' '.join(extra)} on {server.url}; {len(work)} catalogue queries; "
-        f"{args.clients} clients; {os.cpu_count()} CPUs"
-    )
     try:
-        check_catalogue(server, work)
+        for root in roots:
+            extra = list(args.serve_args)
+            if not args.keep_limits:
+                extra += limit_options(root, args.clients)
+            servers.append(Server(dist, extra, root))
+            print(
+                f"govsm serve {' '.join(extra)} ({root}) on {servers[-1].url}; "
+                f"{len(work)} catalogue queries; {args.clients} clients ({args.tool}); "
+                f"{os.cpu_count()} CPUs"
+            )
+        for server in servers:
+            check_catalogue(server, work)
+        total = None if args.seconds else args.requests
+        runs: list[list[Sample]] = [[] for _ in servers]
+        for _ in range(args.rounds):
+            for k, server in enumerate(servers):
+                label = "API /api/queries/NAME" + (" (versus)" if k else "")
+                runs[k].append(measure(server, args, "api", label, total, work))
+        static = measure(
+            servers[0], args, "static", f"static GET {STATIC_PATH}", runs[0][0].count, work
+        )
+    finally:
+        for server in servers:
+            server.stop()
+    api = merged(runs[0][0].name, runs[0])
+    count = api.count // args.rounds
+    bare = bare_baseline(dist, work, args.clients, count)
+    single = bare_baseline(dist, work, 1, count)
+    others = [merged(r[0].name, r) for r in runs[1:]]
+    report([api, *others, bare, single, static], api)
+    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    return 1 if api.errors or any(o.errors for o in others) else 0
+
+
+def measure(
+    server: Server,
+    args: argparse.Namespace,
+    scenario: str,
+    name: str,
+    total: int | None,
+    work: list[tuple[str, dict[str, str]]],
+) -> Sample:
+    """One scenario against ``server`` with the chosen clients; server CPU included."""
+    cpu = cpu_seconds(server.proc.pid)
+    if args.tool == "locust":
+        seconds = args.seconds if scenario == "api" else None
+        sample = run_locust(
+            name, server.url, scenario, args.clients, total, seconds, args.accept_encoding
+        )
+    else:
 
         def connect() -> http.client.HTTPConnection:
             return http.client.HTTPConnection(server.host, server.port, timeout=120)
 
-        def api_one(i: int, conn: object) -> tuple[str, str]:
-            name, params = work[i % len(work)]
-            status, _ = http_get(conn, api_path(name, params), JSON_RESULTS)  # type: ignore[arg-type]
-            return name, str(status)
+        def one(i: int, conn: object) -> tuple[str, str]:
+            if scenario == "static":
+                status, _ = http_get(conn, STATIC_PATH, "text/turtle")  # type: ignore[arg-type]
+                return STATIC_PATH, str(status)
+            label, params = work[i % len(work)]
+            status, _ = http_get(conn, api_path(label, params), JSON_RESULTS)  # type: ignore[arg-type]
+            return label, str(status)
 
-        def static_one(i: int, conn: object) -> tuple[str, str]:
-            status, _ = http_get(conn, STATIC_PATH, "text/turtle")  # type: ignore[arg-type]
-            return STATIC_PATH, str(status)
-
-        total = None if args.seconds else args.requests
-        cpu = cpu_seconds(server.proc.pid)
-        api = run_clients(
-            "API /api/queries/NAME", args.clients, total, args.seconds, api_one, connect
-        )
-        api.server_cpu = cpu_seconds(server.proc.pid) - cpu
-        cpu = cpu_seconds(server.proc.pid)
-        static = run_clients(
-            f"static GET {STATIC_PATH}", args.clients, api.count, None, static_one, connect
-        )
-        static.server_cpu = cpu_seconds(server.proc.pid) - cpu
-    finally:
-        server.stop()
-    bare = bare_baseline(dist, work, args.clients, api.count)
-    single = bare_baseline(dist, work, 1, api.count)
-    report([api, bare, single, static], api)
-    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    return 1 if api.errors else 0
+        seconds = args.seconds if scenario == "api" else None
+        sample = run_clients(name, args.clients, total, seconds, one, connect)
+    sample.server_cpu = cpu_seconds(server.proc.pid) - cpu
+    return sample
 
 
 if __name__ == "__main__":

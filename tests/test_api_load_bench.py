@@ -1,7 +1,9 @@
-"""bench/load.py runs end to end (a small run; its figures are printed, never asserted)."""
+"""bench/load.py runs end to end with locust's clients (a small run; its figures are
+printed, never asserted)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -46,6 +48,7 @@ def test_a_small_run_through_govsm_serve() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "--max-concurrent 3" in out
+    assert "3 clients (locust)" in out  # the bench extra is in requirements.lock
     for scenario in (
         "API /api/queries/NAME",
         "bare pyoxigraph, 3 threads",
@@ -61,3 +64,31 @@ def test_a_small_run_through_govsm_serve() -> None:
 
 def work_names() -> list[str]:
     return [p.stem for p in sorted(CQ_DIR.glob("*.rq"))]
+
+
+def test_the_locust_scenario_runs_against_loopback_only(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "records.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            "1",
+            "--run-time",
+            "5s",
+            "--host",
+            "http://192.0.2.1:8000",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GOVSM_LOAD_OUT": str(out), "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode != 0
+    assert "127.0.0.1 only" in done.stdout + done.stderr
+    assert not out.exists()

@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,44 +50,48 @@ def test_measure_ours_reports_every_stage_and_the_counts(
     assert all(line["seconds"] >= 0 and line["rss_mb"] > 0 for line in stages.values())
 
 
-def test_bench_writes_csv_and_svg(project: Path, tmp_path: Path) -> None:
-    out = tmp_path / "bench"
-    data = tmp_path / "data"
-    assert (
-        main(
-            [
-                "--scales",
-                "40",
-                "--seed",
-                "2",
-                "--systems",
-                "ours,floor",
-                "--out",
-                str(out),
-                "--data",
-                str(data),
-            ]
-        )
-        == 0
-    )
-    with (out / "results.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    ours = {r["stage"] for r in rows if r["system"] == "ours"}
+@dataclass
+class Run:
+    """One ``python -m bench`` run at 40 studies (ours and the floor, with the site), its
+    folders and what it printed."""
+
+    out: Path
+    data: Path
+    printed: str
+
+    def rows(self, system: str) -> list[dict[str, str]]:
+        with (self.out / "results.csv").open(encoding="utf-8") as handle:
+            return [r for r in csv.DictReader(handle) if r["system"] == system]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One run serves the CSV, SVG, site and cache tests: each run builds and reasons."""
+    tmp = tmp_path_factory.mktemp("bench-run")
+    args = ["--scales", "40", "--seed", "2", "--systems", "ours,floor", "--site"]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([*args, "--out", str(tmp / "bench"), "--data", str(tmp / "data")])
+    assert code == 0
+    return Run(tmp / "bench", tmp / "data", printed.getvalue())
+
+
+def test_bench_writes_csv_and_svg(run: Run) -> None:
+    ours = {r["stage"] for r in run.rows("ours")}
     assert ours >= {"load", "validate", "reason", "derive", "verify", "dumps", "total"}
-    assert {r["stage"] for r in rows if r["system"] == "floor"} >= {"load"}
-    assert all(r["status"] == "ok" for r in rows)
-    svg = ET.parse(out / "scale.svg").getroot()
+    assert {r["stage"] for r in run.rows("floor")} >= {"load"}
+    assert all(r["status"] == "ok" for r in run.rows("ours") + run.rows("floor"))
+    svg = ET.parse(run.out / "scale.svg").getroot()
     assert svg.tag.endswith("svg")
-    assert "ours" in (out / "scale.svg").read_text(encoding="utf-8")
+    assert "ours" in (run.out / "scale.svg").read_text(encoding="utf-8")
 
 
-def test_cached_data_is_measured_with_the_projects_current_queries(tmp_path: Path) -> None:
+def test_cached_data_is_measured_with_the_projects_current_queries(
+    run: Run, tmp_path: Path
+) -> None:
     """The cache keeps the generated data, not copies of queries and shapes made the day
     the data was generated: a change to a rule must be what the next run measures."""
-    data = tmp_path / "data"
-    args = ["--scales", "20", "--seed", "3", "--systems", "ours", "--data", str(data)]
-    assert main([*args, "--out", str(tmp_path / "first")]) == 0
-    root = data / "20-2-4-3"
+    root = run.data / "40-2-4-2"
     rule = root / "queries" / "derive" / "classification-from-assessment.rq"
     current = (REPO_ROOT / "queries" / "derive" / rule.name).read_text(encoding="utf-8")
     assert rule.read_text(encoding="utf-8") == current
@@ -92,6 +99,7 @@ def test_cached_data_is_measured_with_the_projects_current_queries(tmp_path: Pat
     (root / "shapes" / "stale.ttl").write_text("", encoding="utf-8")
     evidence = sorted((root / "data").rglob("*.ttl"))
     stamps = [path.stat().st_mtime_ns for path in evidence]
+    args = ["--scales", "40", "--seed", "2", "--systems", "ours", "--data", str(run.data)]
     assert main([*args, "--out", str(tmp_path / "second")]) == 0
     assert rule.read_text(encoding="utf-8") == current
     assert not (root / "shapes" / "stale.ttl").exists()
@@ -99,19 +107,12 @@ def test_cached_data_is_measured_with_the_projects_current_queries(tmp_path: Pat
     assert [path.stat().st_mtime_ns for path in evidence] == stamps
 
 
-def test_site_measurement_reports_both_ways_of_publishing(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_site_measurement_reports_both_ways_of_publishing(run: Run) -> None:
     """``--site``: the static site, the site-level pages alone, pages on demand and the
     largest pages, printed and in the CSV."""
-    out = tmp_path / "bench"
-    args = ["--scales", "40", "--seed", "2", "--systems", "ours", "--site", "--out", str(out)]
-    assert main([*args, "--data", str(tmp_path / "data")]) == 0
-    printed = capsys.readouterr().out
-    assert "static site:" in printed and "site-level pages only" in printed
-    assert "page with the most incoming links (" in printed
-    with (out / "results.csv").open(encoding="utf-8") as handle:
-        site = {r["stage"]: r for r in csv.DictReader(handle) if r["system"] == "site"}
+    assert "static site:" in run.printed and "site-level pages only" in run.printed
+    assert "page with the most incoming links (" in run.printed
+    site = {r["stage"]: r for r in run.rows("site")}
     assert {"static", "partial", "ondemand-start", "ondemand-page"} <= set(site)
     assert {"ondemand-most-incoming", "ondemand-subfactor"} <= set(site)
     static, partial = (json.loads(site[k]["note"]) for k in ("static", "partial"))

@@ -97,3 +97,23 @@ def test_platforms_are_mentioned(data: Graph) -> None:
     assert {str(p).rsplit("/", 1)[1] for p in platforms} == {"facebook", "twitter", "weibo"}
     for p in platforms:
         assert (None, GOVSM.mentionsPlatform, p) in data, f"nothing mentions {p}"
+
+
+def test_prisma_flow_records_only_the_reported_box(data: Graph) -> None:
+    """The text reports one box of the PRISMA 2020 flow: 39 publications (reports of
+    included studies), quoted; nothing about records identified or screened. The count
+    cannot be compared with govsm:includes links: the text lists none (the shapes
+    compare them when a review has any, see SelectionFlowShape-includedMatchesIncludes)."""
+    flows = list(data.objects(REVIEW, GOVSM.hasSelectionFlow))
+    assert len(flows) == 1
+    counts = list(data.objects(flows[0], GOVSM.hasFlowCount))
+    assert [data.value(c, GOVSM.flowBox) for c in counts] == [GOVSM.prismaReportsIncluded]
+    assert int(data.value(counts[0], GOVSM.boxCount)) == 39
+    assert data.value(counts[0], GOVSM.boxCount).datatype == URIRef(
+        PREFIXES["xsd"] + "nonNegativeInteger"
+    )
+    quote = data.value(counts[0], GOVSM.hasQuote)
+    assert "39 publications" in str(data.value(quote, URIRef(PREFIXES["oa"] + "exact")))
+    assert data.value(counts[0], GOVSM.quotedFrom) == REVIEW
+    assert int(data.value(REVIEW, GOVSM.reportedIncludedCount)) == 39
+    assert list(data.objects(REVIEW, GOVSM.includes)) == []

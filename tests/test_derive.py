@@ -33,8 +33,10 @@ def derived(project: Project, engine: str, rules: str = "assessment") -> set[tup
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
 def test_rule_headers(path: Path) -> None:
     text = path.read_text()
-    for key in ("# title:", "# question:", "# parameters:", "# rule-set:"):
+    for key in ("# title:", "# question:", "# parameters:"):
         assert key in text, f"{path.name} lacks {key}"
+    # a classification rule names its rule set; a confidence rule its phase
+    assert ("# rule-set:" in text) != ("# confidence:" in text), path.name
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)

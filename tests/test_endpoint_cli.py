@@ -1,18 +1,35 @@
 """``govsm serve`` with the endpoint: the limit options reach the service (its
 description and its answers say so), bad limits exit 2, ``--no-sparql`` serves only the
-site."""
+site; the build's store on disk (kg.build.store): written and stamped by the build, read
+by every worker, made anew when missing or stale, the dump loaded when it cannot be."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import rdflib
 from support import built_dist, serve_command
 from typer.testing import CliRunner
 
+import kg.build.store as store_module
+from kg.build.store import (
+    DATABASE,
+    STORE,
+    prefer_disk,
+    read_stamp,
+    ready_store,
+    site_context,
+    store_state,
+)
 from kg.cli.app import app as cli
+from kg.prefixes import DEFAULT_BASE
+from kg.rdf.jsonld import Context, usage_of_nquads
 
 ROOT = Path(__file__).resolve().parents[1]
 GOVSM = rdflib.Namespace("https://w3id.org/govsm/ontology#")
@@ -112,3 +129,108 @@ def test_bad_catalogue_header_exits_2_naming_the_file(dist: Path, tmp_path: Path
     assert result.exit_code == 2, result.output
     assert "query catalogue" in result.output and "broken.rq" in result.output
     assert "Traceback" not in result.output
+
+
+# --- the store on disk (kg.build.store) ---------------------------------------------------
+
+
+def _holding(folder: Path) -> set[int]:
+    """Processes (pids) that have a file under ``folder`` open."""
+    found = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            links = [os.readlink(fd) for fd in fd_dir.iterdir()]
+        except OSError:  # gone, or not ours to read
+            continue
+        if any(link.startswith(str(folder) + "/") for link in links):
+            found.add(int(fd_dir.parent.name))
+    return found
+
+
+def test_build_writes_the_store_stamped_with_its_dump(dist: Path) -> None:
+    stamp = read_stamp(dist)
+    assert stamp is not None, "govsm build wrote no store/source.json"
+    nquads = (dist / "govsm.nq").read_bytes()
+    assert stamp.bytes == len(nquads)
+    assert stamp.sha256 == hashlib.sha256(nquads).hexdigest()
+    assert stamp.quads == len(set(nquads.splitlines())) == sum(stamp.graphs.values())
+    assert store_state(dist) is None
+    # a derived index, not a published file: nothing of it in the site
+    assert not any("store" in p.parts for p in (dist / "site").rglob("*"))
+    assert ox.Store.read_only(str(dist / STORE / DATABASE)).__len__() == stamp.quads
+
+
+def test_the_site_context_is_the_dumps(dist: Path) -> None:
+    made = Context.build(usage_of_nquads(dist / "govsm.nq"), DEFAULT_BASE)
+    assert site_context(dist, DEFAULT_BASE) == made
+    assert site_context(dist, "http://example.org/") is None  # built for another base
+
+
+def test_serve_makes_a_missing_or_stale_store(dist: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/
+    old.mkdir()
+    shutil.copyfile(dist / "govsm.nq", old / "govsm.nq")
+    assert store_state(old) == "missing"
+    notes: list[str] = []
+    assert ready_store(old, notes.append) == old / STORE / DATABASE
+    assert "missing" in notes[0] and store_state(old) is None
+    os.utime(old / "govsm.nq")  # touched, same bytes: still the store's dump
+    assert store_state(old) is None and ready_store(old, notes.append) is not None
+    assert len(notes) == 2  # not made again
+    with (old / "govsm.nq").open("a") as f:
+        f.write('<http://example.org/s> <http://example.org/p> "1" <http://example.org/g> .\n')
+    assert (store_state(old) or "").startswith("stale")
+    ready_store(old, notes.append)
+    assert read_stamp(old).quads == read_stamp(dist).quads + 1  # type: ignore[union-attr]
+
+
+def test_serve_loads_the_dump_when_no_store_can_be_written(
+    dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    os.link(dist / "govsm.nq", old / "govsm.nq")
+
+    def refused(folder: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(folder / STORE))
+
+    monkeypatch.setattr(store_module, "write_store", refused)
+    notes: list[str] = []
+    assert ready_store(old, notes.append) is None
+    assert "warning" in notes[-1] and "every worker loads govsm.nq" in notes[-1]
+    assert not (old / STORE).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_serve_makes_the_missing_store_and_every_worker_reads_it(
+    dist: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/ (no site)
+    old.mkdir()
+    os.link(dist / "govsm.nq", old / "govsm.nq")
+    options = ("--on-demand", "--workers", "2", "--store", "disk")
+    with serve_command("--dist", str(old), *options) as url:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        r = httpx.get(url + "sparql", params={"query": query}, timeout=30)
+        assert r.status_code == 200, r.text
+        n = int(r.json()["results"]["bindings"][0]["n"]["value"])
+        assert n == read_stamp(dist).quads  # type: ignore[union-attr]
+        workers = {
+            pid
+            for pid in _holding(old / STORE / DATABASE)
+            if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        }
+        assert len(workers) == 2  # each worker holds the one store open, none a copy
+    assert store_state(old) is None
+
+
+def test_auto_reads_the_disk_only_when_the_copies_would_not_fit() -> None:
+    mb = 1 << 20
+    assert not prefer_disk(244 * mb, 4, 24_000)  # 10^4 studies: four copies fit in 6 GB
+    assert prefer_disk(2_400 * mb, 1, 24_000)  # 10^5: one copy does not
+    assert prefer_disk(244 * mb, 2, None)  # memory unknown: the safe side
+
+
+def test_bad_store_mode_exits_2(dist: Path) -> None:
+    result = runner.invoke(cli, ["serve", "--dist", str(dist), "--port", "0", "--store", "ram"])
+    assert result.exit_code == 2 and "--store must be auto, disk or memory" in result.output

@@ -17,6 +17,7 @@ import rdflib
 from starlette.testclient import TestClient
 from support import built_dist, service_over
 
+from kg.web.endpoint import formats
 from kg.web.endpoint.service import SparqlService
 from kg.web.server import make_app
 
@@ -611,3 +612,87 @@ def test_a_browser_following_a_download_link_gets_the_format(client: TestClient)
         "/sparql", params={"query": "SELECT * {}", "format": "csv"}, headers={"accept": browser}
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+
+
+# --- native result writers (kg.web.endpoint.formats) ----------------------------------------
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(RESULT_FORMATS))
+def test_select_results_are_pyoxigraph_s_own_serialisation(
+    client: TestClient, store: ox.Store, fmt: str
+) -> None:
+    r = client.get("/sparql", params={"query": SUBFACTORS, "format": fmt})
+    assert r.status_code == 200
+    expected = store.query(SUBFACTORS, use_default_graph_as_union=True)
+    assert r.content == expected.serialize(format=RESULT_FORMATS[fmt])
+    assert r.headers["x-result-count"] == "16"
+
+
+def test_queries_an_appended_limit_does_not_fit_are_answered_as_before(
+    client: TestClient, store: ox.Store
+) -> None:
+    """A query's own LIMIT or trailing VALUES: the Python writers, the same rows."""
+    trailing_values = SUBFACTORS.replace(" ORDER BY ?s", "") + " VALUES ?x { 1 }"
+    for query in (SUBFACTORS + " LIMIT 5", trailing_values):
+        r = client.get("/sparql", params={"query": query, "format": "json"})
+        assert r.status_code == 200, r.text
+        rows = store.query(query, use_default_graph_as_union=True)
+        expected = sorted((row["s"].value, row["label"].value) for row in rows)
+        assert sorted(json_rows(r.content)) == expected
+        assert r.headers["x-result-count"] == str(len(expected))
+    bad = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert bad.status_code == 400 and "1 | SELECT * WHERE { ?s ?p }" in bad.text
+
+
+def test_a_large_result_is_compressed(client: TestClient) -> None:
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 2000"
+    plain = client.get("/sparql", params={"query": query}, headers={"Accept-Encoding": ""})
+    assert "content-encoding" not in plain.headers
+    assert "accept-encoding" in plain.headers["vary"].lower()
+    for coding in ("gzip", "br"):
+        r = client.get("/sparql", params={"query": query}, headers={"Accept-Encoding": coding})
+        assert r.headers["content-encoding"] == coding
+        assert r.content == plain.content
+        assert r.num_bytes_downloaded < len(plain.content) / 3
+        assert r.headers["x-result-count"] == "2000"
+    small = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+
+
+# Literals that look like the structure of each format: the row count and the cut row
+# must come from the structure, never from a literal's text.
+TRICKY = ['a},{"x":{"type":"', ",{", "[{", "{}", 'x,{"', "\n", "\r\n", '"', "é", "<result>"]
+
+
+def tricky_store() -> ox.Store:
+    store = ox.Store()
+    for i, text in enumerate(TRICKY + [t + ",{" for t in TRICKY]):
+        subject = ox.NamedNode(f"http://example.org/s{i}")
+        store.add(ox.Quad(subject, ox.NamedNode("http://example.org/p"), ox.Literal(text)))
+    return store
+
+
+@pytest.mark.parametrize("fmt", sorted(RESULT_FORMATS))
+@pytest.mark.parametrize("cap", [0, 1, 7, 19, 20, 21, 100])
+def test_native_rows_are_counted_and_cut_exactly(fmt: str, cap: int) -> None:
+    store = tricky_store()
+    for query in (
+        "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s",
+        "SELECT ?x ?o WHERE { ?s ?p ?o OPTIONAL { ?s <urn:none> ?x } } ORDER BY ?o",
+        "SELECT ?x WHERE { ?s ?p ?o OPTIONAL { ?s <urn:none> ?x } }",  # empty solutions
+    ):
+        body, rows, truncated = formats.native_solutions(
+            store.query(formats.limited(query, cap)), fmt, cap
+        )
+        assert (rows, truncated) == (min(cap, 20), cap < 20), query
+        expected = store.query(f"{query} LIMIT {cap}").serialize(format=RESULT_FORMATS[fmt])
+        if fmt == "csv":  # the cut of a quoted CSV is rewritten by Python's csv module
+            body, expected = body.replace(b'"', b""), expected.replace(b'"', b"")
+        assert body == expected, query

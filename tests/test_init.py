@@ -258,3 +258,26 @@ def test_import_and_export_take_the_project_from_govsm_project(tmp_path: Path) -
     result = runner.invoke(app, ["export", "csv", "-o", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert "a written policy helped" in out.read_text(encoding="utf-8")
+
+
+def test_the_prisma_template_uncommented_validates_and_its_counts_are_checked(
+    tmp_path: Path,
+) -> None:
+    """review.ttl's commented PRISMA 2020 flow: uncommented as it is, its counts add up;
+    with one number changed, validation fails naming the counts."""
+    assert runner.invoke(app, ["init", str(tmp_path), "--title", "Chatbots"]).exit_code == 0
+    path = tmp_path / "data" / "chatbots" / "review.ttl"
+    text = path.read_text(encoding="utf-8")
+    assert "# <https://w3id.org/govsm/id/review/chatbots> govsm:hasSelectionFlow" in text
+    head, _, template = text.partition("## PRISMA 2020 flow")
+    lines = [line[2:] if line.startswith("# ") else line for line in template.splitlines()]
+    lines = [head + "## PRISMA 2020 flow" + lines[0], *lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    flow = Graph().parse(path)
+    assert len(list(flow.objects(None, URIRef(GOVSM_REVIEW[:-6] + "hasFlowCount")))) == 16
+    validated = runner.invoke(app, ["validate", "--data", str(tmp_path / "data")])
+    assert validated.exit_code == 0, validated.output
+    path.write_text(path.read_text(encoding="utf-8").replace('"22"^^', '"23"^^'), encoding="utf-8")
+    failed = runner.invoke(app, ["validate", "--data", str(tmp_path / "data")])
+    assert failed.exit_code == 1, failed.output
+    assert "reports of included studies (23) ≠ reports assessed for eligibility" in failed.output

@@ -5,6 +5,7 @@ classification's triples; the CLI's paths and exit codes."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -203,12 +204,19 @@ def _example_graphs() -> Graphs:
 # --- what the nanopublications say -----------------------------------------------------
 
 
+@functools.cache
+def _dump(path: Path) -> Dataset:
+    """The build's N-Quads dump read by rdflib, once per build."""
+    dump = Dataset()
+    dump.parse(path, format="nquads")  # type: ignore[operator]
+    return dump
+
+
 def _expected_assertion(result: pipeline.BuildResult, classification: str) -> set:
     """The classification's triples (its derivation graph) and, from the data graphs,
     those of what it was derived from and of their quote selectors — asked of the
     build's N-Quads dump with rdflib, not of the store the nanopubs were made from."""
-    dump = Dataset()
-    dump.parse(result.out / "govsm.nq", format="nquads")  # type: ignore[operator]
+    dump = _dump(result.out / "govsm.nq")
     data = " ".join(f"<{s.graph}>" for s in result.loaded.sources if s.kind == "data")
     derived = " ".join(f"<{d.graph}>" for d in result.derivations)
     query = f"""

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import os
 import shutil
 from pathlib import Path
 
+import brotli
 import pytest
 import rdflib
 from rdflib import OWL, RDF, URIRef
 from rdflib.namespace import VOID
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 from support.conneg import (
     BROWSER_ACCEPT,
     FILES,
@@ -35,6 +38,7 @@ from support.conneg import (
 )
 
 from kg.prefixes import DEFAULT_BASE, GOVSM, ONTOLOGY_IRI
+from kg.web.compression import MIN_SIZE, Compression, accepted_encodings
 from kg.web.server import make_app, negotiate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +109,10 @@ def check_matrix_cell(client: TestClient, site: Path, base: str, path: str, acce
     second = client.get(first.headers["location"], headers={"Accept": accept})
     assert second.status_code == 200
     assert second.headers["content-type"] == ctype
-    assert int(second.headers["content-length"]) == len(second.content)
+    if "content-encoding" in second.headers:  # a large document, compressed as it streams
+        assert "content-length" not in second.headers
+    else:
+        assert int(second.headers["content-length"]) == len(second.content)
     assert second.headers.get("etag") and second.headers.get("last-modified")
     if fmt is None:
         text = html.unescape(second.text)
@@ -407,3 +414,107 @@ def test_no_directory_listings(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "mergel" not in response.text
+
+
+# --- Content-Encoding (kg.web.compression) ------------------------------------------------
+
+
+def _large_site(site: Path) -> bytes:
+    """A 40 KB Turtle document in ``site`` (the fixture's files are all under MIN_SIZE)."""
+    body = "".join(
+        f"<https://w3id.org/govsm/id/x/{i}> <http://www.w3.org/2000/01/rdf-schema#label> "
+        f'"label {i}" .\n'
+        for i in range(500)
+    ).encode()
+    (site / "large.ttl").write_bytes(body)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "coding"),
+    [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0, gzip", "gzip"),
+        ("gzip;q=0.5, br;q=0.4", "gzip"),
+        ("*", "br"),
+        ("identity", None),
+        ("", None),
+    ],
+)
+def test_large_answers_are_compressed_as_the_client_accepts(
+    site_copy: Path, accept_encoding: str, coding: str | None
+) -> None:
+    body = _large_site(site_copy)
+    client = TestClient(make_app(site_copy))
+    response = client.get("/large.ttl", headers={"Accept-Encoding": accept_encoding})
+    assert response.status_code == 200
+    assert response.content == body  # decoded by httpx
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert response.headers.get("content-encoding") == coding
+    if coding is None:
+        assert int(response.headers["content-length"]) == len(body)
+        assert not response.headers["etag"].startswith("W/")
+    else:
+        assert "content-length" not in response.headers and "accept-ranges" not in response.headers
+        assert response.num_bytes_downloaded < len(body) / 4
+        tag = response.headers["etag"]
+        assert tag.startswith("W/")  # the same content in another coding
+        again = client.get("/large.ttl", headers={"If-None-Match": tag})
+        assert again.status_code == 304
+
+
+def test_small_answers_and_head_are_not_compressed(site_copy: Path) -> None:
+    _large_site(site_copy)
+    client = TestClient(make_app(site_copy))
+    small = client.get("/dataset.ttl", headers={"Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in small.headers
+    assert int(small.headers["content-length"]) == len(small.content)
+    head = client.head("/large.ttl", headers={"Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in head.headers and head.content == b""
+
+
+def test_a_precompressed_file_beside_a_dump_is_sent_as_is(site_copy: Path) -> None:
+    body = _large_site(site_copy)
+    brotli_file = site_copy / "large.ttl.br"
+    brotli_file.write_bytes(brotli.compress(body, quality=11))
+    client = TestClient(make_app(site_copy))
+    response = client.get("/large.ttl", headers={"Accept-Encoding": "gzip, br"})
+    assert response.headers["content-encoding"] == "br"
+    assert response.content == body
+    assert int(response.headers["content-length"]) == brotli_file.stat().st_size
+    assert response.headers["content-type"] == "text/turtle; charset=utf-8"
+    head = client.head("/large.ttl", headers={"Accept-Encoding": "br"})
+    assert head.headers["content-length"] == response.headers["content-length"]
+    # gzip only: compressed on the fly; a sibling older than the file is not used
+    assert (
+        client.get("/large.ttl", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"]
+        == "gzip"
+    )
+    os.utime(brotli_file, ns=(0, 0))
+    stale = client.get("/large.ttl", headers={"Accept-Encoding": "br"})
+    assert stale.content == body and "content-length" not in stale.headers
+
+
+def test_an_event_stream_is_never_compressed() -> None:
+    async def events(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"text/event-stream")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for _ in range(3):
+            chunk = b"data: " + b"x" * MIN_SIZE + b"\n\n"
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    response = TestClient(Compression(events)).get("/", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers
+    assert response.content.count(b"data: ") == 3
+
+
+def test_accepted_encodings_follow_q_values() -> None:
+    assert accepted_encodings("gzip, br") == ["br", "gzip"]
+    assert accepted_encodings("gzip;q=1, br;q=0.9") == ["gzip", "br"]
+    assert accepted_encodings("*;q=0.1, br;q=0") == ["gzip"]
+    assert accepted_encodings("deflate, identity") == []
+    assert accepted_encodings("gzip;q=x") == []
+    assert accepted_encodings(None) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gzip
 import http.client
 import json
 import logging
@@ -37,6 +38,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli.app import app as cli
+from kg.web.compression import MIN_SIZE
 from kg.web.connections import MAX_REQUEST_LINE, AcceptErrorLog, ConnectionLimits, derived_cap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     shutil.copytree(FIXTURE_SITE, out / "site")
     shutil.copy(FIXTURE_SITE / "dumps" / "govsm.nq", out / "govsm.nq")
+    # a document large enough to be compressed (kg.web.compression.MIN_SIZE)
+    (out / "site" / "large.ttl").write_text("<urn:x:s> <urn:x:p> <urn:x:o> .\n" * 1000)
     return out
 
 
@@ -402,6 +406,29 @@ def test_the_next_head_on_a_kept_alive_connection_has_the_header_timeout(
     sock.close()
     assert data.startswith(b"HTTP/1.1 408 "), data[:300]
     assert 1.4 < took < 1.5 + SLACK, took
+
+
+def test_one_kept_alive_connection_carries_pages_queries_and_compressed_answers(
+    short: Served,
+) -> None:
+    """Keep-alive through kg.web.connections' protocol: site files, SPARQL answers and a
+    gzip answer one after another on the same socket, none closing it."""
+    conn = http.client.HTTPConnection(short.host, short.port, timeout=10)
+    paths = ["/index.html", "/sparql?query=ASK%7B%7D", "/large.ttl"] * 3
+    local = None
+    for path in paths:
+        conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, (path, body[:200])
+        assert (response.getheader("connection") or "").lower() != "close"
+        if path == "/large.ttl":
+            assert response.getheader("content-encoding") == "gzip"
+            assert len(gzip.decompress(body)) > MIN_SIZE > len(body)
+        assert conn.sock is not None
+        local = local or conn.sock.getsockname()
+        assert conn.sock.getsockname() == local, "a new connection was opened"
+    conn.close()
 
 
 # --- bad request heads and paths -------------------------------------------------------

@@ -151,6 +151,24 @@ def test_classification_page_shows_the_full_trace(site: Path) -> None:
     assert "Evidence items (" in page and "Source:" in page
 
 
+def test_classification_page_shows_the_confidence_profile(site: Path) -> None:
+    """A summary-of-qualitative-findings row in the GRADE-CERQual layout, the component
+    assessments and the robustness (the levels themselves: tests/test_confidence.py)."""
+    page = (
+        site / "id/classification/classification-from-assessment/iran/usability.html"
+    ).read_text(encoding="utf-8")
+    assert "GRADE-CERQual assessment of confidence" in page
+    assert "Studies contributing to the review finding" in page
+    assert "usability is a preventer in Iran." in page and "very low confidence" in page
+    assert "rule confidence-coherence" in page and "moderate concerns" in page
+    assert "classification-from-evidence-majority says <strong>disagree</strong> (mixed)" in page
+    subfactor = (site / "id/subfactor/usability.html").read_text(encoding="utf-8")
+    assert "Confidence in the findings (GRADE-CERQual)" in subfactor
+    assert "<strong>very low confidence</strong>" in subfactor
+    rule = (site / "rule/confidence-coherence.html").read_text(encoding="utf-8")
+    assert "CONSTRUCT" in rule and "Colvin" in rule
+
+
 def test_subfactor_and_rule_pages(site: Path) -> None:
     page = (site / "id/subfactor/legal-infrastructure.html").read_text(encoding="utf-8")
     assert "Derived:" in page and "Reported by the review:" in page
@@ -283,6 +301,24 @@ def test_figure_has_sixteen_boxes_coloured_by_the_derived_direction(
     assert {href: d for href, d, _ in boxes} == expected
     for name in ("driver", "preventer", "mixed"):
         assert f">{name}</text>" in svg
+
+
+def test_review_page_draws_the_one_prisma_box_the_review_reports(site: Path) -> None:
+    """The review reports one box of its PRISMA 2020 flow (39 reports of included
+    studies): its page and the file beside it draw that box alone, and say which stages
+    the review does not report."""
+    path = "id/review/social-media-service-delivery"
+    svg = (site / path / "prisma.svg").read_text(encoding="utf-8")
+    page = (site / f"{path}.html").read_text(encoding="utf-8")
+    assert svg.strip() in page
+    assert '<a href="social-media-service-delivery/prisma.svg">' in page
+    assert svg.count('<g class="prisma-box">') == 1
+    assert ">Reports of included studies (n = 39)</tspan>" in svg
+    assert "Not reported by the review: identification, screening." in svg
+    assert '<title id="prisma-title">PRISMA 2020 flow diagram: Meta-synthesis' in svg
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("prisma.svg")) == [
+        f"{path}/prisma.svg"
+    ]
 
 
 # --- dataset, dumps, context --------------------------------------------------------------

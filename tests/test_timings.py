@@ -33,8 +33,8 @@ from kg.web.site import ontology_docs
 from kg.web.site.graph import SiteGraph
 
 runner = CliRunner()
-STAGES = ["load", "validate", "derive", "verify", "restate", "table", "dumps", "nanopubs"]
-STAGES += ["reports", "site", "reason", "terminal"]
+STAGES = ["load", "validate", "derive", "verify", "confidence", "restate", "table", "dumps"]
+STAGES += ["nanopubs", "reports", "site", "reason", "terminal"]
 SITE_PARTS = ["dumps", "void", "ontology", "shapes", "pages", "landing", "sitemap", "write"]
 
 

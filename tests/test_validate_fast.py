@@ -584,3 +584,24 @@ def test_shapes_with_iris_shared_by_two_node_shapes() -> None:
         ("cd", "A", ex + "NoSelfLink"): 1,
         ("cd", "B", ex + "NoSelfLink"): 1,
     }
+
+
+def test_a_literal_focus_node_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    """A quote written as a literal (govsm:hasQuote "…") makes the literal a check query's
+    focus node: both validators report it; the one naming the file it is in skips it (a
+    literal is never a subject)."""
+    data = tmp_path / "review" / "bad.ttl"
+    data.parent.mkdir()
+    data.write_text(
+        "@prefix govsm: <https://w3id.org/govsm/ontology#> .\n"
+        "<https://w3id.org/govsm/id/evidence/x> a govsm:EvidenceItem ;\n"
+        '    govsm:hasQuote "a quote written as a literal" .\n',
+        encoding="utf-8",
+    )
+    fast = validate_files(tmp_path / "fast", data)
+    ref = validate_files(tmp_path / "ref", data, validator="pyshacl")
+    assert_same(fast.results, ref.results)
+    literal = [r for r in fast.results if r.focus == "a quote written as a literal"]
+    assert literal and all(r.source_file is None for r in literal)
+    item = [r for r in fast.results if r.focus.endswith("/evidence/x")]
+    assert item and all(r.source_file == "data/review/bad.ttl" for r in item)

@@ -87,14 +87,30 @@ class Editor:
         return outcome
 
 
-@pytest.fixture
-def editor(tmp_path: Path) -> Editor:
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The generated project after its first (full) run, with its cache, kept aside; and
+    the folder where each test gets a fresh copy of it. The cache is keyed by the project's
+    path, so every copy is made at the same path as the first run's."""
+    base = tmp_path_factory.mktemp("incremental")
+    work, kept = base / "work", base / "pristine"
     generated = generate.generate(
-        tmp_path / "project", studies=30, seed=5, inject={"study-two-titles": 1}
+        work / "project", studies=30, seed=5, inject={"study-two-titles": 1}
     )
-    ed = Editor(generated.root, tmp_path)
-    first = ed.check()
+    first = Editor(generated.root, work).check()
     assert first.mode == "full" and first.report.violations
+    shutil.copytree(work, kept, symlinks=True)
+    return work, kept
+
+
+@pytest.fixture
+def editor(pristine: tuple[Path, Path], tmp_path: Path) -> Editor:
+    work, kept = pristine
+    shutil.rmtree(work)
+    shutil.copytree(kept, work, symlinks=True)
+    ed = Editor(work / "project", work)
+    ed.runs = 1
+    ed.tmp = tmp_path  # full runs from scratch go to this test's own folder
     return ed
 
 

@@ -29,12 +29,14 @@ from kg.build.atomic import atomic_folder, prepare_output
 from kg.build.dumps import write_dumps
 from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
+from kg.build.store import finish_store, start_store
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
 from kg.rdf.load import Loaded, add_shapes, load, unread_note
 from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.about import about
+from kg.stages.confidence import Confidence, assess
 from kg.stages.derive import (
     Derivation,
     Rule,
@@ -96,6 +98,7 @@ class BuildResult:
     views: list[View] = field(default_factory=list)
     entailments: list[Entailment] = field(default_factory=list)
     verification: VerifyReport | None = None
+    confidence: Confidence | None = None
     table: Table | None = None
     validation: Any = None
     reasoning: Any = None
@@ -143,21 +146,26 @@ def load_and_derive(
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
     rules = select_rules(project.queries, options.rules, loaded.engine)
     derivations = derive(loaded.engine, rules, options.base)
+    confidence = assess(loaded.engine, project.queries, options.base, derivations)
     if standard_view:
-        restate(loaded, project, derivations)
+        restate(loaded, project, derivations, [confidence.graph])
     return loaded, rules, derivations
 
 
 def restate(
-    loaded: Loaded, project: Project, derivations: list[Derivation]
+    loaded: Loaded,
+    project: Project,
+    derivations: list[Derivation],
+    derived_graphs: list[str] | None = None,
 ) -> tuple[list[View], list[Entailment]]:
     """The standard-vocabulary view: run the view rules, then materialise what the
-    ontology implies onto external terms for the data, the derived graphs and the views
-    (each into graphs of its own)."""
+    ontology implies onto external terms for the data, the derived graphs (with
+    ``derived_graphs``: the confidence graph) and the views (each into graphs of its own)."""
     views = run_views(loaded.engine, project.queries, loaded.base)
     ontology = [s.graph for s in loaded.sources if s.kind == "ontology"]
     data = [s.graph for s in loaded.sources if s.kind != "ontology"]
-    data += [d.graph for d in derivations] + [v.graph for v in views if v.triples]
+    data += [d.graph for d in derivations] + list(derived_graphs or [])
+    data += [v.graph for v in views if v.triples]
     return views, entail(loaded.engine, loaded.base, ontology, data)
 
 
@@ -238,8 +246,16 @@ def _derive_and_verify(
     if not result.verification.ok:
         raise VerifyFailed(result.verification)
     log(f"verify: {verify_summary(result.verification)}")
+    with timings.stage("confidence"):
+        result.confidence = assess(engine, project.queries, options.base, result.derivations)
+    log(
+        f"confidence: {result.confidence.assessments} GRADE-CERQual profiles, "
+        f"{result.confidence.checks} robustness checks"
+    )
     with timings.stage("restate"):
-        result.views, result.entailments = restate(result.loaded, project, result.derivations)
+        result.views, result.entailments = restate(
+            result.loaded, project, result.derivations, [result.confidence.graph]
+        )
     log(
         f"restate: {sum(v.triples for v in result.views)} view triples, "
         f"{sum(e.triples for e in result.entailments)} entailed triples in "
@@ -365,6 +381,7 @@ def publish(
     summarise = partial(dump_facts, base=options.base) if resources is False else None
     with timings.stage("dumps"):  # streamed: bounded memory at scale
         dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
+    store = start_store(folder)  # govsm serve's store, loaded while the rest is written
     with timings.stage("nanopubs"):
         write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
     with timings.stage("reports"):
@@ -379,6 +396,8 @@ def publish(
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
         with timings.stage("site"):
             write_site(folder / "site", site, resources=resources, timings=timings)
+    with timings.stage("store"):  # the wait for it only
+        finish_store(store, folder, log)
 
 
 def site_input(

@@ -31,7 +31,7 @@ from kg.stages.query import (
     to_delimited,
     to_json,
 )
-from kg.stages.trace import ClassificationStep, Trace, UnknownLabel, trace
+from kg.stages.trace import ClassificationStep, ConfidenceStep, Trace, UnknownLabel, trace
 
 Name = Annotated[
     str, typer.Argument(help="Query name (in queries/cq, checks, derive, verify) or FILE.rq.")
@@ -151,7 +151,7 @@ def print_trace(result: Trace) -> None:
     """The provenance chain as a tree; text from the data is escaped, never read as markup."""
     root = Tree(
         f"[bold]{esc(result.label)}[/] ({compact_iri(result.subfactor)}), "
-        f"factor: {esc(result.factor)}"
+        f"factor: {esc(result.factor or '(none)')}"
     )
     if not result.classifications:
         root.add("[yellow]no derived classification (no rule fired for this sub-factor)[/]")
@@ -182,6 +182,8 @@ def _add_classification(root: Tree, c: ClassificationStep) -> None:
             an.add(f"justification: {esc(a.justification)}")
         for q in a.quotes:
             an.add(f'quote ({esc(a.section or "?")}): "{esc(q)}"')
+    if c.confidence is not None:
+        _add_confidence(node, c.confidence)
     ev = node.add(f"evidence items: {len(c.evidence)}")
     for e in c.evidence:
         item = ev.add(
@@ -199,3 +201,20 @@ def _add_classification(root: Tree, c: ClassificationStep) -> None:
                 f"source: {esc(authors)} ({s.year or 'n.d.'}). "
                 f"{esc(s.title or compact_iri(s.iri))}.{esc(doi)}"
             )
+
+
+def _add_confidence(node: Tree, confidence: ConfidenceStep) -> None:
+    """The GRADE-CERQual profile: the overall confidence, each component assessment (the
+    one in force marked), and the other rule sets' directions."""
+    cn = node.add(f"confidence (GRADE-CERQual): [bold]{esc(confidence.overall)}[/]")
+    if confidence.explanation:
+        cn.add(esc(confidence.explanation))
+    for part in confidence.components:
+        by = f"rule {compact_iri(part.rule)}" if part.rule else f"reviewer {part.agent or '?'}"
+        mark = "in force" if part.in_force else "overridden"
+        pn = cn.add(f"{esc(part.component)}: [bold]{esc(part.level)}[/] ({esc(by)}; {mark})")
+        if part.explanation:
+            pn.add(esc(part.explanation))
+    for check in confidence.robustness:
+        other = f": {esc(check.direction)}" if check.direction else ""
+        cn.add(f"robustness: {compact_iri(check.rule)} — {esc(check.result)}{other}")

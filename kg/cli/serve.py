@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kg.build.store import open_engine, prefer_disk, read_stamp, ready_store, site_context
 from kg.cli import exits, options
 from kg.cli.exits import OK, USAGE, fail
 from kg.cli.options import ProjectDir
 from kg.cli.output import console, err
 from kg.config import ConfigError, Project
 from kg.prefixes import DEFAULT_BASE
-from kg.rdf.jsonld import Context
+from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError
-from kg.web.endpoint.limits import Limits
+from kg.web.endpoint.limits import Limits, physical_memory_mb
 from kg.web.site import has_resource_pages
 from kg.web.site.ondemand import OnDemandSite
 
@@ -118,6 +119,18 @@ OnDemand = Annotated[
     ),
 ]
 
+StoreMode = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="Where the workers read the data: disk (the build's dist/store/, opened "
+        "read-only by all: memory does not grow with the workers; made from govsm.nq when "
+        "missing or stale), memory (govsm.nq loaded by each: scans several times faster, "
+        "a copy each) or auto (memory while the W copies fit in a quarter of the "
+        "machine's memory, else disk).",
+    ),
+]
+
 
 @exits.documented(
     {
@@ -141,6 +154,7 @@ def serve(
     worker_memory: WorkerMemory = None,
     queries: Queries = None,
     on_demand: OnDemand = False,
+    store: StoreMode = "auto",
     header_timeout: HeaderTimeout = 10.0,
     body_timeout: BodyTimeout = 30.0,
     keep_alive: KeepAlive = 5.0,
@@ -157,20 +171,19 @@ def serve(
     dist = options.output(dist, project)
     site = dist / "site"
     conns = _connections(header_timeout, body_timeout, keep_alive, max_connections, forwarded_allow)
-    pages = None
-    if on_demand or ((site / "index.html").is_file() and not has_resource_pages(site)):
-        pages = _on_demand_pages(dist, base, project)
-    elif not (site / "index.html").is_file():
-        fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
-    service = None
+    on_demand = _rendered_on_demand(site, on_demand)
     store_missing = sparql and not (dist / "govsm.nq").is_file()
+    wanted = _on_disk(store, dist, workers) and (sparql or on_demand)
+    database = ready_store(dist, _note) if wanted else None
+    context = site_context(dist, base)
+    pages = _on_demand_pages(dist, base, project, database, context) if on_demand else None
+    service = None
     if sparql and not store_missing:
         limits = _limits(
             timeout, max_rows, max_body, (max_concurrent, max_running), workers, worker_memory
         )
-        # the on-demand pages' JSON-LD context is the service's (one parse of the dump)
-        context = pages.graph.context if pages is not None else None
-        service = _sparql_service(dist, limits, base, queries, project, context)
+        context = pages.graph.context if pages is not None else context
+        service = _sparql_service(dist, limits, base, queries, project, context, database)
     server = _listen(site, host, port, base, access_log, service, pages, conns)
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
@@ -198,13 +211,50 @@ def _announce_endpoint(server: SiteServer, service: SparqlService) -> None:
     )
 
 
-def _on_demand_pages(dist: Path, base: str, project: Project) -> OnDemandSite:
-    """The resource pages rendered on request from the build's N-Quads."""
+def _on_disk(mode: str, dist: Path, workers: int) -> bool:
+    """Whether the workers read the store on disk (``--store``; never without a dump)."""
+    if mode not in ("auto", "disk", "memory"):
+        fail(f"--store must be auto, disk or memory, not {mode!r}", USAGE)
+    if not (dist / "govsm.nq").is_file():
+        return False
+    if mode != "auto":
+        return mode == "disk"
+    return prefer_disk((dist / "govsm.nq").stat().st_size, workers, physical_memory_mb())
+
+
+def _note(message: str) -> None:
+    """A line about the store on the error console (warnings in yellow)."""
+    if message.startswith("warning: "):
+        message = "[bold yellow]warning:[/] " + message.removeprefix("warning: ")
+    err.print(message, highlight=False, soft_wrap=True, markup=True)
+
+
+def _rendered_on_demand(site: Path, asked: bool) -> bool:
+    """Whether resource pages are rendered on demand: when asked (--on-demand, also
+    without any site), or for a site the build wrote without them (its warning says so);
+    a missing site is otherwise a usage error."""
+    if asked:
+        return True
+    if not (site / "index.html").is_file():
+        fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
+    return not has_resource_pages(site)
+
+
+def _on_demand_pages(
+    dist: Path, base: str, project: Project, database: Path | None, context: Context | None
+) -> OnDemandSite:
+    """The resource pages rendered on request: from the store on disk (``database``,
+    read-only), else from the build's N-Quads loaded into memory."""
     if not (dist / "govsm.nq").is_file():
         fail(f"{dist}/govsm.nq not found: run `govsm build` first", USAGE)
-    return OnDemandSite.from_nquads(
-        dist / "govsm.nq", base, project.queries, templates=project.templates
-    )
+    if database is None:
+        return OnDemandSite.from_nquads(
+            dist / "govsm.nq", base, project.queries, templates=project.templates
+        )
+    if context is None:
+        context = Context.build(usage_of_nquads(dist / "govsm.nq"), base)
+    engine = open_engine(database)
+    return OnDemandSite(engine, base, project.queries, templates=project.templates, context=context)
 
 
 def _limits(
@@ -260,6 +310,7 @@ def _sparql_service(
     queries: Path | None,
     project: Project,
     context: Context | None = None,
+    database: Path | None = None,
 ) -> SparqlService:
     """The SPARQL endpoint over the build's N-Quads, with its named-query catalogue
     (``queries``, default the project's queries/cq)."""
@@ -272,7 +323,14 @@ def _sparql_service(
         fail(f"{queries} is not a folder of .rq queries", USAGE)
     try:
         return SparqlService(
-            dist, limits, base, queries, templates=project.templates, context=context
+            dist,
+            limits,
+            base,
+            queries,
+            templates=project.templates,
+            context=context,
+            store=database,
+            sizes=stamp.graphs if database is not None and (stamp := read_stamp(dist)) else None,
         )
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), USAGE)

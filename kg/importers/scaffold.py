@@ -2,9 +2,10 @@
 grows as studies, a taxonomy and coded evidence are added.
 
 It writes ``DIR/data/<slug>/review.ttl`` (the review: its title, and the concept scheme
-its factors and sub-factors will belong to), ``DIR/data/<slug>/taxonomy.ttl`` (that
-scheme, empty) and a README of what goes where, and — unless the project has one —
-``DIR/govsm-import.toml``, the project's import settings, every key a commented example.
+its factors and sub-factors will belong to; a commented PRISMA 2020 flow to fill in),
+``DIR/data/<slug>/taxonomy.ttl`` (that scheme, empty) and a README of what goes where,
+and — unless the project has one — ``DIR/govsm-import.toml``, the project's import
+settings, every key a commented example.
 IRIs are under the default base, as every data file's are (``govsm build --base`` moves
 them). It never overwrites: an existing folder is refused.
 """
@@ -112,12 +113,95 @@ def _review_turtle(review: str, scheme: str, title: str) -> str:
 # Add what the review reports: dcterms:description, authors (bibo:authorList), the
 # review method (govsm:followsMethod) — see the ontology's documentation (site/ontology).
 
-{_PREFIXES}
+{_PREFIXES}@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+
 <{review}>
     a govsm:Review ;
     rdfs:label {text} ;
     dcterms:title {text} ;
     dcterms:subject <{scheme}> .
+{PRISMA_TEMPLATE.replace("REVIEW", review)}"""
+
+
+#: The commented PRISMA 2020 flow of review.ttl: "## " lines explain, "# " lines are
+#: Turtle to uncomment (the example's numbers add up; put the review's own in).
+PRISMA_TEMPLATE = """
+## PRISMA 2020 flow (optional): the counts of the review's flow diagram (Page et al. 2021,
+## BMJ 372:n71, the template for new reviews with databases, registers and other
+## sources). Uncomment (remove "# " from) the lines of the boxes the review reports and
+## put its numbers in; leave out every box it does not report: an absent count is
+## unknown, not zero. The shapes check that the counts add up (records screened =
+## records identified - records removed before screening, and so on) and name the counts
+## that do not; `govsm build` draws the boxes on the review's page (PAGE/prisma.svg).
+## The boxes are the ontology's govsm:prismaBoxes; a source or a reason for excluding
+## reports is one count each, with a name (rdfs:label). Quote each number from the
+## review, as evidence is quoted:
+##   govsm:hasQuote [ a oa:TextQuoteSelector ; oa:exact "the review's own words" ] ;
+##   govsm:quotedFrom <REVIEW> .
+# <REVIEW> govsm:hasSelectionFlow <REVIEW/selection-flow> .
+# <REVIEW/selection-flow> a govsm:SelectionFlow ;
+#     govsm:hasFlowCount <REVIEW/selection-flow/scopus> , <REVIEW/selection-flow/duplicates> ,
+#         <REVIEW/selection-flow/screened> , <REVIEW/selection-flow/records-excluded> ,
+#         <REVIEW/selection-flow/sought> , <REVIEW/selection-flow/not-retrieved> ,
+#         <REVIEW/selection-flow/assessed> , <REVIEW/selection-flow/reason-population> ,
+#         <REVIEW/selection-flow/reason-data> , <REVIEW/selection-flow/citations> ,
+#         <REVIEW/selection-flow/other-sought> , <REVIEW/selection-flow/other-not-retrieved> ,
+#         <REVIEW/selection-flow/other-assessed> , <REVIEW/selection-flow/other-reason> ,
+#         <REVIEW/selection-flow/studies> , <REVIEW/selection-flow/reports> .
+## Identification, databases and registers: one count per source (govsm:prismaRegisters
+## for a register), then what was removed before screening (govsm:prismaDuplicatesRemoved,
+## govsm:prismaAutomationRemoved, govsm:prismaOtherRemoved).
+# <REVIEW/selection-flow/scopus> a govsm:FlowCount ;
+#     rdfs:label "Scopus"@en ;
+#     govsm:flowBox govsm:prismaDatabases ; govsm:boxCount "150"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/duplicates> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaDuplicatesRemoved ; govsm:boxCount "30"^^xsd:nonNegativeInteger .
+## Screening: records screened and excluded, reports sought and not retrieved, reports
+## assessed and excluded (a count per reason; govsm:prismaReportsExcluded for a total).
+# <REVIEW/selection-flow/screened> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaRecordsScreened ; govsm:boxCount "120"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/records-excluded> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaRecordsExcluded ; govsm:boxCount "80"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/sought> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaReportsSought ; govsm:boxCount "40"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/not-retrieved> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaReportsNotRetrieved ; govsm:boxCount "2"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/assessed> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaReportsAssessed ; govsm:boxCount "38"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/reason-population> a govsm:FlowCount ;
+#     rdfs:label "wrong population"@en ;
+#     govsm:flowBox govsm:prismaReportsExcludedReason ;
+#     govsm:boxCount "10"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/reason-data> a govsm:FlowCount ;
+#     rdfs:label "no qualitative data"@en ;
+#     govsm:flowBox govsm:prismaReportsExcludedReason ;
+#     govsm:boxCount "8"^^xsd:nonNegativeInteger .
+## Other methods: govsm:prismaWebsites, govsm:prismaOrganisations,
+## govsm:prismaCitationSearching, govsm:prismaOtherSources (a count per source), then the
+## column's reports (govsm:prismaOtherReportsSought, ...NotRetrieved, ...Assessed,
+## ...ExcludedReason, ...Excluded).
+# <REVIEW/selection-flow/citations> a govsm:FlowCount ;
+#     rdfs:label "backward citation searching"@en ;
+#     govsm:flowBox govsm:prismaCitationSearching ; govsm:boxCount "6"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/other-sought> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaOtherReportsSought ; govsm:boxCount "6"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/other-not-retrieved> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaOtherReportsNotRetrieved ;
+#     govsm:boxCount "1"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/other-assessed> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaOtherReportsAssessed ; govsm:boxCount "5"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/other-reason> a govsm:FlowCount ;
+#     rdfs:label "not about the question"@en ;
+#     govsm:flowBox govsm:prismaOtherReportsExcludedReason ;
+#     govsm:boxCount "3"^^xsd:nonNegativeInteger .
+## Included: studies, and reports of included studies (from both columns: 38 - 18 + 5 - 3).
+## A govsm:Study record is one report: when the review's govsm:includes links are
+## recorded, they number as many as the reports of included studies.
+# <REVIEW/selection-flow/studies> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaStudiesIncluded ; govsm:boxCount "19"^^xsd:nonNegativeInteger .
+# <REVIEW/selection-flow/reports> a govsm:FlowCount ;
+#     govsm:flowBox govsm:prismaReportsIncluded ; govsm:boxCount "22"^^xsd:nonNegativeInteger .
 """
 
 

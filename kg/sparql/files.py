@@ -24,6 +24,7 @@ same on both engines here. pyoxigraph, which the endpoint runs, keeps such value
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -277,6 +278,9 @@ NAME_TOKEN = re.compile(
     f"|(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"  # PNAME_NS / PNAME_LN
 )
 _LETTERS = re.compile(r"[A-Za-z]+")
+# Characters neither NAME_TOKEN nor _LETTERS can start at (white space, digits, ASCII
+# punctuation but ? $ @ _ :, and U+0080-U+00BF): code_words skips their runs in one step.
+_INERT = re.compile(r"[\x00-\x23\x25-\x39\x3b-\x3e\x5b-\x5e\x60\x7b-\xbf]+")
 
 
 def code_words(query: str, prefixes: bool = True) -> list[tuple[str, int]]:
@@ -291,6 +295,10 @@ def code_words(query: str, prefixes: bool = True) -> list[tuple[str, int]]:
     words: list[tuple[str, int]] = []
     i, n = 0, len(scan)
     while i < n:
+        inert = _INERT.match(scan, i)
+        if inert:
+            i = inert.end()
+            continue
         name = NAME_TOKEN.match(scan, i)
         if name and name.end() > i:
             # A prefix glued to a keyword (``SERVICEex:endpoint``) may be read as the
@@ -329,6 +337,7 @@ def check_offline(query: str) -> None:
                 raise QueryError(f"{keyword} is not allowed: queries run offline only")
 
 
+@functools.lru_cache(maxsize=256)  # the same catalogue texts are bound on every API request
 def _where_brace(query: str) -> int:
     """Index of the '{' that opens the query's top-level WHERE group."""
     scan = strip_for_scan(query)

@@ -110,14 +110,27 @@ def choose_rule_set(engine: Engine, sets: dict[str, list[Rule]]) -> str:
     """The rule set ``auto`` stands for: of the sets whose every required class has an
     instance in the data, the one requiring the most classes (ties: by name); with none
     applicable, the set requiring the fewest (it derives nothing)."""
-    needs = {name: {c for rule in rules for c in rule.requires} for name, rules in sets.items()}
+    needs = _needs(sets)
     if not needs:
         raise QueryError("no rule set in queries/derive/ (no '# rule-set:' header)")
-    present = {c for c in set().union(*needs.values()) if _has_instance(engine, c)}
-    applicable = [name for name, classes in needs.items() if classes <= present]
+    applicable = applicable_rule_sets(engine, sets)
     if applicable:
         return min(applicable, key=lambda name: (-len(needs[name]), name))
     return min(needs, key=lambda name: (len(needs[name]), name))
+
+
+def _needs(sets: dict[str, list[Rule]]) -> dict[str, set[str]]:
+    """The classes each rule set requires."""
+    return {name: {c for rule in rules for c in rule.requires} for name, rules in sets.items()}
+
+
+def applicable_rule_sets(engine: Engine, sets: dict[str, list[Rule]]) -> list[str]:
+    """The rule sets whose every required class has an instance in the data, by name."""
+    needs = _needs(sets)
+    if not needs:
+        return []
+    present = {c for c in set().union(*needs.values()) if _has_instance(engine, c)}
+    return sorted(name for name, classes in needs.items() if classes <= present)
 
 
 def rule_set_name(requested: str, derivations: list[Derivation]) -> str:

@@ -22,6 +22,7 @@ COLUMNS = (
     ("reportedDirection", "Reported"),
     ("reportedWords", "Reported words"),
     ("match", "Match"),
+    ("confidence", "Confidence"),
     ("evidenceCount", "Evidence"),
     ("studyCount", "Studies"),
     ("sources", "Sources"),
@@ -29,6 +30,28 @@ COLUMNS = (
 # Shown only when the rows differ in them (a build of several reviews or contexts), so a
 # review's own table stays as it is.
 VARYING = ("Review", "Context")
+# The overall GRADE-CERQual confidence of each derived classification and what the other
+# applicable rule sets derive (kg.stages.confidence): one short cell.
+CONFIDENCE_QUERY = """
+PREFIX govsm: <https://w3id.org/govsm/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?subfactor ?rule ?context ?level ?result ?other ?otherRule WHERE {
+  ?assessment govsm:overallConfidence ?overall ;
+      govsm:assessesFinding ?classification .
+  ?classification govsm:classifiedSubFactor ?subfactor ;
+      govsm:derivedByRule ?rule .
+  OPTIONAL { ?classification govsm:inContext ?context }
+  ?overall skos:prefLabel ?level . FILTER (lang(?level) = "en")
+  OPTIONAL {
+    ?check govsm:assessesFinding ?classification ;
+        govsm:comparedRule ?otherRule ;
+        govsm:robustness/skos:prefLabel ?result .
+    FILTER (lang(?result) = "en")
+    OPTIONAL { ?check govsm:comparedDirection/skos:prefLabel ?other . FILTER (lang(?other) = "en") }
+  }
+}
+ORDER BY ?subfactor ?rule ?context ?otherRule
+"""
 # Left out when no row has a reported classification.
 REPORTED = ("Reported", "Reported words", "Match")
 
@@ -58,8 +81,10 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
     """Run the table query (for one rule, or all rules when None)."""
     query = read_query(queries_dir / TABLE_QUERY)
     found = engine.select(query.text, {"rule": rule} if rule is not None else {}).dicts()
+    confidence = confidence_cells(engine)
     rows, subjects, varying = [], [], []
     for row in found:
+        row["confidence"] = confidence.get(_finding_key(row))
         subjects.append({k: str(row[k]) for k in ("subfactor", "rule") if row.get(k) is not None})
         cells = []
         for key, _ in COLUMNS:
@@ -84,6 +109,23 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
             for cells, values in zip(rows, varying, strict=True):
                 cells.insert(at, values[index])
     return Table(headings, rows, subjects, found)
+
+
+def _finding_key(row: dict) -> tuple[str, str, str]:
+    return tuple(str(row.get(k) or "") for k in ("subfactor", "rule", "context"))  # type: ignore[return-value]
+
+
+def confidence_cells(engine: Engine) -> dict[tuple[str, str, str], str]:
+    """(sub-factor, rule, context) -> "LEVEL; RESULT (OTHER DIRECTION)": the overall
+    confidence without the word "confidence", then each other rule set's agreement."""
+    cells: dict[tuple[str, str, str], list[str]] = {}
+    for row in engine.select(CONFIDENCE_QUERY).dicts():
+        parts = cells.setdefault(_finding_key(row), [str(row["level"]).removesuffix(" confidence")])
+        if row["result"] is not None:
+            other = f" ({row['other']})" if row["result"] != row["other"] and row["other"] else ""
+            said = f"{row['result']}{other}" if str(row["result"]) != "agree" else "agree"
+            parts.append(said)
+    return {key: "; ".join(parts) for key, parts in cells.items()}
 
 
 def _where(row: dict) -> str:

@@ -57,6 +57,35 @@ class AssessmentStep:
 
 
 @dataclass
+class ComponentStep:
+    """One assessment of a GRADE-CERQual component: derived (``rule``) or a reviewer's
+    (``agent``); ``in_force``: the one the overall confidence uses."""
+
+    component: str
+    iri: str
+    level: str
+    explanation: str | None
+    in_force: bool
+    rule: str | None
+    agent: str | None
+
+
+@dataclass
+class RobustnessStep:
+    rule: str
+    result: str
+    direction: str | None  # what the other rule derives (None: nothing)
+
+
+@dataclass
+class ConfidenceStep:
+    overall: str
+    explanation: str | None
+    components: list[ComponentStep]
+    robustness: list[RobustnessStep]
+
+
+@dataclass
 class ClassificationStep:
     iri: str
     direction: str
@@ -66,6 +95,7 @@ class ClassificationStep:
     context_label: str | None
     assessment: AssessmentStep | None
     evidence: list[EvidenceStep]
+    confidence: ConfidenceStep | None = None
 
 
 @dataclass
@@ -148,6 +178,7 @@ def trace(engine: Engine, queries_dir: Path, name: str, rule: URIRef | None = No
                 assessment,
                 _evidence(engine, queries_dir, URIRef(str(row["classification"])), author_cache),
             )
+            step.confidence = _confidence(engine, queries_dir, URIRef(step.iri))
             steps[key] = step
         quote = _s(row["quote"])
         if step.assessment is not None and quote and quote not in step.assessment.quotes:
@@ -181,3 +212,35 @@ def _evidence(
             )
         )
     return items
+
+
+def _confidence(engine: Engine, queries_dir: Path, classification: URIRef) -> ConfidenceStep | None:
+    """The classification's GRADE-CERQual profile and robustness (None without one, or
+    with a queries folder that has no trace/confidence.rq)."""
+    if not (queries_dir / "trace" / "confidence.rq").is_file():
+        return None
+    bindings = {"classification": classification}
+    rows = engine.select(_q(queries_dir, "confidence").text, bindings).dicts()
+    if not rows:
+        return None
+    parts = [
+        ComponentStep(
+            str(r["componentLabel"]),
+            str(r["part"]),
+            str(r["level"]),
+            _s(r["explanation"]),
+            str(r["inForce"]).lower() in ("true", "1"),
+            _s(r["rule"]),
+            _s(r["agentName"] or r["agent"]),
+        )
+        for r in rows
+    ]
+    checks: list[RobustnessStep] = []
+    if (queries_dir / "trace" / "robustness.rq").is_file():
+        found = engine.select(_q(queries_dir, "robustness").text, bindings).dicts()
+        checks = [
+            RobustnessStep(str(r["otherRule"]), str(r["result"]), _s(r["otherDirection"]))
+            for r in found
+        ]
+    first = rows[0]
+    return ConfidenceStep(str(first["overall"]), _s(first["overallExplanation"]), parts, checks)

@@ -66,7 +66,7 @@ def source_files(stores: Stores, rel: Mapping[str, str], foci: Iterable[str]) ->
     """For each focus node (``term_str`` form), the first data file (in ``stores.graphs``
     order) that has it as a subject; ``rel`` maps a graph IRI to the file's relative path.
     A blank focus node is looked up in both stores: its label is the store's own (the
-    stores may have been loaded apart)."""
+    stores may have been loaded apart); a literal focus node has no file."""
     graphs = stores.graphs
     order = {g.value: i for i, g in enumerate(graphs) if g.value in rel}
     out: dict[str, str] = {}
@@ -74,7 +74,10 @@ def source_files(stores: Stores, rel: Mapping[str, str], foci: Iterable[str]) ->
         if not focus:
             continue
         blank = focus.startswith("_:")
-        term = ox.BlankNode(focus[2:]) if blank else ox.NamedNode(focus)
+        try:
+            term = ox.BlankNode(focus[2:]) if blank else ox.NamedNode(focus)
+        except ValueError:  # a literal focus node (its lexical form): never a subject
+            continue
         best = None
         for store in (stores.encoded, stores.plain) if blank else (stores.encoded,):
             for q in store.quads_for_pattern(term, None, None, None):

@@ -57,12 +57,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kg.prefixes import DEFAULT_BASE
+from kg.web.compression import Compression, compressible, precompressed
 from kg.web.connections import (
     MAX_HEAD,
     AcceptErrorLog,
@@ -310,12 +312,19 @@ class Site:
             return _text(404, "Not Found\n")
         ctype = media_type(path)
         headers = {
-            "ETag": etag(path, stat),
             "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
             "Cache-Control": CACHE_CONTROL,
         }
         if ctype.split(";")[0] in DATA_TYPES:
             headers["Access-Control-Allow-Origin"] = "*"
+        # A dump's .br/.gz beside it goes out as is (kg.web.compression): no work per request.
+        coded = precompressed(path, request.get("accept-encoding")) if compressible(ctype) else None
+        if coded is not None:
+            path, coding = coded
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                headers |= {"Content-Encoding": coding, "Vary": "Accept-Encoding"}
+        headers["ETag"] = etag(path, stat)
         if not_modified(request, headers["ETag"], stat.st_mtime):
             return HeadlessResponse(b"", status_code=304, headers=headers)
         return FileResponse(path, headers=headers, media_type=ctype, stat_result=stat)
@@ -383,7 +392,8 @@ def make_app(
     # One catch-all route with an ASGI endpoint, so that every method reaches it and
     # the 405 answer (with its Allow header) is ours.
     routes.append(Route("/{path:path}", endpoint=site))
-    return Starlette(routes=routes)
+    # gzip/br of large answers (kg.web.compression), after every route's own headers.
+    return Starlette(routes=routes, middleware=[Middleware(Compression)])
 
 
 # --- running it ----------------------------------------------------------------------

@@ -195,6 +195,10 @@ def serve_command(*args: str, seconds: float = 30) -> Iterator[str]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
+        for _ in range(10):  # notes before it (the store made from the dump...)
+            if "serving" in line or not line:
+                break
+            line = proc.stdout.readline()
         assert "serving" in line and "http://127.0.0.1:" in line, line
         url = "http://" + line.split("http://", 1)[1].split("/", 1)[0] + "/"
         deadline = time.monotonic() + seconds

@@ -140,11 +140,11 @@ def _bound(
 ) -> tuple[str, str | None, float | None] | Response:
     """The query's text with the request's values bound, its ``format`` and ``timeout``;
     or the 400 problem naming what is wrong (with the query's declared parameters)."""
-    declared = query.describe()["parameters"]
     try:
         given, result_format, timeout = read_arguments(query, request.query_params.multi_items())
         return bind(query, given, prefixes), result_format, timeout
     except ParameterError as error:
+        declared = query.describe()["parameters"]  # only for the problem (its urlencode costs)
         return problem(
             400,
             "Bad Request",
@@ -156,6 +156,7 @@ def _bound(
             parameters=declared,
         )
     except QueryError as error:
+        declared = query.describe()["parameters"]
         return problem(400, "Bad Request", str(error), query=query.name, parameters=declared)
 
 

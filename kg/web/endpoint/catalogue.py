@@ -7,6 +7,7 @@ pasted into the query text.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
 
 from kg.sparql.files import (
     QueryError,
@@ -104,6 +107,31 @@ def example_candidates(declared: Sequence[str], prefixes: Mapping[str, str]) -> 
         except QueryError:
             continue
     return out
+
+
+def example_subjects(
+    store: ox.Store, candidates: Mapping[str, str], scan: bool = True
+) -> list[str]:
+    """The subjects :func:`examples_from_subjects` needs from ``store``: the candidates it
+    describes (looked up), and for the others every subject directly under their paths
+    (one scan of the store, only when some candidate is missing and ``scan``)."""
+    present = [
+        iri
+        for iri in candidates.values()
+        if next(iter(store.quads_for_pattern(ox.NamedNode(iri), None, None)), None) is not None
+    ]
+    folders = sorted(
+        {iri.rsplit("/", 1)[0] + "/" for iri in candidates.values()}
+        - {iri.rsplit("/", 1)[0] + "/" for iri in present}
+    )
+    if not folders or not scan:
+        return present
+    starts = " || ".join(f"STRSTARTS(STR(?s), {json.dumps(f)})" for f in folders)
+    query = (
+        "SELECT DISTINCT ?s WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+        f"FILTER(isIRI(?s) && ({starts})) }}"
+    )
+    return present + [row[0].value for row in store.query(query)]
 
 
 def examples_from_subjects(

@@ -31,7 +31,13 @@ import pyoxigraph as ox
 
 from kg.prefixes import PREFIXES
 from kg.rdf.jsonld import Context, usage_of_nquads
-from kg.web.endpoint.formats import write_boolean, write_graph, write_solutions
+from kg.web.endpoint.formats import (
+    limited,
+    native_solutions,
+    write_boolean,
+    write_graph,
+    write_solutions,
+)
 from kg.web.endpoint.limits import Limits, default_worker_memory_mb, physical_memory_mb
 from kg.web.endpoint.scheduler import Scheduler, Ticket
 
@@ -53,6 +59,7 @@ class Job:
     default_graphs: tuple[str, ...] | None = None  # None: the query's own (or the union)
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = True
+    form: str | None = None  # the guard's: tabular, boolean, graph (None: not known)
 
 
 @dataclass(frozen=True)
@@ -130,8 +137,9 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _results(store: ox.Store, job: Job) -> tuple[str, Any, bool]:
-    """Evaluate ``job``: its kind (boolean/tabular/graph), the result (a bool, the
-    variables and rows, or the triples) and whether it was cut at ``max_rows``.
+    """Evaluate ``job``: its kind (boolean/tabular/graph, or ``written``: a SELECT whose
+    body pyoxigraph wrote), the result (a QueryBoolean, the variables and rows, the
+    triples, or the body and its row count) and whether it was cut at ``max_rows``.
     Whatever the engine raises here is the query's fault (the caller answers 400)."""
     kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
@@ -140,9 +148,17 @@ def _results(store: ox.Store, job: Job) -> tuple[str, Any, bool]:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.union_default_graph and job.default_graphs is None:
         kwargs["use_default_graph_as_union"] = True
+    if job.form == "tabular" and job.tabular_format is not None:
+        try:  # the engine stops one row past the cap (kg.web.endpoint.formats.limited)
+            capped = store.query(limited(job.query, job.max_rows), base_iri=job.base, **kwargs)
+        except SyntaxError:
+            capped = None  # its own LIMIT, a trailing VALUES, or a syntax error: as sent
+        if isinstance(capped, ox.QuerySolutions):
+            body, count, truncated = native_solutions(capped, job.tabular_format, job.max_rows)
+            return "written", (body, count), truncated
     result = store.query(job.query, base_iri=job.base, **kwargs)
     if isinstance(result, ox.QueryBoolean):
-        return "boolean", bool(result), False
+        return "boolean", result, False
     items: list[Any] = []
     truncated = False
     solutions = isinstance(result, ox.QuerySolutions)
@@ -167,6 +183,9 @@ def _evaluate(store: ox.Store, job: Job, context: Context) -> Outcome:
         raise
     except Exception as exc:  # unknown function, a type error the engine raises...
         return Outcome("query-error", message=str(exc) or type(exc).__name__)
+    if kind == "written":
+        body, count = result
+        return Outcome("tabular", job.tabular_format, body, count, truncated, "", _since(started))
     fmt = {"boolean": job.boolean_format, "tabular": job.tabular_format}.get(kind, job.graph_format)
     if fmt is None:
         return Outcome("not-acceptable", message=kind)
@@ -186,6 +205,29 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
+def open_store(path: Path) -> ox.Store:
+    """The store a worker queries: a store folder on disk (the build's ``store/db``,
+    kg.build.store) opened read-only, its pages shared with the other workers through
+    the OS page cache; else an N-Quads file loaded into memory (a copy per worker)."""
+    if path.is_dir():
+        return ox.Store.read_only(str(path))
+    store = ox.Store()
+    store.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def graph_sizes(store: ox.Store) -> dict[str, int]:
+    """Quads per named graph (those named by an IRI), by graph IRI; one query, counted
+    inside the engine (a Python loop over a large store's quads takes many seconds)."""
+    sizes = {}
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    for row in store.query(query):
+        graph, count = row[0], row[1]
+        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
+            sizes[graph.value] = int(count.value)
+    return dict(sorted(sizes.items()))
+
+
 def worker_main(
     conn: Connection, store_path: str, memory_mb: int, sandbox: bool, context: Context
 ) -> None:
@@ -193,9 +235,9 @@ def worker_main(
     (``context``: the JSON-LD context of graph results)."""
     sandboxed = _sandbox() if sandbox else False
     _limit_memory(memory_mb)
-    store = ox.Store()
-    store.load(path=store_path, format=ox.RdfFormat.N_QUADS)
-    conn.send(("ready", sandboxed, len(store)))
+    store = open_store(Path(store_path))
+    # counting a store on disk reads every key (seconds at 10^5 studies): -1, unknown
+    conn.send(("ready", sandboxed, -1 if Path(store_path).is_dir() else len(store)))
     while True:
         try:
             job = conn.recv()
@@ -280,7 +322,10 @@ class WorkerPool:
             limits.worker_memory_mb
             if limits.worker_memory_mb is not None
             else default_worker_memory_mb(
-                self.store_path.stat().st_size, limits.workers, physical_memory_mb()
+                _bytes(self.store_path),
+                limits.workers,
+                physical_memory_mb(),
+                on_disk=self.store_path.is_dir(),
             )
         )
         self.scheduler = Scheduler(limits)
@@ -386,6 +431,13 @@ class WorkerPool:
         self.scheduler.close()
         for worker in workers:
             worker.kill()
+
+
+def _bytes(path: Path) -> int:
+    """The size of a file, or of the files in a folder (a store on disk)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    return path.stat().st_size
 
 
 _ENDED = {

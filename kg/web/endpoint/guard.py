@@ -16,6 +16,7 @@ is the first of two locks, not the only one.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -73,10 +74,24 @@ def _skip_space(query: str, scan: str, i: int) -> int:
     return i
 
 
+# The verdicts on recent short query texts: the named-query API and the editor send the
+# same texts again and again, and the guard's lexing was the largest share of the
+# server's CPU per request (bench/load.py). A refusal is not kept (it raises); a text
+# longer than this is checked every time, so the cache holds at most ~8 MB of text.
+_CACHED_CHARS = 16_384
+
+
 def inspect(query: str, base: str) -> QueryInfo:
-    """Check ``query`` (raises :class:`Refused`) and return its form and dataset.
+    """Check ``query`` (raises :class:`Refused`) and return its form and dataset (shared
+    between calls with the same text: do not change it).
 
     ``base`` resolves relative IRIs of FROM clauses when the query has no BASE."""
+    if len(query) <= _CACHED_CHARS:
+        return _inspect_cached(query, base)
+    return _inspect(query, base)
+
+
+def _inspect(query: str, base: str) -> QueryInfo:
     try:
         check_bounds(query)
     except QueryTooLarge as exc:
@@ -87,6 +102,9 @@ def inspect(query: str, base: str) -> QueryInfo:
     info = QueryInfo(_form(words))
     _read_dataset(query, words, base, info)
     return info
+
+
+_inspect_cached = functools.lru_cache(maxsize=512)(_inspect)
 
 
 def _refuse_service(query: str) -> None:

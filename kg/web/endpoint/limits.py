@@ -12,6 +12,12 @@ MB = 1024 * 1024
 WORKER_BASE_MB = 512
 # The in-memory store takes a few times its N-Quads size; queries need room beyond it.
 STORE_FACTOR = 10
+# A worker over the store on disk (kg.build.store): its address space right after opening
+# it (VmSize ≈ 800 MB at 10^4 and 10^5 studies alike: RocksDB's threads' allocator
+# arenas and stacks, reserved, not resident; the files are read, not mapped), then room
+# for queries, which grows with the data: a few times the store's files.
+DISK_WORKER_BASE_MB = 1024
+DISK_STORE_FACTOR = 4
 # Of the machine's physical memory, the share all workers together may take.
 MACHINE_SHARE = 4
 
@@ -103,11 +109,18 @@ def physical_memory_mb() -> int | None:
         return None
 
 
-def default_worker_memory_mb(store_bytes: int, workers: int, physical_mb: int | None) -> int:
+def default_worker_memory_mb(
+    store_bytes: int, workers: int, physical_mb: int | None, on_disk: bool = False
+) -> int:
     """A worker's address-space cap: the W workers together take at most a quarter of
-    the machine's memory, but each gets at least what the store needs (512 MB + 10 x the
-    N-Quads size); 4096 MB where the machine's memory is unknown."""
-    floor = WORKER_BASE_MB + STORE_FACTOR * math.ceil(store_bytes / MB)
+    the machine's memory, but each gets at least what the store needs: 512 MB + 10 x the
+    N-Quads size (``store_bytes``) for a copy in memory; 1024 MB + 4 x the store's files
+    (``store_bytes``, ``on_disk``) for a store on disk; 4096 MB where the machine's
+    memory is unknown."""
+    if on_disk:
+        floor = DISK_WORKER_BASE_MB + DISK_STORE_FACTOR * math.ceil(store_bytes / MB)
+    else:
+        floor = WORKER_BASE_MB + STORE_FACTOR * math.ceil(store_bytes / MB)
     if physical_mb is None:
         return max(4096, floor)
     return max(floor, physical_mb // MACHINE_SHARE // max(workers, 1))

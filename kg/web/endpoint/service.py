@@ -26,13 +26,27 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg.background import in_background
 from kg.config import Project
 from kg.prefixes import DEFAULT_BASE, for_base
 from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError, read_query
 from kg.web.endpoint import formats
-from kg.web.endpoint.catalogue import declared_examples, example_candidates, examples_from_subjects
-from kg.web.endpoint.executor import Job, Outcome, QueryTimeout, WorkerLost, WorkerPool
+from kg.web.endpoint.catalogue import (
+    declared_examples,
+    example_candidates,
+    example_subjects,
+    examples_from_subjects,
+)
+from kg.web.endpoint.executor import (
+    Job,
+    Outcome,
+    QueryTimeout,
+    WorkerLost,
+    WorkerPool,
+    graph_sizes,
+    open_store,
+)
 from kg.web.endpoint.guard import Refused, inspect
 from kg.web.endpoint.limits import Limits
 from kg.web.endpoint.scheduler import Busy, Cooldown, TooMany
@@ -86,39 +100,48 @@ class SparqlService:
         sandbox: bool = True,
         templates: Path | None = None,
         context: Context | None = None,
+        store: Path | None = None,
+        sizes: dict[str, int] | None = None,
     ) -> None:
         """``context``: the build's JSON-LD context when the caller has it already (the
-        on-demand pages made it from the same N-Quads); None makes it here."""
+        on-demand pages made it from the same N-Quads); None makes it here. ``store``: a
+        store folder on disk the workers open read-only (kg.build.store's); None: each
+        loads ``dist/govsm.nq`` into memory. ``sizes``: quads per named graph, when known
+        (the store's stamp)."""
         self.dist = Path(dist)
-        self.store_path = self.dist / STORE_FILE
-        if not self.store_path.is_file():
+        self.store_path = Path(store) if store is not None else self.dist / STORE_FILE
+        if not self.store_path.exists():
             raise FileNotFoundError(f"{self.store_path} not found: run `govsm build` first")
         self.limits = limits or Limits()
         self.base = base
         self.queries_dir = queries_dir or Project().queries / "cq"
         # A project's templates folder: its catalogue.html or editor.html replace ours.
         self.templates = templates
-        store = ox.Store()
-        store.load(path=str(self.store_path), format=ox.RdfFormat.N_QUADS)
-        counts = self._graph_sizes(store)
-        self.graph_sizes: dict[str, int] = counts
-        self.graphs: frozenset[str] = frozenset(counts)
-        # the catalogue's parameter examples, taken from this build's data
-        self.examples: dict[str, str | None] = self._examples(store)
+        store = open_store(self.store_path)
+        # on disk (a scan of it takes minutes at 10^5 studies): the sizes its stamp says
+        self.graph_sizes: dict[str, int] = sizes if sizes is not None else graph_sizes(store)
+        self.graphs: frozenset[str] = frozenset(self.graph_sizes)
+        # the catalogue's parameter examples, taken from this build's data (a scan of a
+        # large store when they are not in it: in the background, see examples)
+        self._examples = in_background(self._find_examples, store)
         del store
         # the site's JSON-LD context (kg.rdf.jsonld), made from the same N-Quads
-        self.context = context or Context.build(usage_of_nquads(self.store_path), base)
+        self.context = context or Context.build(usage_of_nquads(self.dist / STORE_FILE), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
-        self.triples = self.pool.size
+        self.triples = self.pool.size if self.pool.size >= 0 else sum(self.graph_sizes.values())
         # One thread per running query (waiting for a worker takes none); the spare
         # ones cover workers being replaced.
         self._threads = ThreadPoolExecutor(
             max_workers=self.limits.workers + 8, thread_name_prefix="sparql"
         )
 
-    def _examples(self, store: ox.Store) -> dict[str, str | None]:
+    @property
+    def examples(self) -> dict[str, str | None]:
         """Declared example -> one from the data (kg.web.endpoint.catalogue); none when
         the catalogue cannot be read (the API reports that itself)."""
+        return self._examples.result()
+
+    def _find_examples(self, store: ox.Store) -> dict[str, str | None]:
         try:
             files = [read_query(p) for p in sorted(Path(self.queries_dir).glob("*.rq"))]
         except (QueryError, OSError):
@@ -127,17 +150,9 @@ class SparqlService:
         candidates = example_candidates(declared_examples(files), prefixes)
         if not candidates:
             return {}
-        subjects = (q.subject.value for q in store if isinstance(q.subject, ox.NamedNode))
+        # on disk, a data example missing from the store is not looked for (a scan)
+        subjects = example_subjects(store, candidates, scan=not self.store_path.is_dir())
         return examples_from_subjects(candidates, subjects, prefixes)
-
-    @staticmethod
-    def _graph_sizes(store: ox.Store) -> dict[str, int]:
-        sizes: dict[str, int] = {}
-        for quad in store:
-            if isinstance(quad.graph_name, ox.NamedNode):
-                name = quad.graph_name.value
-                sizes[name] = sizes.get(name, 0) + 1
-        return dict(sorted(sizes.items()))
 
     def close(self) -> None:
         """Stop the workers."""
@@ -264,6 +279,7 @@ class SparqlService:
             default_graphs=tuple(default_graph_uris) if protocol_dataset else None,
             named_graphs=tuple(named_graph_uris) if protocol_dataset else None,
             union_default_graph=not protocol_dataset and not info.has_dataset,
+            form=info.form,
         )
 
     def _not_acceptable(self, kind: str) -> Response:

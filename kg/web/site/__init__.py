@@ -57,6 +57,7 @@ from kg.web.site import (
     landing,
     ontology_docs,
     pages,
+    prisma,
     rdfio,
     shapes_docs,
     sitemap,
@@ -287,6 +288,9 @@ def _resources(
             files.put(f"{path}.{ext}", text)
         page = pages.Page(path, graph, templates=src.templates)
         files.put(f"{path}.html", pages.resource_page(page, subject, sections))
+        diagram = prisma.svg(graph, subject, src.templates)  # a review's PRISMA flow
+        if diagram is not None:
+            files.put(prisma.file_path(path), diagram)
 
 
 def _site_level(

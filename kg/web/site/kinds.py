@@ -1,7 +1,8 @@
 """What some kinds of resource add to their page (static or on demand): a concept
 scheme's tree, a sub-factor's classifications and quotes, a derived classification's
 full trace (from kg.stages.trace), a derivation rule's SPARQL text, a catalogue query's
-text, parameters and link into the editor (kg.sparql.catalogue).
+text, parameters and link into the editor (kg.sparql.catalogue), a review's PRISMA 2020
+flow diagram (kg.web.site.prisma).
 
 Each is template context for site/resource.html; works are cited by what the data has
 (see :func:`citation`).
@@ -18,9 +19,10 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, PREFIXES, compact
 from kg.sparql.catalogue import SPEX_DESCRIBE
-from kg.stages.trace import AssessmentStep, ClassificationStep, EvidenceStep
+from kg.stages.trace import AssessmentStep, ClassificationStep, ConfidenceStep, EvidenceStep
 from kg.web.site.graph import SiteGraph
 from kg.web.site.pages import Page, Sections, Value
+from kg.web.site.prisma import section as prisma_section
 
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
@@ -57,6 +59,8 @@ class SubFactor:
     derived: list[tuple[str, Value]]  # (direction, classification)
     reported: list[tuple[str, Value]]
     quotes: list[Quote]
+    # (classification, overall GRADE-CERQual confidence, its explanation) per derived one
+    confidence: tuple[tuple[Value, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ class Trace:
     rule_title: str | None  # the rule's title, when it is not the link's text already
     assessment: Assessment | None
     evidence: list[Evidence]
+    # the GRADE-CERQual profile (kg.stages.confidence), shown as a summary-of-qualitative-
+    # findings row: the finding, its confidence and explanation, the studies contributing
+    confidence: ConfidenceStep | None = None
+    finding: str = ""
+    studies: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,11 +154,12 @@ def kind_sections(
         step = step_of(subject)
         if step is not None:
             found["trace"] = trace_section(page, step, subject)
-        if GOVSM + "DerivationRule" in kinds:
+        if GOVSM + "DerivationRule" in kinds or GOVSM + "ConfidenceRule" in kinds:
             rule = queries / "derive" / f"{subject.value.rsplit('/', 1)[-1]}.rq"
             found["rule"] = RuleQuery(rule.read_text(encoding="utf-8") if rule.is_file() else None)
         if SH + "SPARQLExecutable" in kinds:
             found["query"] = catalogue_query(page, subject)
+        found["prisma"] = prisma_section(page, subject)  # a review's PRISMA flow
         return found
 
     return sections
@@ -242,12 +252,30 @@ def subfactor_section(page: Page, subfactor: ox.NamedNode) -> SubFactor:
             derived.append(item)
         if GOVSM + "ReportedClassification" in kinds:
             reported.append(item)
+    derived = sorted(derived, key=_item_key)
     return SubFactor(
         page.value(factor) if factor is not None else None,
-        sorted(derived, key=_item_key),
+        derived,
         sorted(reported, key=_item_key),
         quotes(page, subfactor),
+        tuple(_confidence_rows(page, subfactor)),
     )
+
+
+def _confidence_rows(page: Page, subfactor: ox.NamedNode) -> list[tuple[Value, str, str]]:
+    """The overall confidence of each derived classification of the sub-factor."""
+    graph, rows = page.graph, []
+    for t in graph.inc.get(subfactor, ()):
+        if t.predicate.value != GOVSM + "classifiedSubFactor":
+            continue
+        for a in graph.inc.get(t.subject, ()):
+            level = graph.value(a.subject, GOVSM + "overallConfidence")
+            if a.predicate.value != GOVSM + "assessesFinding" or level is None:
+                continue
+            explanation = graph.value(a.subject, DCTERMS + "description")
+            text = explanation.value if isinstance(explanation, ox.Literal) else ""
+            rows.append((page.value(t.subject), graph.label(level), text))
+    return sorted(rows, key=lambda row: (row[0].text, row[1]))
 
 
 def _item_key(item: tuple[str, Value]) -> tuple[str, str, str]:
@@ -287,7 +315,21 @@ def trace_section(page: Page, step: ClassificationStep, subject: ox.NamedNode) -
     a = step.assessment
     assessment = Assessment(page.value(ox.NamedNode(a.iri)), a) if a is not None else None
     evidence = [_evidence(page, e) for e in step.evidence]
-    return Trace(step.direction, context, reviews, rule, title, assessment, evidence)
+    sources = sorted(
+        e.source.iri
+        for e in {x.source.iri: x for x in step.evidence if x.source is not None}.values()
+        if e.source is not None and GOVSM + "Study" in page.graph.types(ox.NamedNode(e.source.iri))
+    )
+    label = page.graph.label(
+        next(iter(page.graph.objects(subject, GOVSM + "classifiedSubFactor")), subject)
+    )
+    where = f"in {context.text}" if context is not None else "for the whole review"
+    finding = f"{label} is a {step.direction} {where}."
+    studies = tuple(page.value(ox.NamedNode(iri)) for iri in sources)
+    return Trace(
+        step.direction, context, reviews, rule, title, assessment, evidence,
+        step.confidence, finding, studies,
+    )  # fmt: skip
 
 
 def reviews_of(graph: SiteGraph, context: ox.NamedNode) -> list[ox.NamedNode]:

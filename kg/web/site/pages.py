@@ -279,6 +279,7 @@ Sections = Callable[[Page, ox.NamedNode], dict[str, Any]]
 def resource_page(page: Page, subject: ox.NamedNode, sections: Sections | None = None) -> str:
     """The page of one resource (site/resource.html)."""
     kinds = {"tree": None, "subfactor": None, "trace": None, "rule": None, "query": None}
+    kinds["prisma"] = None
     if sections is not None:
         kinds |= sections(page, subject)
     return page.render(

@@ -1,0 +1,211 @@
+"""Confidence: GRADE-CERQual profiles of the derived classifications, and robustness.
+
+Rules are data: every ``queries/derive/*.rq`` whose header has ``# confidence: PHASE``
+is a confidence rule (it has no ``# rule-set:``, so it is never a classification rule
+set). The phases run in this order, the rules of a phase by name: ``component`` (one
+rule per GRADE-CERQual component: a component assessment per classification, with its
+concern level, explanation, counts and the evidence it counted), ``in-force`` (a
+reviewer's judgement, recorded as data, over the derived one) and ``overall`` (the
+overall confidence from the components in force). Each rule's thresholds are stated and
+cited in its header; Python only runs the rules in order, into one named graph
+(``BASE graph/confidence``), and describes each rule (its title and question).
+
+Robustness: for each classification, whether every other rule set applicable to the data
+(kg.stages.derive) derives the same direction for the same sub-factor and context. The
+other rule sets run here without adding their classifications to the store (which rule
+set makes the classifications does not change); what each one derives is compared with
+the classification and recorded as a govsm:RobustnessCheck beside the confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from kg.prefixes import GOVSM, PREFIXES
+from kg.rdf.engine import Engine, Triple
+from kg.sparql.files import QueryError, QueryFile, read_query
+from kg.stages.derive import Derivation, Rule, applicable_rule_sets, rule_sets
+
+#: The phases of the confidence rules, in the order they run.
+PHASES = ("component", "in-force", "overall")
+PROV = PREFIXES["prov"]
+GOVSM_SUBFACTOR = URIRef(GOVSM + "classifiedSubFactor")
+GOVSM_CONTEXT = URIRef(GOVSM + "inContext")
+GOVSM_DIRECTION = URIRef(GOVSM + "hasDirection")
+_PROFILES = """
+PREFIX govsm: <https://w3id.org/govsm/ontology#>
+SELECT (COUNT(DISTINCT ?assessment) AS ?n) WHERE { ?assessment govsm:overallConfidence ?level }"""
+_FINDING = """
+PREFIX govsm: <https://w3id.org/govsm/ontology#>
+SELECT ?classification ?subfactor ?context ?direction ?rule WHERE {
+  ?classification a govsm:DerivedClassification ;
+      govsm:classifiedSubFactor ?subfactor ;
+      govsm:hasDirection ?direction ;
+      govsm:derivedByRule ?rule .
+  OPTIONAL { ?classification govsm:inContext ?context }
+}"""
+
+
+@dataclass(frozen=True)
+class ConfidenceRule:
+    """One confidence rule: its query file and its phase."""
+
+    query: QueryFile
+    phase: str
+
+    @property
+    def stem(self) -> str:
+        return self.query.stem
+
+    def iri(self, base: str) -> URIRef:
+        return URIRef(f"{base}rule/{self.stem}")
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """What the confidence stage produced."""
+
+    graph: str
+    rules: list[ConfidenceRule]
+    triples: int
+    assessments: int
+    checks: int
+
+
+def confidence_graph_iri(base: str) -> str:
+    """The named graph of the confidence assessments and robustness checks."""
+    return f"{base}graph/confidence"
+
+
+def confidence_rules(queries_dir: Path) -> list[ConfidenceRule]:
+    """The confidence rules of queries/derive/, in the order they run; QueryError for an
+    unknown phase."""
+    found = []
+    for path in sorted((queries_dir / "derive").glob("*.rq")):
+        query = read_query(path)
+        phase = query.header.get("confidence")
+        if phase is None:
+            continue
+        if phase not in PHASES:
+            raise QueryError(
+                f"{path.name}: '# confidence: {phase}' is not a phase ({', '.join(PHASES)})"
+            )
+        found.append(ConfidenceRule(query, phase))
+    return sorted(found, key=lambda rule: (PHASES.index(rule.phase), rule.stem))
+
+
+def describe_rule(rule: ConfidenceRule, base: str) -> list[Triple]:
+    """Metadata about the rule itself (its note states and cites its thresholds)."""
+    iri = rule.iri(base)
+    header = rule.query.header
+    triples: list[Triple] = [
+        (iri, RDF.type, URIRef(GOVSM + "ConfidenceRule")),
+        (iri, RDFS.label, Literal(rule.query.title, lang="en")),
+        (iri, DCTERMS.identifier, Literal(f"queries/derive/{rule.query.path.name}")),
+    ]
+    for key in ("question", "note"):
+        if key in header:
+            triples.append((iri, DCTERMS.description, Literal(header[key], lang="en")))
+    return triples
+
+
+def assess(
+    engine: Engine, queries_dir: Path, base: str, derivations: list[Derivation]
+) -> Confidence:
+    """Run the confidence rules in order into the confidence graph, then the robustness
+    checks of the classifications ``derivations`` made."""
+    graph = confidence_graph_iri(base)
+    rules = confidence_rules(queries_dir)
+    for rule in rules:
+        engine.construct_into(
+            rule.query.text, {"rule": rule.iri(base)}, graph, GOVSM + "ConfidenceAssessment"
+        )
+        engine.add(graph, describe_rule(rule, base))
+    checks = robustness(engine, queries_dir, base, derivations)
+    engine.add(graph, checks)
+    count = sum(1 for _, p, o in checks if p == RDF.type and o == URIRef(GOVSM + "RobustnessCheck"))
+    (row,) = engine.select(_PROFILES).rows
+    return Confidence(graph, rules, len(engine.triples(graph)), int(row[0] or 0), count)
+
+
+def other_rules(engine: Engine, queries_dir: Path, derivations: list[Derivation]) -> list[Rule]:
+    """The rules of every rule set applicable to the data other than the one that ran."""
+    ran = {d.rule.rule_set for d in derivations}
+    sets = rule_sets(queries_dir)
+    return [
+        rule
+        for name in applicable_rule_sets(engine, sets)
+        if name not in ran
+        for rule in sets[name]
+    ]
+
+
+def robustness(
+    engine: Engine, queries_dir: Path, base: str, derivations: list[Derivation]
+) -> list[Triple]:
+    """A govsm:RobustnessCheck per (classification, other applicable rule): the other
+    rule's direction for the same sub-factor and context, and whether it agrees."""
+    findings = engine.select(_FINDING).dicts()
+    triples: list[Triple] = []
+    for rule in other_rules(engine, queries_dir, derivations):
+        directions = _directions(engine.construct(rule.query.text, {"rule": rule.iri(base)}))
+        for finding in findings:
+            key = (finding["subfactor"], finding["context"])
+            triples += _check(finding, rule, directions.get(key), base)
+    return triples
+
+
+def _directions(triples: list[Triple]) -> dict[tuple, object]:
+    """(sub-factor, context or None) -> direction, from a classification rule's output."""
+    by_subject: dict[object, dict[str, object]] = {}
+    for s, p, o in triples:
+        if p in (GOVSM_SUBFACTOR, GOVSM_CONTEXT, GOVSM_DIRECTION):
+            by_subject.setdefault(s, {})[str(p)] = o
+    return {
+        (fields.get(str(GOVSM_SUBFACTOR)), fields.get(str(GOVSM_CONTEXT))): fields[
+            str(GOVSM_DIRECTION)
+        ]
+        for fields in by_subject.values()
+        if str(GOVSM_DIRECTION) in fields
+    }
+
+
+def _check(finding: dict, rule: Rule, other: object, base: str) -> list[Triple]:
+    """The triples of one robustness check."""
+    classification = finding["classification"]
+    path = str(classification).split("/id/classification/", 1)[-1]
+    check = URIRef(f"{base}id/robustness/{path}/{rule.stem}")
+    activity = URIRef(f"{base}id/activity/robustness/{rule.stem}")
+    other_iri = rule.iri(base)
+    if other is None:
+        result, said = "otherRuleSilent", "derives no classification"
+    elif other == finding["direction"]:
+        result, said = "rulesAgree", f"also derives {_local(other)}: agree"
+    else:
+        own = _local(finding["direction"])
+        result, said = "rulesDisagree", f"derives {_local(other)}, not {own}: disagree"
+    triples: list[Triple] = [
+        (check, RDF.type, URIRef(GOVSM + "RobustnessCheck")),
+        (check, RDF.type, URIRef(PROV + "Entity")),
+        (check, URIRef(GOVSM + "assessesFinding"), classification),
+        (check, URIRef(GOVSM + "comparedRule"), other_iri),
+        (check, URIRef(GOVSM + "robustness"), URIRef(GOVSM + result)),
+        (check, DCTERMS.description, Literal(f"The rule {rule.stem} {said}.", lang="en")),
+        (check, URIRef(PROV + "wasDerivedFrom"), classification),
+        (check, URIRef(PROV + "wasGeneratedBy"), activity),
+        (activity, RDF.type, URIRef(PROV + "Activity")),
+        (activity, URIRef(PROV + "used"), other_iri),
+        (activity, URIRef(PROV + "used"), finding["rule"]),
+    ]
+    if other is not None:
+        triples.append((check, URIRef(GOVSM + "comparedDirection"), other))
+    return triples
+
+
+def _local(iri: object) -> str:
+    """The local name of a govsm: term (driver, preventer, mixed)."""
+    return str(iri).rsplit("#", 1)[-1]
