@@ -37,7 +37,7 @@ Site = Annotated[
     typer.Option(
         "--site/--no-site",
         help="Write the static site dist/site/ with a page per resource always / no site "
-        "(default: resource pages only up to 2,000 resources; above it the site-level "
+        "(default: resource pages only up to 3,000 resources; above it the site-level "
         "pages, and govsm serve renders resource pages on demand).",
     ),
 ]
