@@ -146,7 +146,7 @@ class BuildOptions:
     reason: bool = True
     # The static site (dist/site/): True a page per resource always, False no site, None
     # (default) a page per resource up to kg.build.pipeline.SITE_MAX_RESOURCES resources and
-    # above it the site-level pages only (resource pages are rendered on demand).
+    # above it the site-level pages only (govsm serve renders resource pages on demand).
     site: bool | None = None
     # Sign a nanopublication per derived classification into dist/nanopubs/ (None: none).
     nanopub: NanopubKey | None = None

@@ -161,7 +161,7 @@ def test_streamed_dump_files_equal_the_in_memory_dumps(
         monkeypatch.setattr(line_module, "BATCH", batch)
     project = Project() if which == "review" else synthetic
     engine = load(project, DEFAULT_BASE).engine
-    written = write_dumps(tmp_path, engine)
+    written = write_dumps(tmp_path, engine).written
     canonical, turtle = in_memory(engine)
     assert (tmp_path / "govsm.nq").read_text(encoding="utf-8") == canonical
     assert (tmp_path / "govsm.ttl").read_text(encoding="utf-8") == turtle

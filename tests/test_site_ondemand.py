@@ -20,6 +20,8 @@ from kg.prefixes import DEFAULT_BASE
 from kg.web.site import pages
 from kg.web.site.ondemand import OnDemandSite
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
 RULE = DEFAULT_BASE + "rule/classification-from-assessment"
 
 
@@ -133,5 +135,25 @@ def test_cli_publish_above_the_threshold(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     assert "static site without resource pages" in result.output
     # the landing page, dataset, ontology, its version (ontology/0.1.0), report, shapes
-    assert "6 HTML pages" in result.output and "govsm serve --on-demand" in result.output
+    said = " ".join(result.output.split())
+    assert "6 HTML pages" in said and "(resource pages: on demand, govsm serve)" in said
     assert not (out / "site" / "id").exists()
+
+
+def test_the_first_review_and_examples_keep_their_pages(site: OnDemandSite) -> None:
+    """The default cap (pipeline.SITE_MAX_RESOURCES) keeps every resource page of the first
+    review built with examples/ (the same count want_site makes, on the built dump) with
+    room to spare, and stops short of a 10^3-study review (7,000 resources at load)."""
+    store = site.engine.store
+    resources = {
+        row["s"].value
+        for row in store.query(
+            pipeline.RESOURCE_SUBJECTS.replace("?base", f'"{DEFAULT_BASE}"'),
+            use_default_graph_as_union=True,
+        )
+    }
+    for path in (REPO_ROOT / "examples").rglob("*.ttl"):
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(DEFAULT_BASE):
+                resources.add(t.subject.value)
+    assert 1_000 < len(resources) <= 0.75 * pipeline.SITE_MAX_RESOURCES < 7_000

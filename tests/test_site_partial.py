@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import pyoxigraph as ox
@@ -22,10 +23,13 @@ from bench.generate import generate
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.rdf.jsonld import usage_of
 from kg.web.server import make_app
 from kg.web.site import pages
 from kg.web.site import sitemap as sitemap_files
+from kg.web.site.facts import dump_file_facts
 from kg.web.site.ondemand import OnDemandSite
+from kg.web.site.void import Statistics
 
 VOID = PREFIXES["void"]
 SITE_LEVEL = {
@@ -168,7 +172,7 @@ def test_pages_say_resource_pages_are_served_on_demand(
     for name in ("index.html", "dataset.html"):
         html = (site / name).read_text(encoding="utf-8")
         assert "Resource pages on demand." in html
-        assert "<code>govsm serve --on-demand</code>" in html
+        assert "<code>govsm serve</code>" in html
         assert "govsm.trig" not in html.replace("TriG and JSON-LD dumps are not", "")
         assert "Resource pages on demand." not in (full / "site" / name).read_text(encoding="utf-8")
     index = (site / "index.html").read_text(encoding="utf-8")
@@ -246,7 +250,8 @@ def test_sitemap_files_hold_at_most_the_limit(
     store = ox.Store()
     store.bulk_load(path=str(partial[0] / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
     monkeypatch.setattr(sitemap_files, "SITEMAP_MAX_URLS", 100)
-    files = sitemap_files.sitemap_index(DEFAULT_BASE, ["index.html"], store)
+    on_demand = sitemap_files.on_demand_pages(store, DEFAULT_BASE)
+    files = sitemap_files.sitemap_index(DEFAULT_BASE, ["index.html"], on_demand)
     chunks = [name for name in files if name.startswith("sitemap-resources-")]
     urls = [re.findall(r"<loc>([^<]*)</loc>", files[name]) for name in chunks]
     total = sum(map(len, urls))
@@ -402,3 +407,54 @@ def test_another_engine_gives_the_same_partial_site(tmp_path: Path) -> None:
     assert _files(ours) == _files(theirs) == SITE_LEVEL
     for name in sorted(SITE_LEVEL - {"report.html"}):  # the report names the engine
         assert (theirs / name).read_bytes() == (ours / name).read_bytes(), name
+
+
+def test_dump_facts_equal_a_recount_of_the_dump(partial: tuple[Path, list[str]]) -> None:
+    """The statistics, JSON-LD usage and subjects the build counts from the triples as it
+    writes the dumps (kg.web.site.facts) are those of a parse of the written dump."""
+    nquads = partial[0] / "govsm.nq"
+    triples = sorted(
+        {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(nquads))},
+        key=lambda t: tuple(map(str, t)),
+    )
+    facts = dump_file_facts(nquads, DEFAULT_BASE)
+    assert facts.statistics == Statistics.of(triples, DEFAULT_BASE)
+    assert facts.usage == usage_of(triples)
+    assert facts.usage.declared and facts.usage.ranges and facts.usage._blank_objects
+    subjects = {s.value for s, _, _ in triples if isinstance(s, ox.NamedNode)}
+    assert sorted(facts.subjects) == sorted(s for s in subjects if s.startswith(DEFAULT_BASE))
+    assert len(facts.subjects) == facts.statistics.entities
+    site = partial[0] / "site"
+    sums = (site / "dumps" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    for line in sums:  # hashed as written, the files' own digests
+        digest, name = line.split("  ")
+        assert hashlib.sha256((partial[0] / name).read_bytes()).hexdigest() == digest
+
+
+def test_serve_renders_the_missing_pages_without_being_asked(
+    project: Project, partial: tuple[Path, list[str]], full: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`govsm serve` of a build whose site has no resource pages renders them on demand
+    (no --on-demand needed), as the build's warning says; a full site is served as it is."""
+    from typer.testing import CliRunner
+
+    from kg.cli import serve as serve_cli
+    from kg.cli.app import app
+
+    served: list[OnDemandSite | None] = []
+
+    def listen(*args: object) -> SimpleNamespace:
+        served.append(args[6])  # type: ignore[arg-type]  # (site, ..., service, pages, conns)
+        return SimpleNamespace(url="http://127.0.0.1:0/")
+
+    monkeypatch.setattr(serve_cli, "_listen", listen)
+    monkeypatch.setattr(serve_cli, "_serve_until_stopped", lambda server: None)
+    warning = [line for line in partial[1] if "without resource pages" in line]
+    assert len(warning) == 1 and "`govsm serve` renders" in warning[0] and "--site" in warning[0]
+    for dist in (partial[0], full):
+        args = ["serve", "--dist", str(dist), "--no-sparql", "--project", str(project.root)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert isinstance(served[0], OnDemandSite) and served[1] is None
+    url = _locs(partial[0] / "site" / "sitemap-resources-1.xml")[0]
+    assert "<h1>" in (served[0].page(url[len(DEFAULT_BASE) : -len(".html")]) or "")

@@ -6,15 +6,19 @@ change any more in a background thread, while later stages run; :func:`write_dum
 writes both files, streamed (bounded memory at scale): the canonical lines are sorted
 and written in chunks by a thread while their triples, split at a subject into two
 halves, go to two child processes that write the Turtle (kg.rdf.turtle: pyoxigraph's
-parser and serialiser hold the GIL, so they get cores of their own).
+parser and serialiser hold the GIL, so they get cores of their own). Both files are
+hashed as they are written, and a caller may summarise the triples meanwhile (the site's
+statistics, kg.web.site.facts): nothing reads the dumps again.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kg.background import in_background
 from kg.rdf.engine import Engine
@@ -34,14 +38,37 @@ def start_dump_lines(engine: Engine, graphs: Iterable[str]) -> Future[GraphLines
     return in_background(graph_lines, engine, list(graphs), sort=True)
 
 
-def write_dumps(folder: Path, engine: Engine, started: Future[GraphLines] | None = None) -> int:
+@dataclass
+class Dumped:
+    """What :func:`write_dumps` wrote: the files' sizes and SHA-256 digests (hex), by
+    file name, and what ``summarise`` made of the default view's triples."""
+
+    sizes: dict[str, int] = field(default_factory=dict)
+    sums: dict[str, str] = field(default_factory=dict)
+    summary: Any = None
+
+    @property
+    def written(self) -> int:
+        """The bytes written."""
+        return sum(self.sizes.values())
+
+
+def write_dumps(
+    folder: Path,
+    engine: Engine,
+    started: Future[GraphLines] | None = None,
+    summarise: Callable[[list[bytes]], Any] | None = None,
+) -> Dumped:
     """Write ``govsm.nq`` and ``govsm.ttl`` of everything ``engine`` holds into
-    ``folder``; return the bytes written. ``started``: lines start_dump_lines began
-    (used once)."""
+    ``folder``, hashing them as they are written. ``started``: lines start_dump_lines
+    began (used once). ``summarise``: called with the default view's triples (sorted
+    N-Triples lines without " .", a triple in several graphs on adjacent lines) while
+    the Turtle writers run; its result is the record's ``summary``."""
     folder.mkdir(parents=True, exist_ok=True)
     # two writers (start now, while the lines are made), each for one half
     target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
     writers = [TurtleWriter(target), TurtleWriter(rest, body_only=True)]
+    dumped = Dumped()
     try:
         prepared = started.result() if started is not None else None
         lines, triples = dataset_lines(engine, prepared)
@@ -52,31 +79,56 @@ def write_dumps(folder: Path, engine: Engine, started: Future[GraphLines] | None
             in_background(writers[0].feed, unique_chunks(triples[:half], TRIPLE_END)),
             in_background(writers[1].feed, unique_chunks(triples[half:], TRIPLE_END)),
         ]
-        del triples  # the feeding threads hold the halves until they are sent
-        written = _write_lines(folder / "govsm.nq", lines)
+        digest = hashlib.sha256()
+        dumped.sizes["govsm.nq"] = _write_lines(folder / "govsm.nq", lines, digest)
+        dumped.sums["govsm.nq"] = digest.hexdigest()
         del lines
         for future in fed:
             future.result()
-        written += writers[0].finish() + writers[1].finish()
-        with rest.open("rb") as src, target.open("ab") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        rest.unlink()
-        return written
+        if summarise is not None:  # the GIL is free now: the Turtle writers are processes
+            dumped.summary = summarise(triples)
+        del triples
+        writers[0].finish()
+        writers[1].finish()
+        dumped.sizes["govsm.ttl"], dumped.sums["govsm.ttl"] = _joined(target, rest)
+        return dumped
     finally:
         for writer in writers:
             writer.stop()
 
 
-def _write_lines(path: Path, lines: list[bytes]) -> int:
-    """Write sorted, unique, non-empty ``lines`` newline-terminated, in chunks; a thread
-    does the writing (the kernel copy runs without the GIL) while the next chunk is
-    made."""
+def _joined(target: Path, rest: Path) -> tuple[int, str]:
+    """Append ``rest`` to ``target`` (then remove it); the whole file's size and SHA-256
+    (hashlib releases the GIL on large blocks)."""
+    digest, size = hashlib.sha256(), 0
+    with target.open("rb+") as out:
+        while block := out.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+        with rest.open("rb") as src:
+            while block := src.read(1 << 20):
+                out.write(block)
+                digest.update(block)
+                size += len(block)
+    rest.unlink()
+    return size, digest.hexdigest()
+
+
+def _write_lines(path: Path, lines: list[bytes], digest: Any) -> int:
+    """Write sorted, unique, non-empty ``lines`` newline-terminated, in chunks, adding
+    them to ``digest`` (a hashlib hash); a thread does the writing and hashing (the
+    kernel copy and the hash run without the GIL) while the next chunk is made."""
     written = 0
+
+    def write(chunk: bytes) -> int:
+        digest.update(chunk)
+        return out.write(chunk)
+
     with path.open("wb") as out, ThreadPoolExecutor(1, thread_name_prefix="govsm-write") as pool:
         pending: list[Future[int]] = []
         for start in range(0, len(lines), _CHUNK):
             chunk = b"\n".join(lines[start : start + _CHUNK]) + b"\n"
-            pending.append(pool.submit(out.write, chunk))
+            pending.append(pool.submit(write, chunk))
             while len(pending) > 2:  # at most a few chunks in memory
                 written += pending.pop(0).result()
         for future in pending:

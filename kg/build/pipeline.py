@@ -12,10 +12,13 @@ first; the reasoner's verdict is collected last, and only then is the folder swa
 
 from __future__ import annotations
 
+import gc
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,7 @@ from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
+from kg.web.site.facts import dump_facts
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
 from kg.web.templates import project_templates
 
@@ -174,7 +178,7 @@ def build(
     """Run every stage and publish into ``options.out`` (atomically)."""
     timings = Timings()
     prepare_output(options.out)  # an output that cannot be written fails before any stage
-    with Background() as background:
+    with Background() as background, _collecting_less():
         if options.reason:
             background.start_reasoning(project)
         check_rule_set(project.queries, options.rules)  # an unknown rule set fails early
@@ -205,6 +209,25 @@ def build(
     result.out = options.out
     log(f"publish: {options.out}/")
     return result
+
+
+#: The cyclic collector's first-generation threshold while a build runs (CPython's is
+#: 700 allocations): a build makes millions of short-lived containers (query rows, term
+#: tuples, the dump lines' columns) and few cycles, and with the default the collector
+#: walks them again and again (at 10^4 studies about an eighth of the build's CPU time,
+#: measured against a build with the collector off).
+GC_FIRST_GENERATION = 100_000
+
+
+@contextmanager
+def _collecting_less() -> Iterator[None]:
+    """The build's block with the collector run less often (GC_FIRST_GENERATION)."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _derive_and_verify(
@@ -286,13 +309,14 @@ def _collect_reasoning(
 #: Above this many resources (IRIs under the base with a description) ``govsm build``
 #: writes the static site without resource pages (the site-level pages only: landing
 #: page, dataset, ontology, dumps, report; kg.web.site.write_site ``resources=False``)
-#: unless asked to (``--site``). A static page costs about as much as rendering it on
-#: demand from the store (kg.web.site.ondemand), plus several files per resource: the
-#: static site grows with the resources until it takes longer than every other stage
-#: together and writes millions of files. Past this point pages are better rendered
-#: when asked for (``govsm serve --on-demand``); ``python -m bench --site``
-#: (bench.site) measures both.
-SITE_MAX_RESOURCES = 20_000
+#: unless asked to (``--site``); ``govsm serve`` then renders them on demand from the
+#: store (kg.web.site.ondemand). A static page costs about as much as rendering it on
+#: demand, plus five files per resource: the static site is the build's dearest stage
+#: from the first review on (about 1,600 resources) and grows with the resources (a
+#: 10^3-study review: about 11,600 pages, 58,000 files, 40 s of a 56 s build). The cap
+#: keeps the pages of the first review and examples/ and stops short of a 10^3-study
+#: review; ``python -m bench --site`` (bench.site) measures both ways.
+SITE_MAX_RESOURCES = 3_000
 
 
 def count_resources(loaded: Loaded, limit: int | None = None) -> int:
@@ -314,9 +338,9 @@ def want_site(result: BuildResult, options: BuildOptions, log: Log = _quiet) -> 
     if resources <= SITE_MAX_RESOURCES:
         return True
     log(
-        f"warning: static site without resource pages: more than {SITE_MAX_RESOURCES:,} "
-        "resources; serve it with `govsm serve --on-demand` (pages rendered from the store); "
-        "--site forces them"
+        f"warning: static site without resource pages (more than {SITE_MAX_RESOURCES:,} "
+        "resources): `govsm serve` renders each resource's page on demand from "
+        "dist/govsm.nq; --site writes them all"
     )
     return False
 
@@ -353,8 +377,10 @@ def publish(
         ("report.html", "report.html"),
     ]
     timings = result.timings
+    # without resource pages the site's statistics are counted as the dumps are written
+    summarise = partial(dump_facts, base=options.base) if resources is False else None
     with timings.stage("dumps"):  # streamed: bounded memory at scale
-        write_dumps(folder, result.loaded.engine, dump_lines)
+        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
     store = start_store(folder)  # govsm serve's store, loaded while the rest is written
     with timings.stage("nanopubs"):
         write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
@@ -365,7 +391,7 @@ def publish(
         # dump read into memory
         text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
         site = site_input(result, options, project, text, title, notes)
-        site.dump_dir = folder
+        site.dump_dir, site.facts, site.sums = folder, dumped.summary, dumped.sums
         if resources:
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
         with timings.stage("site"):

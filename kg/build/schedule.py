@@ -28,7 +28,9 @@ starts, including those that stay inside lower modules — what, when, why it ma
    allows reads beside writes (Engine.concurrent_reads); a graph written to since is
    dumped again.
 5. The N-Quads writer: one thread (``govsm-write``, kg.build.dumps). During the dumps.
-   The kernel copy of one chunk runs without the GIL while the next chunk is joined.
+   The kernel copy and the SHA-256 of one chunk run without the GIL while the next
+   chunk is joined. (The site's statistics are then counted from the same lines in the
+   build's thread, kg.web.site.facts, while the Turtle writers below finish.)
 6. The two Turtle writers: child processes (``python -m kg.rdf.turtle``), each fed by a
    daemon thread (kg.build.dumps). During the dumps. pyoxigraph's Turtle serialiser
    holds the GIL, so they get processes, and cores, of their own; split at a subject,

@@ -22,6 +22,7 @@ from kg.stages.verify import summary as verify_summary
 from kg.stages.verify import verify as run_verify
 from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
 from kg.validation import validate as run_validation
+from kg.web.site import has_resource_pages
 
 Out = Annotated[
     Path | None,
@@ -36,8 +37,8 @@ Site = Annotated[
     typer.Option(
         "--site/--no-site",
         help="Write the static site dist/site/ with a page per resource always / no site "
-        "(default: resource pages only up to 20,000 resources; above it the site-level "
-        "pages, resource pages served by govsm serve --on-demand).",
+        "(default: resource pages only up to 3,000 resources; above it the site-level "
+        "pages, and govsm serve renders resource pages on demand).",
     ),
 ]
 ShowTimings = Annotated[
@@ -140,7 +141,7 @@ def publish(
         console.print(f"[green]published[/] {out}/: dumps and reports, no static site")
         return
     pages = sum(1 for _ in site_dir.rglob("*.html"))
-    on_demand = "" if (site_dir / "id").is_dir() else " (resource pages: govsm serve --on-demand)"
+    on_demand = "" if has_resource_pages(site_dir) else " (resource pages: on demand, govsm serve)"
     console.print(
         f"[green]published[/] {site_dir}/: {pages} HTML pages, dumps, VoID, ontology, "
         f"shapes{on_demand}"

@@ -17,6 +17,7 @@ from kg.prefixes import DEFAULT_BASE
 from kg.rdf.jsonld import Context, usage_of_nquads
 from kg.sparql.files import QueryError
 from kg.web.endpoint.limits import Limits, physical_memory_mb
+from kg.web.site import has_resource_pages
 from kg.web.site.ondemand import OnDemandSite
 
 if TYPE_CHECKING:
@@ -113,8 +114,8 @@ OnDemand = Annotated[
     bool,
     typer.Option(
         "--on-demand",
-        help="Render resource pages missing from dist/site from dist/govsm.nq "
-        "(builds too large for a static site).",
+        help="Render resource pages missing from dist/site from dist/govsm.nq (the "
+        "default when the build wrote its site without resource pages, or no site).",
     ),
 ]
 
@@ -170,8 +171,7 @@ def serve(
     dist = options.output(dist, project)
     site = dist / "site"
     conns = _connections(header_timeout, body_timeout, keep_alive, max_connections, forwarded_allow)
-    if not on_demand and not (site / "index.html").is_file():
-        fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
+    on_demand = _rendered_on_demand(site, on_demand)
     store_missing = sparql and not (dist / "govsm.nq").is_file()
     wanted = _on_disk(store, dist, workers) and (sparql or on_demand)
     database = ready_store(dist, _note) if wanted else None
@@ -227,6 +227,17 @@ def _note(message: str) -> None:
     if message.startswith("warning: "):
         message = "[bold yellow]warning:[/] " + message.removeprefix("warning: ")
     err.print(message, highlight=False, soft_wrap=True, markup=True)
+
+
+def _rendered_on_demand(site: Path, asked: bool) -> bool:
+    """Whether resource pages are rendered on demand: when asked (--on-demand, also
+    without any site), or for a site the build wrote without them (its warning says so);
+    a missing site is otherwise a usage error."""
+    if asked:
+        return True
+    if not (site / "index.html").is_file():
+        fail(f"{site}/index.html not found: run `govsm build` first", USAGE)
+    return not has_resource_pages(site)
 
 
 def _on_demand_pages(

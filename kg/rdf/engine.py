@@ -115,6 +115,12 @@ class Engine(Protocol):
         graph, and how many of its subjects have type ``counted_class``."""
         ...
 
+    def insert_into(self, head: str, where: str, graph: str, counted_class: str) -> tuple[int, int]:
+        """:meth:`construct_into` of ``CONSTRUCT { head } WHERE { where }`` whose ``where``
+        reads named graphs only (GRAPH patterns; no prefixed names): on the oxigraph
+        engine a SPARQL update run inside the Store (no result serialised and read back)."""
+        ...
+
     def graphs(self) -> list[str]: ...
 
     def triples(self, graph: str) -> list[Triple]: ...
@@ -400,6 +406,26 @@ class OxigraphEngine:
             self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             self._written(graph)
         del data
+        return self._counts(target, counted_class)
+
+    def insert_into(self, head: str, where: str, graph: str, counted_class: str) -> tuple[int, int]:
+        """The update's WHERE is evaluated before anything is inserted, as a CONSTRUCT's
+        is, and inserting a triple twice keeps it once. Its default graph is the Store's
+        own (hence GRAPH patterns only). Quads with a literal the Store may hold in
+        another form are then kept as the Store holds them, as construct_into keeps the
+        CONSTRUCT's results (kg.rdf.literals.WrittenQuads)."""
+        check_offline(where)
+        target = ox.NamedNode(graph)
+        self.store.update(f"INSERT {{ GRAPH {target} {{ {head} }} }} WHERE {{ {where} }}")
+        if self.store.query(ask_rewritable(target)):
+            quads = self.store.quads_for_pattern(None, None, None, target)
+            self.dataset.note(graph, [q for q in quads if rewritable(q.object)])
+            self.quad_by_quad.add(graph)
+        self._written(graph)
+        return self._counts(target, counted_class)
+
+    def _counts(self, target: ox.NamedNode, counted_class: str) -> tuple[int, int]:
+        """The triples in a graph and how many of its subjects have ``counted_class``."""
         counts = []
         for pattern in ("?s ?p ?o", f"?s a {ox.NamedNode(counted_class)}"):
             rows = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ {pattern} }} }}")
@@ -516,6 +542,10 @@ class RdflibEngine:
         self.add(graph, triples)
         kind = URIRef(counted_class)
         return len(triples), sum(1 for _s, p, o in triples if p == RDF.type and o == kind)
+
+    def insert_into(self, head: str, where: str, graph: str, counted_class: str) -> tuple[int, int]:
+        query = f"CONSTRUCT {{ {head} }} WHERE {{ {where} }}"
+        return self.construct_into(query, None, graph, counted_class)
 
     def graphs(self) -> list[str]:
         return sorted(name for name in self._names if len(self.dataset.graph(URIRef(name))))

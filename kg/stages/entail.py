@@ -137,18 +137,24 @@ def entailed_graph_iri(base: str, term: URIRef, target: URIRef, inverted: bool) 
     return f"{base}graph/entailed/{_slug(term)}/{turned}{_slug(target)}"
 
 
-def used_terms(engine: Engine, graphs: Sequence[str]) -> tuple[list[URIRef], list[URIRef]]:
-    """The properties and the classes (objects of rdf:type) the graphs use."""
+def used_terms(
+    engine: Engine, graphs: Sequence[str], among: Iterable[URIRef]
+) -> tuple[list[URIRef], list[URIRef]]:
+    """The terms ``among`` (those an axiom leads from) that the graphs use as properties
+    and as classes (objects of rdf:type): one existence check each, not a scan of every
+    triple of the data for the terms it uses."""
     values = " ".join(f"<{g}>" for g in graphs)
-    properties = engine.select(
-        f"SELECT DISTINCT ?p WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-    )
-    classes = engine.select(
-        f"SELECT DISTINCT ?c WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a ?c }} }}"
-    )
-    named = [row[0] for row in properties.rows if isinstance(row[0], URIRef)]
-    kinds = [row[0] for row in classes.rows if isinstance(row[0], URIRef)]
-    return sorted(named, key=str), sorted(kinds, key=str)
+    terms = " ".join(f"<{t}>" for t in sorted(among, key=str))
+    if not terms or not values:
+        return [], []
+    found = []
+    for pattern in ("?s ?t ?o", "?s a ?t"):
+        rows = engine.select(
+            f"SELECT ?t WHERE {{ VALUES ?t {{ {terms} }} "
+            f"FILTER EXISTS {{ VALUES ?g {{ {values} }} GRAPH ?g {{ {pattern} }} }} }}"
+        ).rows
+        found.append(sorted({row[0] for row in rows if isinstance(row[0], URIRef)}, key=str))
+    return found[0], found[1]
 
 
 def plan(
@@ -161,7 +167,7 @@ def plan(
     """Every (term, term outside ``namespace``) pair the data's terms reach, with its
     graph."""
     steps = axiom_steps(engine, ontology_graphs)
-    properties, classes = used_terms(engine, data_graphs)
+    properties, classes = used_terms(engine, data_graphs, steps)
     pairs = []
     for terms, is_class in ((properties, False), (classes, True)):
         for term in terms:
@@ -171,8 +177,9 @@ def plan(
     return pairs
 
 
-def _query(pair: Entailment, data_graphs: Sequence[str]) -> str:
-    """The CONSTRUCT of what one pair implies that no graph states already."""
+def _query(pair: Entailment, data_graphs: Sequence[str]) -> tuple[str, str]:
+    """What one pair implies that no graph states already: the template and the WHERE
+    of a CONSTRUCT (Engine.insert_into), which reads named graphs only."""
     values = " ".join(f"<{g}>" for g in data_graphs)
     if pair.is_class:
         head, body = f"?s a <{pair.target}>", f"?s a <{pair.term}>"
@@ -180,10 +187,11 @@ def _query(pair: Entailment, data_graphs: Sequence[str]) -> str:
         head, body = f"?o <{pair.target}> ?s", f"?s <{pair.term}> ?o"
     else:
         head, body = f"?s <{pair.target}> ?o", f"?s <{pair.term}> ?o"
-    return (
-        f"CONSTRUCT {{ {head} }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ {body} }} "
-        f"FILTER NOT EXISTS {{ GRAPH ?any {{ {head} }} }} }}"
+    where = (
+        f"VALUES ?g {{ {values} }} GRAPH ?g {{ {body} }} "
+        f"FILTER NOT EXISTS {{ GRAPH ?any {{ {head} }} }}"
     )
+    return head, where
 
 
 def describe(pair: Entailment) -> list[Triple]:
@@ -235,9 +243,8 @@ def entail(
     if not data_graphs:
         return done
     for pair in plan(engine, base, ontology_graphs, data_graphs, namespace):
-        triples, _ = engine.construct_into(
-            _query(pair, data_graphs), None, pair.graph, str(RDFS.Resource)
-        )
+        head, where = _query(pair, data_graphs)
+        triples, _ = engine.insert_into(head, where, pair.graph, str(RDFS.Resource))
         if triples:
             done.append(
                 Entailment(

@@ -65,6 +65,9 @@ class Table:
     # Per row, the IRIs it is about ("subfactor", and "rule" when one derived it), so
     # that a page can link the row to them.
     subjects: list[dict[str, str]] = field(default_factory=list)
+    # The table query's rows as the engine gave them (the site's figure reads them
+    # rather than running the query again).
+    found: list[dict] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def mismatches(self) -> int:
@@ -105,7 +108,7 @@ def classification_table(engine: Engine, queries_dir: Path, rule: URIRef | None)
             headings.insert(at, title)
             for cells, values in zip(rows, varying, strict=True):
                 cells.insert(at, values[index])
-    return Table(headings, rows, subjects)
+    return Table(headings, rows, subjects, found)
 
 
 def _finding_key(row: dict) -> tuple[str, str, str]:

@@ -22,11 +22,12 @@ templates folder (``SiteInput.templates``) overrides, style.css included.
 
 Above kg.build.pipeline.SITE_MAX_RESOURCES the build writes the same site without the
 per-resource files (``write_site(..., resources=False)``): the pages above that do not
-grow with the data, read lazily from the store (SiteGraph.from_store) plus one streamed
-pass over the dump for the VoID statistics; dumps/ holds the N-Quads and Turtle dumps
+grow with the data, read lazily from the store (SiteGraph.from_store), with the VoID
+statistics, the context's usage and the sitemap's resources counted while the build
+wrote the dumps (kg.web.site.facts; SiteInput.facts); dumps/ holds the N-Quads and Turtle dumps
 only (the in-memory TriG and JSON-LD cost too much at that size, see bench.site
 --dump-cost), and the landing and dataset pages say that resource pages are rendered on
-demand (``govsm serve --on-demand``, kg.web.site.ondemand), where their links lead.
+demand (``govsm serve``, kg.web.site.ondemand), where their links lead.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import GOVSM, PREFIXES
 from kg.rdf.engine import Engine
-from kg.rdf.jsonld import Context, Usage, graph_document, usage_of
+from kg.rdf.jsonld import Context, graph_document, usage_of
 from kg.rdf.turtle import default_view_turtle
 from kg.stages.about import About, about
 from kg.stages.diff import ReleaseEntry
@@ -63,12 +63,22 @@ from kg.web.site import (
     sitemap,
     void,
 )
-from kg.web.site.graph import SiteGraph, Term
+from kg.web.site.facts import DumpFacts, dump_file_facts
+from kg.web.site.graph import SiteGraph
 from kg.web.site.kinds import kind_sections
 from kg.web.templates import stylesheet
 
 #: The dumps of a site without resource pages (written by kg.build.dumps beside it).
 STREAMED_DUMPS = ("govsm.nq", "govsm.ttl")
+#: The file only a site without resource pages has (its sitemap index's static part).
+SITE_LEVEL_ONLY = "sitemap-pages.xml"
+
+
+def has_resource_pages(site: Path) -> bool:
+    """Whether a static site (dist/site) was written with a page per resource, rather
+    than the site-level pages only (``write_site(..., resources=False)``), whose resource
+    pages ``govsm serve`` renders on demand."""
+    return not (site / SITE_LEVEL_ONLY).is_file()
 
 
 @dataclass
@@ -94,6 +104,11 @@ class SiteInput:
     # The releases of the output folder (kg.stages.diff.release_history), newest first:
     # dataset.html lists them with what each changed.
     releases: list[ReleaseEntry] = field(default_factory=list)
+    # A site without resource pages: the default view's facts and the dumps' SHA-256
+    # digests as the build counted them while writing the dumps (kg.build.dumps); read
+    # from dump_dir's files when None.
+    facts: DumpFacts | None = None
+    sums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,15 +138,19 @@ def write_site(
     ``resources=False`` writes only the pages that do not grow with the data (landing
     page and figure, dataset description and VoID, ontology, dumps, report, sitemap of
     those): nothing is parsed into memory; pages and statistics are read from the
-    engine's store (a store loaded from the dump for another engine) and one streamed
-    pass over the N-Quads dump. Resource pages are then served by ``govsm serve
-    --on-demand`` (kg.web.site.ondemand), with the same code and the same links.
+    engine's store (a store loaded from the dump for another engine), the statistics
+    from ``src.facts`` (else counted from the N-Quads dump). Resource pages are then
+    served by ``govsm serve`` (kg.web.site.ondemand), with the same code and links.
     ``timings``: where the parts' seconds go (site/dumps, site/void, ...)."""
     files, dumps = _Files(), _Dumps()
     timed = (timings or Timings()).stage
     with timed("site/dumps"):
-        dumped = _indexed_dumps if resources else _streamed_dumps
-        graph, stats = dumped(src, files, dumps)
+        facts = None
+        if resources:
+            graph, stats = _indexed_dumps(src, files, dumps)
+        else:
+            graph, facts = _streamed_dumps(src, files, dumps)
+            stats = facts.statistics
     files.put("dumps/SHA256SUMS", "".join(f"{dumps.sums[n]}  {n}\n" for n in sorted(dumps.sums)))
     graph.files = {f"dumps/{name}" for name in dumps.sizes}
     if graph.shape_triples:  # shapes.html and its RDF documents (written below)
@@ -160,7 +179,7 @@ def write_site(
     with timed("site/landing"):
         _site_level(files, graph, src, reviews, sorted(dumps.sizes), note)
     with timed("site/sitemap"):
-        _sitemap(files, src, resources)
+        _sitemap(files, src, facts)
     with timed("site/write"):
         _write_all(folder, files.written, files.linked)
     return sorted([*files.written, *files.linked])
@@ -174,14 +193,16 @@ def _shapes(files: _Files, graph: SiteGraph, src: SiteInput) -> None:
         files.put("shapes.html", shapes_docs.shapes_page(graph, src.templates))
 
 
-def _sitemap(files: _Files, src: SiteInput, resources: bool) -> None:
-    """sitemap.xml of the HTML pages written; without resource pages an index whose
-    parts list the pages rendered on demand too, so that crawlers find them."""
+def _sitemap(files: _Files, src: SiteInput, facts: DumpFacts | None) -> None:
+    """sitemap.xml of the HTML pages written; without resource pages (``facts`` of the
+    dump) an index whose parts list the pages rendered on demand too, so that crawlers
+    find them."""
     html_pages = sorted(p for p in files.written if p.endswith(".html"))
-    if resources:
+    if facts is None:
         files.put("sitemap.xml", sitemap.sitemap(src.base, html_pages))
     else:
-        for rel, text in sitemap.sitemap_index(src.base, html_pages, _store(src)).items():
+        on_demand = sitemap.resource_pages(facts.subjects, src.base)
+        for rel, text in sitemap.sitemap_index(src.base, html_pages, on_demand).items():
             files.put(rel, text)
 
 
@@ -215,30 +236,20 @@ def _indexed_dumps(
     return graph, void.Statistics.of(graph.triples, src.base)
 
 
-def _streamed_dumps(
-    src: SiteInput, files: _Files, dumps: _Dumps
-) -> tuple[SiteGraph, void.Statistics]:
-    """The graph read lazily from the store, the build's dumps linked in, statistics
-    from one streamed pass over the N-Quads."""
+def _streamed_dumps(src: SiteInput, files: _Files, dumps: _Dumps) -> tuple[SiteGraph, DumpFacts]:
+    """The graph read lazily from the store, the build's dumps linked in, the facts of
+    the default view: those the build counted while writing the dumps, or else counted
+    from the N-Quads file."""
     assert src.dump_dir is not None, "a site without resource pages needs dump_dir"
     graph = SiteGraph.from_store(_store(src), src.base, src.ontology_graphs)
     for name in STREAMED_DUMPS:
         path = src.dump_dir / name
         files.linked[f"dumps/{name}"] = path
         dumps.sizes[name] = path.stat().st_size
-        dumps.sums[name] = file_sha256(path)
-    # the context's usage is gathered in the same streamed pass as the statistics
-    usage = Usage()
-    stats = void.Statistics.of(_counted(nquads_triples(src.dump_dir / "govsm.nq"), usage), src.base)
-    graph.context = Context.build(usage, src.base)
-    return graph, stats
-
-
-def _counted(triples: Iterable[tuple[Term, ox.NamedNode, Term]], usage: Usage) -> Iterator:
-    """``triples`` passed through, each added to ``usage`` on the way."""
-    for t in triples:
-        usage.add(*t)
-        yield t
+        dumps.sums[name] = src.sums.get(name) or file_sha256(path)
+    facts = src.facts or dump_file_facts(src.dump_dir / "govsm.nq", src.base)
+    graph.context = Context.build(facts.usage, src.base)
+    return graph, facts
 
 
 def _dataset(
@@ -291,7 +302,8 @@ def _site_level(
     note: str | None,
 ) -> None:
     """The landing page and its figure, the report, the stylesheet and .htaccess."""
-    boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri)
+    rows = src.report.table.found or None  # the build ran the table query for the same rule
+    boxes = figure.figure_boxes(graph, src.engine, src.queries, src.rule_iri, rows)
     files.put("figure.svg", figure.svg(boxes, figure.figure_title(graph), src.templates))
     page = pages.Page("", graph, templates=src.templates)
     title = src.title or reviews.title
@@ -310,17 +322,6 @@ def _store(src: SiteInput) -> ox.Store:
     store = ox.Store()
     store.bulk_load(path=str(src.dump_dir / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
     return store
-
-
-def nquads_triples(path: Path) -> Iterator[tuple[Term, ox.NamedNode, Term]]:
-    """The distinct triples of a canonical N-Quads file (kg.build.dumps: sorted unique
-    lines, so a triple held by several graphs is on adjacent lines), streamed."""
-    previous = None
-    for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
-        triple = (q.subject, q.predicate, q.object)
-        if triple != previous:
-            yield triple
-            previous = triple
 
 
 def _ontology(files: _Files, graph: SiteGraph, src: SiteInput) -> None:

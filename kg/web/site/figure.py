@@ -63,14 +63,21 @@ def label_lines(text: str) -> tuple[str, ...]:
 
 
 def figure_boxes(
-    graph: SiteGraph, engine: Engine, queries: Path, rule_iri: str | None
+    graph: SiteGraph,
+    engine: Engine,
+    queries: Path,
+    rule_iri: str | None,
+    rows: list[dict] | None = None,
 ) -> list[Box]:
     """One box per sub-factor, from the classification-table query (of ``rule_iri``, or
-    every rule's directions merged)."""
-    query = read_query(queries / TABLE_QUERY)
-    bindings = {"rule": URIRef(rule_iri)} if rule_iri else {}
+    every rule's directions merged); ``rows``: its rows when already run (the build's
+    table, kg.stages.report.Table.found)."""
+    if rows is None:
+        query = read_query(queries / TABLE_QUERY)
+        bindings = {"rule": URIRef(rule_iri)} if rule_iri else {}
+        rows = engine.select(query.text, bindings).dicts()
     merged: dict[str, dict] = {}
-    for row in engine.select(query.text, bindings).dicts():
+    for row in rows:
         iri = str(row["subfactor"])
         entry = merged.setdefault(iri, {"row": row, "directions": set()})
         if row["derivedDirection"] is not None:

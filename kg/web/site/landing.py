@@ -18,7 +18,7 @@ from kg.stages.diff import ReleaseEntry
 from kg.stages.report import COLUMNS
 from kg.web.report import Report, report_context
 from kg.web.site.figure import Box, context, figure_title
-from kg.web.site.graph import SiteGraph, Term
+from kg.web.site.graph import SiteGraph, Term, sort_key
 from kg.web.site.pages import Page, Value, header, incoming, property_rows
 from kg.web.site.void import DUMPS
 
@@ -27,12 +27,12 @@ HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
 #: What the site-level pages say of a site without resource pages.
 ON_DEMAND_NOTE = (
     "This build is too large for a static page per resource: its resource pages are "
-    "rendered on demand from the store by govsm serve --on-demand, so hosting its site "
+    "rendered on demand from the store by govsm serve, so hosting its site "
     "folder needs that server behind it for resource pages (links to resources lead "
     "there). Its dumps are the N-Quads (every named graph) and the Turtle (default view) "
     "files; the TriG and JSON-LD dumps are not published at this size."
 )
-ON_DEMAND_COMMAND = "govsm serve --on-demand"
+ON_DEMAND_COMMAND = "govsm serve"
 
 
 @dataclass(frozen=True)
@@ -171,15 +171,15 @@ def _derived(graph: SiteGraph, subfactor: ox.NamedNode, rule: str | None) -> ox.
     """The classification of ``subfactor`` derived by ``rule``, if there is one."""
     if rule is None:
         return None
-    for t in graph.inc.get(subfactor, ()):
-        if (
-            t.predicate.value == GOVSM + "classifiedSubFactor"
-            and isinstance(t.subject, ox.NamedNode)
-            and GOVSM + "DerivedClassification" in graph.types(t.subject)
-            and graph.value(t.subject, GOVSM + "derivedByRule") == ox.NamedNode(rule)
-        ):
-            return t.subject
-    return None
+    # the classifications of the sub-factor, not every link to it (tens of thousands of
+    # evidence items at scale); the first as its incoming links are sorted
+    found = [
+        subject
+        for subject in graph.subjects(subfactor, (GOVSM + "classifiedSubFactor",))
+        if GOVSM + "DerivedClassification" in graph.types(subject)
+        and graph.value(subject, GOVSM + "derivedByRule") == ox.NamedNode(rule)
+    ]
+    return min(found, key=sort_key) if found else None
 
 
 def on_demand_index(page: Page, title: str, boxes: list[Box] | None, sparql: bool) -> str:

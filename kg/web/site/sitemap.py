@@ -39,22 +39,28 @@ RESOURCE_SUBJECTS = (
 )
 
 
-def on_demand_pages(store: ox.Store, base: str) -> list[str]:
-    """The page paths ``govsm serve --on-demand`` renders (kg.web.site.ondemand): every IRI
-    under the base that is the subject of a triple and can name a resource page
+def resource_pages(subjects: Iterable[str], base: str) -> list[str]:
+    """The page paths of ``subjects`` (IRIs under the base) that ``govsm serve`` renders
+    on demand (kg.web.site.ondemand): those that can name a resource page
     (kg.web.site.graph.is_resource_path), but the dataset's (a static page); sorted."""
-    query = inject_values(RESOURCE_SUBJECTS, {"base": rdflib.Literal(base)})
-    rows = store.query(query, use_default_graph_as_union=True)
-    paths = {row["s"].value[len(base) :] for row in rows}
+    paths = {iri[len(base) :] for iri in subjects}
     return sorted(p for p in paths if is_resource_path(p) and p != "dataset")
 
 
-def sitemap_index(base: str, html_pages: list[str], store: ox.Store) -> dict[str, str]:
+def on_demand_pages(store: ox.Store, base: str) -> list[str]:
+    """The page paths rendered on demand (resource_pages) of every IRI under the base
+    that is the subject of a triple in ``store``; sorted."""
+    query = inject_values(RESOURCE_SUBJECTS, {"base": rdflib.Literal(base)})
+    rows = store.query(query, use_default_graph_as_union=True)
+    return resource_pages((row["s"].value for row in rows), base)
+
+
+def sitemap_index(base: str, html_pages: list[str], on_demand: list[str]) -> dict[str, str]:
     """A site without resource pages: ``sitemap.xml`` is a sitemap index of
     ``sitemap-pages.xml`` (the static pages) and ``sitemap-resources-N.xml`` (the pages
-    rendered on demand, SITEMAP_MAX_URLS a file)."""
-    files = {"sitemap-pages.xml": sitemap(base, html_pages)}
-    locs = [f"{base}{path}.html" for path in on_demand_pages(store, base)]
+    rendered on demand, ``on_demand`` paths, SITEMAP_MAX_URLS a file)."""
+    files = {"sitemap-pages.xml": sitemap(base, html_pages)}  # (kg.web.site.SITE_LEVEL_ONLY)
+    locs = [f"{base}{path}.html" for path in on_demand]
     for n, start in enumerate(range(0, len(locs), SITEMAP_MAX_URLS), 1):
         files[f"sitemap-resources-{n}.xml"] = _urlset(locs[start : start + SITEMAP_MAX_URLS])
     entries = "\n".join(f"<sitemap><loc>{escape(base + rel)}</loc></sitemap>" for rel in files)
