@@ -150,6 +150,10 @@ class BuildOptions:
     site: bool | None = None
     # Sign a nanopublication per derived classification into dist/nanopubs/ (None: none).
     nanopub: NanopubKey | None = None
+    # govsm serve's query store dist/store/ (kg.build.store): True always, False never,
+    # None (default) when `govsm serve --store auto` would read it (memory too short for a
+    # copy of the graph per worker); without it govsm serve makes it when it needs it.
+    store: bool | None = None
 
 
 def check_base(base: str) -> str:

@@ -26,6 +26,7 @@ from kg.build.store import (
     ready_store,
     site_context,
     store_state,
+    store_wanted,
 )
 from kg.cli.app import app as cli
 from kg.prefixes import DEFAULT_BASE
@@ -147,17 +148,33 @@ def _holding(folder: Path) -> set[int]:
     return found
 
 
-def test_build_writes_the_store_stamped_with_its_dump(dist: Path) -> None:
-    stamp = read_stamp(dist)
-    assert stamp is not None, "govsm build wrote no store/source.json"
-    nquads = (dist / "govsm.nq").read_bytes()
+@pytest.fixture(scope="module")
+def stored(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dist/ with the build's dump and the store govsm serve makes from it (the build
+    of a review this small writes none: see the test below)."""
+    folder = tmp_path_factory.mktemp("stored")
+    os.link(dist / "govsm.nq", folder / "govsm.nq")
+    assert ready_store(folder) == folder / STORE / DATABASE
+    return folder
+
+
+def test_a_small_build_leaves_the_store_to_serve(dist: Path) -> None:
+    """By default the build writes the store only when govsm serve would read it: the
+    review's few megabytes fit in memory once per worker many times over."""
+    assert not (dist / STORE).exists()
+    assert not store_wanted(dist, None)
+    assert store_wanted(dist, True) and not store_wanted(dist, False)
+
+
+def test_the_store_is_stamped_with_its_dump(stored: Path) -> None:
+    stamp = read_stamp(stored)
+    assert stamp is not None, "no store/source.json"
+    nquads = (stored / "govsm.nq").read_bytes()
     assert stamp.bytes == len(nquads)
     assert stamp.sha256 == hashlib.sha256(nquads).hexdigest()
     assert stamp.quads == len(set(nquads.splitlines())) == sum(stamp.graphs.values())
-    assert store_state(dist) is None
-    # a derived index, not a published file: nothing of it in the site
-    assert not any("store" in p.parts for p in (dist / "site").rglob("*"))
-    assert ox.Store.read_only(str(dist / STORE / DATABASE)).__len__() == stamp.quads
+    assert store_state(stored) is None
+    assert ox.Store.read_only(str(stored / STORE / DATABASE)).__len__() == stamp.quads
 
 
 def test_the_site_context_is_the_dumps(dist: Path) -> None:
@@ -166,7 +183,7 @@ def test_the_site_context_is_the_dumps(dist: Path) -> None:
     assert site_context(dist, "http://example.org/") is None  # built for another base
 
 
-def test_serve_makes_a_missing_or_stale_store(dist: Path, tmp_path: Path) -> None:
+def test_serve_makes_a_missing_or_stale_store(dist: Path, stored: Path, tmp_path: Path) -> None:
     old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/
     old.mkdir()
     shutil.copyfile(dist / "govsm.nq", old / "govsm.nq")
@@ -181,7 +198,7 @@ def test_serve_makes_a_missing_or_stale_store(dist: Path, tmp_path: Path) -> Non
         f.write('<http://example.org/s> <http://example.org/p> "1" <http://example.org/g> .\n')
     assert (store_state(old) or "").startswith("stale")
     ready_store(old, notes.append)
-    assert read_stamp(old).quads == read_stamp(dist).quads + 1  # type: ignore[union-attr]
+    assert read_stamp(old).quads == read_stamp(stored).quads + 1  # type: ignore[union-attr]
 
 
 def test_serve_loads_the_dump_when_no_store_can_be_written(
@@ -203,7 +220,7 @@ def test_serve_loads_the_dump_when_no_store_can_be_written(
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_serve_makes_the_missing_store_and_every_worker_reads_it(
-    dist: Path, tmp_path: Path
+    dist: Path, stored: Path, tmp_path: Path
 ) -> None:
     old = tmp_path / "old"  # a dist/ from before the store: its dump, no store/ (no site)
     old.mkdir()
@@ -214,7 +231,7 @@ def test_serve_makes_the_missing_store_and_every_worker_reads_it(
         r = httpx.get(url + "sparql", params={"query": query}, timeout=30)
         assert r.status_code == 200, r.text
         n = int(r.json()["results"]["bindings"][0]["n"]["value"])
-        assert n == read_stamp(dist).quads  # type: ignore[union-attr]
+        assert n == read_stamp(stored).quads  # type: ignore[union-attr]
         workers = {
             pid
             for pid in _holding(old / STORE / DATABASE)

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from bench.command import stage_seconds
 from bench.generate import generate
 from kg.build import pipeline
+from kg.build.store import store_state
 from kg.cli import output
 from kg.cli.app import app
 from kg.cli.output import SOURCES_SHOWN, print_table, summarise_sources
@@ -75,11 +76,14 @@ def test_the_timings_table_lists_the_stages_and_the_site_parts(built: tuple[Path
 
 
 def test_without_the_option_only_the_line(project: Path, tmp_path: Path) -> None:
-    args = ["build", "--no-reason", "--no-site", "--project", str(project)]
+    """(And --store: the build writes govsm serve's store, and times its wait for it.)"""
+    args = ["build", "--no-reason", "--no-site", "--store", "--project", str(project)]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "dist")])
     assert result.exit_code == 0, result.output
     assert "Stage timings" not in result.output
-    assert "timings: load " in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("timings: "))
+    assert line.startswith("timings: load ") and ", store " in line
+    assert store_state(tmp_path / "dist") is None  # written, and it is the dump's
 
 
 def test_the_terminal_summarises_sources_and_the_report_keeps_them(

@@ -39,7 +39,7 @@ from kg.rdf.engine import OxigraphEngine
 from kg.rdf.jsonld import Context, TermDef, Usage
 from kg.rdf.literals import WrittenQuads
 from kg.web.endpoint.executor import graph_sizes
-from kg.web.endpoint.limits import MACHINE_SHARE
+from kg.web.endpoint.limits import MACHINE_SHARE, Limits, physical_memory_mb
 
 #: The store's folder in a build output; the RocksDB files are in its ``db/``.
 STORE = "store"
@@ -121,6 +121,18 @@ def write_store(folder: Path) -> Stamp:
     )
     (target / STAMP).write_text(json.dumps(asdict(stamp), indent=1) + "\n", encoding="utf-8")
     return stamp
+
+
+def store_wanted(folder: Path, option: bool | None) -> bool:
+    """Whether the build writes ``folder/store/``: as ``option`` says, or (None) when
+    ``govsm serve`` with its default workers would read it (:func:`prefer_disk`): loading
+    the store costs the build a second load of the dump, on the core the site's writing
+    would otherwise have."""
+    if option is not None:
+        return option
+    dump = folder / SOURCE
+    size = dump.stat().st_size if dump.is_file() else 0
+    return prefer_disk(size, Limits().workers, physical_memory_mb())
 
 
 def start_store(folder: Path) -> Future[Stamp]:

@@ -41,6 +41,15 @@ Site = Annotated[
         "pages, and govsm serve renders resource pages on demand).",
     ),
 ]
+StoreOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--store/--no-store",
+        help="Write govsm serve's query store dist/store/ (pyoxigraph on disk) always / "
+        "never (default: when govsm serve would read it, i.e. when a copy of the graph "
+        "per worker would not fit in memory; else govsm serve makes it if it needs it).",
+    ),
+]
 ShowTimings = Annotated[
     bool,
     typer.Option(
@@ -83,6 +92,7 @@ def build(
     ontology: Ontology = None,
     project_dir: ProjectDir = None,
     site: Site = None,
+    store: StoreOption = None,
     nanopub_key: nanopub.KeyFile = None,
     nanopub_profile: nanopub.ProfileFile = None,
     nanopub_orcid: nanopub.Orcid = None,
@@ -101,6 +111,7 @@ def build(
         reason=not no_reason,
         site=site,
         nanopub=key,
+        store=store,
     )
     result = pipeline.build(project, build_options, log=log)
     assert result.table is not None

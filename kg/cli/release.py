@@ -62,7 +62,10 @@ def release_command(
     when = releasing.release_date(date)
     project = options.project(data, shapes, ontology, project_dir)
     folder = options.output(releases, project, "dist/releases")
-    build_options = BuildOptions(base=base, engine=engine, rules=rules, reason=not no_reason)
+    # a release publishes files, not govsm serve's store (never reproducible)
+    build_options = BuildOptions(
+        base=base, engine=engine, rules=rules, reason=not no_reason, store=False
+    )
     made = releasing.release(project, build_options, version, folder, when, log=log)
     changelog = project.workspace / releasing.CHANGELOG
     if releasing.add_to_changelog(changelog, version, releasing.changelog_entry(made, when)):
