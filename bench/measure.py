@@ -110,7 +110,7 @@ def run_ours(root: Path, out: Path, validator: str = "fast") -> None:
     timed(
         "dumps",
         lambda: write_dumps(out, loaded.engine, background.dump_lines),
-        lambda n: {"bytes": n},
+        lambda dumped: {"bytes": dumped.written},
     )
     timed(
         "reason",

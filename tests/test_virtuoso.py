@@ -270,10 +270,30 @@ def _params(path: Path) -> dict[str, str]:
     return {}
 
 
+# Known departures, each to fix in the rule (not here): Virtuoso's answer to these
+# confidence rules lacks some prov:used rows of the rule's activity (a grouped subquery's
+# variables joined back), and two do not finish within the client's 120 s (not run: the
+# suite would wait four minutes for nothing).
+VIRTUOSO_DEPARTS = {
+    "derive/confidence-coherence": "Virtuoso's CONSTRUCT lacks prov:used rows",
+    "derive/confidence-methodological-limitations": "Virtuoso's CONSTRUCT lacks prov:used rows",
+}
+VIRTUOSO_TOO_SLOW = {"derive/confidence-overall", "derive/confidence-relevance"}
+
+
+def _marks(name: str) -> list[pytest.MarkDecorator]:
+    if name in VIRTUOSO_TOO_SLOW:
+        return [pytest.mark.xfail(run=False, reason="no answer from Virtuoso within 120 s")]
+    if name in VIRTUOSO_DEPARTS:
+        return [pytest.mark.xfail(strict=True, reason=VIRTUOSO_DEPARTS[name])]
+    return []
+
+
 ALL_QUERIES = [
-    pytest.param(path, id=f"{path.parent.name}/{path.stem}")
+    pytest.param(path, id=name, marks=_marks(name))
     for folder in ("cq", "derive", "verify", "checks", "views")
     for path in _queries(folder)
+    for name in [f"{folder}/{path.stem}"]
 ]
 
 
