@@ -40,6 +40,7 @@ from kg.rdf.jsonld import Context, TermDef, Usage
 from kg.rdf.literals import WrittenQuads
 from kg.web.endpoint.executor import graph_sizes
 from kg.web.endpoint.limits import MACHINE_SHARE, Limits, physical_memory_mb
+from kg.web.site import file_sha256
 
 #: The store's folder in a build output; the RocksDB files are in its ``db/``.
 STORE = "store"
@@ -178,7 +179,7 @@ def store_state(dist: Path) -> str | None:
     if info.st_size != stamp.bytes:
         return f"stale ({SOURCE} has {info.st_size} bytes, the store was loaded from {stamp.bytes})"
     if info.st_mtime_ns != stamp.mtime_ns:
-        if _sha256(dist / SOURCE) != stamp.sha256:
+        if file_sha256(dist / SOURCE) != stamp.sha256:
             return f"stale ({SOURCE} changed since the store was loaded)"
         _restamp(dist, replace(stamp, mtime_ns=info.st_mtime_ns))  # hash once per copy
     return None
@@ -190,14 +191,6 @@ def _restamp(dist: Path, stamp: Stamp) -> None:
         tmp = dist / STORE / f".{STAMP}.tmp-{os.getpid()}"
         tmp.write_text(json.dumps(asdict(stamp), indent=1) + "\n", encoding="utf-8")
         os.replace(tmp, dist / STORE / STAMP)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ready_store(dist: Path, log: Log = _quiet) -> Path | None:
