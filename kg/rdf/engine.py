@@ -28,6 +28,7 @@ from kg.rdf.literals import (
     file_marked,
     ntriples_marked,
     rewritable,
+    rewritable_line,
 )
 from kg.sparql.files import Term, check_offline, inject_values
 
@@ -388,22 +389,29 @@ class OxigraphEngine:
         graph and how many of its subjects have type ``counted_class``.
 
         The results are serialised and loaded by the Store itself (no Python object per
-        triple). Results with a blank node or a literal other than a plain string go
-        through :meth:`add_quads` instead, so that the quads as written are kept
-        (kg.rdf.literals.WrittenQuads) with the Store's own blank-node labels.
+        triple); of the lines with a literal other than a plain string, only those are
+        parsed, so that the quads as written are kept (kg.rdf.literals.WrittenQuads).
+        Results with a blank node go through :meth:`add_quads`, with the Store's own
+        blank-node labels.
         """
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
         target = ox.NamedNode(graph)
-        if b"_:" in data or ntriples_marked(data):
+        if b"_:" in data:
             triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
             self.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
             )
         else:
             self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            if ntriples_marked(data):
+                lines = b"\n".join(line for line in data.splitlines() if rewritable_line(line))
+                marked = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+                self.dataset.note(
+                    graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in marked]
+                )
             self._written(graph)
         del data
         return self._counts(target, counted_class)
