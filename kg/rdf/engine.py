@@ -10,7 +10,7 @@ what they can do (a parser of their own, reads beside writes, a Store to dump fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -107,7 +107,15 @@ class Engine(Protocol):
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows: ...
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
+        """CONSTRUCT results as rdflib terms; with ``predicates``, only the triples with
+        one of them (the others are never converted)."""
+        ...
 
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
@@ -363,10 +371,16 @@ class OxigraphEngine:
         ]
         return Rows(variables, rows)
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
         return [
             (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
             for t in self.construct_ox(query, bindings)
+            if predicates is None or t.predicate.value in predicates
         ]
 
     def construct_ox(
@@ -537,11 +551,20 @@ class RdflibEngine:
         rows = [tuple(_plain(row[i]) for i in range(len(variables))) for row in result]
         return Rows(variables, rows)
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
         result = self._run(query, bindings)
         if result.type != "CONSTRUCT":
             raise EngineError("not a CONSTRUCT query")
-        return [(s, p, _plain(o)) for s, p, o in result.graph]
+        return [
+            (s, p, _plain(o))
+            for s, p, o in result.graph
+            if predicates is None or str(p) in predicates
+        ]
 
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
