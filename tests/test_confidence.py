@@ -303,6 +303,30 @@ def test_without_the_reviewer_judgement_the_derived_component_is_in_force(
     assert overall(store)["alpha"] == "moderateConfidence"
 
 
+def test_a_reviewer_judgement_that_matches_no_finding_is_named_in_a_warning(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    judged = data / "tiny" / "confidence.ttl"
+    text = judged.read_text(encoding="utf-8")
+    assert "govsm:judgedSubFactor id:subfactor\\/alpha ;" in text
+    judged.write_text(text.replace("id:subfactor\\/alpha ;", "id:subfactor\\/alpah ;"))
+    said: list[str] = []
+    loaded, _rules, _derivations = load_and_derive(
+        Project(data_dirs=(data,)), BuildOptions(), said.append
+    )
+    warnings = [line for line in said if "warning" in line]
+    assert warnings == [
+        "confidence: warning: data/tiny/confidence.ttl: the reviewer judgement "
+        f"<{DEFAULT_BASE}id/judgement/land/alpha/coherence> names sub-factor "
+        f"<{DEFAULT_BASE}id/subfactor/alpah> in context <{DEFAULT_BASE}id/context/land>, "
+        "for which no rule derived a classification: it is not used"
+    ]
+    # and the derived component stays in force
+    assert components(loaded.engine)[("alpha", "coherence")]["levels"] == {"minorConcerns"}
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_robustness_against_the_other_applicable_rule_set(engine: str) -> None:
     assert robustness(engine_for(TINY, engine)) == {

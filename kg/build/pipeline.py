@@ -146,10 +146,23 @@ def load_and_derive(
     log(f"loaded {len(loaded.sources)} files into {options.engine}")
     rules = select_rules(project.queries, options.rules, loaded.engine)
     derivations = derive(loaded.engine, rules, options.base)
-    confidence = assess(loaded.engine, project.queries, options.base, derivations)
+    confidence = _assessed(loaded, project, options, derivations, log)
     if standard_view:
         restate(loaded, project, derivations, [confidence.graph])
     return loaded, rules, derivations
+
+
+def _assessed(
+    loaded: Loaded, project: Project, options: BuildOptions, derivations: list[Derivation], log: Log
+) -> Confidence:
+    """The confidence stage, with a warning naming the file of each reviewer judgement
+    that matches no finding (a judgement is data like any other: a typo in its
+    sub-factor or context must not pass unseen)."""
+    confidence = assess(loaded.engine, project.queries, options.base, derivations)
+    files = {s.graph: s.rel for s in loaded.sources}
+    for unused in confidence.unused:
+        log(f"confidence: warning: {files.get(unused.graph, unused.graph)}: {unused.message()}")
+    return confidence
 
 
 def restate(
@@ -247,7 +260,7 @@ def _derive_and_verify(
         raise VerifyFailed(result.verification)
     log(f"verify: {verify_summary(result.verification)}")
     with timings.stage("confidence"):
-        result.confidence = assess(engine, project.queries, options.base, result.derivations)
+        result.confidence = _assessed(result.loaded, project, options, result.derivations, log)
     log(
         f"confidence: {result.confidence.assessments} GRADE-CERQual profiles, "
         f"{result.confidence.checks} robustness checks"

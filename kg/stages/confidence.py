@@ -19,7 +19,7 @@ the classification and recorded as a govsm:RobustnessCheck beside the confidence
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Literal, URIRef
@@ -42,6 +42,17 @@ _PROFILES = """
 PREFIX govsm: <https://w3id.org/govsm/ontology#>
 SELECT (COUNT(DISTINCT ?assessment) AS ?n) WHERE { ?assessment govsm:overallConfidence ?level }"""
 _TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?graph { ?s ?p ?o } }"
+# the in-force rule links a judgement to the finding it matches (govsm:assessesFinding)
+_UNUSED = """
+PREFIX govsm: <https://w3id.org/govsm/ontology#>
+SELECT ?judgement ?graph ?subfactor ?context WHERE {
+  GRAPH ?graph {
+    ?judgement a govsm:ReviewerJudgement ; govsm:judgedSubFactor ?subfactor .
+    OPTIONAL { ?judgement govsm:inContext ?context }
+  }
+  FILTER NOT EXISTS { ?judgement govsm:assessesFinding ?finding }
+}
+ORDER BY ?graph ?judgement"""
 _FINDING = """
 PREFIX govsm: <https://w3id.org/govsm/ontology#>
 SELECT ?classification ?subfactor ?context ?direction ?rule WHERE {
@@ -69,6 +80,25 @@ class ConfidenceRule:
 
 
 @dataclass(frozen=True)
+class UnusedJudgement:
+    """A reviewer's judgement that no finding matches (no derived classification of its
+    sub-factor, in its context if it names one): the named graph (file) it came from."""
+
+    judgement: str
+    graph: str
+    subfactor: str
+    context: str | None
+
+    def message(self) -> str:
+        """What is wrong, for the build's log (the caller names the file)."""
+        where = f" in context <{self.context}>" if self.context else ""
+        return (
+            f"the reviewer judgement <{self.judgement}> names sub-factor <{self.subfactor}>"
+            f"{where}, for which no rule derived a classification: it is not used"
+        )
+
+
+@dataclass(frozen=True)
 class Confidence:
     """What the confidence stage produced."""
 
@@ -77,6 +107,7 @@ class Confidence:
     triples: int
     assessments: int
     checks: int
+    unused: list[UnusedJudgement] = field(default_factory=list)
 
 
 def confidence_graph_iri(base: str) -> str:
@@ -134,7 +165,11 @@ def assess(
     # counted by the engine: the graph holds several triples per evidence item and rule
     ((triples,),) = engine.select(_TRIPLES, {"graph": URIRef(graph)}).rows
     ((profiles,),) = engine.select(_PROFILES).rows
-    return Confidence(graph, rules, int(triples or 0), int(profiles or 0), count)
+    unused = [
+        UnusedJudgement(str(j), str(g), str(sf), None if c is None else str(c))
+        for j, g, sf, c in engine.select(_UNUSED).rows
+    ]
+    return Confidence(graph, rules, int(triples or 0), int(profiles or 0), count, unused)
 
 
 def other_rules(engine: Engine, queries_dir: Path, derivations: list[Derivation]) -> list[Rule]:
