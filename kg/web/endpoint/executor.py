@@ -257,14 +257,20 @@ def worker_main(
 
 # --- the pool, in the server process ---------------------------------------------------
 
+#: Workers are forked from a fork server (a process of its own, started once, that has
+#: imported this module and nothing else): never a fork of the threaded server, and no
+#: interpreter start-up and imports per worker as with "spawn" (W workers start in about
+#: the time of one, and a replacement after a timeout is ready at once).
+_PROCESSES = multiprocessing.get_context("forkserver")
+_PROCESSES.set_forkserver_preload([__name__])
+
 
 class Worker:
     """One worker process and the parent's end of its pipe."""
 
     def __init__(self, store_path: Path, memory_mb: int, sandbox: bool, context: Context) -> None:
-        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
+        self.conn, child = _PROCESSES.Pipe()
+        self.process = _PROCESSES.Process(
             target=worker_main,
             args=(child, str(store_path), memory_mb, sandbox, context),
             daemon=True,
