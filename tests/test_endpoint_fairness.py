@@ -21,8 +21,6 @@ forgotten) is tested on the Scheduler with a fake clock and stand-in workers.
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +30,7 @@ import httpx
 import pytest
 from support import LiveServer, built_dist, live_server
 
-from kg.web.endpoint.executor import Job, WorkerLost, readable
+from kg.web.endpoint.executor import Job, WorkerLost
 from kg.web.endpoint.limits import Limits, default_worker_memory_mb
 from kg.web.endpoint.scheduler import Busy, Cooldown, Scheduler, TooMany
 from kg.web.endpoint.service import SparqlService
@@ -377,23 +375,3 @@ def test_time_limit_stops_bar_a_client_only_when_they_repeat() -> None:
     clock.now += 121
     scheduler.admit("c")  # an admission sweeps the expired state
     assert not scheduler.knows("a")
-
-
-def test_a_workers_answer_is_awaited_on_the_event_loop() -> None:
-    """The server waits for a worker's pipe with the loop's selector (no thread per
-    query): False at the time limit, True as soon as an answer (or EOF) is there."""
-    here, there = multiprocessing.Pipe()
-
-    async def wait(timeout_s: float) -> tuple[bool, float]:
-        started = time.monotonic()
-        return await readable(here, timeout_s), time.monotonic() - started
-
-    ready, waited = asyncio.run(wait(0.05))
-    assert not ready and waited >= 0.05
-    there.send("answer")
-    ready, waited = asyncio.run(wait(30))
-    assert ready and waited < 5 and here.recv() == "answer"
-    there.close()
-    ready, _ = asyncio.run(wait(30))
-    assert ready  # the worker is gone: recv() says so (EOFError)
-    here.close()

@@ -15,7 +15,6 @@ reported (``WorkerPool.sandboxed``) and stated in the service description.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import multiprocessing
@@ -377,72 +376,37 @@ class WorkerPool:
         return self.execute(ticket, worker, job, timeout_s)
 
     def execute(self, ticket: Ticket, worker: Worker, job: Job, timeout_s: float) -> Outcome:
-        """Evaluate ``job`` on ``worker`` (``ticket``'s) within ``timeout_s``, blocking; the
+        """Evaluate ``job`` on ``worker`` (``ticket``'s) within ``timeout_s``; the
         worker goes back to the scheduler, or is replaced if the query ended it."""
-        self._begin(ticket, worker, timeout_s)
-        try:
-            worker.conn.send(job)
-            outcome = self._answer(ticket, worker, timeout_s)
-        except BaseException as exc:
-            error = self._failed(ticket, worker, exc)
-            if error is exc:
-                raise
-            raise error from exc
-        self.scheduler.finish(ticket, worker, None)
-        return outcome
-
-    async def execute_async(
-        self, ticket: Ticket, worker: Worker, job: Job, timeout_s: float
-    ) -> Outcome:
-        """As :meth:`execute`, waiting for the worker's answer on the running event loop
-        (its pipe watched by the selector) instead of in a thread: a thread hand-off per
-        query was ~0.1 ms of the server's CPU and GIL switches under load. What follows a
-        failure (killing, joining, replacing a worker) runs in a thread."""
-        self._begin(ticket, worker, timeout_s)
-        try:
-            worker.conn.send(job)  # small; the worker is waiting to read it
-            outcome = await self._answer_async(ticket, worker, timeout_s)
-        except asyncio.CancelledError as exc:  # the server is stopping
-            self._failed(ticket, worker, exc)
-            raise
-        except BaseException as exc:
-            error = await asyncio.to_thread(self._failed, ticket, worker, exc)
-            if error is exc:
-                raise
-            raise error from exc
-        self.scheduler.finish(ticket, worker, None)
-        return outcome
-
-    def _begin(self, ticket: Ticket, worker: Worker, timeout_s: float) -> None:
-        """Start the query's clock; a worker found dead while idle is replaced and
-        :class:`WorkerLost` raised (not this query's fault)."""
         ticket.deadline = time.monotonic() + timeout_s
         if not worker.process.is_alive():  # died while idle (OOM killer?): not this query's
             self._replace(worker)
             self.scheduler.finish(ticket, None, None)
             raise WorkerLost("crash", worker.process.exitcode)
-
-    def _failed(self, ticket: Ticket, worker: Worker, exc: BaseException) -> BaseException:
-        """Settle a query that got no answer (``exc``): replace its worker, tell the
-        scheduler (which may bar its client); the exception to raise."""
-        if isinstance(exc, QueryTimeout):
+        try:
+            worker.conn.send(job)
+            outcome = self._answer(ticket, worker, timeout_s)
+        except QueryTimeout as exc:
             self._replace(worker)
             why = "was stopped at the reserve limit" if exc.reserved else "overran its time limit"
             exc.barred = self.scheduler.finish(
                 ticket, None, f"a query from this address {why}", stopped=True
             )
-            return exc
-        if isinstance(exc, (EOFError, OSError)):
+            raise
+        except (EOFError, OSError) as exc:
             lost = WorkerLost("stopping", None) if self._closed else worker.cause_of_death()
             self._replace(worker)
             why = None if lost.cause == "stopping" else _ENDED[lost.cause]
             lost.barred = self.scheduler.finish(
                 ticket, None, why and f"a query from this address {why}"
             )
-            return lost
-        self._replace(worker)  # we do not know what the worker is doing: start anew
-        self.scheduler.finish(ticket, None, None)
-        return exc
+            raise lost from exc
+        except BaseException:
+            self._replace(worker)  # we do not know what the worker is doing: start anew
+            self.scheduler.finish(ticket, None, None)
+            raise
+        self.scheduler.finish(ticket, worker, None)
+        return outcome
 
     def _answer(self, ticket: Ticket, worker: Worker, timeout_s: float) -> Outcome:
         """The worker's answer; past ``reserve_after_s`` the query goes on only if fewer
@@ -458,20 +422,6 @@ class WorkerPool:
             raise QueryTimeout(timeout_s)
         return worker.conn.recv()
 
-    async def _answer_async(self, ticket: Ticket, worker: Worker, timeout_s: float) -> Outcome:
-        """As :meth:`_answer`, waiting on the event loop."""
-        first = self.limits.reserve_after_s
-        if self.limits.long_running_cap < self.limits.workers and first < timeout_s:
-            if await readable(worker.conn, first):
-                return worker.conn.recv()
-            if not self.scheduler.may_run_long(ticket):
-                raise QueryTimeout(first, reserved=True)
-            timeout_s -= first
-        if not await readable(worker.conn, timeout_s):
-            raise QueryTimeout(timeout_s)
-        # The worker writes its whole answer at once: reading it blocks only for the copy.
-        return worker.conn.recv()
-
     def close(self) -> None:
         """Stop every worker."""
         with self._lock:
@@ -481,26 +431,6 @@ class WorkerPool:
         self.scheduler.close()
         for worker in workers:
             worker.kill()
-
-
-async def readable(conn: Connection, timeout_s: float) -> bool:
-    """Whether ``conn`` has something to read (or was closed: recv then raises EOFError)
-    within ``timeout_s``, waiting on the running event loop's selector."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[bool] = loop.create_future()
-
-    def settle(value: bool) -> None:
-        if not ready.done():
-            ready.set_result(value)
-
-    fd = conn.fileno()
-    loop.add_reader(fd, settle, True)
-    timer = loop.call_later(timeout_s, settle, False)
-    try:
-        return await ready
-    finally:
-        timer.cancel()
-        loop.remove_reader(fd)
 
 
 def _bytes(path: Path) -> int:

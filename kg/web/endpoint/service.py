@@ -19,6 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -128,6 +129,11 @@ class SparqlService:
         self.context = context or Context.build(usage_of_nquads(self.dist / STORE_FILE), base)
         self.pool = WorkerPool(self.store_path, self.limits, sandbox=sandbox, context=self.context)
         self.triples = self.pool.size if self.pool.size >= 0 else sum(self.graph_sizes.values())
+        # One thread per running query (waiting for a worker takes none); the spare
+        # ones cover workers being replaced.
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.limits.workers + 8, thread_name_prefix="sparql"
+        )
 
     @property
     def examples(self) -> dict[str, str | None]:
@@ -151,6 +157,7 @@ class SparqlService:
     def close(self) -> None:
         """Stop the workers."""
         self.pool.close()
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     # --- answering -------------------------------------------------------------------
 
@@ -201,14 +208,13 @@ class SparqlService:
         ticket = scheduler.admit(client)
         worker = await scheduler.wait_async(ticket)
         try:
-            work = asyncio.ensure_future(self.pool.execute_async(ticket, worker, job, limit))
+            work = self._threads.submit(self.pool.execute, ticket, worker, job, limit)
         except BaseException:
             scheduler.withdraw(ticket)
             raise
-        work.add_done_callback(_retrieved)
         # The worker is given back when it is done, not when this coroutine ends: a
         # client that hangs up keeps its place while its query still runs.
-        return await asyncio.shield(work)
+        return await asyncio.wrap_future(work)
 
     def _refused(self, exc: Exception, client: str, query: str, limit: float) -> Response:
         """The answer to a query that got no result: a cap, no worker, or a worker ended."""
@@ -308,12 +314,6 @@ class SparqlService:
             if outcome.truncated:
                 headers["X-Result-Truncated"] = "true"
         return Response(outcome.body, headers=headers, media_type=fmt.content_type)
-
-
-def _retrieved(work: asyncio.Future) -> None:
-    """Mark a query's outcome as seen (its request may have been cancelled meanwhile)."""
-    if not work.cancelled():
-        work.exception()
 
 
 def _ended_response(exc: Exception, limits: Limits, limit: float, pool: WorkerPool) -> Response:
