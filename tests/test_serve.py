@@ -518,3 +518,34 @@ def test_accepted_encodings_follow_q_values() -> None:
     assert accepted_encodings("deflate, identity") == []
     assert accepted_encodings("gzip;q=x") == []
     assert accepted_encodings(None) == []
+
+
+def test_small_files_are_sent_from_the_event_loop(
+    site_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small file is read in the event loop (no thread hand-off per request: most of
+    its CPU); a large one, or a byte range, still streams from a thread."""
+    import anyio.to_thread
+
+    from kg.web import server
+
+    threads: list[str] = []
+    original = anyio.to_thread.run_sync
+
+    async def counted(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        threads.append(getattr(func, "__name__", "?"))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    body = _large_site(site_copy)
+    client = TestClient(make_app(site_copy))
+    small = client.get("/dataset.ttl")
+    assert small.status_code == 200 and small.headers["accept-ranges"] == "bytes"
+    assert small.content == (site_copy / "dataset.ttl").read_bytes()
+    assert threads == []
+    part = client.get("/dataset.ttl", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == small.content[:10]
+    monkeypatch.setattr(server, "SMALL_FILE", len(body) - 1)
+    threads.clear()
+    large = client.get("/large.ttl", headers={"Accept-Encoding": "identity"})
+    assert large.content == body and threads

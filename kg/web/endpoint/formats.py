@@ -19,6 +19,7 @@ wins); ties go to the first format of each table, so ``*/*`` gets JSON results o
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -170,6 +171,7 @@ def first_known(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
+@functools.lru_cache(maxsize=512)  # clients send a few Accept headers over and over
 def choose(kind: str, accept: str | None, format_param: str | None) -> Format | None:
     """The format of a result of ``kind`` (tabular, boolean, graph) for this request:
     the ``format`` parameter if given (raises UnknownFormat), else the client's most
