@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
 import rdflib
@@ -30,33 +30,12 @@ from kg.rdf.literals import (
     rewritable,
     rewritable_line,
 )
+from kg.rdf.sources import SOURCE_FORMATS, source_input
 from kg.sparql.files import Term, check_offline, inject_values
 
 Triple = tuple[Term, Term, Term]
 Rewrite = Callable[[str], str]
 ENGINES = ("oxigraph", "rdflib")
-
-SOURCE_FORMATS = {
-    ".ttl": (ox.RdfFormat.TURTLE, "turtle"),
-    ".nt": (ox.RdfFormat.N_TRIPLES, "nt"),
-}
-
-
-#: What Windows editors may write at the start of a UTF-8 file; the RDF parsers refuse
-#: it, so the loader reads such a file from just past it (source_input).
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-@contextmanager
-def source_input(path: Path) -> Iterator[dict[str, Any]]:
-    """The arguments that hand a source file to a pyoxigraph parser or bulk loader: its
-    path (read natively), or, when it begins with a UTF-8 byte-order mark, the file
-    opened just past it (line numbers are unchanged)."""
-    with path.open("rb") as handle:
-        if handle.read(len(UTF8_BOM)) == UTF8_BOM:
-            yield {"input": handle}
-            return
-    yield {"path": str(path)}
 
 
 class EngineError(RuntimeError):
@@ -151,11 +130,6 @@ class Engine(Protocol):
         ...
 
     def dump_nquads(self) -> str: ...
-
-
-def supported(path: Path) -> bool:
-    """Whether a source file's format is one the loader reads (local, no remote contexts)."""
-    return path.suffix in SOURCE_FORMATS
 
 
 def make_engine(name: str) -> Engine:

@@ -6,7 +6,7 @@ written. Only local Turtle / N-Triples files are read; ``owl:imports`` is never 
 and no remote context is ever fetched (the ontology's imports are local files already
 listed under ontology/). Other files in a data folder are listed with why they are not
 read (:func:`unread_files`); a UTF-8 byte-order mark at the start of a file is skipped
-(kg.rdf.engine.source_input); a file's graph IRI percent-encodes what an IRI may not
+(kg.rdf.sources.source_input); a file's graph IRI percent-encodes what an IRI may not
 hold (:func:`graph_iri`: a space in a file name, say).
 """
 
@@ -24,7 +24,8 @@ from urllib.parse import quote_from_bytes
 import pyoxigraph as ox
 
 from kg.config import ConfigError, Project, check_base, rewriter
-from kg.rdf.engine import SOURCE_FORMATS, Engine, make_engine, source_input, supported
+from kg.rdf.engine import Engine, make_engine
+from kg.rdf.sources import SOURCE_FORMATS, source_input, supported
 
 
 class ParseError(Exception):
