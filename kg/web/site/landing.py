@@ -23,6 +23,7 @@ from kg.web.site.pages import Page, Value, header, incoming, property_rows
 from kg.web.site.void import DUMPS
 
 SKOS = PREFIXES["skos"]
+TYPE = PREFIXES["rdf"] + "type"
 HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
 #: What the site-level pages say of a site without resource pages.
 ON_DEMAND_NOTE = (
@@ -178,13 +179,12 @@ def _derived(graph: SiteGraph, rule: str) -> dict[Term, ox.NamedNode]:
     from each sub-factor's (every reported classification of it: thousands at scale,
     each a look-up of its types)."""
     by_subfactor: dict[Term, list[ox.NamedNode]] = {}
-    rule_iri = ox.NamedNode(rule)
+    rule_iri, derived = ox.NamedNode(rule), ox.NamedNode(GOVSM + "DerivedClassification")
     for subject in graph.subjects(rule_iri, (GOVSM + "derivedByRule",)):
-        if (
-            GOVSM + "DerivedClassification" in graph.types(subject)
-            and graph.value(subject, GOVSM + "derivedByRule") == rule_iri
-        ):
-            for subfactor in graph.objects(subject, GOVSM + "classifiedSubFactor"):
+        # (each a few look-ups, not its every triple: see SiteGraph.objects_of)
+        rules = graph.objects_of(subject, GOVSM + "derivedByRule")
+        if rules[:1] == [rule_iri] and derived in graph.objects_of(subject, TYPE):
+            for subfactor in graph.objects_of(subject, GOVSM + "classifiedSubFactor"):
                 by_subfactor.setdefault(subfactor, []).append(subject)
     return {s: min(found, key=sort_key) for s, found in by_subfactor.items()}
 
