@@ -30,6 +30,7 @@ from kg.web.server import make_app
 from kg.web.site import pages
 from kg.web.site import sitemap as sitemap_files
 from kg.web.site.facts import counts_for, dump_facts, dump_file_facts, facts_of
+from kg.web.site.graph import SiteGraph
 from kg.web.site.ondemand import OnDemandSite
 from kg.web.site.void import Statistics
 
@@ -454,6 +455,23 @@ def test_the_counting_child_counts_as_this_process_would(
             broken.finish()
     finally:
         broken.stop()
+
+
+def test_objects_of_asks_a_lazy_graph_for_one_predicate() -> None:
+    """SiteGraph.objects_of (the report's links to derived classifications) gives what
+    objects() gives, in its order, without reading every triple of the subject of a graph
+    read lazily from a store (a classification with thousands of evidence items)."""
+    store, s = ox.Store(), ox.NamedNode("urn:x:classification")
+    p, q = "urn:x:p", "urn:x:q"
+    for g in ("urn:x:g1", "urn:x:g2"):  # a triple in two graphs counts once
+        for o in ("urn:x:b", "urn:x:a"):
+            store.add(ox.Quad(s, ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(g)))
+    store.add(ox.Quad(s, ox.NamedNode(q), ox.Literal("1"), ox.NamedNode("urn:x:g1")))
+    graph = SiteGraph.from_store(store, DEFAULT_BASE)
+    found = graph.objects_of(s, p)
+    assert s not in graph.out  # the subject's triples were not read
+    assert found == graph.objects(s, p) == [ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b")]
+    assert graph.objects_of(s, q) == [ox.Literal("1")] and graph.objects_of(s, "urn:x:r") == []
 
 
 def test_serve_renders_the_missing_pages_without_being_asked(
