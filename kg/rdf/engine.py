@@ -10,7 +10,7 @@ what they can do (a parser of their own, reads beside writes, a Store to dump fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from kg.rdf.literals import (
     file_marked,
     ntriples_marked,
     rewritable,
+    rewritable_line,
 )
 from kg.sparql.files import Term, check_offline, inject_values
 
@@ -106,7 +107,15 @@ class Engine(Protocol):
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Rows: ...
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
+        """CONSTRUCT results as rdflib terms; with ``predicates``, only the triples with
+        one of them (the others are never converted)."""
+        ...
 
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
@@ -362,10 +371,16 @@ class OxigraphEngine:
         ]
         return Rows(variables, rows)
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
         return [
             (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
             for t in self.construct_ox(query, bindings)
+            if predicates is None or t.predicate.value in predicates
         ]
 
     def construct_ox(
@@ -388,22 +403,29 @@ class OxigraphEngine:
         graph and how many of its subjects have type ``counted_class``.
 
         The results are serialised and loaded by the Store itself (no Python object per
-        triple). Results with a blank node or a literal other than a plain string go
-        through :meth:`add_quads` instead, so that the quads as written are kept
-        (kg.rdf.literals.WrittenQuads) with the Store's own blank-node labels.
+        triple); of the lines with a literal other than a plain string, only those are
+        parsed, so that the quads as written are kept (kg.rdf.literals.WrittenQuads).
+        Results with a blank node go through :meth:`add_quads`, with the Store's own
+        blank-node labels.
         """
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
         target = ox.NamedNode(graph)
-        if b"_:" in data or ntriples_marked(data):
+        if b"_:" in data:
             triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
             self.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
             )
         else:
             self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            if ntriples_marked(data):
+                lines = b"\n".join(line for line in data.splitlines() if rewritable_line(line))
+                marked = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+                self.dataset.note(
+                    graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in marked]
+                )
             self._written(graph)
         del data
         return self._counts(target, counted_class)
@@ -529,11 +551,20 @@ class RdflibEngine:
         rows = [tuple(_plain(row[i]) for i in range(len(variables))) for row in result]
         return Rows(variables, rows)
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+    def construct(
+        self,
+        query: str,
+        bindings: Mapping[str, Term] | None = None,
+        predicates: Collection[str] | None = None,
+    ) -> list[Triple]:
         result = self._run(query, bindings)
         if result.type != "CONSTRUCT":
             raise EngineError("not a CONSTRUCT query")
-        return [(s, p, _plain(o)) for s, p, o in result.graph]
+        return [
+            (s, p, _plain(o))
+            for s, p, o in result.graph
+            if predicates is None or str(p) in predicates
+        ]
 
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str

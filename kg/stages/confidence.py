@@ -36,9 +36,12 @@ PROV = PREFIXES["prov"]
 GOVSM_SUBFACTOR = URIRef(GOVSM + "classifiedSubFactor")
 GOVSM_CONTEXT = URIRef(GOVSM + "inContext")
 GOVSM_DIRECTION = URIRef(GOVSM + "hasDirection")
+#: what robustness reads of another rule's classifications (not their evidence links)
+_FINDING_PREDICATES = frozenset(map(str, (GOVSM_SUBFACTOR, GOVSM_CONTEXT, GOVSM_DIRECTION)))
 _PROFILES = """
 PREFIX govsm: <https://w3id.org/govsm/ontology#>
 SELECT (COUNT(DISTINCT ?assessment) AS ?n) WHERE { ?assessment govsm:overallConfidence ?level }"""
+_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?graph { ?s ?p ?o } }"
 _FINDING = """
 PREFIX govsm: <https://w3id.org/govsm/ontology#>
 SELECT ?classification ?subfactor ?context ?direction ?rule WHERE {
@@ -128,8 +131,10 @@ def assess(
     checks = robustness(engine, queries_dir, base, derivations)
     engine.add(graph, checks)
     count = sum(1 for _, p, o in checks if p == RDF.type and o == URIRef(GOVSM + "RobustnessCheck"))
-    (row,) = engine.select(_PROFILES).rows
-    return Confidence(graph, rules, len(engine.triples(graph)), int(row[0] or 0), count)
+    # counted by the engine: the graph holds several triples per evidence item and rule
+    ((triples,),) = engine.select(_TRIPLES, {"graph": URIRef(graph)}).rows
+    ((profiles,),) = engine.select(_PROFILES).rows
+    return Confidence(graph, rules, int(triples or 0), int(profiles or 0), count)
 
 
 def other_rules(engine: Engine, queries_dir: Path, derivations: list[Derivation]) -> list[Rule]:
@@ -152,7 +157,8 @@ def robustness(
     findings = engine.select(_FINDING).dicts()
     triples: list[Triple] = []
     for rule in other_rules(engine, queries_dir, derivations):
-        directions = _directions(engine.construct(rule.query.text, {"rule": rule.iri(base)}))
+        found = engine.construct(rule.query.text, {"rule": rule.iri(base)}, _FINDING_PREDICATES)
+        directions = _directions(found)
         for finding in findings:
             key = (finding["subfactor"], finding["context"])
             triples += _check(finding, rule, directions.get(key), base)
