@@ -7,6 +7,8 @@ import ast
 import json
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -22,7 +24,7 @@ from typer.testing import CliRunner
 
 from kg.build import pipeline
 from kg.cli import exits
-from kg.cli.app import app
+from kg.cli.app import COMMANDS, app
 from kg.config import ConfigError
 from kg.rdf.engine import EngineError, make_engine
 from kg.rdf.load import ParseError
@@ -278,6 +280,37 @@ def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     for command in ("build", "validate", "reason", "derive", "verify", "query", "trace", "serve"):
         assert command in result.output
+
+
+#: What other commands need and `govsm build` does not: the importers' spreadsheet and
+#: Taguette readers, the server, releases, the incremental validation and rdflib's SPARQL
+#: parser it brings, PyLD (only JSON-LD input needs it).
+NOT_FOR_BUILD = (
+    "openpyxl",
+    "kg.importers.taguette",
+    "kg.web.server",
+    "kg.build.release",
+    "kg.validation.incremental",
+    "rdflib.plugins.sparql",
+    "pyld",
+)
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """`govsm build` (kg.cli.app's lazily loaded commands) starts without importing what
+    only other commands use; `--help` still lists every command (each one imported)."""
+    code = (
+        "import sys, typer.main\n"
+        "from kg.cli.app import app\n"
+        "group = typer.main.get_command(app)\n"
+        "assert group.get_command(None, 'build').name == 'build'\n"
+        f"print([m for m in {NOT_FOR_BUILD!r} if m in sys.modules])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout
+    result = runner.invoke(app, ["--help"])
+    commands = result.output.split("Commands:")[1]
+    assert [name for name in COMMANDS if f"\n  {name} " not in commands] == []
 
 
 # --- validate ------------------------------------------------------------------------

@@ -23,11 +23,14 @@ from bench.generate import generate
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
+from kg.rdf.counting import CountingProcess
 from kg.rdf.jsonld import usage_of
+from kg.rdf.lines import TRIPLE_END, triples_of, unique_chunks
 from kg.web.server import make_app
 from kg.web.site import pages
 from kg.web.site import sitemap as sitemap_files
-from kg.web.site.facts import dump_file_facts
+from kg.web.site.facts import counts_for, dump_facts, dump_file_facts, facts_of
+from kg.web.site.graph import SiteGraph
 from kg.web.site.ondemand import OnDemandSite
 from kg.web.site.void import Statistics
 
@@ -429,6 +432,46 @@ def test_dump_facts_equal_a_recount_of_the_dump(partial: tuple[Path, list[str]])
     for line in sums:  # hashed as written, the files' own digests
         digest, name = line.split("  ")
         assert hashlib.sha256((partial[0] / name).read_bytes()).hexdigest() == digest
+
+
+def test_the_counting_child_counts_as_this_process_would(
+    partial: tuple[Path, list[str]],
+) -> None:
+    """The build counts the site's facts in a child process (kg.rdf.counting, fed the
+    chunks the Turtle writers get, off the build's thread): the facts of this process's
+    count of the same lines. An input that ends inside a line fails, saying so."""
+    lines = (partial[0] / "govsm.nq").read_bytes().split(b"\n")
+    triples = sorted(triples_of(lines))
+    child = CountingProcess(counts_for(DEFAULT_BASE))
+    try:
+        child.feed(unique_chunks(triples, TRIPLE_END))
+        assert facts_of(child.finish()) == dump_facts(triples, DEFAULT_BASE)
+    finally:
+        child.stop()
+    broken = CountingProcess(counts_for(DEFAULT_BASE))
+    try:
+        broken.feed([b"<urn:x:s> <urn:x:p> <urn:x:o> .\n<urn:x:s> <urn:x:p> <urn:x"])
+        with pytest.raises(RuntimeError, match="ends inside a line"):
+            broken.finish()
+    finally:
+        broken.stop()
+
+
+def test_objects_of_asks_a_lazy_graph_for_one_predicate() -> None:
+    """SiteGraph.objects_of (the report's links to derived classifications) gives what
+    objects() gives, in its order, without reading every triple of the subject of a graph
+    read lazily from a store (a classification with thousands of evidence items)."""
+    store, s = ox.Store(), ox.NamedNode("urn:x:classification")
+    p, q = "urn:x:p", "urn:x:q"
+    for g in ("urn:x:g1", "urn:x:g2"):  # a triple in two graphs counts once
+        for o in ("urn:x:b", "urn:x:a"):
+            store.add(ox.Quad(s, ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(g)))
+    store.add(ox.Quad(s, ox.NamedNode(q), ox.Literal("1"), ox.NamedNode("urn:x:g1")))
+    graph = SiteGraph.from_store(store, DEFAULT_BASE)
+    found = graph.objects_of(s, p)
+    assert s not in graph.out  # the subject's triples were not read
+    assert found == graph.objects(s, p) == [ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b")]
+    assert graph.objects_of(s, q) == [ox.Literal("1")] and graph.objects_of(s, "urn:x:r") == []
 
 
 def test_serve_renders_the_missing_pages_without_being_asked(

@@ -1,5 +1,5 @@
-"""The commands that run the build pipeline, whole (build, publish) or in part (validate,
-derive, verify)."""
+"""The commands that run the build pipeline, whole (build, publish) or in part (derive,
+verify; validate has a module of its own, kg.cli.validating)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ from rich.markup import escape
 
 from kg.build import pipeline
 from kg.cli import exits, nanopub, options
-from kg.cli.exits import FAILED, OK, USAGE, fail
+from kg.cli.exits import FAILED, OK, USAGE
 from kg.cli.options import Base, Data, Engine, NoReason, Ontology, ProjectDir, Rules, Shapes
-from kg.cli.output import console, err, log, print_table, print_timings, print_warnings
-from kg.config import DEFAULT_RULES, BuildOptions, Project
+from kg.cli.output import console, log, print_table, print_timings
+from kg.config import DEFAULT_RULES, BuildOptions
 from kg.prefixes import DEFAULT_BASE
-from kg.rdf.load import load, unread_note
 from kg.stages.report import classification_table
 from kg.stages.verify import summary as verify_summary
 from kg.stages.verify import verify as run_verify
-from kg.validation import VALIDATORS, CacheBusy, ValidationReport, validate_incremental
-from kg.validation import validate as run_validation
 from kg.web.site import has_resource_pages
 
 Out = Annotated[
@@ -57,26 +54,6 @@ ShowTimings = Annotated[
         help="Print a table of every stage's seconds (sub-stages of publishing and the "
         "site included); a one-line summary is always printed.",
     ),
-]
-Validator = Annotated[
-    str,
-    typer.Option(
-        "--validator",
-        help="fast (SHACL compiled to SPARQL on pyoxigraph) or pyshacl (the reference).",
-    ),
-]
-Incremental = Annotated[
-    bool,
-    typer.Option(
-        "--incremental/--full",
-        help="Re-check only what the files changed since the last run can affect "
-        "(fast validator, oxigraph engine; cache in .govsm-cache/validate/); --full "
-        "validates everything without the cache.",
-    ),
-]
-Cache = Annotated[
-    Path | None,
-    typer.Option("--cache", help="Cache folder (default .govsm-cache/validate/ where dist/ goes)."),
 ]
 
 
@@ -157,58 +134,6 @@ def publish(
         f"[green]published[/] {site_dir}/: {pages} HTML pages, dumps, VoID, ontology, "
         f"shapes{on_demand}"
     )
-
-
-@exits.documented(
-    {OK: "the data conforms", FAILED: "a violation", USAGE: "a parse error or a bad option"}
-)
-@exits.on_library_errors
-def validate(
-    base: Base = DEFAULT_BASE,
-    engine: Engine = "oxigraph",
-    data: Data = None,
-    shapes: Shapes = None,
-    ontology: Ontology = None,
-    project_dir: ProjectDir = None,
-    validator: Validator = "fast",
-    incremental: Incremental = True,
-    cache: Cache = None,
-) -> None:
-    """Check the data against the SHACL shapes and the check queries."""
-    if validator not in VALIDATORS:
-        fail(f"unknown validator {validator!r} (one of {', '.join(VALIDATORS)})", USAGE)
-    project = options.project(data, shapes, ontology, project_dir)
-    unread = unread_note(project)
-    if unread is not None:
-        log(f"warning: {unread}")
-    report = None
-    if validator == "fast" and engine == "oxigraph" and incremental:
-        report = _validate_with_cache(project, base, cache)
-    if report is None:
-        report = run_validation(load(project, base, engine), project, validator)
-    for note in report.notes:
-        err.print(f"[yellow]note: {note}[/]", highlight=False)
-    if not report.conforms:
-        raise pipeline.ValidationFailed(report)
-    print_warnings(report)
-    console.print(f"[green]conforms[/] ({len(report.warnings)} warning(s))")
-
-
-def _validate_with_cache(
-    project: Project, base: str, cache: Path | None
-) -> ValidationReport | None:
-    """The incremental validation's report, or None (after a warning) when its cache
-    cannot be used: locked by another run, or not writable."""
-    try:
-        outcome = validate_incremental(project, base, cache)
-    except (CacheBusy, OSError) as exc:
-        err.print(
-            "[yellow]warning: validation cache unusable, validating without it "
-            f"({escape(str(exc))})[/]"
-        )
-        return None
-    err.print(f"[dim]{outcome.summary()}[/]", highlight=False)
-    return outcome.report
 
 
 @exits.on_library_errors

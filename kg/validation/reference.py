@@ -12,16 +12,18 @@ and the ontology, and pySHACL is called with ``do_owl_imports=False``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 
 from kg.rdf.imports import without_imports
 from kg.validation.inputs import CheckQuery, ValidationSetupError, check_result
 from kg.validation.report import VIOLATION, ValidationReport, ValidationResult, sort_results
 from kg.validation.terms import local_name, message_key, named_shape, path_str, term_str
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 
 class _PreparingGraph(Graph):
@@ -40,6 +42,10 @@ class _PreparingGraph(Graph):
         if isinstance(query_object, str) and not kwargs.get("initNs") and not args:
             prepared = self._prepared.get(query_object)
             if prepared is None:
+                # rdflib's SPARQL parser takes a fifth of a second to import: only pySHACL
+                # needs it, and every build imports this module (the fast path's fallback)
+                from rdflib.plugins.sparql import prepareQuery
+
                 namespaces = dict(self.namespaces())  # as Graph.query would use them
                 prepared = prepareQuery(query_object, initNs=namespaces)
                 self._prepared[query_object] = prepared

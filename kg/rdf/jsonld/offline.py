@@ -10,9 +10,8 @@ otherwise dereference it).
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
-
-from pyld import jsonld
 
 
 class RemoteContextRefused(ValueError):
@@ -24,6 +23,15 @@ def refuse(url: str, options: dict | None = None) -> dict:
     raise RemoteContextRefused(
         f"refused to load {url}: JSON-LD is processed offline, so a context must be inline"
     )
+
+
+def _pyld() -> ModuleType:
+    """PyLD's processor."""
+    # imported when a document is processed: PyLD imports requests and asyncio (a fifth
+    # of a second), which every build would pay for the offline check alone
+    from pyld import jsonld
+
+    return jsonld
 
 
 #: PyLD options: the refusing loader (and no base IRI of a download).
@@ -71,27 +79,27 @@ def to_nquads(doc: object, base: str | None = None) -> str:
     options = {**OPTIONS, "format": "application/n-quads"}
     if base is not None:
         options["base"] = base
-    return jsonld.to_rdf(doc, options)
+    return _pyld().to_rdf(doc, options)
 
 
 def from_nquads(nquads: str) -> list:
     """PyLD's expanded JSON-LD of N-Quads text."""
-    return jsonld.from_rdf(nquads, {**OPTIONS, "format": "application/n-quads"})
+    return _pyld().from_rdf(nquads, {**OPTIONS, "format": "application/n-quads"})
 
 
 def expand(doc: object) -> list:
     """PyLD's expansion of ``doc``, offline."""
     check_offline(doc, "JSON-LD input")
-    return jsonld.expand(doc, dict(OPTIONS))
+    return _pyld().expand(doc, dict(OPTIONS))
 
 
 def compact(doc: object, context: dict) -> dict:
     """PyLD's compaction of ``doc`` with ``context`` (a ``{"@context": …}`` object)."""
     check_offline([doc, context], "JSON-LD input")
-    return jsonld.compact(doc, context, dict(OPTIONS))
+    return _pyld().compact(doc, context, dict(OPTIONS))
 
 
 def frame(doc: object, frame_: dict) -> dict:
     """PyLD's framing of ``doc`` with ``frame_``, offline."""
     check_offline([doc, frame_], "JSON-LD input")
-    return jsonld.frame(doc, frame_, dict(OPTIONS))
+    return _pyld().frame(doc, frame_, dict(OPTIONS))

@@ -253,6 +253,26 @@ class SiteGraph:
             return [t.object for t in triples if t.predicate.value == predicate]
         return list(self._grouped(subject, triples).get(predicate, ()))
 
+    def objects_of(self, subject: Term, predicate: str) -> list[Term]:
+        """:meth:`objects`, but on a graph read lazily from a store, a subject whose
+        triples are not read yet is asked for that predicate's only: one value of a
+        subject with thousands of triples (a derived classification's evidence items at
+        scale) without reading and sorting them all."""
+        out = self.out
+        if (
+            self.store is None
+            or not isinstance(out, LazyIndex)
+            or subject in out
+            or out.added.get(subject)
+            or isinstance(subject, ox.Literal)
+        ):
+            return self.objects(subject, predicate)
+        found = {
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in self.store.quads_for_pattern(subject, ox.NamedNode(predicate), None, None)
+        }
+        return [t.object for t in sorted(found, key=triple_key)]
+
     def _grouped(self, subject: Term, triples: list[ox.Triple]) -> dict[str, list[Term]]:
         """A hub's objects by predicate IRI, in the order of its triples; made again when
         its triples list is another one or has grown (index() appends to it)."""

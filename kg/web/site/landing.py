@@ -23,6 +23,7 @@ from kg.web.site.pages import Page, Value, header, incoming, property_rows
 from kg.web.site.void import DUMPS
 
 SKOS = PREFIXES["skos"]
+TYPE = PREFIXES["rdf"] + "type"
 HEADINGS = dict(COLUMNS)  # the report's columns: query variable -> heading
 #: What the site-level pages say of a site without resource pages.
 ON_DEMAND_NOTE = (
@@ -148,15 +149,19 @@ def row_links(page: Page, report: Report) -> list[dict[str, str]]:
     """Per row of the report's table (its sub-factor and rule IRIs, Table.subjects): the
     pages its factor, sub-factor and derived classification cells link to, by heading."""
     graph = page.graph
+    derived: dict[str, dict[Term, ox.NamedNode]] = {}  # by rule: see _derived
     links = []
     for about in report.table.subjects:
         targets: dict[str, Term | None] = {}
         if "subfactor" in about:
             subfactor = ox.NamedNode(about["subfactor"])
+            rule = about.get("rule")
+            if rule is not None and rule not in derived:
+                derived[rule] = _derived(graph, rule)
             targets = {
                 "subfactorLabel": subfactor,
                 "factorLabel": graph.value(subfactor, SKOS + "broader"),
-                "derivedDirection": _derived(graph, subfactor, about.get("rule")),
+                "derivedDirection": derived[rule].get(subfactor) if rule is not None else None,
             }
         hrefs = {
             HEADINGS[column]: page.href(node.value)
@@ -167,19 +172,21 @@ def row_links(page: Page, report: Report) -> list[dict[str, str]]:
     return links
 
 
-def _derived(graph: SiteGraph, subfactor: ox.NamedNode, rule: str | None) -> ox.NamedNode | None:
-    """The classification of ``subfactor`` derived by ``rule``, if there is one."""
-    if rule is None:
-        return None
-    # the classifications of the sub-factor, not every link to it (tens of thousands of
-    # evidence items at scale); the first as its incoming links are sorted
-    found = [
-        subject
-        for subject in graph.subjects(subfactor, (GOVSM + "classifiedSubFactor",))
-        if GOVSM + "DerivedClassification" in graph.types(subject)
-        and graph.value(subject, GOVSM + "derivedByRule") == ox.NamedNode(rule)
-    ]
-    return min(found, key=sort_key) if found else None
+def _derived(graph: SiteGraph, rule: str) -> dict[Term, ox.NamedNode]:
+    """The classifications ``rule`` derived (whose first rule it is), by the sub-factor
+    they classify: the first as incoming links are sorted, when there are several. Found
+    from the rule's incoming links (a classification per row of the table) rather than
+    from each sub-factor's (every reported classification of it: thousands at scale,
+    each a look-up of its types)."""
+    by_subfactor: dict[Term, list[ox.NamedNode]] = {}
+    rule_iri, derived = ox.NamedNode(rule), ox.NamedNode(GOVSM + "DerivedClassification")
+    for subject in graph.subjects(rule_iri, (GOVSM + "derivedByRule",)):
+        # (each a few look-ups, not its every triple: see SiteGraph.objects_of)
+        rules = graph.objects_of(subject, GOVSM + "derivedByRule")
+        if rules[:1] == [rule_iri] and derived in graph.objects_of(subject, TYPE):
+            for subfactor in graph.objects_of(subject, GOVSM + "classifiedSubFactor"):
+                by_subfactor.setdefault(subfactor, []).append(subject)
+    return {s: min(found, key=sort_key) for s, found in by_subfactor.items()}
 
 
 def on_demand_index(page: Page, title: str, boxes: list[Box] | None, sparql: bool) -> str:
