@@ -23,13 +23,11 @@ from bench.generate import generate
 from kg.build import pipeline
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE, PREFIXES
-from kg.rdf.counting import CountingProcess
 from kg.rdf.jsonld import usage_of
-from kg.rdf.lines import TRIPLE_END, triples_of, unique_chunks
 from kg.web.server import make_app
 from kg.web.site import pages
 from kg.web.site import sitemap as sitemap_files
-from kg.web.site.facts import counts_for, dump_facts, dump_file_facts, facts_of
+from kg.web.site.facts import dump_file_facts
 from kg.web.site.graph import SiteGraph
 from kg.web.site.ondemand import OnDemandSite
 from kg.web.site.void import Statistics
@@ -432,29 +430,6 @@ def test_dump_facts_equal_a_recount_of_the_dump(partial: tuple[Path, list[str]])
     for line in sums:  # hashed as written, the files' own digests
         digest, name = line.split("  ")
         assert hashlib.sha256((partial[0] / name).read_bytes()).hexdigest() == digest
-
-
-def test_the_counting_child_counts_as_this_process_would(
-    partial: tuple[Path, list[str]],
-) -> None:
-    """The build counts the site's facts in a child process (kg.rdf.counting, fed the
-    chunks the Turtle writers get, off the build's thread): the facts of this process's
-    count of the same lines. An input that ends inside a line fails, saying so."""
-    lines = (partial[0] / "govsm.nq").read_bytes().split(b"\n")
-    triples = sorted(triples_of(lines))
-    child = CountingProcess(counts_for(DEFAULT_BASE))
-    try:
-        child.feed(unique_chunks(triples, TRIPLE_END))
-        assert facts_of(child.finish()) == dump_facts(triples, DEFAULT_BASE)
-    finally:
-        child.stop()
-    broken = CountingProcess(counts_for(DEFAULT_BASE))
-    try:
-        broken.feed([b"<urn:x:s> <urn:x:p> <urn:x:o> .\n<urn:x:s> <urn:x:p> <urn:x"])
-        with pytest.raises(RuntimeError, match="ends inside a line"):
-            broken.finish()
-    finally:
-        broken.stop()
 
 
 def test_objects_of_asks_a_lazy_graph_for_one_predicate() -> None:

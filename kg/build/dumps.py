@@ -6,24 +6,21 @@ change any more in a background thread, while later stages run; :func:`write_dum
 writes both files, streamed (bounded memory at scale): the canonical lines are sorted
 and written in chunks by a thread while their triples, split at a subject into two
 halves, go to two child processes that write the Turtle (kg.rdf.turtle: pyoxigraph's
-parser and serialiser hold the GIL, so they get cores of their own), and whole to a
-third that counts them for the site's statistics when asked (kg.rdf.counting,
-kg.web.site.facts: seconds of GIL-bound work at scale, formerly on the build's thread
-after the N-Quads). Both files are hashed as they are written: nothing reads the dumps
-again.
+parser and serialiser hold the GIL, so they get cores of their own). Both files are
+hashed as they are written, and a caller may summarise the triples meanwhile (the site's
+statistics, kg.web.site.facts): nothing reads the dumps again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg.background import in_background
-from kg.rdf.counting import CountingProcess, LineCounts
 from kg.rdf.engine import Engine
 from kg.rdf.lines import TRIPLE_END, unique_chunks
 from kg.rdf.nquads import GraphLines, dataset_lines, graph_lines
@@ -44,11 +41,11 @@ def start_dump_lines(engine: Engine, graphs: Iterable[str]) -> Future[GraphLines
 @dataclass
 class Dumped:
     """What :func:`write_dumps` wrote: the files' sizes and SHA-256 digests (hex), by
-    file name, and the counts of the default view's triples when asked for."""
+    file name, and what ``summarise`` made of the default view's triples."""
 
     sizes: dict[str, int] = field(default_factory=dict)
     sums: dict[str, str] = field(default_factory=dict)
-    counts: LineCounts | None = None
+    summary: Any = None
 
     @property
     def written(self) -> int:
@@ -60,19 +57,17 @@ def write_dumps(
     folder: Path,
     engine: Engine,
     started: Future[GraphLines] | None = None,
-    counts: LineCounts | None = None,
+    summarise: Callable[[list[bytes]], Any] | None = None,
 ) -> Dumped:
     """Write ``govsm.nq`` and ``govsm.ttl`` of everything ``engine`` holds into
     ``folder``, hashing them as they are written. ``started``: lines start_dump_lines
-    began (used once). ``counts``: empty counts (kg.rdf.counting) of the default view's
-    triples, counted by a child process as the files are written (the site's
-    statistics, kg.web.site.facts.counts_for); the record's ``counts`` then."""
+    began (used once). ``summarise``: called with the default view's triples (sorted
+    N-Triples lines without " .", a triple in several graphs on adjacent lines) while
+    the Turtle writers run; its result is the record's ``summary``."""
     folder.mkdir(parents=True, exist_ok=True)
-    # the children (started now, while the lines are made): two Turtle writers, each for
-    # one half, and the counting of the whole
+    # two writers (start now, while the lines are made), each for one half
     target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
     writers = [TurtleWriter(target), TurtleWriter(rest, body_only=True)]
-    counting = CountingProcess(counts) if counts is not None else None
     dumped = Dumped()
     try:
         prepared = started.result() if started is not None else None
@@ -84,25 +79,22 @@ def write_dumps(
             in_background(writers[0].feed, unique_chunks(triples[:half], TRIPLE_END)),
             in_background(writers[1].feed, unique_chunks(triples[half:], TRIPLE_END)),
         ]
-        if counting is not None:  # the halves end to end: the whole
-            fed.append(in_background(counting.feed, unique_chunks(triples, TRIPLE_END)))
         digest = hashlib.sha256()
         dumped.sizes["govsm.nq"] = _write_lines(folder / "govsm.nq", lines, digest)
         dumped.sums["govsm.nq"] = digest.hexdigest()
         del lines
         for future in fed:
             future.result()
+        if summarise is not None:  # the GIL is free now: the Turtle writers are processes
+            dumped.summary = summarise(triples)
         del triples
-        if counting is not None:
-            dumped.counts = counting.finish()
         writers[0].finish()
         writers[1].finish()
         dumped.sizes["govsm.ttl"], dumped.sums["govsm.ttl"] = _joined(target, rest)
         return dumped
     finally:
-        for child in (*writers, counting):
-            if child is not None:
-                child.stop()
+        for writer in writers:
+            writer.stop()
 
 
 def _joined(target: Path, rest: Path) -> tuple[int, str]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
-from kg.web.site.facts import counts_for, facts_of
+from kg.web.site.facts import dump_facts
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
 from kg.web.templates import project_templates
 
@@ -390,9 +391,9 @@ def publish(
     ]
     timings = result.timings
     # without resource pages the site's statistics are counted as the dumps are written
-    counts = counts_for(options.base) if resources is False else None
+    summarise = partial(dump_facts, base=options.base) if resources is False else None
     with timings.stage("dumps"):  # streamed: bounded memory at scale
-        dumped = write_dumps(folder, result.loaded.engine, dump_lines, counts)
+        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
     # govsm serve's store, loaded while the rest is written, when serve would read it
     store = start_store(folder) if store_wanted(folder, options.store) else None
     with timings.stage("nanopubs"):
@@ -404,11 +405,10 @@ def publish(
         # dump read into memory
         text = (folder / "govsm.nq").read_text(encoding="utf-8") if resources else None
         site = site_input(result, options, project, text, title, notes)
-        site.dump_dir, site.sums = folder, dumped.sums
+        site.dump_dir, site.facts, site.sums = folder, dumped.summary, dumped.sums
         if resources:
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
         with timings.stage("site"):
-            site.facts = facts_of(dumped.counts) if dumped.counts is not None else None
             write_site(folder / "site", site, resources=resources, timings=timings)
     if store is not None:
         with timings.stage("store"):  # the wait for it only

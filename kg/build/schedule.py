@@ -29,21 +29,15 @@ starts, including those that stay inside lower modules — what, when, why it ma
    dumped again.
 5. The N-Quads writer: one thread (``govsm-write``, kg.build.dumps). During the dumps.
    The kernel copy and the SHA-256 of one chunk run without the GIL while the next
-   chunk is joined.
+   chunk is joined. (The site's statistics are then counted from the same lines in the
+   build's thread, kg.web.site.facts, while the Turtle writers below finish.)
 6. The two Turtle writers: child processes (``python -m kg.rdf.turtle``), each fed by a
    daemon thread (kg.build.dumps). During the dumps. pyoxigraph's Turtle serialiser
    holds the GIL, so they get processes, and cores, of their own; split at a subject,
    the two halves end to end are the whole file.
-7. The counting of the default view's triples for the site's statistics (a site
-   without resource pages: kg.web.site.facts): a child process (``python -m
-   kg.rdf.counting``), fed by a daemon thread (kg.build.dumps). During the dumps. The
-   count holds the GIL for seconds at scale (about 3 s of CPU at 10^4 studies), which on
-   the build's thread came after the N-Quads writer's and was the dumps' longest part;
-   in a process it runs on another core beside the writer, fed the chunks the Turtle
-   writers get. It reads only its input and answers once, at its end.
-8. The site's page writers: a pool of eight threads (kg.web.site). While the site is
+7. The site's page writers: a pool of eight threads (kg.web.site). While the site is
    written. Creating thousands of small files waits on the file system, not on Python.
-9. The query store: a daemon thread (kg.build.store.start_store, from
+8. The query store: a daemon thread (kg.build.store.start_store, from
    kg.build.pipeline.publish). From the end of the dumps until the end of publishing
    (the build waits for it before the swap). It reads only the written ``govsm.nq``
    and writes only ``store/`` of the temporary folder; pyoxigraph's bulk loader

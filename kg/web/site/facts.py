@@ -14,12 +14,14 @@ object (an IRI; a literal's datatype and language, parsed once per distinct suff
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gc
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.rdf.counting import TYPE, LineCounts, count_lines
 from kg.rdf.jsonld import Usage
 from kg.rdf.jsonld.context import (
     CLASS_KINDS,
@@ -28,6 +30,7 @@ from kg.rdf.jsonld.context import (
     RDF_FIRST,
     RDF_NIL,
     RDF_REST,
+    RDF_TYPE,
     RDFS,
     Kind,
     kind_of,
@@ -40,10 +43,12 @@ def _iri(value: str) -> bytes:
     return f"<{value}>".encode()
 
 
+_TYPE, _NIL = _iri(RDF_TYPE), _iri(RDF_NIL)
 #: lines Usage.add reads closely: ranges and list steps; declarations (rdf:type objects
 #: that make a term a property or a class), rdf:nil (a list's end) and blank objects
 _CLOSE_PREDICATES = frozenset(_iri(i) for i in (RDFS + "range", RDF_FIRST, RDF_REST))
 _CLOSE_OBJECTS = frozenset(_iri(i) for i in (*PROPERTY_KINDS, *CLASS_KINDS, RDF_NIL))
+_LT, _QUOTE, _BLANK = ord("<"), ord('"'), ord("_")
 
 
 @dataclass
@@ -56,22 +61,22 @@ class DumpFacts:
     subjects: list[str]
 
 
-def counts_for(base: str) -> LineCounts:
-    """Empty counts of the facts of a default view whose entities are under ``base``
-    (the lines Usage.add reads closely kept whole)."""
-    return LineCounts(_iri(base)[:-1], _CLOSE_PREDICATES, _CLOSE_OBJECTS)
-
-
 def dump_facts(lines: list[bytes], base: str) -> DumpFacts:
     """The facts of the triples ``lines``: N-Triples lines without their final `` .``,
     sorted, a triple held by several graphs on adjacent lines. Counted a batch of lines
     at a time, each count one C-level pass (Counter, set, comprehensions) over the
-    batch's columns (kg.rdf.counting; the build counts them in a process of its own)."""
-    return facts_of(count_lines(counts_for(base), lines, BATCH))
-
-
-def facts_of(counts: LineCounts) -> DumpFacts:
-    """The facts of lines counted by ``counts`` (made by :func:`counts_for`)."""
+    batch's columns."""
+    counts = _Counts(_iri(base)[:-1])
+    # the columns are millions of short-lived lists and tuples, none in a cycle: the
+    # cyclic collector would only walk them again and again (twice the time at 10^4)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for start in range(0, len(lines), BATCH):
+            counts.add(lines[start : start + BATCH])
+    finally:
+        if collecting:
+            gc.enable()
     statistics = Statistics(
         counts.triples,
         len(counts.entities),
@@ -84,13 +89,75 @@ def facts_of(counts: LineCounts) -> DumpFacts:
     return DumpFacts(statistics, _usage(counts), subjects)
 
 
-def _usage(counts: LineCounts) -> Usage:
+@dataclass
+class _Counts:
+    """The counts of :func:`dump_facts` so far."""
+
+    base: bytes  # "<" + the base IRI
+    triples: int = 0
+    subjects: int = 0
+    entities: list[bytes] = field(default_factory=list)
+    objects: set[int] = field(default_factory=set)  # hashes (as Statistics.of)
+    properties: Counter[bytes] = field(default_factory=Counter)
+    classes: Counter[bytes] = field(default_factory=Counter)
+    #: (predicate, literal suffix: its datatype or language) of literal objects
+    literals: set[tuple[bytes, bytes]] = field(default_factory=set)
+    iris: set[bytes] = field(default_factory=set)  # predicates with an IRI object
+    close: list[bytes] = field(default_factory=list)  # lines Usage.add reads closely
+    last: bytes = b""  # the last line counted
+    last_subject: bytes = b""
+
+    def add(self, batch: list[bytes]) -> None:
+        """Count a batch of sorted lines (the next after those counted)."""
+        lines = [line for line, _ in groupby(batch)]
+        if lines and lines[0] == self.last:
+            del lines[0]
+        if not lines:
+            return
+        self.last = lines[-1]
+        s_col, p_col, o_col = zip(*[line.split(b" ", 2) for line in lines], strict=True)
+        if b"<<" in s_col:  # a quoted triple as subject (RDF-star) has spaces
+            s_col, p_col, o_col = zip(*map(_terms, lines), strict=True)
+        self.triples += len(lines)
+        subjects = list(dict.fromkeys(s_col))  # sorted lines: a subject's are adjacent
+        if subjects[0] == self.last_subject:
+            del subjects[0]
+        self.last_subject = s_col[-1]
+        self.subjects += len(subjects)
+        self.entities += [s for s in subjects if s.startswith(self.base)]
+        self.objects.update(map(hash, o_col))
+        self.properties.update(p_col)
+        pairs = list(zip(p_col, o_col, strict=True))
+        self.classes.update(o for p, o in pairs if p == _TYPE and o[0] == _LT)
+        self.close += [
+            line
+            for line, (p, o) in zip(lines, pairs, strict=True)
+            if p in _CLOSE_PREDICATES or o in _CLOSE_OBJECTS or o[0] == _BLANK
+        ]
+        self.literals.update(
+            (p, o[o.rindex(b'"') + 1 :])
+            for p, o in pairs
+            if o[0] == _QUOTE and p not in _CLOSE_PREDICATES
+        )
+        self.iris.update(p for p, o in pairs if o[0] == _LT and o != _NIL)
+
+
+def _terms(line: bytes) -> list[bytes]:
+    """Subject, predicate and object of a line as written, a quoted triple (RDF-star)
+    parsed."""
+    if not line.startswith(b"<<"):
+        return line.split(b" ", 2)
+    t = next(iter(ox.parse(line + b" .", format=ox.RdfFormat.N_TRIPLES)))
+    return [str(t.subject).encode(), str(t.predicate).encode(), str(t.object).encode()]
+
+
+def _usage(counts: _Counts) -> Usage:
     """The usage the lines make, as Usage.add would count them one by one: classes
     (rdf:type's IRI objects), the kinds of values by predicate, and the lines read
     closely, parsed and added in their order (a term declared twice keeps the first)."""
     usage = Usage()
     usage.classes.update(c[1:-1].decode() for c in counts.classes)
-    for p in counts.iris - _CLOSE_PREDICATES - {TYPE}:
+    for p in counts.iris - _CLOSE_PREDICATES - {_TYPE}:
         usage.values.setdefault(p[1:-1].decode(), set()).add(ID)
     kinds: dict[bytes, Kind] = {}
     for p, suffix in counts.literals:
