@@ -54,10 +54,12 @@ serve: $(STAMP) $(WEB_STAMP)
 # The suite runs on TEST_WORKERS processes (pytest-xdist; 2 = the CI box's cores; 0 = one
 # process). --dist loadfile keeps each test file on one worker, so a module's fixtures (its
 # builds, servers) are made once, as in a serial run; every worker has its own temporary
-# folders, free ports and Virtuoso.
+# folders, free ports and Virtuoso. --no-loadscope-reorder: the files go out in collection
+# order, which tests/conftest.py makes slowest first (xdist's own order, most tests first,
+# left the two-minute files with few tests to the end of the run, on one worker).
 TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB_STAMP)
-	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
+	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected" >&2; exit 1; fi; \
 	exit $$rc
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -58,6 +59,30 @@ def documents(dist: Path) -> list[tuple[Path, Path]]:
     return found
 
 
+@dataclass(frozen=True)
+class Document:
+    """A JSON-LD document of the site, read once for the module: its text and its Turtle
+    twin parsed by rdflib (the three whole-site tests below share them instead of reading
+    and parsing every file again; each test parses the JSON itself, a copy of its own)."""
+
+    path: Path
+    text: str
+    twin: rdflib.Graph
+
+
+@pytest.fixture(scope="module")
+def site_documents(dist: Path) -> list[Document]:
+    """Every JSON-LD document of the site with its Turtle twin (see :func:`documents`);
+    the Turtle twins shared by several documents (the dump's) are parsed once."""
+    twins: dict[Path, rdflib.Graph] = {}
+    found = []
+    for path, twin in documents(dist):
+        if twin not in twins:
+            twins[twin] = rdflib.Graph().parse(twin, format="turtle")
+        found.append(Document(path, path.read_text(encoding="utf-8"), twins[twin]))
+    return found
+
+
 def normal(value: object, lists: set[str], ordered: bool = False) -> object:
     """JSON with the order of unordered values (arrays other than lists) made canonical,
     the context left out."""
@@ -82,28 +107,30 @@ def list_terms(context: dict) -> set[str]:
 # --- the documents -----------------------------------------------------------------------
 
 
-def test_every_document_parses_to_its_turtle_twin(dist: Path) -> None:
+def test_every_document_parses_to_its_turtle_twin(site_documents: list[Document]) -> None:
     checked = 0
-    for path, twin in documents(dist):
-        text = path.read_text(encoding="utf-8")
-        expected = rdflib.Graph().parse(twin, format="turtle")
+    for document in site_documents:
+        path, text, expected = document.path, document.text, document.twin
         by_rdflib = rdflib.Graph().parse(data=text, format="json-ld")
         by_pyld = rdflib.Graph().parse(data=offline.to_nquads(json.loads(text)), format="nt")
-        assert len(expected) > 0, twin
+        assert len(expected) > 0, path
         assert isomorphic(by_rdflib, expected), f"rdflib: {path}"
         assert isomorphic(by_pyld, expected), f"PyLD: {path}"
         checked += 1
     assert checked > 500  # every resource, the dataset, the ontology and the dump
 
 
-def test_documents_are_what_pyld_compaction_writes(dist: Path, published: dict) -> None:
+def test_documents_are_what_pyld_compaction_writes(
+    site_documents: list[Document], published: dict
+) -> None:
     """Term choice, coercion, lists and value forms: PyLD compacting a document's own
     expansion with the published context gives the document back."""
     lists = list_terms(published)
-    for path, _ in documents(dist):
-        doc = json.loads(path.read_text(encoding="utf-8"))
+    assert len(site_documents) > 500
+    for document in site_documents:
+        doc = json.loads(document.text)
         again = offline.compact(offline.expand(doc), published)
-        assert normal(again, lists) == normal(doc, lists), path
+        assert normal(again, lists) == normal(doc, lists), document.path
 
 
 def _unnest_self(node: object, context: dict) -> object:
@@ -128,17 +155,19 @@ def _unnest_self(node: object, context: dict) -> object:
     return out
 
 
-def test_resource_documents_are_what_pyld_framing_writes(dist: Path, published: dict) -> None:
+def test_resource_documents_are_what_pyld_framing_writes(
+    site_documents: list[Document], published: dict
+) -> None:
     """PyLD frames the Turtle twin (as N-Quads) around the resource with @embed @always:
     the top node equals ours (our @included holds what a frame leaves out, and the
     previous test shows those triples are there)."""
     lists = list_terms(published)
     framed_count = 0
-    for path, twin in documents(dist):
-        doc = json.loads(path.read_text(encoding="utf-8"))
+    for document in site_documents:
+        path, doc = document.path, json.loads(document.text)
         if "@graph" in doc:
             continue  # the flat documents (dataset, ontology, dump)
-        nquads = rdflib.Graph().parse(twin, format="turtle").serialize(format="nt")
+        nquads = document.twin.serialize(format="nt")
         iri = offline.expand({**doc, "@included": []})[0]["@id"]
         frame = {**published, "@id": iri, "@embed": "@always"}
         framed = _unnest_self(offline.frame(offline.from_nquads(nquads), frame), published)

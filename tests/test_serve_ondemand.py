@@ -5,16 +5,17 @@ from dist/govsm.nq, 404 for what the store does not describe, read-only."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from starlette.testclient import TestClient
+from support import built_dist
 from typer.testing import CliRunner
 
-from kg.build import pipeline
 from kg.cli.app import app
-from kg.config import BuildOptions, Project
+from kg.config import Project
 from kg.prefixes import DEFAULT_BASE
 from kg.web.server import make_app
 from kg.web.site.ondemand import OnDemandSite
@@ -24,8 +25,12 @@ SUBFACTOR = "/id/subfactor/legal-infrastructure"
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of the review without its site: the dump of the session's shared build
+    (support.built_dist) alone in a folder (that --no-site writes no site is
+    test_site_ondemand.py's test_cli_no_site)."""
     out = tmp_path_factory.mktemp("serve-ondemand") / "dist"
-    pipeline.build(Project(), BuildOptions(out=out, reason=False, site=False))
+    out.mkdir()
+    shutil.copyfile(built_dist(tmp_path_factory) / "govsm.nq", out / "govsm.nq")
     assert not (out / "site").exists()
     return out
 

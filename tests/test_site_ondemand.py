@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from support import built_dist, site_of
 
 from bench.generate import generate
 from kg.build import pipeline
@@ -28,9 +29,9 @@ RULE = DEFAULT_BASE + "rule/classification-from-assessment"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("ondemand") / "dist"
-    pipeline.build(Project(), BuildOptions(out=out, reason=False, site=True))
-    return out
+    """The session's `govsm build` of the review (tests/support: the one the other modules
+    read; below the threshold, so with every resource page); these tests only read it."""
+    return site_of(built_dist(tmp_path_factory)).parent
 
 
 @pytest.fixture(scope="module")

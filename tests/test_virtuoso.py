@@ -65,8 +65,8 @@ class Virtuoso:
     def credentials(self) -> Credentials:
         return Credentials(self.user, self.password, "digest")
 
-    def remote(self) -> Remote:
-        return Remote(self.endpoint, self.credentials, timeout=120, server="virtuoso")
+    def remote(self, timeout: float = 120) -> Remote:
+        return Remote(self.endpoint, self.credentials, timeout=timeout, server="virtuoso")
 
 
 def _missing(reason: str) -> None:
@@ -284,26 +284,38 @@ VIRTUOSO_TOO_SLOW = {"derive/confidence-overall", "derive/confidence-relevance"}
 def _marks(name: str) -> list[pytest.MarkDecorator]:
     if name in VIRTUOSO_TOO_SLOW:
         return [pytest.mark.xfail(run=False, reason="no answer from Virtuoso within 120 s")]
-    if name in VIRTUOSO_DEPARTS:
-        return [pytest.mark.xfail(strict=True, reason=VIRTUOSO_DEPARTS[name])]
     return []
 
 
-ALL_QUERIES = [
-    pytest.param(path, id=name, marks=_marks(name))
-    for folder in ("cq", "derive", "verify", "checks", "views")
-    for path in _queries(folder)
-    for name in [f"{folder}/{path.stem}"]
-]
+def _all(departures: bool) -> list:
+    """Every query as a parameter (its id: folder/stem); the known departures only, or
+    every query but them."""
+    return [
+        pytest.param(path, id=name, marks=_marks(name))
+        for folder in ("cq", "derive", "verify", "checks", "views")
+        for path in _queries(folder)
+        for name in [f"{folder}/{path.stem}"]
+        if (name in VIRTUOSO_DEPARTS) == departures
+    ]
+
+
+ALL_QUERIES = _all(departures=False)
+DEPARTURES = _all(departures=True)
 
 
 @pytest.mark.parametrize("path", ALL_QUERIES)
 def test_query_gives_the_same_results_on_virtuoso(
     pushed: Virtuoso, local: Engine, path: Path
 ) -> None:
+    _same_results(pushed, local, path)
+
+
+def _same_results(pushed: Virtuoso, local: Engine, path: Path, timeout: float = 120) -> None:
+    """The query gives the same results on Virtuoso as on the embedded engine (and the
+    expected ones, for the catalogue), Virtuoso answering within ``timeout`` seconds."""
     query = read_query(path)
     params = _params(path)
-    remote_rows = run_remote(pushed.remote(), query, params).rows
+    remote_rows = run_remote(pushed.remote(timeout), query, params).rows
     local_rows = run(local, query, params).rows
     on_virtuoso, embedded = _norm(remote_rows), _norm(local_rows)
     keys = top_level_order_keys(query.text)
@@ -344,6 +356,21 @@ def test_query_command_with_endpoint_prints_the_same_json(pushed: Virtuoso, loca
     remote = read_results(json.loads(result.stdout))
     embedded = _norm(run(local, query, params).rows)
     assert remote[1] and not compare(*remote, *embedded, top_level_order_keys(query.text))
+
+
+# Last of the queries: confidence-methodological-limitations, which Virtuoso answers in a
+# second, now and then gets no answer at all (2 runs of 5 on 2026-12-03, alone or in the
+# suite), and Virtuoso goes on with it: in the suite every query run after it timed out
+# too (11 failures, 22 minutes). Here they can delay nothing, and they wait 30 s, not 120.
+# Expected: the known difference (the comparison's AssertionError) or that no-answer
+# (RemoteError); strict, so a Virtuoso that agrees is reported.
+@pytest.mark.parametrize("path", DEPARTURES)
+def test_known_departures_on_virtuoso(pushed: Virtuoso, local: Engine, path: Path) -> None:
+    name = f"{path.parent.name}/{path.stem}"
+    reason = VIRTUOSO_DEPARTS[name]
+    with pytest.raises((AssertionError, RemoteError)):
+        _same_results(pushed, local, path, timeout=30)
+    pytest.xfail(reason)
 
 
 def test_remote_timeout_is_sent_to_virtuoso_and_enforced(pushed: Virtuoso) -> None:
