@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class _PreparingGraph(Graph):
-    """A graph that parses each distinct SPARQL text once.
+    """A graph that parses each distinct SPARQL text once (:func:`_prepared`).
 
     pySHACL runs a SPARQL-based constraint once per focus node, with the same text
     and a different ``initBindings``; rdflib would parse the text every time. A
@@ -37,21 +37,31 @@ class _PreparingGraph(Graph):
 
     def __init__(self) -> None:
         super().__init__()
-        self._prepared: dict[str, Query] = {}
+        self._namespaces: tuple[tuple[str, str], ...] | None = None
 
     def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
         if isinstance(query_object, str) and not kwargs.get("initNs") and not args:
-            prepared = self._prepared.get(query_object)
-            if prepared is None:
-                # rdflib's SPARQL parser takes a fifth of a second to import: only pySHACL
-                # needs it, and every build imports this module (the fast path's fallback)
-                from rdflib.plugins.sparql import prepareQuery
-
-                namespaces = dict(self.namespaces())  # as Graph.query would use them
-                prepared = prepareQuery(query_object, initNs=namespaces)
-                self._prepared[query_object] = prepared
-            query_object = prepared
+            if self._namespaces is None:  # read once the data is in: one per query is dear
+                self._namespaces = namespaces_of(self)
+            query_object = _prepared(query_object, self._namespaces)
         return super().query(query_object, *args, **kwargs)
+
+
+def namespaces_of(graph: Graph) -> tuple[tuple[str, str], ...]:
+    """The prefixes Graph.query would give a query text on ``graph``, hashable."""
+    return tuple(sorted((prefix, str(ns)) for prefix, ns in graph.namespaces()))
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(text: str, namespaces: tuple[tuple[str, str], ...]) -> Query:
+    """A query text parsed once per process for these prefixes: pySHACL's constraints
+    and the check queries are the same texts on every validation, and rdflib's parse of
+    one takes tens of ms."""
+    # rdflib's SPARQL parser takes a fifth of a second to import: only the reference
+    # validator needs it, and every build imports this module (the fast path's fallback)
+    from rdflib.plugins.sparql import prepareQuery
+
+    return prepareQuery(text, initNs=dict(namespaces))
 
 
 def run_pyshacl(
@@ -114,27 +124,16 @@ def _results(
         )
 
 
-@functools.lru_cache(maxsize=256)
-def _prepared_check(text: str, namespaces: tuple[tuple[str, str], ...]) -> Query:
-    """A check query parsed once for the prefixes Graph.query would give it: the same
-    checks run on every validation, and rdflib's parse of one takes tens of ms."""
-    # rdflib's SPARQL parser takes a fifth of a second to import: only the reference
-    # validator needs it, and every build imports this module (the fast path's fallback)
-    from rdflib.plugins.sparql import prepareQuery
-
-    return prepareQuery(text, initNs=dict(namespaces))
-
-
 def run_checks(
     graph: Graph, checks: Iterable[CheckQuery], sources: Mapping[str, str]
 ) -> list[ValidationResult]:
     """Run each check query on rdflib; every row it returns is a violation
     (:func:`kg.validation.inputs.check_result`)."""
     out: list[ValidationResult] = []
-    namespaces = tuple(sorted((prefix, str(ns)) for prefix, ns in graph.namespaces()))
+    namespaces = namespaces_of(graph)
     for check in checks:
         try:
-            rows = graph.query(_prepared_check(check.text, namespaces))
+            rows = graph.query(_prepared(check.text, namespaces))
         except Exception as exc:  # rdflib raises parser-specific types
             raise ValidationSetupError(f"{check.path}: {exc}") from exc
         variables = [str(v) for v in rows.vars or []]
