@@ -36,6 +36,7 @@ from kg.validation.compiler import Compiled, compile_shapes
 from kg.validation.compiler.literals import ENC_DT
 from kg.validation.fast import fast_shapes
 from kg.validation.inputs import load_shapes
+from kg.validation import reference
 from kg.validation.reference import run_pyshacl
 from kg.validation.stores import in_place, quads_from_rdflib, stores_from_quads
 from kg.validation.terms import local_name, path_str, term_str
@@ -382,6 +383,39 @@ def test_uncompiled_shape_falls_back_to_pyshacl() -> None:
     ref = pyshacl_results(data, shapes)
     assert_same(fast, ref, key=result_key)
     assert {r.shape for r in fast} == {"http://example.org/Lookahead", "http://example.org/Plain"}
+
+
+def test_the_reference_parses_a_sparql_constraint_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pySHACL runs a SPARQL-based constraint once per focus node (passing rdflib's
+    ``initNs`` by position): the reference validator parses its text once, not per node."""
+    import rdflib.plugins.sparql.processor as processor
+
+    shapes = Graph().parse(
+        data="""
+        @prefix ex: <http://example.org/> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+            sh:sparql [ sh:select "SELECT $this WHERE { $this <http://example.org/bad> ?x }" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(
+        data="@prefix ex: <http://example.org/> .\n"
+        + "".join(f"ex:n{i} a ex:C ; ex:bad {i} .\n" for i in range(6)),
+        format="turtle",
+    )
+    parsed: list[str] = []
+    real = processor.parseQuery
+
+    def counting(text: str):  # noqa: ANN202 - rdflib's parse tree
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(processor, "parseQuery", counting)
+    reference._prepared.cache_clear()
+    report = reference.validate_reference(data, Graph(), shapes, [], {})
+    assert len(report.results) == 6
+    assert sum("<http://example.org/bad>" in text for text in parsed) == 1, parsed
 
 
 def test_recursive_shapes_fall_back_to_pyshacl() -> None:

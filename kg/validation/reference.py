@@ -39,12 +39,23 @@ class _PreparingGraph(Graph):
         super().__init__()
         self._namespaces: tuple[tuple[str, str], ...] | None = None
 
-    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        if isinstance(query_object, str) and not kwargs.get("initNs") and not args:
+    def query(  # type: ignore[no-untyped-def, override]
+        self,
+        query_object,
+        processor="sparql",
+        result="sparql",
+        initNs=None,  # noqa: N803 - rdflib's names: pySHACL passes them by position
+        initBindings=None,  # noqa: N803
+        use_store_provided=True,
+        **kwargs,
+    ):
+        if isinstance(query_object, str) and not initNs:
             if self._namespaces is None:  # read once the data is in: one per query is dear
                 self._namespaces = namespaces_of(self)
             query_object = _prepared(query_object, self._namespaces)
-        return super().query(query_object, *args, **kwargs)
+        return super().query(
+            query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
+        )
 
 
 def namespaces_of(graph: Graph) -> tuple[tuple[str, str], ...]:
