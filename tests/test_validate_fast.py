@@ -31,12 +31,11 @@ from support.projects import project_with, validate_files
 import kg.validation.run as run_module
 from kg.config import DEFAULT_BASE, Project
 from kg.rdf.load import load
-from kg.validation import ValidationReport, ValidationResult, validate
+from kg.validation import ValidationReport, ValidationResult, reference, validate
 from kg.validation.compiler import Compiled, compile_shapes
 from kg.validation.compiler.literals import ENC_DT
 from kg.validation.fast import fast_shapes
 from kg.validation.inputs import load_shapes
-from kg.validation import reference
 from kg.validation.reference import run_pyshacl
 from kg.validation.stores import in_place, quads_from_rdflib, stores_from_quads
 from kg.validation.terms import local_name, path_str, term_str
