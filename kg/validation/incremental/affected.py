@@ -17,6 +17,7 @@ node make the Core constraints run in full.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -137,9 +138,12 @@ def focus_by_query(stores: Stores, compiled: Compiled, nodes: set) -> dict[int, 
     return out
 
 
-def query_predicates(text: str) -> set[str] | None:
+@functools.lru_cache(maxsize=512)
+def query_predicates(text: str) -> frozenset[str] | None:
     """The predicate IRIs a SPARQL query's patterns (and property paths) use; None when
-    a pattern has a variable predicate or the query cannot be read."""
+    a pattern has a variable predicate or the query cannot be read. Remembered per text
+    for the process: rdflib's parse of one takes a fifth of a second, and a process that
+    validates with a fresh cache again (an editor, the tests) has the same texts."""
     text = fill_subclasses(text, lambda cls: [cls])
     try:
         query = prepareQuery(text)
@@ -148,7 +152,7 @@ def query_predicates(text: str) -> set[str] | None:
     found: set[str] = set()
     if not _walk(query.algebra, found, 0):
         return None
-    return found
+    return frozenset(found)
 
 
 def _walk(node: object, found: set[str], depth: int) -> bool:
