@@ -361,7 +361,8 @@ def test_query_command_with_endpoint_prints_the_same_json(pushed: Virtuoso, loca
 # Last of the queries: confidence-methodological-limitations, which Virtuoso answers in a
 # second, now and then gets no answer at all (2 runs of 5 on 2026-12-03, alone or in the
 # suite), and Virtuoso goes on with it: in the suite every query run after it timed out
-# too (11 failures, 22 minutes). Here they can delay nothing, and they wait 30 s, not 120.
+# too (11 failures, 22 minutes). Here they can delay nothing, and they wait 10 s, not 120
+# (its answer, when it comes, takes about a second).
 # Expected: the known difference (the comparison's AssertionError) or that no-answer
 # (RemoteError); strict, so a Virtuoso that agrees is reported.
 @pytest.mark.parametrize("path", DEPARTURES)
@@ -369,7 +370,7 @@ def test_known_departures_on_virtuoso(pushed: Virtuoso, local: Engine, path: Pat
     name = f"{path.parent.name}/{path.stem}"
     reason = VIRTUOSO_DEPARTS[name]
     with pytest.raises((AssertionError, RemoteError)):
-        _same_results(pushed, local, path, timeout=30)
+        _same_results(pushed, local, path, timeout=10)
     pytest.xfail(reason)
 
 
