@@ -80,3 +80,12 @@ def test_capabilities_say_what_each_engine_can_do(source: Path) -> None:
     assert not rdflib_engine.strict_parser and not rdflib_engine.concurrent_reads
     assert rdflib_engine.store is None
     assert oxigraph.loads_early(source) and not rdflib_engine.loads_early(source)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_an_insert_sees_the_union_exactly_where_the_engine_says(name: str, source: Path) -> None:
+    engine = loaded(name, source)
+    seen = engine.insert_into("?s a <urn:x:Seen>", f"?s a <{EX}Thing>", EX + "g/seen", EX + "Thing")
+    assert (seen[0] > 0) == engine.insert_sees_union
+    named = f"GRAPH ?g {{ ?s a <{EX}Thing> }}"
+    assert engine.insert_into("?s a <urn:x:Named>", named, EX + "g/named", EX + "Thing")[0] == 2

@@ -65,6 +65,9 @@ class Engine(Protocol):
     #: may be read from another thread while the stages write to it (pyoxigraph's reads
     #: are snapshots): the build then makes the source graphs' dump lines beside them
     concurrent_reads: bool
+    #: insert_into's WHERE has the union of the named graphs as its default graph (else
+    #: the Store's own default graph, which nothing writes to: GRAPH patterns reach the data)
+    insert_sees_union: bool
     #: graph -> how many times the engine has written to it (work prepared from a graph,
     #: such as its dump lines, is stale once this moves on)
     writes: dict[str, int]
@@ -203,6 +206,7 @@ class OxigraphEngine:
     name = "oxigraph"
     strict_parser = True
     concurrent_reads = True
+    insert_sees_union = False
 
     def __init__(self) -> None:
         self.store: ox.Store = ox.Store()
@@ -465,6 +469,7 @@ class RdflibEngine:
     name = "rdflib"
     strict_parser = False
     concurrent_reads = False
+    insert_sees_union = True
     store = None
 
     def __init__(self) -> None:

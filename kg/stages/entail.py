@@ -177,9 +177,11 @@ def plan(
     return pairs
 
 
-def _query(pair: Entailment, data_graphs: Sequence[str]) -> tuple[str, str]:
+def _query(pair: Entailment, data_graphs: Sequence[str], union: bool) -> tuple[str, str]:
     """What one pair implies that no graph states already: the template and the WHERE
-    of a CONSTRUCT (Engine.insert_into), which reads named graphs only."""
+    of a CONSTRUCT (Engine.insert_into), which reads named graphs only. ``union``: the
+    WHERE's default graph is the union of the graphs (Engine.insert_sees_union), where
+    rdflib finds a triple at once instead of trying every graph for every row."""
     values = " ".join(f"<{g}>" for g in data_graphs)
     if pair.is_class:
         head, body = f"?s a <{pair.target}>", f"?s a <{pair.term}>"
@@ -187,10 +189,8 @@ def _query(pair: Entailment, data_graphs: Sequence[str]) -> tuple[str, str]:
         head, body = f"?o <{pair.target}> ?s", f"?s <{pair.term}> ?o"
     else:
         head, body = f"?s <{pair.target}> ?o", f"?s <{pair.term}> ?o"
-    where = (
-        f"VALUES ?g {{ {values} }} GRAPH ?g {{ {body} }} "
-        f"FILTER NOT EXISTS {{ GRAPH ?any {{ {head} }} }}"
-    )
+    stated = head if union else f"GRAPH ?any {{ {head} }}"
+    where = f"VALUES ?g {{ {values} }} GRAPH ?g {{ {body} }} FILTER NOT EXISTS {{ {stated} }}"
     return head, where
 
 
@@ -243,7 +243,7 @@ def entail(
     if not data_graphs:
         return done
     for pair in plan(engine, base, ontology_graphs, data_graphs, namespace):
-        head, where = _query(pair, data_graphs)
+        head, where = _query(pair, data_graphs, engine.insert_sees_union)
         triples, _ = engine.insert_into(head, where, pair.graph, str(RDFS.Resource))
         if triples:
             done.append(
