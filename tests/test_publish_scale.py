@@ -109,6 +109,7 @@ def test_literals_are_dumped_as_written(tmp_path: Path) -> None:
     dump = canonical_dump(load(project, DEFAULT_BASE).engine)
     assert '"1"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>' in dump
     assert '"0.50"^^<http://www.w3.org/2001/XMLSchema#decimal>' in dump
+    assert '"0.5"^^' not in dump and dump.count("\n") == 2  # not the Store's form beside it
 
 
 def test_parse_error_names_file_line_and_column(tmp_path: Path) -> None:

@@ -59,6 +59,8 @@ def ntriples_marked(data: bytes) -> bool:
 #: line as pyoxigraph writes it (without its line end): the object, typed or tagged. The
 #: compiled pattern's own method, since it runs on every line of the dumps.
 rewritable_line = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$').search
+#: The same for a triple's line without its final " .".
+rewritable_triple = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)$').search
 
 
 def file_marked(path: Path) -> bool:

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from kg.rdf.canon import canonical_blank_lines, split_line
 from kg.rdf.engine import Engine
 from kg.rdf.lines import sorted_unique, triples_of, unique
-from kg.rdf.literals import rewritable, rewritable_line
+from kg.rdf.literals import rewritable, rewritable_line, rewritable_triple
 
 #: Quads serialised at a time.
 _BATCH = 200_000
@@ -127,14 +127,17 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
     graph = ox.NamedNode(name)
     suffix = b" " + str(graph).encode("utf-8") + b" ."
     data, exact = engine.graph_dump(name)
-    if not exact and b"_:" not in data and data.endswith(b" .\n"):
-        # no blank node and no literal kept as written: every line as the engine wrote
-        # it, split at the line ends (no Python work per line but the join)
+    if b"_:" not in data and data.endswith(b" .\n"):
+        # no blank node: every line as the engine wrote it, split at the line ends (no
+        # Python work per line but the join), less those with a literal kept as written
+        # (its quads as written come back instead); only a line with a '"' may be one
         triples = data[:-3].split(b" .\n")
         del data
+        if exact:
+            triples = [t for t in triples if b'"' not in t or not rewritable_triple(t)]
         out.ground += [triple + suffix for triple in triples]
         out.triples += triples
-        return []
+        return exact
     unsplit = []
     for line in data.split(b"\n"):
         if b"_:" in line:  # "_:" may also stand inside a literal or an IRI
