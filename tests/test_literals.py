@@ -15,6 +15,7 @@ from kg.rdf.literals import (
     ntriples_marked,
     rewritable,
     rewritable_line,
+    rewritable_triple,
 )
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -40,6 +41,7 @@ def test_every_recogniser_agrees_with_the_one_definition(term: object, expected:
     assert rewritable(term) is expected
     line = ox.serialize([ox.Triple(S, P, term)], format=ox.RdfFormat.N_TRIPLES)
     assert (rewritable_line(line.rstrip(b"\n")) is not None) is expected
+    assert (rewritable_triple(line.rstrip(b"\n").removesuffix(b" .")) is not None) is expected
     if expected:  # text-level: never misses one (a plain string may look marked)
         assert ntriples_marked(line)
     store = ox.Store()

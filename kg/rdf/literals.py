@@ -55,12 +55,14 @@ def ntriples_marked(data: bytes) -> bool:
     return any(mark in data for mark in _NTRIPLES_MARKS)
 
 
+# A literal's end when it is typed or tagged, as pyoxigraph writes it.
+_TYPED_OR_TAGGED_END = rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)'
 #: The match (or None) of a literal other than a plain string at the end of an N-Triples
 #: line as pyoxigraph writes it (without its line end): the object, typed or tagged. The
 #: compiled pattern's own method, since it runs on every line of the dumps.
-rewritable_line = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+) \.$').search
+rewritable_line = re.compile(_TYPED_OR_TAGGED_END + rb" \.$").search
 #: The same for a triple's line without its final " .".
-rewritable_triple = re.compile(rb'"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)$').search
+rewritable_triple = re.compile(_TYPED_OR_TAGGED_END + rb"$").search
 
 
 def file_marked(path: Path) -> bool:
