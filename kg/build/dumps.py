@@ -4,8 +4,9 @@ kg.rdf.nquads) and ``govsm.ttl`` (Turtle of their union, the default view).
 Two public functions: :func:`start_dump_lines` makes the lines of graphs that will not
 change any more in a background thread, while later stages run; :func:`write_dumps`
 writes both files, streamed (bounded memory at scale): the canonical lines are sorted
-and written in chunks by a thread while their triples, split at a subject into two
-halves, go to two child processes that write the Turtle (kg.rdf.turtle: pyoxigraph's
+and written in chunks by a thread while their triples (cut from the sorted lines a
+batch at a time, kg.rdf.lines.triple_chunks), split at a subject into two halves, go to
+two child processes that write the Turtle (kg.rdf.turtle: pyoxigraph's
 parser and serialiser hold the GIL, so they get cores of their own). Both files are
 hashed as they are written, and a caller may summarise the triples meanwhile (the site's
 statistics, kg.web.site.facts): nothing reads the dumps again.
@@ -22,11 +23,11 @@ from typing import Any
 
 from kg.background import in_background
 from kg.rdf.engine import Engine
-from kg.rdf.lines import TRIPLE_END, unique_chunks
+from kg.rdf.lines import triple_chunks
 from kg.rdf.nquads import GraphLines, dataset_lines, graph_lines
 from kg.rdf.turtle import TurtleWriter
 
-_CHUNK = 200_000  # lines written at a time
+_CHUNK = 50_000  # lines written at a time
 
 
 def start_dump_lines(engine: Engine, graphs: Iterable[str]) -> Future[GraphLines]:
@@ -71,23 +72,21 @@ def write_dumps(
     dumped = Dumped()
     try:
         prepared = started.result() if started is not None else None
-        lines, triples = dataset_lines(engine, prepared)
+        lines = dataset_lines(engine, prepared)
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
-        triples.sort()
-        half = _subject_boundary(triples, len(triples) // 2)
+        half = _subject_boundary(lines, len(lines) // 2)
         fed = [
-            in_background(writers[0].feed, unique_chunks(triples[:half], TRIPLE_END)),
-            in_background(writers[1].feed, unique_chunks(triples[half:], TRIPLE_END)),
+            in_background(writers[0].feed, triple_chunks(lines, 0, half)),
+            in_background(writers[1].feed, triple_chunks(lines, half)),
         ]
         digest = hashlib.sha256()
         dumped.sizes["govsm.nq"] = _write_lines(folder / "govsm.nq", lines, digest)
         dumped.sums["govsm.nq"] = digest.hexdigest()
-        del lines
         for future in fed:
             future.result()
         if summarise is not None:  # the GIL is free now: the Turtle writers are processes
-            dumped.summary = summarise(triples)
-        del triples
+            dumped.summary = summarise(lines)
+        del lines
         writers[0].finish()
         writers[1].finish()
         dumped.sizes["govsm.ttl"], dumped.sums["govsm.ttl"] = _joined(target, rest)
@@ -138,7 +137,7 @@ def _write_lines(path: Path, lines: list[bytes], digest: Any) -> int:
 
 def _subject_boundary(triples: list[bytes], at: int) -> int:
     """The first index from ``at`` on where the subject changes (or the end), in
-    sorted N-Triples lines: no subject's triples are split there."""
+    sorted N-Triples or N-Quads lines: no subject's triples are split there."""
     if at <= 0:
         return 0
     subject = triples[at - 1].split(b" ", 1)[0]

@@ -8,11 +8,11 @@ by single spaces, a final `` .``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 
 #: Lines joined into one chunk at a time.
-BATCH = 200_000
+BATCH = 50_000
 #: The end of an N-Triples line, put back on the triples of :func:`triples_of`.
 TRIPLE_END = b" .\n"
 
@@ -26,10 +26,29 @@ def sorted_unique(lines: list[bytes], end: bytes = b"\n") -> bytes:
 def unique_chunks(lines: list[bytes], end: bytes = b"\n") -> Iterator[bytes]:
     """Sorted ``lines`` as byte chunks, each line once (no empty line) and ended with
     ``end``, :data:`BATCH` lines at a time."""
+    return _unique_chunks((lines[at : at + BATCH] for at in range(0, len(lines), BATCH)), end)
+
+
+def triple_chunks(
+    lines: Sequence[bytes], start: int = 0, stop: int | None = None
+) -> Iterator[bytes]:
+    """The triples of ``lines[start:stop]``, sorted N-Quads lines of named graphs, as
+    N-Triples byte chunks, each triple once, :data:`BATCH` lines at a time. No list of
+    the triples is made: sorted quad lines are in the order of their triples (a triple
+    is a whole term shorter than any other line it begins), and the lines of a triple
+    held by several graphs are adjacent."""
+    stop = len(lines) if stop is None else stop
+    batches = (triples_of(lines[at : min(at + BATCH, stop)]) for at in range(start, stop, BATCH))
+    return _unique_chunks(batches, TRIPLE_END)
+
+
+def _unique_chunks(batches: Iterable[list[bytes]], end: bytes) -> Iterator[bytes]:
+    """Consecutive batches of sorted lines as byte chunks, each line once (no empty
+    line), each ended with ``end``."""
     previous = b""  # sorted: an empty line can only come first
-    for start in range(0, len(lines), BATCH):
-        chunk = [line for line, _ in groupby(lines[start : start + BATCH])]
-        if chunk and chunk[0] == previous:  # empty, or the last line of the chunk before
+    for batch in batches:
+        chunk = [line for line, _ in groupby(batch)]
+        if chunk and chunk[0] == previous:  # empty, or the last line of the batch before
             del chunk[0]
         if chunk:
             previous = chunk[-1]

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from kg.rdf.canon import canonical_blank_lines, split_line
 from kg.rdf.engine import Engine
-from kg.rdf.lines import sorted_unique, triples_of, unique
+from kg.rdf.lines import sorted_unique, unique
 from kg.rdf.literals import rewritable, rewritable_line, rewritable_triple
 
 #: Quads serialised at a time.
@@ -40,7 +40,7 @@ def canonical_nquads(nquads: str) -> str:
 def canonical_dump(engine: Engine) -> str:
     """Canonical N-Quads of everything an engine holds (its named graphs), literals
     exactly as loaded."""
-    return sorted_unique(dataset_lines(engine, None, triples=False)[0]).decode("utf-8")
+    return sorted_unique(dataset_lines(engine, None)).decode("utf-8")
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -82,9 +82,6 @@ class GraphLines:
     ground: list[bytes] = field(default_factory=list)
     blank: list[bytes] = field(default_factory=list)
     blank_lines: list[bytes] = field(default_factory=list)
-    #: the ground lines' triples, each an N-Triples line without its final " ." (a
-    #: triple held by several graphs comes once from each)
-    triples: list[bytes] = field(default_factory=list)
     #: handed over (dataset_lines): its lists then belong to the caller
     taken: bool = False
     #: the engine's write count of each graph when its lines were made
@@ -96,7 +93,7 @@ def graph_lines(engine: Engine, graphs: Iterable[str], sort: bool = False) -> Gr
     its lines): every line of the engine's own dump is kept as written there except
     lines with a rewritable literal (replaced by the quads as loaded, kg.rdf.literals);
     lines mentioning a blank node are kept apart for canonical labels (kg.rdf.canon).
-    ``sort``: the ground lines and their triples sorted (as dataset_lines merges them)."""
+    ``sort``: the ground lines sorted (as dataset_lines merges them)."""
     out = GraphLines()
     ground_quads: list[ox.Quad] = []
     blank_quads: list[ox.Quad] = []
@@ -109,13 +106,11 @@ def graph_lines(engine: Engine, graphs: Iterable[str], sort: bool = False) -> Gr
     # own lines never do, nor meet these (those it may have rewritten are left out)
     written = unique(ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n"))
     out.ground += written
-    out.triples += triples_of(written)
     if blank_quads:  # (an empty list here would still count as blank nodes to label)
         out.blank += ox.serialize(blank_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")[:-1]
     out.blank_lines = unique(canonical_blank_lines(out.blank))
     if sort:
         out.ground.sort()
-        out.triples.sort()
     return out
 
 
@@ -136,7 +131,6 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
         if exact:
             triples = [t for t in triples if b'"' not in t or not rewritable_triple(t)]
         out.ground += [triple + suffix for triple in triples]
-        out.triples += triples
         return exact
     unsplit = []
     for line in data.split(b"\n"):
@@ -149,22 +143,17 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
                     out.blank.append(line[:-2] + suffix)
                 else:
                     out.ground.append(line[:-2] + suffix)
-                    out.triples.append(line[:-2])
         elif line and not rewritable_line(line):
             out.ground.append(line[:-2] + suffix)  # "<s> <p> <o> ." -> "... <g> ."
-            out.triples.append(line[:-2])
     del data
     parsed = ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES) if unsplit else ()
     kept = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
     return [q for q in kept if not rewritable(q.object)] + exact
 
 
-def dataset_lines(
-    engine: Engine, prepared: GraphLines | None, triples: bool = True
-) -> tuple[list[bytes], list[bytes]]:
-    """The lines of the canonical N-Quads of everything ``engine`` holds, unsorted, and
-    (``triples``) every line's triple as an N-Triples line without its final " ." (the
-    default view's, unsorted).
+def dataset_lines(engine: Engine, prepared: GraphLines | None) -> list[bytes]:
+    """The lines of the canonical N-Quads of everything ``engine`` holds, unsorted (once
+    sorted, their triples are the default view's in order: kg.rdf.lines.triple_chunks).
 
     ``prepared``: the lines of some graphs made earlier (graph_lines), the others are
     made now; if the engine has written to one of those graphs since, every line is made
@@ -182,11 +171,7 @@ def dataset_lines(
     blank_lines = (
         unique(canonical_blank_lines(done.blank + rest.blank)) if rest.blank else done.blank_lines
     )
-    rest.ground += blank_lines
-    lines, made = done.ground, done.triples
-    done.triples = []
+    lines = done.ground
     lines += rest.ground
-    if triples:
-        made += rest.triples
-        made += triples_of(blank_lines)
-    return lines, made
+    lines += blank_lines
+    return lines

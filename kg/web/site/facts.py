@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -61,11 +62,11 @@ class DumpFacts:
     subjects: list[str]
 
 
-def dump_facts(lines: list[bytes], base: str) -> DumpFacts:
-    """The facts of the triples ``lines``: N-Triples lines without their final `` .``,
-    sorted, a triple held by several graphs on adjacent lines. Counted a batch of lines
-    at a time, each count one C-level pass (Counter, set, comprehensions) over the
-    batch's columns."""
+def dump_facts(lines: Sequence[bytes], base: str) -> DumpFacts:
+    """The facts of the triples of ``lines``, the sorted lines of a canonical N-Quads
+    dump (named graphs only; empty lines are skipped): sorted, the lines of a triple
+    held by several graphs are adjacent. Counted a batch of lines at a time, each count
+    one C-level pass (Counter, set, comprehensions) over the batch's columns."""
     counts = _Counts(_iri(base)[:-1])
     # the columns are millions of short-lived lists and tuples, none in a cycle: the
     # cyclic collector would only walk them again and again (twice the time at 10^4)
@@ -73,7 +74,7 @@ def dump_facts(lines: list[bytes], base: str) -> DumpFacts:
     gc.disable()
     try:
         for start in range(0, len(lines), BATCH):
-            counts.add(lines[start : start + BATCH])
+            counts.add(triples_of(lines[start : start + BATCH]))
     finally:
         if collecting:
             gc.enable()
@@ -180,6 +181,4 @@ def _literal_kind(suffix: bytes) -> Kind:
 def dump_file_facts(nquads: Path, base: str) -> DumpFacts:
     """The facts of a canonical N-Quads dump (kg.build.dumps) read from its file, for a
     site made without the build that wrote it."""
-    triples = triples_of(nquads.read_bytes().split(b"\n"))
-    triples.sort()
-    return dump_facts(triples, base)
+    return dump_facts(nquads.read_bytes().split(b"\n"), base)
