@@ -27,17 +27,22 @@ starts, including those that stay inside lower modules — what, when, why it ma
    Store's reads are snapshots and its dumps release the GIL. Only on an engine that
    allows reads beside writes (Engine.concurrent_reads); a graph written to since is
    dumped again.
-5. The N-Quads writer: one thread (``govsm-write``, kg.build.dumps). During the dumps.
+5. The confidence rules of one phase: a pool (``govsm-construct``,
+   OxigraphEngine.construct_all_into in kg.rdf.engine, from kg.stages.confidence).
+   During the confidence stage. The rules of a phase read only what was there before
+   it, never one another's results, and all are evaluated before any result is added;
+   pyoxigraph's queries release the GIL.
+6. The N-Quads writer: one thread (``govsm-write``, kg.build.dumps). During the dumps.
    The kernel copy and the SHA-256 of one chunk run without the GIL while the next
    chunk is joined. (The site's statistics are then counted from the same lines in the
    build's thread, kg.web.site.facts, while the Turtle writers below finish.)
-6. The two Turtle writers: child processes (``python -m kg.rdf.turtle``), each fed by a
+7. The two Turtle writers: child processes (``python -m kg.rdf.turtle``), each fed by a
    daemon thread (kg.build.dumps). During the dumps. pyoxigraph's Turtle serialiser
    holds the GIL, so they get processes, and cores, of their own; split at a subject,
    the two halves end to end are the whole file.
-7. The site's page writers: a pool of eight threads (kg.web.site). While the site is
+8. The site's page writers: a pool of eight threads (kg.web.site). While the site is
    written. Creating thousands of small files waits on the file system, not on Python.
-8. The query store: a daemon thread (kg.build.store.start_store, from
+9. The query store: a daemon thread (kg.build.store.start_store, from
    kg.build.pipeline.publish). From the end of the dumps until the end of publishing
    (the build waits for it before the swap). It reads only the written ``govsm.nq``
    and writes only ``store/`` of the temporary folder; pyoxigraph's bulk loader

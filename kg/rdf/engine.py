@@ -10,16 +10,16 @@ what they can do (a parser of their own, reads beside writes, a Store to dump fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
 import rdflib
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from kg.rdf.literals import (
@@ -31,26 +31,16 @@ from kg.rdf.literals import (
     rewritable_line,
 )
 from kg.rdf.sources import SOURCE_FORMATS, source_input
+from kg.rdf.terms import EngineError, Rows, Triple, from_ox, to_ox
 from kg.sparql.files import Term, check_offline, inject_values
 
-Triple = tuple[Term, Term, Term]
 Rewrite = Callable[[str], str]
+#: A CONSTRUCT query and its parameters' values.
+Construct = tuple[str, Mapping[str, Term] | None]
 ENGINES = ("oxigraph", "rdflib")
-
-
-class EngineError(RuntimeError):
-    """The engine could not run what it was asked."""
-
-
-@dataclass(frozen=True)
-class Rows:
-    """SELECT results: variable names and rows of terms (None where unbound)."""
-
-    variables: list[str]
-    rows: list[tuple[Term | None, ...]]
-
-    def dicts(self) -> list[dict[str, Term | None]]:
-        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+#: Queries evaluated side by side in threads (pyoxigraph releases the GIL while it
+#: evaluates, so they take a core each).
+QUERY_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 class Engine(Protocol):
@@ -106,6 +96,13 @@ class Engine(Protocol):
         graph, and how many of its subjects have type ``counted_class``."""
         ...
 
+    def construct_all_into(
+        self, queries: Sequence[Construct], graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        """:meth:`construct_into` of several (query, bindings), each evaluated before any
+        result is added (none reads another's), side by side where the engine can."""
+        ...
+
     def insert_into(self, head: str, where: str, graph: str, counted_class: str) -> tuple[int, int]:
         """:meth:`construct_into` of ``CONSTRUCT { head } WHERE { where }`` whose ``where``
         reads named graphs only (GRAPH patterns; no prefixed names): on the oxigraph
@@ -142,40 +139,6 @@ def make_engine(name: str) -> Engine:
     if name == "rdflib":
         return RdflibEngine()
     raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-
-
-# --- term conversion -------------------------------------------------------------------
-
-
-def from_ox(term: object) -> Term:
-    """pyoxigraph term -> rdflib term."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise EngineError(f"unsupported term {term!r}")
-
-
-def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """rdflib term -> pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None and term.datatype != RDF.langString:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise EngineError(f"unsupported term {term!r}")
 
 
 def _rewrite_ox(term, rewrite: Rewrite):  # noqa: ANN001, ANN202 - pyoxigraph terms
@@ -371,42 +334,55 @@ class OxigraphEngine:
         return list(result)
 
     def construct_into(
-        self,
-        query: str,
-        bindings: Mapping[str, Term] | None,
-        graph: str,
-        counted_class: str,
+        self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
     ) -> tuple[int, int]:
-        """Add what a CONSTRUCT query gives to ``graph``; return the triples now in the
+        return self.construct_all_into([(query, bindings)], graph, counted_class)
+
+    def construct_all_into(
+        self, queries: Sequence[Construct], graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        """Add what CONSTRUCT queries give to ``graph``; return the triples now in the
         graph and how many of its subjects have type ``counted_class``.
 
-        The results are serialised and loaded by the Store itself (no Python object per
+        The queries are evaluated side by side (QUERY_THREADS), each result serialised
+        by the Store, then each loaded by the Store itself (no Python object per
         triple); of the lines with a literal other than a plain string, only those are
         parsed, so that the quads as written are kept (kg.rdf.literals.WrittenQuads).
         Results with a blank node go through :meth:`add_quads`, with the Store's own
         blank-node labels.
         """
-        result = self._run(query, bindings)
+        if len(queries) == 1:
+            results = [self._construct_ntriples(queries[0])]
+        else:
+            with ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="govsm-construct") as pool:
+                results = list(pool.map(self._construct_ntriples, queries))
+        target = ox.NamedNode(graph)
+        results.reverse()
+        while results:  # each result freed once loaded
+            self._add_ntriples(results.pop(), graph, target)
+        return self._counts(target, counted_class)
+
+    def _construct_ntriples(self, construct: Construct) -> bytes:
+        result = self._run(*construct)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
-        data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
-        target = ox.NamedNode(graph)
+        return result.serialize(format=ox.RdfFormat.N_TRIPLES)
+
+    def _add_ntriples(self, data: bytes, graph: str, target: ox.NamedNode) -> None:
         if b"_:" in data:
             triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
             self.add_quads(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
             )
-        else:
-            self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-            if ntriples_marked(data):
-                lines = b"\n".join(line for line in data.splitlines() if rewritable_line(line))
-                marked = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
-                self.dataset.note(
-                    graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in marked]
-                )
-            self._written(graph)
-        del data
-        return self._counts(target, counted_class)
+            return
+        self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        if ntriples_marked(data):
+            lines = b"\n".join(line for line in data.splitlines() if rewritable_line(line))
+            marked = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+            self.dataset.note(
+                graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in marked]
+            )
+        self._written(graph)
 
     def insert_into(self, head: str, where: str, graph: str, counted_class: str) -> tuple[int, int]:
         """The update's WHERE is evaluated before anything is inserted, as a CONSTRUCT's
@@ -548,7 +524,15 @@ class RdflibEngine:
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
     ) -> tuple[int, int]:
-        triples = list(dict.fromkeys(self.construct(query, bindings)))
+        return self.construct_all_into([(query, bindings)], graph, counted_class)
+
+    def construct_all_into(
+        self, queries: Sequence[Construct], graph: str, counted_class: str
+    ) -> tuple[int, int]:
+        """One after another (rdflib's store is read from one thread), all evaluated
+        before any is added."""
+        found = [self.construct(query, bindings) for query, bindings in queries]
+        triples = list(dict.fromkeys(t for part in found for t in part))
         self.add(graph, triples)
         kind = URIRef(counted_class)
         return len(triples), sum(1 for _s, p, o in triples if p == RDF.type and o == kind)

@@ -2,13 +2,15 @@
 
 Rules are data: every ``queries/derive/*.rq`` whose header has ``# confidence: PHASE``
 is a confidence rule (it has no ``# rule-set:``, so it is never a classification rule
-set). The phases run in this order, the rules of a phase by name: ``component`` (one
-rule per GRADE-CERQual component: a component assessment per classification, with its
-concern level, explanation, counts and the evidence it counted), ``in-force`` (a
-reviewer's judgement, recorded as data, over the derived one) and ``overall`` (the
-overall confidence from the components in force). Each rule's thresholds are stated and
-cited in its header; Python only runs the rules in order, into one named graph
-(``BASE graph/confidence``), and describes each rule (its title and question).
+set). The phases run in this order: ``component`` (one rule per GRADE-CERQual
+component: a component assessment per classification, with its concern level,
+explanation, counts and the evidence it counted), ``in-force`` (a reviewer's judgement,
+recorded as data, over the derived one) and ``overall`` (the overall confidence from the
+components in force). The rules of a phase read what the phases before it made, never
+one another's results: they are evaluated side by side (Engine.construct_all_into).
+Each rule's thresholds are stated and cited in its header; Python only runs the rules,
+into one named graph (``BASE graph/confidence``), and describes each rule (its title and
+question).
 
 Robustness: for each classification, whether every other rule set applicable to the data
 (kg.stages.derive) derives the same direction for the same sub-factor and context. The
@@ -154,11 +156,12 @@ def assess(
     checks of the classifications ``derivations`` made."""
     graph = confidence_graph_iri(base)
     rules = confidence_rules(queries_dir)
-    for rule in rules:
-        engine.construct_into(
-            rule.query.text, {"rule": rule.iri(base)}, graph, GOVSM + "ConfidenceAssessment"
-        )
-        engine.add(graph, describe_rule(rule, base))
+    for phase in PHASES:
+        of_phase = [rule for rule in rules if rule.phase == phase]
+        queries = [(rule.query.text, {"rule": rule.iri(base)}) for rule in of_phase]
+        engine.construct_all_into(queries, graph, GOVSM + "ConfidenceAssessment")
+        for rule in of_phase:
+            engine.add(graph, describe_rule(rule, base))
     checks = robustness(engine, queries_dir, base, derivations)
     engine.add(graph, checks)
     count = sum(1 for _, p, o in checks if p == RDF.type and o == URIRef(GOVSM + "RobustnessCheck"))

@@ -10,7 +10,6 @@ threads: pyoxigraph releases the GIL while it evaluates.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDFS
 
+from kg.rdf.engine import QUERY_THREADS
 from kg.validation.compiler import Compiled, CompiledQuery, compile_shapes
 from kg.validation.compiler.cardinality import grouped_sparql
 from kg.validation.compiler.literals import decode
@@ -31,8 +31,6 @@ from kg.validation.terms import first_message, message_key, named_shape, path_st
 
 _THIS = ox.Variable("this")
 
-# pyoxigraph releases the GIL while it evaluates: queries run side by side in threads.
-THREADS = max(1, min(4, os.cpu_count() or 1))
 
 #: Focus nodes to check, per query index (incremental runs).
 FocusNodes = Mapping[int, list]
@@ -83,7 +81,7 @@ def iter_compiled(
         variables = [v.value for v in rows.variables]
         return [(job[0], list(_rows(cq, rows, variables, shapes, sources)))]
 
-    with ThreadPoolExecutor(THREADS, thread_name_prefix="govsm-shacl") as pool:
+    with ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="govsm-shacl") as pool:
         by_query = dict(pair for done in pool.map(run, jobs) for pair in done)
     return [pair for k in range(len(chosen)) for pair in by_query[k]]
 
@@ -260,7 +258,7 @@ def run_checks_ox(
             found.append(check_result(check, bound, sources))
         return found
 
-    with ThreadPoolExecutor(THREADS, thread_name_prefix="govsm-checks") as pool:
+    with ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="govsm-checks") as pool:
         return [result for found in pool.map(run, list(checks)) for result in found]
 
 

@@ -26,7 +26,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.rdf.engine import EngineError, to_ox
+from kg.rdf.terms import EngineError, to_ox
 from kg.validation.compiler.base import NotCompiled
 
 ENC_DT = "urn:x-govsm-enc:dt:"
