@@ -329,8 +329,7 @@ def test_dump_lines_start_early_only_on_an_engine_read_beside_writes(mini: Path)
         loaded = load(project, "https://w3id.org/govsm/", engine)
         with schedule.Background() as background:
             background.start_dump_lines(loaded)
-            assert (background.dump_lines is not None) is early, engine
-            if background.dump_lines is not None:
-                assert background.dump_lines.result(timeout=60).graphs == {
-                    s.graph for s in loaded.sources
-                }
+            assert bool(background.dump_lines) is early, engine
+            if background.dump_lines:
+                (started,) = background.dump_lines
+                assert started.result(timeout=60).graphs == {s.graph for s in loaded.sources}

@@ -175,10 +175,11 @@ def test_dump_lines_made_early_give_the_same_dumps(
     later: str, synthetic: Project, tmp_path: Path
 ) -> None:
     """The source graphs' lines made in the background right after the load
-    (kg.build.dumps.start_dump_lines), then graphs added (as derivation does): the same files as
-    dumping everything at the end — also when a later graph has blank nodes, whose
-    labels must then be canonical over the whole dataset, and when a graph whose lines
-    were made is written to afterwards."""
+    (kg.build.dumps.start_dump_lines), then graphs added (as derivation does) and their
+    lines made apart (as after the confidence stage): the same files as dumping
+    everything at the end — also when a later graph has blank nodes, whose labels must
+    then be canonical over the whole dataset, and when a graph whose lines were made is
+    written to afterwards."""
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 
@@ -203,11 +204,14 @@ def test_dump_lines_made_early_give_the_same_dumps(
             (URIRef(DEFAULT_BASE + "id/x"), URIRef(DEFAULT_BASE + "ontology#p"), node),
         ],
     )
+    started = [prepared]
+    if later != "into-a-source":  # the later graph's lines apart
+        started.append(start_dump_lines(engine, [later_graph]))
     early, late = tmp_path / "early", tmp_path / "late"
-    write_dumps(early, engine, prepared)
+    write_dumps(early, engine, started)
     write_dumps(late, engine)
     with pytest.raises(ValueError, match="used already"):  # its lines were rewritten
-        write_dumps(tmp_path / "again", engine, prepared)
+        write_dumps(tmp_path / "again", engine, [prepared])
     text = (early / "govsm.nq").read_text(encoding="utf-8")
     assert text == (late / "govsm.nq").read_text(encoding="utf-8")
     assert (early / "govsm.ttl").read_bytes() == (late / "govsm.ttl").read_bytes()

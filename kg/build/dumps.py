@@ -2,7 +2,8 @@
 kg.rdf.nquads) and ``govsm.ttl`` (Turtle of their union, the default view).
 
 Two public functions: :func:`start_dump_lines` makes the lines of graphs that will not
-change any more in a background thread, while later stages run; :func:`write_dumps`
+change any more in a background thread, while later stages run (once for the sources,
+once for what derivation and confidence made); :func:`write_dumps`
 writes both files, streamed (bounded memory at scale): the canonical lines are sorted
 and written in chunks by a thread while their triples (cut from the sorted lines a
 batch at a time, kg.rdf.lines.triple_chunks), split at a subject into two halves, go to
@@ -15,7 +16,7 @@ statistics, kg.web.site.facts): nothing reads the dumps again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,22 +58,21 @@ class Dumped:
 def write_dumps(
     folder: Path,
     engine: Engine,
-    started: Future[GraphLines] | None = None,
+    started: Sequence[Future[GraphLines]] = (),
     summarise: Callable[[list[bytes]], Any] | None = None,
 ) -> Dumped:
     """Write ``govsm.nq`` and ``govsm.ttl`` of everything ``engine`` holds into
     ``folder``, hashing them as they are written. ``started``: lines start_dump_lines
-    began (used once). ``summarise``: called with the default view's triples (sorted
-    N-Triples lines without " .", a triple in several graphs on adjacent lines) while
-    the Turtle writers run; its result is the record's ``summary``."""
+    began (each used once). ``summarise``: called with the sorted lines of govsm.nq
+    (without their line ends) once the Turtle writers have their triples; its result is
+    the record's ``summary``."""
     folder.mkdir(parents=True, exist_ok=True)
     # two writers (start now, while the lines are made), each for one half
     target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
     writers = [TurtleWriter(target), TurtleWriter(rest, body_only=True)]
     dumped = Dumped()
     try:
-        prepared = started.result() if started is not None else None
-        lines = dataset_lines(engine, prepared)
+        lines = dataset_lines(engine, [future.result() for future in started])
         lines.sort()  # prepared lines come sorted: the rest is merged in (linear)
         half = _subject_boundary(lines, len(lines) // 2)
         fed = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,7 +207,7 @@ def build(
         # published as linked data (graph/shapes/FILE); validation did not see them
         add_shapes(loaded, shape_files(project.shapes))
         background.start_dump_lines(loaded)
-        rules = _derive_and_verify(result, project, options, log)
+        rules = _derive_and_verify(result, project, options, log, background)
         rule_iri = rules[0].iri(options.base) if len(rules) == 1 else None
         with timings.stage("table"):
             result.table = classification_table(loaded.engine, project.queries, rule_iri)
@@ -244,9 +244,10 @@ def _collecting_less() -> Iterator[None]:
 
 
 def _derive_and_verify(
-    result: BuildResult, project: Project, options: BuildOptions, log: Log
+    result: BuildResult, project: Project, options: BuildOptions, log: Log, background: Background
 ) -> list[Rule]:
-    """The derive, verify and restate stages of a build (timed); the rules run."""
+    """The derive, verify, confidence and restate stages of a build (timed); the rules
+    run. The derived and confidence graphs' dump lines start once they are made."""
     engine, timings = result.loaded.engine, result.timings
     with timings.stage("derive"):
         rules = select_rules(project.queries, options.rules, engine)
@@ -265,6 +266,8 @@ def _derive_and_verify(
         f"confidence: {result.confidence.assessments} GRADE-CERQual profiles, "
         f"{result.confidence.checks} robustness checks"
     )
+    made = [d.graph for d in result.derivations] + [result.confidence.graph]
+    background.start_dump_lines(result.loaded, made)  # nothing writes to them again
     with timings.stage("restate"):
         result.views, result.entailments = restate(
             result.loaded, project, result.derivations, [result.confidence.graph]
@@ -364,12 +367,12 @@ def publish(
     options: BuildOptions,
     project: Project | None = None,
     log: Log = _quiet,
-    dump_lines: Future[GraphLines] | None = None,
+    dump_lines: Sequence[Future[GraphLines]] = (),
 ) -> None:
     """Write the dumps, the reports and the linked-data site (site/, see kg.web.site)
     into ``folder`` (the build's temporary folder, kg.build.atomic). Large graphs get the
-    site without resource pages (want_site). ``dump_lines``: the source graphs' lines
-    made early (kg.build.schedule)."""
+    site without resource pages (want_site). ``dump_lines``: the lines of graphs made
+    early (kg.build.schedule)."""
     resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [

@@ -21,9 +21,10 @@ starts, including those that stay inside lower modules — what, when, why it ma
    The check queries read the Store before validation encodes literals in place, and
    the shapes wait for them before the store changes; pyoxigraph's queries release
    the GIL.
-4. The source graphs' dump lines: a daemon thread (:meth:`Background.start_dump_lines`,
-   kg.build.dumps). From the end of validation until the dumps. The source graphs
-   change no more once validation (which changes the store while it runs) is done; the
+4. The dump lines of graphs that change no more: a daemon thread each
+   (:meth:`Background.start_dump_lines`, kg.build.dumps): the source graphs' from the
+   end of validation (which changes the store while it runs), the derived and
+   confidence graphs' from the end of the confidence stage; both until the dumps. The
    Store's reads are snapshots and its dumps release the GIL. Only on an engine that
    allows reads beside writes (Engine.concurrent_reads); a graph written to since is
    dumped again.
@@ -96,12 +97,12 @@ def prepare_reasoning(project: Project) -> PreparedReasoning | None:
     )
 
 
-def prepare_dump_lines(loaded: Loaded) -> Future[GraphLines] | None:
-    """Start making the source graphs' dump lines (kg.build.dumps.start_dump_lines) on an
+def prepare_dump_lines(loaded: Loaded, graphs: list[str]) -> Future[GraphLines] | None:
+    """Start making the dump lines of ``graphs`` (kg.build.dumps.start_dump_lines) on an
     engine whose reads may run beside the later stages' writes; None on another."""
     if not loaded.engine.concurrent_reads:
         return None
-    return start_dump_lines(loaded.engine, [s.graph for s in loaded.sources])
+    return start_dump_lines(loaded.engine, graphs)
 
 
 class Background:
@@ -110,15 +111,20 @@ class Background:
 
     def __init__(self) -> None:
         self.reasoning: PreparedReasoning | None = None
-        self.dump_lines: Future[GraphLines] | None = None
+        #: the dump lines started so far (kg.build.dumps.write_dumps takes them)
+        self.dump_lines: list[Future[GraphLines]] = []
 
     def start_reasoning(self, project: Project) -> None:
         """HermiT over the ontology, from the start of the build."""
         self.reasoning = prepare_reasoning(project)
 
-    def start_dump_lines(self, loaded: Loaded) -> None:
-        """The source graphs' dump lines, once validation is done with the store."""
-        self.dump_lines = prepare_dump_lines(loaded)
+    def start_dump_lines(self, loaded: Loaded, graphs: list[str] | None = None) -> None:
+        """The dump lines of ``graphs`` (default: the source graphs, once validation is
+        done with the store), which no later stage writes to."""
+        chosen = [s.graph for s in loaded.sources] if graphs is None else graphs
+        started = prepare_dump_lines(loaded, chosen)
+        if started is not None:
+            self.dump_lines.append(started)
 
     def stop(self) -> None:
         """Stop the reasoner if it still runs (a no-op once it has finished). The dump

@@ -17,7 +17,7 @@ will not change any more), :func:`dataset_lines` for the whole dataset, reusing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -40,7 +40,7 @@ def canonical_nquads(nquads: str) -> str:
 def canonical_dump(engine: Engine) -> str:
     """Canonical N-Quads of everything an engine holds (its named graphs), literals
     exactly as loaded."""
-    return sorted_unique(dataset_lines(engine, None)).decode("utf-8")
+    return sorted_unique(dataset_lines(engine)).decode("utf-8")
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -151,27 +151,32 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
     return [q for q in kept if not rewritable(q.object)] + exact
 
 
-def dataset_lines(engine: Engine, prepared: GraphLines | None) -> list[bytes]:
+def dataset_lines(engine: Engine, prepared: Sequence[GraphLines] = ()) -> list[bytes]:
     """The lines of the canonical N-Quads of everything ``engine`` holds, unsorted (once
     sorted, their triples are the default view's in order: kg.rdf.lines.triple_chunks).
 
     ``prepared``: the lines of some graphs made earlier (graph_lines), the others are
     made now; if the engine has written to one of those graphs since, every line is made
-    again. Prepared lines are used once: the returned lists are theirs (no copy of
-    millions of lines at scale)."""
-    done = prepared if prepared is not None else GraphLines()
-    if done.taken:  # the lines are sorted and rewritten in place by the dumps
-        raise ValueError("these prepared dump lines were used already: prepare them again")
-    done.taken = True
-    if any(engine.writes.get(g, 0) != n for g, n in done.writes.items()):
-        done = GraphLines()  # a graph changed since: make every line now
+    again. Prepared lines are used once: the returned list is theirs (no copy of millions
+    of lines at scale)."""
+    for done in prepared:
+        if done.taken:  # the lines are sorted and rewritten in place by the dumps
+            raise ValueError("these prepared dump lines were used already: prepare them again")
+        done.taken = True
+    parts = list(prepared)
+    if any(engine.writes.get(g, 0) != n for done in parts for g, n in done.writes.items()):
+        parts = []  # a graph changed since: make every line now
     # (the named graphs only, as in Engine.dump_nquads: nothing writes to the default graph)
-    rest = graph_lines(engine, sorted(set(engine.graphs()) - done.graphs))
+    made = {g for done in parts for g in done.graphs}
+    parts.append(graph_lines(engine, sorted(set(engine.graphs()) - made)))
     # blank-node labels are canonical over the whole dataset
-    blank_lines = (
-        unique(canonical_blank_lines(done.blank + rest.blank)) if rest.blank else done.blank_lines
-    )
-    lines = done.ground
-    lines += rest.ground
+    with_blank = [done for done in parts if done.blank]
+    if len(with_blank) == 1:
+        blank_lines = with_blank[0].blank_lines
+    else:
+        blank_lines = unique(canonical_blank_lines([b for done in with_blank for b in done.blank]))
+    lines = parts[0].ground
+    for done in parts[1:]:
+        lines += done.ground
     lines += blank_lines
     return lines
