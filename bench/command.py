@@ -46,11 +46,10 @@ class Run:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-def _tree_rss_kb(root: int) -> int:
-    """The resident set of ``root`` and every descendant, in kB (0 without /proc)."""
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every live descendant (empty without /proc)."""
     parents: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if not entry.isdigit():
             continue
         try:
@@ -59,12 +58,24 @@ def _tree_rss_kb(root: int) -> int:
         except OSError:  # the process ended meanwhile
             continue
         parents.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * resource.getpagesize() // 1024
-    total, queue = 0, [root]
+    found, queue = [], [root]
     while queue:
         pid = queue.pop()
-        total += rss.get(pid, 0)
+        found.append(pid)
         queue += parents.get(pid, [])
+    return found
+
+
+def tree_rss_kb(root: int) -> int:
+    """The resident set of ``root`` and every descendant, in kB (0 without /proc)."""
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[21]) * resource.getpagesize() // 1024
     return total
 
 
@@ -77,7 +88,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> Run:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)

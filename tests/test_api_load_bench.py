@@ -9,7 +9,9 @@ import sys
 
 from test_api_catalogue import CQ_DIR, ROOT, build_dist
 
+from bench.command import tree_rss_kb
 from bench.load import catalogue, percentile
+from bench.serve import tree_pss_kb
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -60,6 +62,33 @@ def test_a_small_run_through_govsm_serve() -> None:
     assert "statuses, API /api/queries/NAME: 200: 45" in out
     for name in work_names():
         assert f"\n{name} " in out, f"no per-query line for {name}"
+
+
+def test_serve_start_up_and_memory_by_worker_count() -> None:
+    """bench.serve (issue 20's figures for `govsm serve --workers N`): every run answers
+    the whole catalogue from each worker's client, and the table compares the counts."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.serve", "--dist", str(build_dist()), "--workers", "1,2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = [line for line in done.stdout.splitlines() if line.startswith("round ")]
+    queries = len(work_names())
+    assert len(runs) == 4, done.stdout  # two rounds of each count
+    for line in runs:
+        workers = 2 if "2 worker(s)" in line else 1
+        assert f"({workers * queries} answered, 0 not)" in line, line
+    table = done.stdout.split("RSS ratio  PSS ratio\n", 1)[1].splitlines()
+    assert [row.split()[0] for row in table] == ["1", "2"]
+    assert table[0].split()[-2:] == ["1.00x", "1.00x"]
+
+
+def test_the_proportional_set_is_at_most_the_resident_set() -> None:
+    rss, pss = tree_rss_kb(os.getpid()), tree_pss_kb(os.getpid())
+    assert 0 < pss <= rss
 
 
 def work_names() -> list[str]:
