@@ -8,7 +8,9 @@ issue's scale) once per worker count and round, the counts alternating, and for 
 - **first answer**: seconds from the process start to the first answered query (an ASK
   through ``/sparql``, which a worker evaluates over the data);
 - **memory**: after every worker has answered queries (as many concurrent clients as
-  workers, each running the whole catalogue through ``/api/queries``), the resident set
+  workers, each sending ``--requests`` small queries through ``/sparql``: an ASK and a
+  SELECT of 100 rows; with ``--catalogue``, the whole catalogue through ``/api/queries``
+  instead, which at 10^5 studies takes minutes), the resident set
   of the server's process tree (RSS, what ``ps`` shows, pages shared by processes
   counted in each) and its proportional set (PSS, from ``/proc/PID/smaps_rollup``:
   shared pages divided among the processes that share them, so the sum is the memory
@@ -33,6 +35,7 @@ from bench.command import tree_pids, tree_rss_kb
 from bench.load import JSON_RESULTS, ROOT, Server, api_path, catalogue
 
 FIRST_QUERY = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
+SMALL_QUERIES = [FIRST_QUERY, "/sparql?query=" + quote("SELECT * { ?s ?p ?o } LIMIT 100")]
 
 
 def tree_pss_kb(root: int) -> int:
@@ -64,15 +67,19 @@ def first_answer(server: Server, started: float, limit: float = 300) -> float:
     raise SystemExit(f"no answer to {FIRST_QUERY} within {limit:g} s")
 
 
-def exercise(server: Server, clients: int) -> tuple[int, int]:
-    """Every catalogue query from each of ``clients`` concurrent clients: (answered, not)."""
-    work = catalogue()
+def exercise(server: Server, clients: int, requests: int, whole: bool) -> tuple[int, int]:
+    """From each of ``clients`` concurrent clients, ``requests`` small queries (or, with
+    ``whole``, every catalogue query): (answered, not)."""
+    if whole:
+        paths = [api_path(name, params) for name, params in catalogue()]
+    else:
+        paths = [SMALL_QUERIES[k % len(SMALL_QUERIES)] for k in range(requests)]
 
     def client(_: int) -> tuple[int, int]:
         conn = http.client.HTTPConnection(server.host, server.port, timeout=120)
         done = failed = 0
-        for name, params in work:
-            conn.request("GET", api_path(name, params), headers={"Accept": JSON_RESULTS})
+        for path in paths:
+            conn.request("GET", path, headers={"Accept": JSON_RESULTS})
             response = conn.getresponse()
             response.read()
             done, failed = (done + 1, failed) if response.status == 200 else (done, failed + 1)
@@ -84,13 +91,15 @@ def exercise(server: Server, clients: int) -> tuple[int, int]:
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
-def measure(dist: Path, workers: int, extra: list[str]) -> dict[str, float]:
-    """One run of ``govsm serve --workers N`` over ``dist``."""
+def measure(
+    dist: Path, workers: int, extra: list[str], requests: int = 20, whole: bool = False
+) -> dict[str, float]:
+    """One run of ``govsm serve --workers N`` over ``dist`` (see :func:`exercise`)."""
     started = time.perf_counter()
     server = Server(dist, ["--workers", str(workers), "--max-concurrent", "64", *extra])
     try:
         first = first_answer(server, started)
-        answered, failed = exercise(server, workers)
+        answered, failed = exercise(server, workers, requests, whole)
         time.sleep(0.5)  # the workers settle after their last answer
         rss, pss = tree_rss_kb(server.proc.pid) / 1024, tree_pss_kb(server.proc.pid) / 1024
     finally:
@@ -103,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="build output")
     parser.add_argument("--workers", default="1,4", help="worker counts (default 1,4)")
     parser.add_argument("--rounds", type=int, default=2, help="runs per worker count")
+    parser.add_argument("--requests", type=int, default=20, help="small queries per client")
+    parser.add_argument(
+        "--catalogue", action="store_true", help="each client runs the whole catalogue instead"
+    )
     parser.add_argument("serve_args", nargs="*", help="extra `govsm serve` options (after --)")
     args = parser.parse_args(argv)
     if not (args.dist / "govsm.nq").is_file():
@@ -112,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"govsm serve over {args.dist}: workers {counts}, {args.rounds} round(s)")
     for round_no in range(1, args.rounds + 1):
         for n in counts:
-            run = measure(args.dist, n, args.serve_args)
+            run = measure(args.dist, n, args.serve_args, args.requests, args.catalogue)
             runs[n].append(run)
             print(
                 f"round {round_no}, {n} worker(s): first answer {run['first']:.2f} s, "

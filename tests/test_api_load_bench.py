@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from test_api_catalogue import CQ_DIR, ROOT, build_dist
 
 from bench.command import tree_rss_kb
@@ -64,11 +65,14 @@ def test_a_small_run_through_govsm_serve() -> None:
         assert f"\n{name} " in out, f"no per-query line for {name}"
 
 
-def test_serve_start_up_and_memory_by_worker_count() -> None:
+@pytest.mark.parametrize("mode", [["--catalogue"], ["--requests", "6"]])
+def test_serve_start_up_and_memory_by_worker_count(mode: list[str]) -> None:
     """bench.serve (issue 20's figures for `govsm serve --workers N`): every run answers
-    the whole catalogue from each worker's client, and the table compares the counts."""
+    what each worker's client sends (the whole catalogue, or small queries), and the
+    table compares the counts."""
+    dist = str(build_dist())
     done = subprocess.run(
-        [sys.executable, "-m", "bench.serve", "--dist", str(build_dist()), "--workers", "1,2"],
+        [sys.executable, "-m", "bench.serve", "--dist", dist, "--workers", "1,2", *mode],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -76,11 +80,11 @@ def test_serve_start_up_and_memory_by_worker_count() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     runs = [line for line in done.stdout.splitlines() if line.startswith("round ")]
-    queries = len(work_names())
+    sent = len(work_names()) if mode == ["--catalogue"] else 6
     assert len(runs) == 4, done.stdout  # two rounds of each count
     for line in runs:
         workers = 2 if "2 worker(s)" in line else 1
-        assert f"({workers * queries} answered, 0 not)" in line, line
+        assert f"({workers * sent} answered, 0 not)" in line, line
     table = done.stdout.split("RSS ratio  PSS ratio\n", 1)[1].splitlines()
     assert [row.split()[0] for row in table] == ["1", "2"]
     assert table[0].split()[-2:] == ["1.00x", "1.00x"]
