@@ -34,6 +34,7 @@ of the 200 answers only (errors are counted by status, not timed).
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import importlib.util
 import itertools
@@ -42,6 +43,7 @@ import math
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,10 +96,19 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
+#: Comma-separated catalogue names the workload is cut to (``--bare-under`` sets it, so
+#: that the locust child, which reads the catalogue itself, sends the same queries).
+ONLY_ENV = "GOVSM_LOAD_QUERIES"
+
+
 def catalogue() -> list[tuple[str, dict[str, str]]]:
-    """Every catalogue query with the parameters of its expected-results file."""
+    """Every catalogue query (or those ONLY_ENV names) with the parameters of its
+    expected-results file."""
+    only = set(filter(None, os.environ.get(ONLY_ENV, "").split(",")))
     work = []
     for path in sorted(CQ_DIR.glob("*.rq")):
+        if only and path.stem not in only:
+            continue
         params_file = EXPECTED_DIR / f"{path.stem}.params.json"
         params = (
             json.loads(params_file.read_text(encoding="utf-8")) if params_file.is_file() else {}
@@ -280,6 +291,47 @@ def check_catalogue(server: Server, work: list[tuple[str, dict[str, str]]]) -> N
     conn.close()
 
 
+# pyoxigraph and the catalogue code are imported where they are used: the locust child
+# (bench/locustfile.py, under gevent) imports this module for its names only.
+
+
+@functools.cache
+def bare_store(dist: Path):  # noqa: ANN201 - a pyoxigraph.Store (imported on use)
+    """``dist/govsm.nq`` bulk-loaded into a bare in-memory pyoxigraph store (once)."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.bulk_load(path=str(dist / "govsm.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
+    return store
+
+
+def bound_texts(work: list[tuple[str, dict[str, str]]]) -> list[tuple[str, str]]:
+    """(name, query text with its parameters bound) of each catalogue query of ``work``."""
+    from kg.web.endpoint.catalogue import bind, load_catalogue
+
+    named = load_catalogue(CQ_DIR)
+    return [(name, bind(named[name], params, {})) for name, params in work]
+
+
+def bare_times(
+    dist: Path, work: list[tuple[str, dict[str, str]]], runs: int = 3
+) -> dict[str, float]:
+    """Each query's median wall time (ms), evaluated and written as SPARQL JSON on the
+    bare store, one at a time."""
+    import pyoxigraph
+
+    store, found = bare_store(dist), {}
+    for name, text in bound_texts(work):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            results = store.query(text, use_default_graph_as_union=True)
+            results.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+            times.append((time.perf_counter() - start) * 1000)
+        found[name] = statistics.median(times)
+    return found
+
+
 def bare_baseline(
     dist: Path, work: list[tuple[str, dict[str, str]]], clients: int, total: int
 ) -> Sample:
@@ -287,13 +339,9 @@ def bare_baseline(
     threads (1: the cost of one query with no queueing)."""
     import pyoxigraph
 
-    from kg.web.endpoint.catalogue import bind, load_catalogue
-
-    store = pyoxigraph.Store()
-    store.bulk_load(path=str(dist / "govsm.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
-    named = load_catalogue(CQ_DIR)
+    store = bare_store(dist)
     # The endpoint queries the union of the named graphs as its default graph.
-    texts = [(name, bind(named[name], params, {})) for name, params in work]
+    texts = bound_texts(work)
 
     def work_one(i: int, _conn: object) -> tuple[str, str]:
         name, text = texts[i % len(texts)]
@@ -481,6 +529,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-limits", action="store_true", help="keep the server's per-client limit"
     )
+    parser.add_argument(
+        "--bare-under",
+        type=float,
+        metavar="MS",
+        help="only the catalogue queries whose bare evaluation (one at a time, median of "
+        "3) takes under MS milliseconds",
+    )
     parser.add_argument("serve_args", nargs="*", help="extra `govsm serve` options (after --)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.rounds < 1:
@@ -489,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     dist = args.dist.resolve()
     ensure_dist(dist, args.rebuild)
     work = catalogue()
+    if args.bare_under is not None:
+        work = under(dist, work, args.bare_under)
     roots = [ROOT] + ([args.versus.resolve()] if args.versus else [])
     servers: list[Server] = []
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
@@ -525,6 +582,23 @@ def main(argv: list[str] | None = None) -> int:
     report([api, *others, bare, single, static], api)
     print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
     return 1 if api.errors or any(o.errors for o in others) else 0
+
+
+def under(
+    dist: Path, work: list[tuple[str, dict[str, str]]], limit_ms: float
+) -> list[tuple[str, dict[str, str]]]:
+    """The queries of ``work`` whose bare time is under ``limit_ms`` (printed, with those
+    left out); ONLY_ENV names them for the locust child."""
+    times = bare_times(dist, work)
+    kept = [(name, params) for name, params in work if times[name] < limit_ms]
+    for name, _ in work:
+        out = "" if times[name] < limit_ms else "  (left out)"
+        print(f"  bare {name:<32} {times[name]:9.1f} ms{out}")
+    if not kept:
+        raise SystemExit(f"no catalogue query runs under {limit_ms:g} ms on the bare store")
+    os.environ[ONLY_ENV] = ",".join(name for name, _ in kept)
+    print(f"{len(kept)} of {len(work)} queries under {limit_ms:g} ms bare")
+    return kept
 
 
 def measure(

@@ -10,6 +10,7 @@ import sys
 import pytest
 from test_api_catalogue import CQ_DIR, ROOT, build_dist
 
+from bench import load
 from bench.command import tree_rss_kb
 from bench.load import catalogue, percentile
 from bench.serve import tree_pss_kb
@@ -27,6 +28,22 @@ def test_the_workload_is_the_whole_catalogue() -> None:
     work = dict(catalogue())
     assert sorted(work) == sorted(p.stem for p in CQ_DIR.glob("*.rq"))
     assert work["drivers"] == {"context": "https://w3id.org/govsm/id/context/iran"}
+
+
+def test_bare_under_cuts_the_workload_for_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--bare-under MS: only the queries whose bare time is under MS, and the locust
+    child (which reads the catalogue itself) is told the same names."""
+    monkeypatch.delenv(load.ONLY_ENV, raising=False)
+    work = catalogue()
+    times = {name: (1.0 if name in ("drivers", "factor-summary") else 50.0) for name, _ in work}
+    monkeypatch.setattr(load, "bare_times", lambda _dist, _work: times)
+    kept = load.under(ROOT / "dist", work, 10)
+    assert [name for name, _ in kept] == ["drivers", "factor-summary"]
+    assert [name for name, _ in catalogue()] == ["drivers", "factor-summary"]
+    assert catalogue() == kept  # with their parameters
+    monkeypatch.setattr(load, "bare_times", lambda _dist, _work: dict.fromkeys(times, 50.0))
+    with pytest.raises(SystemExit, match="no catalogue query runs under 10 ms"):
+        load.under(ROOT / "dist", work, 10)
 
 
 def test_a_small_run_through_govsm_serve() -> None:
