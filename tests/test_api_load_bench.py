@@ -36,12 +36,12 @@ def test_bare_under_cuts_the_workload_for_every_client(monkeypatch: pytest.Monke
     monkeypatch.delenv(load.ONLY_ENV, raising=False)
     work = catalogue()
     times = {name: (1.0 if name in ("drivers", "factor-summary") else 50.0) for name, _ in work}
-    monkeypatch.setattr(load, "bare_times", lambda _dist, _work: times)
+    monkeypatch.setattr(load, "bare_times", lambda _dist, _work, _limit: times)
     kept = load.under(ROOT / "dist", work, 10)
     assert [name for name, _ in kept] == ["drivers", "factor-summary"]
     assert [name for name, _ in catalogue()] == ["drivers", "factor-summary"]
     assert catalogue() == kept  # with their parameters
-    monkeypatch.setattr(load, "bare_times", lambda _dist, _work: dict.fromkeys(times, 50.0))
+    monkeypatch.setattr(load, "bare_times", lambda _dist, _work, _limit: dict.fromkeys(times, 50.0))
     with pytest.raises(SystemExit, match="no catalogue query runs under 10 ms"):
         load.under(ROOT / "dist", work, 10)
 
