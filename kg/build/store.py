@@ -143,6 +143,13 @@ def start_store(folder: Path) -> Future[Stamp]:
     return in_background(write_store, folder)
 
 
+def start_store_if_wanted(folder: Path, option: bool | None, started: list[Future[Stamp]]) -> None:
+    """:func:`start_store` when :func:`store_wanted` says so, its Future added to
+    ``started`` (the build calls it once ``govsm.nq`` is written)."""
+    if store_wanted(folder, option):
+        started.append(start_store(folder))
+
+
 def finish_store(pending: Future[Stamp], folder: Path, log: Log = _quiet) -> Stamp | None:
     """Wait for the store :func:`start_store` began; when it failed, remove what it
     wrote and say so (the build goes on: ``govsm serve`` makes the store itself)."""
