@@ -60,14 +60,12 @@ def write_dumps(
     engine: Engine,
     started: Sequence[Future[GraphLines]] = (),
     summarise: Callable[[list[bytes]], Any] | None = None,
-    nquads_written: Callable[[], None] | None = None,
 ) -> Dumped:
     """Write ``govsm.nq`` and ``govsm.ttl`` of everything ``engine`` holds into
     ``folder``, hashing them as they are written. ``started``: lines start_dump_lines
     began (each used once). ``summarise``: called with the sorted lines of govsm.nq
     (without their line ends) once the Turtle writers have their triples; its result is
-    the record's ``summary``. ``nquads_written``: called once ``govsm.nq`` is whole, while
-    the Turtle is still written (what reads only that file may start)."""
+    the record's ``summary``."""
     folder.mkdir(parents=True, exist_ok=True)
     # two writers (start now, while the lines are made), each for one half
     target, rest = folder / "govsm.ttl", folder / ".govsm.ttl.rest"
@@ -84,8 +82,6 @@ def write_dumps(
         digest = hashlib.sha256()
         dumped.sizes["govsm.nq"] = _write_lines(folder / "govsm.nq", lines, digest)
         dumped.sums["govsm.nq"] = digest.hexdigest()
-        if nquads_written is not None:
-            nquads_written()
         for future in fed:
             future.result()
         if summarise is not None:  # the GIL is free now: the Turtle writers are processes

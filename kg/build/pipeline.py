@@ -29,7 +29,7 @@ from kg.build.atomic import atomic_folder, prepare_output
 from kg.build.dumps import write_dumps
 from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
-from kg.build.store import Stamp, finish_store, start_store_if_wanted
+from kg.build.store import finish_store, start_store, store_wanted
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
 from kg.rdf.load import Loaded, add_shapes, load, unread_note
@@ -395,11 +395,10 @@ def publish(
     timings = result.timings
     # without resource pages the site's statistics are counted as the dumps are written
     summarise = partial(dump_facts, base=options.base) if resources is False else None
-    # govsm serve's store (when serve would read it) loads as soon as govsm.nq is written
-    store: list[Future[Stamp]] = []
-    written = partial(start_store_if_wanted, folder, options.store, store)
     with timings.stage("dumps"):  # streamed: bounded memory at scale
-        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise, written)
+        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
+    # govsm serve's store, loaded while the rest is written, when serve would read it
+    store = start_store(folder) if store_wanted(folder, options.store) else None
     with timings.stage("nanopubs"):
         write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
     with timings.stage("reports"):
@@ -414,9 +413,9 @@ def publish(
             site.default_turtle = (folder / "govsm.ttl").read_text(encoding="utf-8")
         with timings.stage("site"):
             write_site(folder / "site", site, resources=resources, timings=timings)
-    if store:
+    if store is not None:
         with timings.stage("store"):  # the wait for it only
-            finish_store(store[0], folder, log)
+            finish_store(store, folder, log)
 
 
 def site_input(

@@ -44,9 +44,8 @@ starts, including those that stay inside lower modules — what, when, why it ma
 8. The site's page writers: a pool of eight threads (kg.web.site). While the site is
    written. Creating thousands of small files waits on the file system, not on Python.
 9. The query store: a daemon thread (kg.build.store.start_store, from
-   kg.build.pipeline.publish). From the moment ``govsm.nq`` is written (while the dumps
-   write the Turtle) until the end of publishing (the build waits for it before the
-   swap). It reads only the written ``govsm.nq``
+   kg.build.pipeline.publish). From the end of the dumps until the end of publishing
+   (the build waits for it before the swap). It reads only the written ``govsm.nq``
    and writes only ``store/`` of the temporary folder; pyoxigraph's bulk loader
    releases the GIL, so it takes the core the nanopublications, reports and site leave.
 

@@ -11,8 +11,7 @@ server can tell a store that no longer matches its dump (:func:`store_state`).
 Written (:func:`start_store`) by a daemon thread of the build (kg.build.schedule's
 table) from the ``govsm.nq`` just written into the build's temporary folder, in blocks
 (the bulk loader's memory grows with its input: 1 GB for a 244 MB file in one call),
-from the moment that file is whole, while the build writes the Turtle, its reports and
-its site; the build waits for it (:func:`finish_store`)
+while the build writes its reports and site; the build waits for it (:func:`finish_store`)
 before the folder is swapped in (kg.build.atomic), so a store is never seen half written
 and a failed build leaves the previous one whole. A store that cannot be written is
 removed and the build goes on without it (a warning): the server then makes it itself or
@@ -141,13 +140,6 @@ def start_store(folder: Path) -> Future[Stamp]:
     """Start writing ``folder/store/`` (:func:`write_store`) in a daemon thread: the
     bulk loader releases the GIL, so it takes the core the build's own thread leaves."""
     return in_background(write_store, folder)
-
-
-def start_store_if_wanted(folder: Path, option: bool | None, started: list[Future[Stamp]]) -> None:
-    """:func:`start_store` when :func:`store_wanted` says so, its Future added to
-    ``started`` (the build calls it once ``govsm.nq`` is written)."""
-    if store_wanted(folder, option):
-        started.append(start_store(folder))
 
 
 def finish_store(pending: Future[Stamp], folder: Path, log: Log = _quiet) -> Stamp | None:
