@@ -21,6 +21,8 @@ forgotten) is tested on the Scheduler with a fake clock and stand-in workers.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,10 +32,11 @@ import httpx
 import pytest
 from support import LiveServer, built_dist, live_server
 
-from kg.web.endpoint.executor import Job, WorkerLost
+from kg.web.endpoint.executor import WorkerLost
 from kg.web.endpoint.limits import Limits, default_worker_memory_mb
 from kg.web.endpoint.scheduler import Busy, Cooldown, Scheduler, TooMany
 from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.worker import Job
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = "ASK { ?s ?p ?o }"
@@ -344,6 +347,19 @@ def test_default_worker_memory_shares_a_quarter_of_the_machine() -> None:
     assert default_worker_memory_mb(3 * 2**20, 8, 4 * 1024) == 542  # the store's floor
     assert default_worker_memory_mb(10 * 2**30, 2, 24 * 1024) == 512 + 10 * 10 * 1024
     assert default_worker_memory_mb(1, 2, None) == 4096
+
+
+def test_a_worker_imports_only_what_it_runs() -> None:
+    """Each worker's memory starts as a copy of its fork server's, which imports the
+    worker's module: neither the server's side (asyncio, the scheduler, the web stack)
+    nor what xml.sax.saxutils drags in (urllib.request: http, email, ssl)."""
+    probe = "import sys, kg.web.endpoint.worker; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    modules = set(done.stdout.split())
+    assert "pyoxigraph" in modules
+    heavy = {"asyncio", "ssl", "email", "http.client", "xml.sax", "starlette", "rdflib"}
+    server_side = {"kg.web.endpoint.executor", "kg.web.endpoint.scheduler", "kg.web.server"}
+    assert not modules & (heavy | server_side)
 
 
 def test_time_limit_stops_bar_a_client_only_when_they_repeat() -> None:

@@ -19,8 +19,8 @@ import pytest
 from starlette.testclient import TestClient
 from support import LiveServer, built_dist, listener, live_server, service_over
 
-from kg.web.endpoint.executor import Job
 from kg.web.endpoint.service import SparqlService
+from kg.web.endpoint.worker import Job
 from kg.web.server import make_app
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

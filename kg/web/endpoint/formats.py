@@ -25,7 +25,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -116,6 +115,19 @@ _OX_FORMATS = {
 
 class UnknownFormat(ValueError):
     """A ``format`` parameter that names no format."""
+
+
+# XML escapes of our own: xml.sax.saxutils imports urllib.request (http, email, ssl),
+# megabytes in every worker process for a few replacements.
+def escape(text: str) -> str:
+    """``text`` as XML character data."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(value: str) -> str:
+    """``value`` as a double-quoted XML attribute value."""
+    value = escape(value).replace('"', "&quot;")
+    return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
 
 
 def by_name(name: str) -> Format:

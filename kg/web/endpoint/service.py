@@ -38,18 +38,11 @@ from kg.web.endpoint.catalogue import (
     example_subjects,
     examples_from_subjects,
 )
-from kg.web.endpoint.executor import (
-    Job,
-    Outcome,
-    QueryTimeout,
-    WorkerLost,
-    WorkerPool,
-    graph_sizes,
-    open_store,
-)
+from kg.web.endpoint.executor import QueryTimeout, WorkerLost, WorkerPool, graph_sizes
 from kg.web.endpoint.guard import Refused, inspect
 from kg.web.endpoint.limits import Limits
 from kg.web.endpoint.scheduler import Busy, Cooldown, TooMany
+from kg.web.endpoint.worker import Job, Outcome, open_store
 
 STORE_FILE = "govsm.nq"
 log = logging.getLogger("govsm.sparql")
