@@ -27,6 +27,7 @@ from kg.build.store import (
     site_context,
     store_state,
     store_wanted,
+    write_store,
 )
 from kg.cli.app import app as cli
 from kg.prefixes import DEFAULT_BASE
@@ -175,6 +176,33 @@ def test_the_store_is_stamped_with_its_dump(stored: Path) -> None:
     assert stamp.quads == len(set(nquads.splitlines())) == sum(stamp.graphs.values())
     assert store_state(stored) is None
     assert ox.Store.read_only(str(stored / STORE / DATABASE)).__len__() == stamp.quads
+
+
+def test_the_store_is_compacted_and_takes_its_writers_hash(
+    dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded in blocks, each block adds files that span most keys, and a lookup would
+    search them all: the store has fewer files than the same blocks loaded and left as
+    they are. The dump's hash, when its writer gives it, is not made again."""
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    os.link(dist / "govsm.nq", folder / "govsm.nq")
+    lines = (folder / "govsm.nq").read_bytes().splitlines(keepends=True)
+    quarter = len(lines) // 4 + 1
+    blocks = [b"".join(lines[i : i + quarter]) for i in range(0, len(lines), quarter)]
+    monkeypatch.setattr(store_module, "_BLOCK", max(map(len, blocks)))
+    stamp = write_store(folder, sha256="ab" * 32)
+    assert stamp.sha256 == "ab" * 32 and stamp.quads == len(set(lines))
+    loose = ox.Store(str(tmp_path / "loose"))
+    for block in blocks:
+        loose.bulk_load(block, format=ox.RdfFormat.N_QUADS)
+    loose.flush()
+    del loose
+
+    def files(db: Path) -> int:
+        return len(list(db.glob("*.sst")))
+
+    assert files(folder / STORE / DATABASE) < files(tmp_path / "loose")
 
 
 def test_the_site_context_is_the_dumps(dist: Path) -> None:

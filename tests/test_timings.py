@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from bench.command import stage_seconds
 from bench.generate import generate
 from kg.build import pipeline
-from kg.build.store import store_state
+from kg.build.store import read_stamp, store_state
 from kg.cli import output
 from kg.cli.app import app
 from kg.cli.output import SOURCES_SHOWN, print_table, summarise_sources
@@ -84,6 +85,8 @@ def test_without_the_option_only_the_line(project: Path, tmp_path: Path) -> None
     line = next(x for x in result.output.splitlines() if x.startswith("timings: "))
     assert line.startswith("timings: load ") and ", store " in line
     assert store_state(tmp_path / "dist") is None  # written, and it is the dump's
+    stamp, dump = read_stamp(tmp_path / "dist"), (tmp_path / "dist" / "govsm.nq").read_bytes()
+    assert stamp is not None and stamp.sha256 == hashlib.sha256(dump).hexdigest()  # the writer's
 
 
 def test_the_terminal_summarises_sources_and_the_report_keeps_them(

@@ -398,7 +398,8 @@ def publish(
     with timings.stage("dumps"):  # streamed: bounded memory at scale
         dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
     # govsm serve's store, loaded while the rest is written, when serve would read it
-    store = start_store(folder) if store_wanted(folder, options.store) else None
+    wanted = store_wanted(folder, options.store)
+    store = start_store(folder, dumped.sums["govsm.nq"]) if wanted else None
     with timings.stage("nanopubs"):
         write_nanopubs(folder, result.loaded, result.derivations, options.nanopub, log)
     with timings.stage("reports"):
