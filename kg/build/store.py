@@ -11,6 +11,7 @@ server can tell a store that no longer matches its dump (:func:`store_state`).
 Written (:func:`start_store`) by a daemon thread of the build (kg.build.schedule's
 table) from the ``govsm.nq`` just written into the build's temporary folder, in blocks
 (the bulk loader's memory grows with its input: 1 GB for a 244 MB file in one call),
+then compacted (each block's files span every key),
 while the build writes its reports and site; the build waits for it (:func:`finish_store`)
 before the folder is swapped in (kg.build.atomic), so a store is never seen half written
 and a failed build leaves the previous one whole. A store that cannot be written is
