@@ -18,7 +18,10 @@ compared as blank nodes, since their labels differ between stores):
 
 from __future__ import annotations
 
+import gc
+import logging
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -415,6 +418,45 @@ def test_the_reference_parses_a_sparql_constraint_once(monkeypatch: pytest.Monke
     report = reference.validate_reference(data, Graph(), shapes, [], {})
     assert len(report.results) == 6
     assert sum("<http://example.org/bad>" in text for text in parsed) == 1, parsed
+
+
+def test_query_solutions_are_freed_in_the_thread_that_made_them() -> None:
+    """pyoxigraph's solutions iterator must be freed in the thread that made it. rdflib
+    logs an ill-typed literal's conversion error with its traceback, which keeps the
+    frames of the query's thread alive: records kept (as a log handler may) and freed
+    later in another thread must not free an iterator with them."""
+    data = Graph().parse(
+        data="@prefix ex: <http://example.org/> ."
+        " @prefix xsd: <http://www.w3.org/2001/XMLSchema#> ."
+        ' ex:a ex:p "aldi"^^xsd:integer .',
+        format="turtle",
+    )
+    shapes = Graph().parse(
+        data="@prefix ex: <http://example.org/> . @prefix sh: <http://www.w3.org/ns/shacl#> ."
+        " @prefix xsd: <http://www.w3.org/2001/XMLSchema#> ."
+        " ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ;"
+        " sh:property [ sh:path ex:p ; sh:datatype xsd:integer ] .",
+        format="turtle",
+    )
+    kept = logging.Handler(logging.WARNING)
+    records: list[logging.LogRecord] = []
+    kept.emit = records.append  # type: ignore[method-assign]
+    rdflib_log = logging.getLogger("rdflib")
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    rdflib_log.addHandler(kept)
+    rdflib_log.propagate = False  # only this handler keeps them (not pytest's)
+    try:
+        results, _ = fast_results(data, shapes)
+        assert len(results) == 1  # the ill-typed value is reported
+        assert any(r.exc_info for r in records), "rdflib logged no traceback"
+        records.clear()  # the tracebacks, and the frames they hold, freed here
+        gc.collect()
+    finally:
+        rdflib_log.removeHandler(kept)
+        rdflib_log.propagate = True
+        sys.unraisablehook = hook
+    assert unraisable == []
 
 
 def test_recursive_shapes_fall_back_to_pyshacl() -> None:

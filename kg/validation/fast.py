@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -77,8 +78,7 @@ def iter_compiled(
         # The union default graph: naming the graphs (default_graph=[...]) is far slower
         # in pyoxigraph.
         store = stores.encoded if cq.kind == "core" else stores.plain
-        rows = store.query(text, use_default_graph_as_union=True)
-        variables = [v.value for v in rows.variables]
+        variables, rows = _solutions(store, text, use_default_graph_as_union=True)
         return [(job[0], list(_rows(cq, rows, variables, shapes, sources)))]
 
     with ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="govsm-shacl") as pool:
@@ -122,8 +122,7 @@ def _run_group(
     sources: Mapping[str, str],
 ) -> list[tuple[int, list[tuple[CompiledQuery, ValidationResult]]]]:
     """A group's one query, its rows shared out to the queries by predicate (``?p``)."""
-    rows = stores.encoded.query(text, use_default_graph_as_union=True)
-    variables = [v.value for v in rows.variables]
+    variables, rows = _solutions(stores.encoded, text, use_default_graph_as_union=True)
     by_predicate: dict[str, list[ox.QuerySolution]] = {}
     for row in rows:
         by_predicate.setdefault(str(row["p"]), []).append(row)
@@ -148,10 +147,10 @@ def _run_focused(
     still scan the targets."""
     found = []
     for node in nodes:
-        rows = stores.encoded.query(
-            text, use_default_graph_as_union=True, substitutions={_THIS: node}
+        variables, rows = _solutions(
+            stores.encoded, text, use_default_graph_as_union=True, substitutions={_THIS: node}
         )
-        found += _rows(cq, rows, [v.value for v in rows.variables], shapes, sources)
+        found += _rows(cq, rows, variables, shapes, sources)
     return found
 
 
@@ -169,6 +168,17 @@ def _rows(
         base_path = path_str(shapes, cq.path)
     for row in rows:
         yield cq, _result(cq, row, variables, shape_iri, base_path, sources)
+
+
+def _solutions(
+    store: ox.Store, text: str, **options: Any
+) -> tuple[list[str], list[ox.QuerySolution]]:
+    """A SELECT's variables and rows, read whole in the calling thread: pyoxigraph's
+    solutions iterator must be freed in the thread that made it, and a frame that
+    still held it could outlive the query (rdflib logs an ill-typed literal's
+    conversion error with its traceback, which keeps the frames below it alive)."""
+    solutions = store.query(text, **options)
+    return [v.value for v in solutions.variables], list(solutions)
 
 
 def _subclass_lookup(stores: Stores) -> Callable[[str], list[str]]:
@@ -248,10 +258,9 @@ def run_checks_ox(
 
     def run(check: CheckQuery) -> list[ValidationResult]:
         try:
-            rows = store.query(check.text, use_default_graph_as_union=True)
+            variables, rows = _solutions(store, check.text, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise ValidationSetupError(f"{check.path}: {exc}") from exc
-        variables = [v.value for v in rows.variables]
         found = []
         for row in rows:
             bound = {v: decode(row[v]) for v in variables if row[v] is not None}
