@@ -205,6 +205,32 @@ def test_the_store_is_compacted_and_takes_its_writers_hash(
     assert files(folder / STORE / DATABASE) < files(tmp_path / "loose")
 
 
+def test_a_blank_node_split_across_blocks_stays_one(
+    dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk loader gives the blank nodes of each call fresh identifiers, and a blank
+    node's lines are not together in a sorted dump (an RDF list is the object of a line
+    sorted under its subject, its own lines under ``_:``): in blocks, the store must still
+    hold one node for each of the dump's, linked as in the dump."""
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    os.link(dist / "govsm.nq", folder / "govsm.nq")
+    monkeypatch.setattr(store_module, "_BLOCK", (folder / "govsm.nq").stat().st_size // 8 + 1)
+    write_store(folder)
+    disk = ox.Store.read_only(str(folder / STORE / DATABASE))
+    whole = ox.Store()
+    whole.bulk_load(path=str(folder / "govsm.nq"), format=ox.RdfFormat.N_QUADS)
+    queries = (
+        "SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { GRAPH ?g { { ?b ?p ?o } UNION { ?s ?p ?b } }"
+        " FILTER isBlank(?b) }",
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?b . ?b ?q ?o } FILTER isBlank(?b) }",
+    )
+    for query in queries:
+        (expected,), (found,) = list(whole.query(query)), list(disk.query(query))
+        assert int(expected[0].value) > 0
+        assert found[0] == expected[0], query
+
+
 def test_the_site_context_is_the_dumps(dist: Path) -> None:
     made = Context.build(usage_of_nquads(dist / "govsm.nq"), DEFAULT_BASE)
     assert site_context(dist, DEFAULT_BASE) == made

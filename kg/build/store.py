@@ -87,9 +87,9 @@ def _quiet(_: str) -> None:
 
 def write_store(folder: Path, sha256: str | None = None) -> Stamp:
     """Bulk-load ``folder/govsm.nq`` into a new store ``folder/store/`` (replacing any),
-    compacted; its stamp. Blocks of whole lines go to the loader one after another: the
-    dump's blank-node labels are kept as written, so a node split across blocks stays
-    one. ``sha256``: the dump's, when its writer has it (else it is hashed as read)."""
+    compacted; its stamp. Blocks of whole lines go to the loader one after another
+    (:func:`_load_block`). ``sha256``: the dump's, when its writer has it (else it is
+    hashed as read)."""
     started = time.perf_counter()
     source, target = folder / SOURCE, folder / STORE
     shutil.rmtree(target, ignore_errors=True)
@@ -104,9 +104,9 @@ def write_store(folder: Path, sha256: str | None = None) -> Stamp:
             block = rest + block
             cut = block.rfind(b"\n") + 1
             rest = block[cut:]
-            store.bulk_load(block[:cut], format=ox.RdfFormat.N_QUADS, lenient=True)
+            _load_block(store, block[:cut])
         if rest:
-            store.bulk_load(rest, format=ox.RdfFormat.N_QUADS, lenient=True)
+            _load_block(store, rest)
     # Each block's files span every key, so a lookup would search them all: compacted,
     # the store takes about half the disk and its queries 25-40% less time (10^5 studies).
     store.flush()
@@ -128,6 +128,21 @@ def write_store(folder: Path, sha256: str | None = None) -> Stamp:
     )
     (target / STAMP).write_text(json.dumps(asdict(stamp), indent=1) + "\n", encoding="utf-8")
     return stamp
+
+
+def _load_block(store: ox.Store, block: bytes) -> None:
+    """Add a block of whole N-Quads lines. The bulk loader gives the blank nodes of each
+    call fresh identifiers, and a blank node's lines are not together in a sorted dump
+    (an RDF list is the object of a line sorted under its subject, its own lines come
+    under ``_:``): the lines with ``_:`` (a blank node, or a literal that holds it) are
+    parsed keeping their labels and added as quads, the rest bulk-loaded."""
+    if b"_:" in block:
+        lines = block.splitlines(keepends=True)
+        blank = b"".join(line for line in lines if b"_:" in line)
+        block = b"".join(line for line in lines if b"_:" not in line)
+        quads = ox.parse(blank, format=ox.RdfFormat.N_QUADS, lenient=True)
+        store.bulk_extend(quads)
+    store.bulk_load(block, format=ox.RdfFormat.N_QUADS, lenient=True)
 
 
 def store_wanted(folder: Path, option: bool | None) -> bool:
