@@ -46,9 +46,10 @@ starts, including those that stay inside lower modules — what, when, why it ma
 9. The query store: a daemon thread (kg.build.store.start_store, from
    kg.build.pipeline.publish). From the end of the dumps until the end of publishing
    (the build waits for it before the swap). It reads only the written ``govsm.nq``
-   and writes only ``store/`` of the temporary folder; pyoxigraph's bulk loader and
-   its compaction release the GIL, so they take the core the nanopublications, reports
-   and site leave.
+   and writes only ``store/`` of the temporary folder, two blocks at a time in two
+   loader threads of its own (kg.build.store._LOADERS); pyoxigraph's bulk loader and
+   its compaction release the GIL, so they take the cores the nanopublications, reports
+   and site leave, and both once the build only waits for the store.
 
 Derivation and verification query the Store from the build's thread; publishing starts
 once they are done, and the output is swapped in (kg.build.atomic) only after the
