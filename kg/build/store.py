@@ -90,9 +90,9 @@ def _quiet(_: str) -> None:
 
 def write_store(folder: Path, sha256: str | None = None) -> Stamp:
     """Bulk-load ``folder/govsm.nq`` into a new store ``folder/store/`` (replacing any),
-    compacted; its stamp. Blocks of whole lines go to the loader one after another
-    (:func:`_load_block`). ``sha256``: the dump's, when its writer has it (else it is
-    hashed as read)."""
+    compacted; its stamp. Blocks of whole lines go to the loaders, ``_LOADERS`` at a
+    time (:func:`_load_block`). ``sha256``: the dump's, when its writer has it (else it
+    is hashed as read)."""
     started = time.perf_counter()
     source, target = folder / SOURCE, folder / STORE
     shutil.rmtree(target, ignore_errors=True)
