@@ -8,6 +8,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -229,6 +233,45 @@ def test_a_blank_node_split_across_blocks_stays_one(
         (expected,), (found,) = list(whole.query(query)), list(disk.query(query))
         assert int(expected[0].value) > 0
         assert found[0] == expected[0], query
+
+
+def test_sigterm_stops_the_server_and_its_workers_cleanly(dist: Path, tmp_path: Path) -> None:
+    """SIGTERM (a service manager's stop) ends ``govsm serve`` as Ctrl-C does: exit 0,
+    the workers and their fork server gone, multiprocessing's temporary folder removed
+    (uvicorn raises the signal again after its shutdown: by default it would kill the
+    process before any of that)."""
+    env = {**os.environ, "TMPDIR": str(tmp_path), "COLUMNS": "300"}
+    command = [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--dist", str(dist)]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        while "serving" not in (line := proc.stdout.readline()):
+            assert line, "govsm serve ended before serving"
+        children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == proc.pid]
+        assert list(tmp_path.glob("pymp-*")), "no temporary folder to watch"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+    deadline = time.monotonic() + 10  # the fork server and resource tracker see EOF
+    while [p for p in children if p.exists()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children and not [p for p in children if p.exists()]
+    assert not list(tmp_path.glob("pymp-*"))
+
+
+def _parent(proc_dir: Path) -> int | None:
+    """The parent pid of a /proc/PID folder (None once the process is gone)."""
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def test_the_site_context_is_the_dumps(dist: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -365,10 +368,22 @@ def _listen(
 
 
 def _serve_until_stopped(server: SiteServer) -> None:
-    """Serve until Ctrl-C, then release the port."""
+    """Serve until Ctrl-C or SIGTERM, then release the port and stop the workers.
+
+    uvicorn shuts down gracefully on either signal, then raises it again with the
+    handler it found: for SIGTERM the default one would end the process there, before
+    the workers are stopped and multiprocessing's temporary folder is removed."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main else None
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
         server.server_close()
