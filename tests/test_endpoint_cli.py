@@ -9,8 +9,6 @@ import hashlib
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from support import built_dist, serve_command
+from support import built_dist, serve_command, start_serve
 from typer.testing import CliRunner
 
 import kg.build.store as store_module
@@ -241,18 +239,8 @@ def test_sigterm_stops_the_server_and_its_workers_cleanly(dist: Path, tmp_path: 
     (uvicorn raises the signal again after its shutdown: by default it would kill the
     process before any of that)."""
     env = {**os.environ, "TMPDIR": str(tmp_path), "COLUMNS": "300"}
-    command = [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--dist", str(dist)]
-    proc = subprocess.Popen(
-        [*command, "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc, _url = start_serve("--dist", str(dist), "--workers", "2", env=env)
     try:
-        assert proc.stdout is not None
-        while "serving" not in (line := proc.stdout.readline()):
-            assert line, "govsm serve ended before serving"
         children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == proc.pid]
         assert list(tmp_path.glob("pymp-*")), "no temporary folder to watch"
         proc.send_signal(signal.SIGTERM)

@@ -181,16 +181,16 @@ def live_server(dist: Path, **limits: float) -> Iterator[tuple[LiveServer, Sparq
         yield live, service
 
 
-@contextmanager
-def serve_command(*args: str, seconds: float = 30) -> Iterator[str]:
-    """``govsm serve --port 0 ARGS`` in a subprocess; yields its base URL once it answers
-    HTTP, and terminates it afterwards."""
+def start_serve(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``govsm serve --port 0 ARGS`` started in a subprocess (``env``: its environment),
+    and its base URL once it says it is serving (the process is killed if it does not)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -200,7 +200,19 @@ def serve_command(*args: str, seconds: float = 30) -> Iterator[str]:
                 break
             line = proc.stdout.readline()
         assert "serving" in line and "http://127.0.0.1:" in line, line
-        url = "http://" + line.split("http://", 1)[1].split("/", 1)[0] + "/"
+    except BaseException:
+        proc.kill()
+        proc.wait(20)
+        raise
+    return proc, "http://" + line.split("http://", 1)[1].split("/", 1)[0] + "/"
+
+
+@contextmanager
+def serve_command(*args: str, seconds: float = 30) -> Iterator[str]:
+    """``govsm serve --port 0 ARGS`` in a subprocess; yields its base URL once it answers
+    HTTP, and terminates it afterwards."""
+    proc, url = start_serve(*args)
+    try:
         deadline = time.monotonic() + seconds
         while True:
             try:
