@@ -254,6 +254,26 @@ def test_sigterm_stops_the_server_and_its_workers_cleanly(dist: Path, tmp_path: 
     assert not list(tmp_path.glob("pymp-*"))
 
 
+def test_a_sigterm_as_soon_as_the_server_is_announced_stops_it_cleanly() -> None:
+    """The SIGTERM handler is in place before the server says it is serving: a supervisor
+    that stops it on that line gets the clean stop, not the default handler's kill."""
+    from kg.cli.serve import _serve_until_stopped
+
+    closed: list[bool] = []
+
+    class Server:
+        def serve_forever(self) -> None:
+            time.sleep(5)  # interrupted by the signal's handler
+
+        def server_close(self) -> None:
+            closed.append(True)
+
+    before = signal.getsignal(signal.SIGTERM)
+    _serve_until_stopped(Server(), lambda: os.kill(os.getpid(), signal.SIGTERM))  # type: ignore[arg-type]
+    assert closed == [True]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
 def _parent(proc_dir: Path) -> int | None:
     """The parent pid of a /proc/PID folder (None once the process is gone)."""
     try:

@@ -466,7 +466,7 @@ def test_serve_renders_the_missing_pages_without_being_asked(
         return SimpleNamespace(url="http://127.0.0.1:0/")
 
     monkeypatch.setattr(serve_cli, "_listen", listen)
-    monkeypatch.setattr(serve_cli, "_serve_until_stopped", lambda server: None)
+    monkeypatch.setattr(serve_cli, "_serve_until_stopped", lambda server, announce: None)
     warning = [line for line in partial[1] if "without resource pages" in line]
     assert len(warning) == 1 and "`govsm serve` renders" in warning[0] and "--site" in warning[0]
     for dist in (partial[0], full):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -188,22 +189,25 @@ def serve(
         context = pages.graph.context if pages is not None else context
         service = _sparql_service(dist, limits, base, queries, project, context, database)
     server = _listen(site, host, port, base, access_log, service, pages, conns)
+    _serve_until_stopped(server, lambda: _announce(server, site, store_missing, service))
+
+
+def _announce(
+    server: SiteServer, site: Path, store_missing: bool, service: SparqlService | None
+) -> None:
+    """The server's lines on the console: where it serves, and the endpoint's URL, size
+    and limits (or why there is none)."""
     console.print(
         f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
     )
     if store_missing:
         err.print(
-            f"[bold yellow]warning:[/] {dist}/govsm.nq not found: no SPARQL endpoint "
+            f"[bold yellow]warning:[/] {site.parent}/govsm.nq not found: no SPARQL endpoint "
             "(run `govsm build`)",
             highlight=False,
         )
-    if service is not None:
-        _announce_endpoint(server, service)
-    _serve_until_stopped(server)
-
-
-def _announce_endpoint(server: SiteServer, service: SparqlService) -> None:
-    """The endpoint's line on the console: its URL, size and limits."""
+    if service is None:
+        return
     limits = service.limits
     console.print(
         f"SPARQL endpoint: {server.url}sparql ({len(service.graphs)} graphs, "
@@ -367,12 +371,15 @@ def _listen(
         fail(f"query catalogue: {exc}", USAGE)
 
 
-def _serve_until_stopped(server: SiteServer) -> None:
-    """Serve until Ctrl-C or SIGTERM, then release the port and stop the workers.
+def _serve_until_stopped(server: SiteServer, announce: Callable[[], None]) -> None:
+    """Announce the server, serve until Ctrl-C or SIGTERM, then release the port and
+    stop the workers.
 
     uvicorn shuts down gracefully on either signal, then raises it again with the
     handler it found: for SIGTERM the default one would end the process there, before
-    the workers are stopped and multiprocessing's temporary folder is removed."""
+    the workers are stopped and multiprocessing's temporary folder is removed. The
+    handler is in place before the announcement, which is what a supervisor waits for
+    before it may stop the server."""
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -380,6 +387,7 @@ def _serve_until_stopped(server: SiteServer) -> None:
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, stop) if main else None
     try:
+        announce()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
