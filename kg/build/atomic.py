@@ -155,6 +155,27 @@ def atomic_folder(out: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextmanager
+def scratch_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` for files a build needs only while it runs (the
+    dump lines of a large dataset, kg.rdf.runs), removed when the block ends. Named and
+    locked as the build's temporary output folder is, so that one a killed build left
+    behind is removed by the next build into ``out`` (:func:`remove_leftovers`)."""
+    out = Path(os.path.abspath(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(
+            tempfile.mkdtemp(prefix=f"{_temp_prefix(out)}{os.getpid()}-scratch-", dir=out.parent)
+        )
+    except OSError as exc:
+        raise OutputError(out, exc) from exc
+    try:
+        with _locked(folder):
+            yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _refused_write(exc: OSError, out: Path) -> bool:
     """Whether an error raised while writing ``out`` is the file system refusing the
     write (full, read-only, no permission beside ``out``), not some other failure."""

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,7 +24,7 @@ from typing import Any
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.build.atomic import atomic_folder, prepare_output
+from kg.build.atomic import atomic_folder, prepare_output, scratch_folder
 from kg.build.dumps import write_dumps
 from kg.build.nanopub.write import write_nanopubs
 from kg.build.schedule import Background, PreparedReasoning
@@ -33,7 +32,6 @@ from kg.build.store import finish_store, start_store, store_wanted
 from kg.config import BuildOptions, Project
 from kg.rdf.engine import Triple
 from kg.rdf.load import Loaded, add_shapes, load, unread_note
-from kg.rdf.nquads import GraphLines
 from kg.sparql.catalogue import SH, catalogue_graph_iri, catalogue_triples
 from kg.stages.about import about
 from kg.stages.confidence import Confidence, assess
@@ -57,7 +55,7 @@ from kg.validation import ValidationReport, validate
 from kg.validation.inputs import shape_files
 from kg.web.report import Report, standalone_page
 from kg.web.site import SiteInput, write_site
-from kg.web.site.facts import dump_facts
+from kg.web.site.facts import FactCounter
 from kg.web.site.sitemap import RESOURCE_SUBJECTS
 from kg.web.templates import project_templates
 
@@ -191,7 +189,11 @@ def build(
     """Run every stage and publish into ``options.out`` (atomically)."""
     timings = Timings()
     prepare_output(options.out)  # an output that cannot be written fails before any stage
-    with Background() as background, _collecting_less():
+    with (
+        scratch_folder(options.out) as scratch,
+        Background(scratch) as background,
+        _collecting_less(),
+    ):
         if options.reason:
             background.start_reasoning(project)
         check_rule_set(project.queries, options.rules)  # an unknown rule set fails early
@@ -214,7 +216,7 @@ def build(
         _add_catalogue(loaded, catalogue, log)
         # the releases in dist/releases/ (kg.build.release) outlive the builds
         with atomic_folder(options.out, keep=KEPT) as folder:
-            publish(folder, result, options, project, log, background.dump_lines)
+            publish(folder, result, options, project, log, background)
             # last: a failure still fails the build with nothing published, and HermiT
             # has had the whole build to run
             with timings.stage("reason"):
@@ -367,12 +369,13 @@ def publish(
     options: BuildOptions,
     project: Project | None = None,
     log: Log = _quiet,
-    dump_lines: Sequence[Future[GraphLines]] = (),
+    background: Background | None = None,
 ) -> None:
     """Write the dumps, the reports and the linked-data site (site/, see kg.web.site)
     into ``folder`` (the build's temporary folder, kg.build.atomic). Large graphs get the
-    site without resource pages (want_site). ``dump_lines``: the lines of graphs made
-    early (kg.build.schedule)."""
+    site without resource pages (want_site). ``background``: the build's, with the dump
+    lines of graphs made early and where a large dataset's lines spill
+    (kg.build.schedule)."""
     resources = want_site(result, options, log) if project is not None else None
     assert result.table is not None
     notes = [
@@ -394,9 +397,10 @@ def publish(
     ]
     timings = result.timings
     # without resource pages the site's statistics are counted as the dumps are written
-    summarise = partial(dump_facts, base=options.base) if resources is False else None
+    summarise = partial(FactCounter, options.base) if resources is False else None
     with timings.stage("dumps"):  # streamed: bounded memory at scale
-        dumped = write_dumps(folder, result.loaded.engine, dump_lines, summarise)
+        started, spill = (background.dump_lines, background.spill) if background else ((), None)
+        dumped = write_dumps(folder, result.loaded.engine, started, summarise, spill)
     # govsm serve's store, loaded while the rest is written, when serve would read it
     wanted = store_wanted(folder, options.store)
     store = start_store(folder, dumped.sums["govsm.nq"]) if wanted else None

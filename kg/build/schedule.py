@@ -27,7 +27,8 @@ starts, including those that stay inside lower modules — what, when, why it ma
    confidence graphs' from the end of the confidence stage; both until the dumps. The
    Store's reads are snapshots and its dumps release the GIL. Only on an engine that
    allows reads beside writes (Engine.concurrent_reads); a graph written to since is
-   dumped again.
+   dumped again. A large dataset's lines go to sorted runs in the build's scratch
+   folder (kg.build.atomic.scratch_folder) as they are made.
 5. The confidence rules of one phase: a pool (``govsm-construct``,
    OxigraphEngine.construct_all_into in kg.rdf.engine, from kg.stages.confidence).
    During the confidence stage. The rules of a phase read only what was there before
@@ -36,11 +37,14 @@ starts, including those that stay inside lower modules — what, when, why it ma
 6. The N-Quads writer: one thread (``govsm-write``, kg.build.dumps). During the dumps.
    The kernel copy and the SHA-256 of one chunk run without the GIL while the next
    chunk is joined. (The site's statistics are then counted from the same lines in the
-   build's thread, kg.web.site.facts, while the Turtle writers below finish.)
+   build's thread, kg.web.site.facts, while the Turtle writers below finish; the lines
+   of a spilled dataset are merged from their runs and counted in the build's thread
+   as the chunks are joined.)
 7. The two Turtle writers: child processes (``python -m kg.rdf.turtle``), each fed by a
    daemon thread (kg.build.dumps). During the dumps. pyoxigraph's Turtle serialiser
    holds the GIL, so they get processes, and cores, of their own; split at a subject,
-   the two halves end to end are the whole file.
+   the two halves end to end are the whole file. Fed while govsm.nq is written, or, for
+   a spilled dataset, from govsm.nq once it is written (no line held meanwhile).
 8. The site's page writers: a pool of eight threads (kg.web.site). While the site is
    written. Creating thousands of small files waits on the file system, not on Python.
 9. The query store: a daemon thread (kg.build.store.start_store, from
@@ -61,6 +65,7 @@ from __future__ import annotations
 import shutil
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from kg.background import in_background
@@ -99,22 +104,26 @@ def prepare_reasoning(project: Project) -> PreparedReasoning | None:
     )
 
 
-def prepare_dump_lines(loaded: Loaded, graphs: list[str]) -> Future[GraphLines] | None:
+def prepare_dump_lines(
+    loaded: Loaded, graphs: list[str], spill: Path | None = None
+) -> Future[GraphLines] | None:
     """Start making the dump lines of ``graphs`` (kg.build.dumps.start_dump_lines) on an
     engine whose reads may run beside the later stages' writes; None on another."""
     if not loaded.engine.concurrent_reads:
         return None
-    return start_dump_lines(loaded.engine, graphs)
+    return start_dump_lines(loaded.engine, graphs, spill)
 
 
 class Background:
     """The build's own background work (see the module's table), as a block: leaving it
     stops what still runs, so that a failed build does not wait for HermiT."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill: Path | None = None) -> None:
         self.reasoning: PreparedReasoning | None = None
         #: the dump lines started so far (kg.build.dumps.write_dumps takes them)
         self.dump_lines: list[Future[GraphLines]] = []
+        #: where the dump lines of a large dataset go in sorted runs (kg.rdf.runs)
+        self.spill = spill
 
     def start_reasoning(self, project: Project) -> None:
         """HermiT over the ontology, from the start of the build."""
@@ -124,7 +133,7 @@ class Background:
         """The dump lines of ``graphs`` (default: the source graphs, once validation is
         done with the store), which no later stage writes to."""
         chosen = [s.graph for s in loaded.sources] if graphs is None else graphs
-        started = prepare_dump_lines(loaded, chosen)
+        started = prepare_dump_lines(loaded, chosen, self.spill)
         if started is not None:
             self.dump_lines.append(started)
 

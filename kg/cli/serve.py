@@ -189,20 +189,22 @@ def serve(
         context = pages.graph.context if pages is not None else context
         service = _sparql_service(dist, limits, base, queries, project, context, database)
     server = _listen(site, host, port, base, access_log, service, pages, conns)
-    _serve_until_stopped(server, lambda: _announce(server, site, store_missing, service))
+    _serve_until_stopped(server, lambda: _announce(server, dist, store_missing, service))
 
 
 def _announce(
-    server: SiteServer, site: Path, store_missing: bool, service: SparqlService | None
+    server: SiteServer, dist: Path, store_missing: bool, service: SparqlService | None
 ) -> None:
     """The server's lines on the console: where it serves, and the endpoint's URL, size
     and limits (or why there is none)."""
     console.print(
-        f"serving {site}/ on [bold]{server.url}[/] (Ctrl-C stops)", highlight=False, soft_wrap=True
+        f"serving {dist / 'site'}/ on [bold]{server.url}[/] (Ctrl-C stops)",
+        highlight=False,
+        soft_wrap=True,
     )
     if store_missing:
         err.print(
-            f"[bold yellow]warning:[/] {site.parent}/govsm.nq not found: no SPARQL endpoint "
+            f"[bold yellow]warning:[/] {dist}/govsm.nq not found: no SPARQL endpoint "
             "(run `govsm build`)",
             highlight=False,
         )

@@ -38,8 +38,13 @@ def triple_chunks(
     is a whole term shorter than any other line it begins), and the lines of a triple
     held by several graphs are adjacent."""
     stop = len(lines) if stop is None else stop
-    batches = (triples_of(lines[at : min(at + BATCH, stop)]) for at in range(start, stop, BATCH))
-    return _unique_chunks(batches, TRIPLE_END)
+    batches = (lines[at : min(at + BATCH, stop)] for at in range(start, stop, BATCH))
+    return batch_triple_chunks(batches)
+
+
+def batch_triple_chunks(batches: Iterable[Sequence[bytes]]) -> Iterator[bytes]:
+    """:func:`triple_chunks` of sorted N-Quads lines given a batch at a time."""
+    return _unique_chunks(map(triples_of, batches), TRIPLE_END)
 
 
 def _unique_chunks(batches: Iterable[list[bytes]], end: bytes) -> Iterator[bytes]:

@@ -13,12 +13,15 @@ An engine's lines are made from its own dump of each graph (Engine.graph_dump: o
 oxigraph engine the Store writes it, no Python object per quad), a few graphs at a time
 if need be: :func:`graph_lines` for some graphs (e.g. ahead, in a thread, for graphs that
 will not change any more), :func:`dataset_lines` for the whole dataset, reusing those.
+Given a folder to spill to, a large dataset's lines go to sorted runs on disk
+(kg.rdf.runs) as they are made, instead of all staying in memory beside the Store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -26,6 +29,7 @@ from kg.rdf.canon import canonical_blank_lines, split_line
 from kg.rdf.engine import Engine
 from kg.rdf.lines import sorted_unique, unique
 from kg.rdf.literals import rewritable, rewritable_line, rewritable_triple
+from kg.rdf.runs import SPILL_LINES, write_run
 
 #: Quads serialised at a time.
 _BATCH = 200_000
@@ -40,7 +44,7 @@ def canonical_nquads(nquads: str) -> str:
 def canonical_dump(engine: Engine) -> str:
     """Canonical N-Quads of everything an engine holds (its named graphs), literals
     exactly as loaded."""
-    return sorted_unique(dataset_lines(engine)).decode("utf-8")
+    return sorted_unique(dataset_lines(engine).lines).decode("utf-8")
 
 
 def _has_blank(quad: ox.Quad) -> bool:
@@ -82,18 +86,24 @@ class GraphLines:
     ground: list[bytes] = field(default_factory=list)
     blank: list[bytes] = field(default_factory=list)
     blank_lines: list[bytes] = field(default_factory=list)
+    #: the ground lines spilled to disk (graph_lines ``spill``), sorted runs
+    runs: list[Path] = field(default_factory=list)
     #: handed over (dataset_lines): its lists then belong to the caller
     taken: bool = False
     #: the engine's write count of each graph when its lines were made
     writes: dict[str, int] = field(default_factory=dict)
 
 
-def graph_lines(engine: Engine, graphs: Iterable[str], sort: bool = False) -> GraphLines:
+def graph_lines(
+    engine: Engine, graphs: Iterable[str], sort: bool = False, spill: Path | None = None
+) -> GraphLines:
     """The lines of ``graphs``, a graph at a time (the whole dump is never held next to
     its lines): every line of the engine's own dump is kept as written there except
     lines with a rewritable literal (replaced by the quads as loaded, kg.rdf.literals);
     lines mentioning a blank node are kept apart for canonical labels (kg.rdf.canon).
-    ``sort``: the ground lines sorted (as dataset_lines merges them)."""
+    ``sort``: the ground lines sorted (as dataset_lines merges them). ``spill``: a
+    folder where the ground lines go in sorted runs once they reach SPILL_LINES (the
+    rest too, then)."""
     out = GraphLines()
     ground_quads: list[ox.Quad] = []
     blank_quads: list[ox.Quad] = []
@@ -102,6 +112,9 @@ def graph_lines(engine: Engine, graphs: Iterable[str], sort: bool = False) -> Gr
         out.writes[name] = engine.writes.get(name, 0)
         for quad in _add_dump(out, engine, name):
             (blank_quads if _has_blank(quad) else ground_quads).append(quad)
+        if spill is not None and len(out.ground) >= SPILL_LINES:
+            out.runs.append(write_run(spill, out.ground))
+            out.ground = []
     # the quads as written may repeat one (a file may state a triple twice); the engine's
     # own lines never do, nor meet these (those it may have rewritten are left out)
     written = unique(ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n"))
@@ -109,6 +122,9 @@ def graph_lines(engine: Engine, graphs: Iterable[str], sort: bool = False) -> Gr
     if blank_quads:  # (an empty list here would still count as blank nodes to label)
         out.blank += ox.serialize(blank_quads, format=ox.RdfFormat.N_QUADS).split(b"\n")[:-1]
     out.blank_lines = unique(canonical_blank_lines(out.blank))
+    if spill is not None and out.runs and out.ground:
+        out.runs.append(write_run(spill, out.ground))
+        out.ground = []
     if sort:
         out.ground.sort()
     return out
@@ -151,14 +167,27 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
     return [q for q in kept if not rewritable(q.object)] + exact
 
 
-def dataset_lines(engine: Engine, prepared: Sequence[GraphLines] = ()) -> list[bytes]:
-    """The lines of the canonical N-Quads of everything ``engine`` holds, unsorted (once
-    sorted, their triples are the default view's in order: kg.rdf.lines.triple_chunks).
+@dataclass
+class DatasetLines:
+    """The lines of the canonical N-Quads of a dataset, each once and none empty: in
+    memory, unsorted, or, when they were too many to hold (graph_lines ``spill``), all
+    in sorted runs on disk (kg.rdf.runs)."""
+
+    lines: list[bytes]
+    runs: list[Path] = field(default_factory=list)
+
+
+def dataset_lines(
+    engine: Engine, prepared: Sequence[GraphLines] = (), spill: Path | None = None
+) -> DatasetLines:
+    """The lines of the canonical N-Quads of everything ``engine`` holds (once sorted,
+    their triples are the default view's in order: kg.rdf.lines.triple_chunks).
 
     ``prepared``: the lines of some graphs made earlier (graph_lines), the others are
     made now; if the engine has written to one of those graphs since, every line is made
     again. Prepared lines are used once: the returned list is theirs (no copy of millions
-    of lines at scale)."""
+    of lines at scale). ``spill``: a folder for sorted runs, used when a dataset is large
+    (graph_lines); then every line goes to a run."""
     for done in prepared:
         if done.taken:  # the lines are sorted and rewritten in place by the dumps
             raise ValueError("these prepared dump lines were used already: prepare them again")
@@ -168,17 +197,22 @@ def dataset_lines(engine: Engine, prepared: Sequence[GraphLines] = ()) -> list[b
         parts = []  # a graph changed since: make every line now
     # (the named graphs only, as in Engine.dump_nquads: nothing writes to the default graph)
     made = {g for done in parts for g in done.graphs}
-    parts.append(graph_lines(engine, sorted(set(engine.graphs()) - made)))
+    parts.append(graph_lines(engine, sorted(set(engine.graphs()) - made), spill=spill))
     # blank-node labels are canonical over the whole dataset
     with_blank = [done for done in parts if done.blank]
     if len(with_blank) == 1:
         blank_lines = with_blank[0].blank_lines
     else:
         blank_lines = unique(canonical_blank_lines([b for done in with_blank for b in done.blank]))
+    runs = [run for done in parts for run in done.runs]
     lines = parts[0].ground
     for done in parts[1:]:
         lines += done.ground
     lines += blank_lines
     for done in parts:  # the caller's now: freed when it is done with them
-        done.ground, done.blank, done.blank_lines = [], [], []
-    return lines
+        done.ground, done.blank, done.blank_lines, done.runs = [], [], [], []
+    if runs:
+        if lines:
+            runs.append(write_run(spill or runs[0].parent, lines))
+        return DatasetLines([], runs)
+    return DatasetLines(lines)

@@ -65,29 +65,47 @@ class DumpFacts:
 def dump_facts(lines: Sequence[bytes], base: str) -> DumpFacts:
     """The facts of the triples of ``lines``, the sorted lines of a canonical N-Quads
     dump (named graphs only; empty lines are skipped): sorted, the lines of a triple
-    held by several graphs are adjacent. Counted a batch of lines at a time, each count
-    one C-level pass (Counter, set, comprehensions) over the batch's columns."""
-    counts = _Counts(_iri(base)[:-1])
-    # the columns are millions of short-lived lists and tuples, none in a cycle: the
-    # cyclic collector would only walk them again and again (twice the time at 10^4)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for start in range(0, len(lines), BATCH):
-            counts.add(triples_of(lines[start : start + BATCH]))
-    finally:
-        if collecting:
-            gc.enable()
-    statistics = Statistics(
-        counts.triples,
-        len(counts.entities),
-        counts.subjects,
-        len(counts.objects),
-        {c[1:-1].decode(): k for c, k in counts.classes.items()},
-        {q[1:-1].decode(): k for q, k in counts.properties.items()},
-    )
-    subjects = [s[1:-1].decode() for s in counts.entities]
-    return DumpFacts(statistics, _usage(counts), subjects)
+    held by several graphs are adjacent. Counted a batch of lines at a time
+    (:class:`FactCounter`)."""
+    counter = FactCounter(base)
+    for start in range(0, len(lines), BATCH):
+        counter.add(lines[start : start + BATCH])
+    return counter.result()
+
+
+class FactCounter:
+    """The facts of the sorted lines of a canonical N-Quads dump, fed a batch at a time
+    in their order (the lines may end with their line end). Each batch is counted in
+    one C-level pass (Counter, set, comprehensions) over its columns."""
+
+    def __init__(self, base: str) -> None:
+        self.counts = _Counts(_iri(base)[:-1])
+
+    def add(self, lines: Sequence[bytes]) -> None:
+        """Count the next batch of lines."""
+        # the columns are millions of short-lived lists and tuples, none in a cycle: the
+        # cyclic collector would only walk them again and again (twice the time at 10^4)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.counts.add(triples_of(lines))
+        finally:
+            if collecting:
+                gc.enable()
+
+    def result(self) -> DumpFacts:
+        """The facts of every line added."""
+        counts = self.counts
+        statistics = Statistics(
+            counts.triples,
+            len(counts.entities),
+            counts.subjects,
+            len(counts.objects),
+            {c[1:-1].decode(): k for c, k in counts.classes.items()},
+            {q[1:-1].decode(): k for q, k in counts.properties.items()},
+        )
+        subjects = [s[1:-1].decode() for s in counts.entities]
+        return DumpFacts(statistics, _usage(counts), subjects)
 
 
 @dataclass
