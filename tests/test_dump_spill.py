@@ -153,3 +153,18 @@ def test_a_scratch_folder_a_killed_build_left_is_removed_by_the_next(tmp_path: P
     left = tmp_path / ".dist.tmp-999999999-scratch-x"  # no such process
     left.mkdir()
     assert remove_leftovers(out) == [left] and not left.exists()
+
+
+@pytest.mark.parametrize("block", [1, 50, 4096])
+def test_a_graph_split_into_lines_a_block_at_a_time_gives_the_same_lines(
+    block: int, synthetic: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kg.rdf.nquads cuts a large graph's dump a block of lines at a time (a block of one
+    byte still ends at a line end): the lines are those of the whole dump cut at once."""
+    loaded = load(synthetic, DEFAULT_BASE)
+    graphs = [s.graph for s in loaded.sources]
+    whole = nquads.graph_lines(loaded.engine, graphs, sort=True)
+    monkeypatch.setattr(nquads, "_DUMP_BLOCK", block)
+    cut = nquads.graph_lines(loaded.engine, graphs, sort=True)
+    assert len(whole.ground) > 1000 and cut.ground == whole.ground
+    assert cut.blank == whole.blank

@@ -10,6 +10,7 @@ what they can do (a parser of their own, reads beside writes, a Store to dump fr
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -318,9 +319,10 @@ class OxigraphEngine:
         bindings: Mapping[str, Term] | None = None,
         predicates: Collection[str] | None = None,
     ) -> list[Triple]:
+        # filtered as they come: no list of every triple the query makes
         return [
             (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
-            for t in self.construct_ox(query, bindings)
+            for t in self._constructed(query, bindings)
             if predicates is None or t.predicate.value in predicates
         ]
 
@@ -328,10 +330,13 @@ class OxigraphEngine:
         self, query: str, bindings: Mapping[str, Term] | None = None
     ) -> list[ox.Triple]:
         """CONSTRUCT results as pyoxigraph triples (no conversion to rdflib terms)."""
+        return list(self._constructed(query, bindings))
+
+    def _constructed(self, query: str, bindings: Mapping[str, Term] | None) -> ox.QueryTriples:
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise EngineError("not a CONSTRUCT query")
-        return list(result)
+        return result
 
     def construct_into(
         self, query: str, bindings: Mapping[str, Term] | None, graph: str, counted_class: str
@@ -363,10 +368,7 @@ class OxigraphEngine:
         return self._counts(target, counted_class)
 
     def _construct_ntriples(self, construct: Construct) -> bytes:
-        result = self._run(*construct)
-        if not isinstance(result, ox.QueryTriples):
-            raise EngineError("not a CONSTRUCT query")
-        return result.serialize(format=ox.RdfFormat.N_TRIPLES)
+        return self._constructed(*construct).serialize(format=ox.RdfFormat.N_TRIPLES)
 
     def _add_ntriples(self, data: bytes, graph: str, target: ox.NamedNode) -> None:
         if b"_:" in data:
@@ -377,7 +379,8 @@ class OxigraphEngine:
             return
         self.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
         if ntriples_marked(data):
-            lines = b"\n".join(line for line in data.splitlines() if rewritable_line(line))
+            # a line at a time (no list of every line beside the text: millions at scale)
+            lines = b"".join(line for line in io.BytesIO(data) if rewritable_line(line))
             marked = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
             self.dataset.note(
                 graph, [ox.Quad(t.subject, t.predicate, t.object, target) for t in marked]

@@ -19,7 +19,7 @@ Given a folder to spill to, a large dataset's lines go to sorted runs on disk
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,8 @@ from kg.rdf.runs import SPILL_LINES, write_run
 
 #: Quads serialised at a time.
 _BATCH = 200_000
+#: Bytes of a graph's dump split into lines at a time.
+_DUMP_BLOCK = 1 << 25
 
 
 def canonical_nquads(nquads: str) -> str:
@@ -110,11 +112,9 @@ def graph_lines(
     for name in graphs:
         out.graphs.add(name)
         out.writes[name] = engine.writes.get(name, 0)
-        for quad in _add_dump(out, engine, name):
+        for quad in _add_dump(out, engine, name, spill):
             (blank_quads if _has_blank(quad) else ground_quads).append(quad)
-        if spill is not None and len(out.ground) >= SPILL_LINES:
-            out.runs.append(write_run(spill, out.ground))
-            out.ground = []
+        _spill_full(out, spill)
     # the quads as written may repeat one (a file may state a triple twice); the engine's
     # own lines never do, nor meet these (those it may have rewritten are left out)
     written = unique(ox.serialize(ground_quads, format=ox.RdfFormat.N_QUADS).split(b"\n"))
@@ -130,23 +130,35 @@ def graph_lines(
     return out
 
 
-def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
+def _spill_full(out: GraphLines, spill: Path | None) -> None:
+    """Move the ground lines of ``out`` to a sorted run in ``spill`` once they reach
+    SPILL_LINES."""
+    if spill is not None and len(out.ground) >= SPILL_LINES:
+        out.runs.append(write_run(spill, out.ground))
+        out.ground = []
+
+
+def _add_dump(
+    out: GraphLines, engine: Engine, name: str, spill: Path | None = None
+) -> list[ox.Quad]:
     """Add the lines of one graph's dump (Engine.graph_dump) to ``out``, the graph name
-    appended; return the quads to serialise here: those of the lines not written as
-    pyoxigraph writes lines (parsed, but those with a rewritable literal), then the
-    quads as written."""
+    appended (spilled as they reach SPILL_LINES, see graph_lines); return the quads to
+    serialise here: those of the lines not written as pyoxigraph writes lines (parsed,
+    but those with a rewritable literal), then the quads as written."""
     graph = ox.NamedNode(name)
     suffix = b" " + str(graph).encode("utf-8") + b" ."
     data, exact = engine.graph_dump(name)
     if b"_:" not in data and data.endswith(b" .\n"):
         # no blank node: every line as the engine wrote it, split at the line ends (no
         # Python work per line but the join), less those with a literal kept as written
-        # (its quads as written come back instead); only a line with a '"' may be one
-        triples = data[:-3].split(b" .\n")
-        del data
-        if exact:
-            triples = [t for t in triples if b'"' not in t or not rewritable_triple(t)]
-        out.ground += [triple + suffix for triple in triples]
+        # (its quads as written come back instead); only a line with a '"' may be one.
+        # A block at a time: a graph of millions of lines is never held as lines twice.
+        for block in _line_blocks(data):
+            triples = block[:-3].split(b" .\n")
+            if exact:
+                triples = [t for t in triples if b'"' not in t or not rewritable_triple(t)]
+            out.ground += [triple + suffix for triple in triples]
+            _spill_full(out, spill)
         return exact
     unsplit = []
     for line in data.split(b"\n"):
@@ -165,6 +177,17 @@ def _add_dump(out: GraphLines, engine: Engine, name: str) -> list[ox.Quad]:
     parsed = ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES) if unsplit else ()
     kept = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
     return [q for q in kept if not rewritable(q.object)] + exact
+
+
+def _line_blocks(data: bytes) -> Iterator[bytes]:
+    """``data`` (lines, each ended with a line end) in slices of whole lines of about
+    _DUMP_BLOCK bytes."""
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n", start + _DUMP_BLOCK - 1)
+        stop = len(data) if cut < 0 else cut + 1
+        yield data[start:stop]
+        start = stop
 
 
 @dataclass
