@@ -168,3 +168,28 @@ def test_a_graph_split_into_lines_a_block_at_a_time_gives_the_same_lines(
     cut = nquads.graph_lines(loaded.engine, graphs, sort=True)
     assert len(whole.ground) > 1000 and cut.ground == whole.ground
     assert cut.blank == whole.blank
+
+
+def test_a_full_disk_while_spilling_fails_the_build_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run the file system refuses (full) is the build's output error, naming the
+    output; the previous output is left whole and no scratch folder stays behind."""
+    import errno
+
+    from kg.build.atomic import OutputError
+
+    project = Project(root=generate(tmp_path / "project", studies=12, seed=3).root)
+    out = tmp_path / "site" / "dist"
+    pipeline.build(project, BuildOptions(out=out, reason=False))
+    before = (out / "govsm.nq").read_bytes()
+
+    def full(folder: Path, lines: list[bytes]) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "lines-x.nq"))
+
+    monkeypatch.setattr(nquads, "SPILL_LINES", 200)
+    monkeypatch.setattr(nquads, "write_run", full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        pipeline.build(project, BuildOptions(out=out, reason=False))
+    assert (out / "govsm.nq").read_bytes() == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["dist"]
