@@ -189,7 +189,10 @@ def test_a_full_disk_while_spilling_fails_the_build_cleanly(
 
     monkeypatch.setattr(nquads, "SPILL_LINES", 200)
     monkeypatch.setattr(nquads, "write_run", full)
-    with pytest.raises(OutputError, match="No space left on device"):
+    with pytest.raises(OutputError, match="No space left on device") as raised:
         pipeline.build(project, BuildOptions(out=out, reason=False))
+    # named where it was (beside the output), not as a file the output would hold
+    assert raised.value.path.name == "lines-x.nq" and raised.value.path.parent.parent == out.parent
+    assert raised.value.path.parent.name.startswith(".dist.tmp-")
     assert (out / "govsm.nq").read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["dist"]

@@ -56,8 +56,13 @@ def _as_published(out: Path, filename: str | bytes | int) -> Path:
         return out
     for folder in path.parents:
         if folder.parent == out.parent and folder.name.startswith(_temp_prefix(out)):
-            return out / path.relative_to(folder)
+            # a scratch file (scratch_folder) is never published: named where it was
+            return path if _SCRATCH in folder.name else out / path.relative_to(folder)
     return path
+
+
+#: What follows the process id in the name of a build's scratch folder.
+_SCRATCH = "-scratch-"
 
 
 def _temp_prefix(out: Path) -> str:
@@ -165,7 +170,7 @@ def scratch_folder(out: Path) -> Iterator[Path]:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         folder = Path(
-            tempfile.mkdtemp(prefix=f"{_temp_prefix(out)}{os.getpid()}-scratch-", dir=out.parent)
+            tempfile.mkdtemp(prefix=f"{_temp_prefix(out)}{os.getpid()}{_SCRATCH}", dir=out.parent)
         )
     except OSError as exc:
         raise OutputError(out, exc) from exc
