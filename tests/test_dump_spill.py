@@ -20,6 +20,7 @@ from kg.build.dumps import start_dump_lines, write_dumps
 from kg.config import BuildOptions, Project
 from kg.prefixes import DEFAULT_BASE
 from kg.rdf import nquads, runs
+from kg.rdf.lines import line_blocks
 from kg.rdf.load import load
 from kg.web.site.facts import FactCounter
 
@@ -196,3 +197,22 @@ def test_a_full_disk_while_spilling_fails_the_build_cleanly(
     assert raised.value.path.parent.name.startswith(".dist.tmp-")
     assert (out / "govsm.nq").read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["dist"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1000])
+@pytest.mark.parametrize("tail", [b"", b"no line end"])
+def test_line_blocks_are_whole_lines_that_put_end_to_end_are_the_bytes(
+    size: int, tail: bytes
+) -> None:
+    """kg.rdf.lines.line_blocks (the store's loader, the Turtle halves read back, a
+    graph's dump cut into lines): whole lines, up to a stop, from where the stream is."""
+    import io
+
+    data = b"<a> <p> 1 .\n<b> <p> 22 .\n\n<c> <p> 333 .\n" + tail
+    blocks = list(line_blocks(io.BytesIO(data), size))
+    assert b"".join(blocks) == data
+    assert all(block.endswith(b"\n") for block in blocks[: -1 if tail else None])
+    stream = io.BytesIO(data)
+    stream.seek(12)  # the second line's start
+    part = list(line_blocks(stream, size, stop=26))  # to the third line's start
+    assert b"".join(part) == b"<b> <p> 22 .\n\n"

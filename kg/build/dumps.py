@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from kg.background import in_background
 from kg.rdf.engine import Engine
-from kg.rdf.lines import batch_triple_chunks, triple_chunks
+from kg.rdf.lines import batch_triple_chunks, line_blocks, triple_chunks
 from kg.rdf.nquads import GraphLines, dataset_lines, graph_lines
 from kg.rdf.runs import merged_batches
 from kg.rdf.turtle import TurtleWriter
@@ -176,14 +176,8 @@ def _file_batches(path: Path, start: int, stop: int) -> Iterator[list[bytes]]:
     both line starts, a block of lines at a time."""
     with path.open("rb") as src:
         src.seek(start)
-        left, tail = stop - start, b""
-        while left > 0 and (block := src.read(min(_BLOCK, left))):
-            left -= len(block)
-            block = tail + block
-            cut = block.rfind(b"\n") + 1
-            tail = block[cut:]
-            if cut:
-                yield block[: cut - 1].split(b"\n")
+        for block in line_blocks(src, _BLOCK, stop):
+            yield block.removesuffix(b"\n").split(b"\n")
 
 
 def _file_subject_boundary(path: Path, at: int) -> int:

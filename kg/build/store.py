@@ -39,6 +39,7 @@ import pyoxigraph as ox
 from kg.background import in_background
 from kg.rdf.engine import OxigraphEngine
 from kg.rdf.jsonld import Context, TermDef, Usage
+from kg.rdf.lines import line_blocks
 from kg.rdf.literals import WrittenQuads
 from kg.web.endpoint.executor import graph_sizes
 from kg.web.endpoint.limits import MACHINE_SHARE, Limits, physical_memory_mb
@@ -101,18 +102,12 @@ def write_store(folder: Path, sha256: str | None = None) -> Stamp:
     digest = hashlib.sha256() if sha256 is None else None
     with source.open("rb") as stream, ThreadPoolExecutor(_LOADERS, "govsm-store") as pool:
         loading: deque[Future[None]] = deque()
-        rest = b""
-        while block := stream.read(_BLOCK):
-            if digest is not None:
+        for block in line_blocks(stream, _BLOCK):
+            if digest is not None:  # the blocks end to end are the file
                 digest.update(block)
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            loading.append(pool.submit(_load_block, store, block[:cut]))
+            loading.append(pool.submit(_load_block, store, block))
             if len(loading) > _LOADERS:  # a block read ahead while each loader has one
                 loading.popleft().result()
-        if rest:
-            loading.append(pool.submit(_load_block, store, rest))
         for done in loading:
             done.result()
     # Each block's files span every key, so a lookup would search them all: compacted,

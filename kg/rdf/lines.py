@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
+from typing import BinaryIO
 
 #: Lines joined into one chunk at a time.
 BATCH = 50_000
@@ -69,3 +70,24 @@ def triples_of(lines: Iterable[bytes]) -> list[bytes]:
     """The triples of N-Quads lines of named graphs (lines end ``<graph> .``), each an
     N-Triples line without its final `` .``; empty lines left out."""
     return [line[: line.rindex(b" <", 0, len(line) - 2)] for line in lines if line]
+
+
+def line_blocks(stream: BinaryIO, size: int, stop: int | None = None) -> Iterator[bytes]:
+    """Blocks of whole lines read from ``stream`` from where it stands up to byte
+    ``stop`` (its end by default), about ``size`` bytes each: put end to end they are
+    the bytes read (a last line without a line end comes last, alone)."""
+    left = None if stop is None else stop - stream.tell()
+    rest = b""
+    while left is None or left > 0:
+        block = stream.read(size if left is None else min(size, left))
+        if not block:
+            break
+        if left is not None:
+            left -= len(block)
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        if cut:
+            yield block[:cut]
+    if rest:
+        yield rest

@@ -19,7 +19,8 @@ Given a folder to spill to, a large dataset's lines go to sorted runs on disk
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import pyoxigraph as ox
 
 from kg.rdf.canon import canonical_blank_lines, split_line
 from kg.rdf.engine import Engine
-from kg.rdf.lines import sorted_unique, unique
+from kg.rdf.lines import line_blocks, sorted_unique, unique
 from kg.rdf.literals import rewritable, rewritable_line, rewritable_triple
 from kg.rdf.runs import SPILL_LINES, write_run
 
@@ -153,7 +154,7 @@ def _add_dump(
         # Python work per line but the join), less those with a literal kept as written
         # (its quads as written come back instead); only a line with a '"' may be one.
         # A block at a time: a graph of millions of lines is never held as lines twice.
-        for block in _line_blocks(data):
+        for block in line_blocks(io.BytesIO(data), _DUMP_BLOCK):
             triples = block[:-3].split(b" .\n")
             if exact:
                 triples = [t for t in triples if b'"' not in t or not rewritable_triple(t)]
@@ -177,17 +178,6 @@ def _add_dump(
     parsed = ox.parse(b"\n".join(unsplit), format=ox.RdfFormat.N_TRIPLES) if unsplit else ()
     kept = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
     return [q for q in kept if not rewritable(q.object)] + exact
-
-
-def _line_blocks(data: bytes) -> Iterator[bytes]:
-    """``data`` (lines, each ended with a line end) in slices of whole lines of about
-    _DUMP_BLOCK bytes."""
-    start = 0
-    while start < len(data):
-        cut = data.find(b"\n", start + _DUMP_BLOCK - 1)
-        stop = len(data) if cut < 0 else cut + 1
-        yield data[start:stop]
-        start = stop
 
 
 @dataclass
